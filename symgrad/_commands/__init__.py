@@ -1,0 +1,1 @@
+"""One module per ``symgrad`` sub-command, each with ``register(subparsers)``."""

@@ -1,0 +1,59 @@
+"""One place that turns SymPy objects into LaTeX, text and JSON, with fixed settings.
+
+Records' ``_repr_latex_``, the reports and the CLI all go through these, so the same
+number is written the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mpmath
+import sympy
+
+__all__ = ["jsonable", "latex", "number_text"]
+
+_LATEX_SETTINGS: dict[str, Any] = {"ln_notation": True, "mul_symbol": None}
+
+
+def latex(expr: Any) -> str:
+    """``sympy.latex`` with symgrad's fixed settings."""
+    return str(sympy.latex(sympy.sympify(expr), **_LATEX_SETTINGS))
+
+
+def number_text(value: Any, digits: int = 12) -> str:
+    """A number for people: exact form if short, else ``digits`` significant digits.
+
+    >>> number_text(sympy.Rational(1, 4))
+    '1/4'
+    >>> number_text(sympy.log(3 + 2 * sympy.sqrt(2)))
+    'log(2*sqrt(2) + 3) ≈ 1.76274717404'
+    """
+    if isinstance(value, mpmath.mpf):
+        return mpmath.nstr(value, digits)
+    expr = sympy.sympify(value)
+    if expr in (sympy.oo, -sympy.oo):
+        return "∞" if expr == sympy.oo else "-∞"
+    if expr.is_Float:
+        return sympy.sstr(expr.evalf(digits))
+    if expr.is_Rational:
+        return sympy.sstr(expr)
+    exact = sympy.sstr(expr)
+    approx = sympy.sstr(expr.evalf(digits))
+    return approx if len(exact) > 40 else f"{exact} ≈ {approx}"
+
+
+def jsonable(value: Any) -> Any:
+    """JSON-ready form: SymPy and mpmath numbers become floats (±∞ become strings)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float | mpmath.mpf | sympy.Basic):
+        as_float = float(value)
+        if as_float in (float("inf"), float("-inf")):
+            return "inf" if as_float > 0 else "-inf"
+        return as_float
+    return str(value)

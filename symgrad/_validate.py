@@ -1,0 +1,119 @@
+"""Argument validation shared by every module: numbers in, exact SymPy numbers out.
+
+Everything here raises :class:`symgrad.errors.InvalidArgument`; nothing uses ``assert``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+
+from symgrad.errors import InvalidArgument
+
+__all__ = [
+    "as_exact_real",
+    "as_float",
+    "as_positive_int",
+    "describe",
+]
+
+
+def describe(value: Any) -> str:
+    """A short, safe rendering of a user's value for error messages."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_exact_real(value: Any, name: str, *, domain: sympy.Set = sympy.S.Reals) -> sympy.Expr:
+    """Convert a user's real number to an exact SymPy number inside ``domain``.
+
+    Floats are read as the shortest decimal that round-trips (``0.1`` is 1/10), so a
+    user's ``w=0.1`` gives exact derivations.  Strings, booleans, complex numbers,
+    NaN, infinities and expressions with free symbols are refused.
+
+    >>> as_exact_real(0.1, "w")
+    1/10
+    >>> as_exact_real(2, "alpha", domain=sympy.Interval.open(0, sympy.oo))
+    2
+    """
+    if isinstance(value, bool | str | bytes) or value is None:
+        raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
+    exact: sympy.Expr
+    if isinstance(value, sympy.Basic):
+        if not isinstance(value, sympy.Expr) or value.free_symbols:
+            raise InvalidArgument(
+                f"{name} must be a real number without free symbols, got {describe(value)}"
+            )
+        exact = value
+    elif isinstance(value, numbers.Integral | np.integer):
+        exact = sympy.Integer(int(value))
+    elif isinstance(value, Fraction):
+        exact = sympy.Rational(value.numerator, value.denominator)
+    elif isinstance(value, float | np.floating | Decimal):
+        as_f = float(value)
+        if not math.isfinite(as_f):
+            raise InvalidArgument(f"{name} must be finite, got {describe(value)}")
+        exact = sympy.Rational(str(value) if isinstance(value, Decimal) else repr(as_f))
+    elif isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            raise InvalidArgument(f"{name} must be finite, got {describe(value)}")
+        man, exp = value.man_exp
+        exact = sympy.Integer(man) * sympy.Integer(2) ** exp
+    else:
+        raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
+    if exact.has(sympy.nan, sympy.zoo) or not exact.is_finite:
+        raise InvalidArgument(f"{name} must be a finite real number, got {describe(value)}")
+    if exact.is_real is False:
+        raise InvalidArgument(f"{name} must be real, got {describe(value)}")
+    inside = domain.contains(exact)
+    if inside is not sympy.true and inside != True:  # noqa: E712 - SymPy boolean
+        if inside is sympy.false or inside == False:  # noqa: E712
+            raise InvalidArgument(f"{name} must lie in {domain}, got {describe(value)}")
+        # Undecided symbolically: decide on a high-precision value.
+        approx = sympy.Float(exact.evalf(50), 50)
+        if domain.contains(approx) is not sympy.true:
+            raise InvalidArgument(f"{name} must lie in {domain}, got {describe(value)}")
+    return exact
+
+
+def as_float(value: Any, name: str, *, lower: float | None = None, strict: bool = True) -> float:
+    """A finite float, optionally bounded below (strictly by default).
+
+    >>> as_float(2, "sigma_w", lower=0.0)
+    2.0
+    """
+    if isinstance(value, bool | str | bytes) or value is None:
+        raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{name} must be a real number, got {describe(value)}") from None
+    if not math.isfinite(result):
+        raise InvalidArgument(f"{name} must be finite, got {describe(value)}")
+    if lower is not None:
+        if strict and not result > lower:
+            raise InvalidArgument(f"{name} must be > {lower:g}, got {describe(value)}")
+        if not strict and not result >= lower:
+            raise InvalidArgument(f"{name} must be >= {lower:g}, got {describe(value)}")
+    return result
+
+
+def as_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """An integer ≥ ``minimum``; floats with integral values are refused too (say 3, not 3.0).
+
+    >>> as_positive_int(4, "depth")
+    4
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral | np.integer):
+        raise InvalidArgument(f"{name} must be an integer >= {minimum}, got {describe(value)}")
+    result = int(value)
+    if result < minimum:
+        raise InvalidArgument(f"{name} must be an integer >= {minimum}, got {result}")
+    return result
