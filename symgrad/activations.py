@@ -109,11 +109,14 @@ class _Entry:
     reference: str
     kernel: tuple[_Kernel, _Kernel] | None = None
     fixed: tuple[tuple[str, sympy.Expr], ...] = ()
+    family: str = ""
 
 
 @dataclass(frozen=True)
 class Activation:
     """An activation φ: a frozen record, the argument of every analysis in symgrad.
+
+    ``family`` names the general form (``leaky_relu`` for ``relu``).
 
     ``expr`` is a SymPy expression in :data:`z` with every parameter substituted;
     ``params`` the parameter values as exact SymPy numbers, in the family's order.
@@ -124,14 +127,16 @@ class Activation:
     params: tuple[tuple[str, sympy.Expr], ...] = ()
     latex: str = ""
     reference: str = ""
+    family: str = ""
     _kernel: tuple[_Kernel, _Kernel] | None = field(default=None, repr=False, compare=False)
 
     # ---- naming ----
 
     @property
     def label(self) -> str:
-        """The name with its parameters, e.g. ``leaky_relu(alpha=1/5)``."""
-        if not self.params:
+        """The name with its parameters, e.g. ``leaky_relu(alpha=1/5)``; members
+        (``relu``, ``selu``, ``silu``) fix theirs and show the name alone."""
+        if not self.params or self.family != self.name:
             return self.name
         inner = ", ".join(f"{k}={sympy.sstr(v)}" for k, v in self.params)
         return f"{self.name}({inner})"
@@ -296,7 +301,9 @@ def _family(
 def _member(name: str, family: str, *, latex: str, reference: str, **fixed: Any) -> None:
     base = _REGISTRY[family]
     values = tuple((p.name, sympy.sympify(fixed[p.name])) for p in base.params)
-    _REGISTRY[name] = _Entry(name, base.expr, base.params, latex, reference, base.kernel, values)
+    _REGISTRY[name] = _Entry(
+        name, base.expr, base.params, latex, reference, base.kernel, values, family
+    )
 
 
 def _p(name: str) -> sympy.Symbol:
@@ -430,7 +437,8 @@ def activation(name: str, **params: Any) -> Activation:
             for p in entry.params
         )
     expr = entry.expr.subs({sympy.Symbol(k, real=True): v for k, v in values})
-    act = Activation(name, expr, values, entry.latex, entry.reference, entry.kernel)
+    family = entry.family or name
+    act = Activation(name, expr, values, entry.latex, entry.reference, family, entry.kernel)
     _check_continuous(act)
     return act
 
