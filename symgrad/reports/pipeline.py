@@ -1,0 +1,233 @@
+"""The report pipeline: derive (records) → render (Markdown, SVG) → write ``proofs/``.
+
+A :class:`Report` names a builder that returns its files as :class:`Output` s (path
+relative to the output directory, bytes).  :func:`generate` runs the builders in
+registry order; :func:`write` puts the files in place atomically (everything is
+generated in memory first, written to a temporary directory beside the target,
+then swapped in, so a failure at any point leaves the previous ``proofs/`` intact);
+:func:`check` compares without writing and returns a unified diff.
+
+Output is deterministic: builders use fixed seeds and sorted iteration, figures come
+from :mod:`symgrad.reports.figures`, and nothing carries a timestamp.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from symgrad._validate import describe
+from symgrad.errors import InvalidArgument
+
+__all__ = [
+    "INDEX",
+    "Output",
+    "Report",
+    "Timing",
+    "check",
+    "generate",
+    "write",
+]
+
+#: The index file every run writes.
+INDEX = "README.md"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One generated file: a POSIX path relative to the output directory, and its bytes."""
+
+    path: str
+    content: bytes
+
+    @staticmethod
+    def text(path: str, text: str) -> Output:
+        return Output(path, text.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Report:
+    """A registered report: its ``name`` (for ``--only``), index entry and builder."""
+
+    name: str
+    title: str
+    blurb: str
+    group: str
+    build: Callable[[], Sequence[Output]] = field(repr=False, compare=False)
+
+    @property
+    def path(self) -> str:
+        return f"{self.name}.md"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long one report took to build (seconds) and how many files it wrote."""
+
+    name: str
+    seconds: float
+    files: int
+
+
+class _Progress:
+    """``[3/25] name … 1.2 s`` on stderr, only on a terminal outside CI."""
+
+    def __init__(self, total: int, stream: TextIO | None) -> None:
+        self.total = total
+        self.stream = stream
+        if stream is None:
+            stream_ = sys.stderr
+            shown = stream_.isatty() and not os.environ.get("CI")
+            self.stream = stream_ if shown else None
+
+    def start(self, i: int, name: str) -> None:
+        if self.stream is not None:
+            self.stream.write(f"\r[{i}/{self.total}] {name} …\x1b[K")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.stream is not None:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def select(reports: Sequence[Report], only: Iterable[str] | None) -> list[Report]:
+    """The reports named in ``only`` (all when None), in registry order."""
+    if only is None:
+        return list(reports)
+    wanted = list(only)
+    known = {r.name for r in reports}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise InvalidArgument(
+            f"unknown report {describe(unknown[0])}; known reports: {', '.join(sorted(known))}"
+        )
+    return [r for r in reports if r.name in wanted]
+
+
+def generate(
+    reports: Sequence[Report],
+    *,
+    index: Callable[[Sequence[Report]], Output] | None = None,
+    progress: TextIO | None = None,
+    timings: list[Timing] | None = None,
+) -> dict[str, bytes]:
+    """Build ``reports`` in memory: path → bytes, plus the index when given.
+
+    Two reports writing the same path is an error (it would make the result depend
+    on order).
+    """
+    files: dict[str, bytes] = {}
+    bar = _Progress(len(reports), progress)
+    try:
+        for i, report in enumerate(reports, 1):
+            bar.start(i, report.name)
+            began = time.perf_counter()
+            outputs = report.build()
+            for out in outputs:
+                if out.path in files:
+                    raise InvalidArgument(f"report {report.name} writes {out.path} twice")
+                files[out.path] = out.content
+            if timings is not None:
+                timings.append(Timing(report.name, time.perf_counter() - began, len(outputs)))
+    finally:
+        bar.done()
+    if index is not None:
+        entry = index(reports)
+        files[entry.path] = entry.content
+    return dict(sorted(files.items()))
+
+
+def _read_tree(root: Path) -> dict[str, bytes]:
+    if not root.is_dir():
+        return {}
+    found = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            found[path.relative_to(root).as_posix()] = path.read_bytes()
+    return found
+
+
+def write(out: Path, files: dict[str, bytes], *, replace_all: bool = True) -> None:
+    """Write ``files`` under ``out`` atomically.
+
+    With ``replace_all`` the directory afterwards holds exactly ``files`` (stale files
+    go); otherwise ``files`` are added to or overwrite what ``out`` holds.  The new
+    tree is assembled in a temporary directory beside ``out`` and swapped in with two
+    renames; if anything fails, ``out`` is left as it was.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InvalidArgument(f"--out {str(out)!r} exists and is not a directory")
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
+    backup: Path | None = None
+    try:
+        if out.is_dir() and not replace_all:
+            shutil.copytree(out, staging, dirs_exist_ok=True)
+        for rel, content in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        staging.chmod(0o755)
+        if out.is_dir():
+            backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            backup.rmdir()
+            os.rename(out, backup)
+        try:
+            os.rename(staging, out)
+        except OSError:
+            if backup is not None:
+                os.rename(backup, out)
+                backup = None
+            raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+
+
+def check(out: Path, files: dict[str, bytes], *, replace_all: bool = True) -> str:
+    """The unified diff from what ``out`` holds to ``files`` ("" when current).
+
+    With ``replace_all``, files under ``out`` that would no longer be generated count
+    as drift too.
+    """
+    out = Path(out)
+    current = _read_tree(out)
+    paths = sorted(set(files) | (set(current) if replace_all else set()))
+    chunks: list[str] = []
+    for rel in paths:
+        old, new = current.get(rel), files.get(rel)
+        if old == new:
+            continue
+        chunks.extend(_diff(f"{out.as_posix()}/{rel}", old, new))
+    return "".join(chunks)
+
+
+def _diff(name: str, old: bytes | None, new: bytes | None) -> list[str]:
+    try:
+        old_lines = old.decode("utf-8").splitlines(keepends=True) if old is not None else []
+        new_lines = new.decode("utf-8").splitlines(keepends=True) if new is not None else []
+    except UnicodeDecodeError:
+        return [f"Binary file {name} differs\n"]
+    lines = list(
+        difflib.unified_diff(
+            old_lines,
+            new_lines,
+            fromfile=f"a/{name}" if old is not None else "/dev/null",
+            tofile=f"b/{name}" if new is not None else "/dev/null",
+        )
+    )
+    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+            for line in lines]
