@@ -1,0 +1,395 @@
+"""Does a wide network that runs agree?  Simulated MLPs with a hand-written backward pass.
+
+Conventions (DESIGN.md, "Conventions for gradients", with vectors and matrices):
+a₀ = x (the inputs, one row per batch item); for l = 1..depth
+
+    z_l = W_l a_{l−1} + b_l,   u_l = BN(z_l) or z_l,   a_l = φ(u_l)   (+ a_{l−1} if residual)
+
+with W_l of shape (n_l, n_{l−1}).  The loss is L = Σ_batch ⟨g, a_depth⟩ with the
+upstream gradient g = ∂L/∂a_depth (standard normal unless given), so
+
+    ∂L/∂u_l = ∂L/∂a_l ⊙ φ'(u_l),    ∂L/∂a_{l−1} = ∂L/∂z_l W_l  (+ ∂L/∂a_l if residual),
+
+and with batch normalisation (per unit over the batch, no affine part, ε = 1e−5;
+û = (z − μ)·s, s = (σ² + ε)^{−1/2})  ∂L/∂z = s·(∂L/∂û − mean(∂L/∂û) − û·mean(∂L/∂û ⊙ û))
+(Ioffe and Szegedy 2015).  Per-layer gradient quantities are batch means of squared
+Euclidean norms over the units.
+
+Memory: only φ'(u_l) per layer is kept for the backward pass (plus û_l and s_l with
+batch normalisation); a weight matrix is re-drawn from its own seed in the backward
+pass unless the whole stack is small (``_KEEP_WEIGHTS_BYTES``) or ``record=True``.
+
+>>> from symgrad.numeric import simulate
+>>> sim = simulate("relu", width=256, depth=4, sigma_w=2 ** 0.5, batch=64, rng=0)
+>>> sim.grad_a_sq.shape
+(4,)
+>>> bool(0.7 < sim.preact_second_moment[-1] / sim.preact_second_moment[0] < 1.4)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from symgrad._validate import as_float, as_positive_int, describe
+from symgrad.activations import Activation, as_activation
+from symgrad.errors import InvalidArgument
+from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
+from symgrad.numeric.weights import Init, as_init, draw_weights
+from symgrad.records import Record, Step
+from symgrad.types import FloatArray, Seed
+
+__all__ = [
+    "Propagation",
+    "Simulation",
+    "as_matrix",
+    "is_relu_like",
+    "propagate",
+    "simulate",
+    "widths_of",
+]
+
+#: Batch-normalisation ε (PyTorch's default).
+BN_EPS = 1e-5
+#: Weight stacks up to this size stay in memory between the passes; larger ones are
+#: re-drawn from their seeds in the backward pass (one matrix at a time).
+_KEEP_WEIGHTS_BYTES = 512 * 2**20
+
+# Child indices of the root seed.
+_INPUTS, _UPSTREAM, _WEIGHTS, _BIASES = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, eq=False)
+class Simulation(Record):
+    """One simulated network's per-layer statistics (arrays of length depth, layer 1 first).
+
+    ``preact_mean`` / ``preact_second_moment``: mean and mean square of z_l over batch
+    and units.  ``grad_z_sq`` / ``grad_a_sq``: batch-mean ‖∂L/∂z_l‖² and ‖∂L/∂a_l‖²
+    (``grad_a_sq[-1]`` is the upstream's); ``grad_input_sq`` is ‖∂L/∂a₀‖².
+    ``saturated_fraction``: share of (item, unit) pairs with |φ'(u_l)| < ``eps``.
+    ``dead_fraction``: for relu-like φ (φ' ≡ 0 on a half-line), the share of units
+    with φ' = 0 for every item of the batch; ``None`` otherwise.
+    With ``record=True``: ``weights`` (W_l, shape (n_l, n_{l−1})), ``biases``,
+    ``inputs`` (batch, n_0) and ``upstream`` (batch, n_depth).
+    """
+
+    activation: str
+    init: Init
+    widths: tuple[int, ...]
+    batch: int
+    sigma_w: float
+    sigma_b: float
+    residual: bool
+    batchnorm: bool
+    eps: float
+    seed: str
+    preact_mean: FloatArray
+    preact_second_moment: FloatArray
+    grad_z_sq: FloatArray
+    grad_a_sq: FloatArray
+    grad_input_sq: float
+    saturated_fraction: FloatArray
+    dead_fraction: FloatArray | None
+    weights: list[FloatArray] | None = None
+    biases: list[FloatArray] | None = None
+    inputs: FloatArray | None = None
+    upstream: FloatArray | None = None
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+    def decay_per_layer(self) -> float:
+        """Geometric-mean ratio ‖∂L/∂z_l‖²/‖∂L/∂z_{l+1}‖² over the stack (1 if depth is 1)."""
+        if self.depth < 2:
+            return 1.0
+        ratio = self.grad_z_sq[0] / self.grad_z_sq[-1]
+        return float(ratio ** (1.0 / (self.depth - 1)))
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [
+            ("activation", self.activation),
+            ("init", self.init.value),
+            ("widths", str(self.widths)),
+            ("batch", str(self.batch)),
+            ("‖∂L/∂a_1‖² (batch mean)", sympy.Float(self.grad_a_sq[0])),
+            ("‖∂L/∂a_depth‖² (batch mean)", sympy.Float(self.grad_a_sq[-1])),
+            ("per-layer decay of ‖∂L/∂z‖²", sympy.Float(self.decay_per_layer())),
+            ("seed", self.seed),
+        ]
+
+
+def widths_of(width: int | Sequence[int], depth: int) -> tuple[int, ...]:
+    """(n_0, …, n_depth) from one width or a sequence of depth + 1 widths."""
+    if isinstance(width, Sequence) and not isinstance(width, str | bytes):
+        if len(width) != depth + 1:
+            raise InvalidArgument(
+                f"width as a sequence must list depth + 1 = {depth + 1} sizes (n_0 .. n_depth),"
+                f" got {len(width)}"
+            )
+        return tuple(as_positive_int(w, f"width[{i}]") for i, w in enumerate(width))
+    n = as_positive_int(width, "width")
+    return (n,) * (depth + 1)
+
+
+def as_matrix(value: Any, name: str, shape: tuple[int, int]) -> FloatArray:
+    """A finite float64 array broadcast to ``shape`` (a fresh, contiguous copy)."""
+    if isinstance(value, str | bytes | bool):
+        raise InvalidArgument(f"{name} must be an array of numbers, got {describe(value)}")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+        out = np.array(np.broadcast_to(arr, shape), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidArgument(
+            f"{name} must be an array of real numbers broadcastable to {shape},"
+            f" got {describe(value)}"
+        ) from None
+    if not np.isfinite(out).all():
+        raise InvalidArgument(f"{name} must be finite (no NaN or inf)")
+    return out
+
+
+def is_relu_like(act: Activation) -> bool:
+    """φ' vanishes identically on a half-line (relu, hard_tanh, hard_sigmoid, …)."""
+    return any(
+        piece.derivative == 0 and (piece.lo == -sympy.oo or piece.hi == sympy.oo)
+        for piece in act.pieces
+    )
+
+
+def simulate(
+    act: Activation | str,
+    *,
+    width: int | Sequence[int],
+    depth: int,
+    sigma_w: float,
+    sigma_b: float = 0.0,
+    batch: int,
+    init: Init | str = Init.GAUSSIAN,
+    residual: bool = False,
+    batchnorm: bool = False,
+    upstream: Any = None,
+    inputs: Any = None,
+    rng: Seed = None,
+    record: bool = False,
+    eps: float = 1e-3,
+) -> Simulation:
+    """Run one random network forward and backward; per-layer moments and gradient norms.
+
+    ``width`` is one size for every layer or the sizes (n_0, …, n_depth).  Weights follow
+    ``init`` with gain ``sigma_w`` (default N(0, σ_w²/n_in), see
+    :mod:`symgrad.numeric.weights`), biases N(0, σ_b²).  ``inputs`` default to N(0, 1)
+    entries (shape (batch, n_0)), ``upstream`` (∂L/∂a_depth) to N(0, 1) entries.
+    ``rng``: a seed, ``SeedSequence`` or ``Generator``; the same seed gives bit-identical
+    results.  Residual blocks (a_l = a_{l−1} + φ(u_l), He et al. 2016) need equal widths.
+
+    >>> sim = simulate("tanh", width=64, depth=3, sigma_w=1.0, batch=8, rng=1, record=True)
+    >>> [w.shape for w in sim.weights]
+    [(64, 64), (64, 64), (64, 64)]
+    """
+    phi = as_activation(act)
+    depth = as_positive_int(depth, "depth")
+    widths = widths_of(width, depth)
+    batch = as_positive_int(batch, "batch")
+    sigma_w = as_float(sigma_w, "sigma_w", lower=0.0)
+    sigma_b = as_float(sigma_b, "sigma_b", lower=0.0, strict=False)
+    eps = as_float(eps, "eps", lower=0.0)
+    scheme = as_init(init)
+    for flag, name in ((residual, "residual"), (batchnorm, "batchnorm"), (record, "record")):
+        if not isinstance(flag, bool):
+            raise InvalidArgument(f"{name} must be True or False, got {describe(flag)}")
+    if residual and len(set(widths)) != 1:
+        raise InvalidArgument(f"residual blocks need equal widths, got {widths}")
+    if batchnorm and batch < 2:
+        raise InvalidArgument("batchnorm needs batch >= 2 (statistics over the batch)")
+    root = root_seed(rng)
+
+    x = (normal_matrix(child(root, _INPUTS), batch, widths[0]) if inputs is None
+         else as_matrix(inputs, "inputs", (batch, widths[0])))
+    g = (normal_matrix(child(root, _UPSTREAM), batch, widths[-1]) if upstream is None
+         else as_matrix(upstream, "upstream", (batch, widths[-1])))
+    x_kept = x.copy() if record else None
+    g_kept = g.copy() if record else None
+
+    def weight(layer: int) -> FloatArray:
+        return draw_weights(scheme, widths[layer + 1], widths[layer], sigma_w=sigma_w,
+                            seed=child(root, _WEIGHTS, layer))
+
+    def bias(layer: int) -> FloatArray:
+        if sigma_b == 0.0:
+            return np.zeros(widths[layer + 1])
+        out = normal_matrix(child(root, _BIASES, layer), 1, widths[layer + 1]).reshape(-1)
+        out *= sigma_b
+        return out
+
+    weight_bytes = 8 * sum(a * b for a, b in zip(widths[1:], widths[:-1], strict=True))
+    run = propagate(
+        phi, widths, weight, bias, x, g, residual=residual, batchnorm=batchnorm, eps=eps,
+        keep_weights=record or weight_bytes <= _KEEP_WEIGHTS_BYTES, record=record,
+        use_bias=sigma_b != 0.0,
+    )
+    mean, second, grad_z, grad_a, saturated, dead = (
+        run.mean, run.second, run.grad_z, run.grad_a, run.saturated, run.dead)
+    grad_in = run.grad_input
+    kept_w, kept_b = run.weights, run.biases
+
+    arrays = [mean, second, grad_z, grad_a, saturated] + ([dead] if dead is not None else [])
+    for arr in arrays:
+        arr.flags.writeable = False
+    return Simulation(
+        activation=phi.label, init=scheme, widths=widths, batch=batch, sigma_w=sigma_w,
+        sigma_b=sigma_b, residual=residual, batchnorm=batchnorm, eps=eps,
+        seed=seed_label(root), preact_mean=mean, preact_second_moment=second,
+        grad_z_sq=grad_z, grad_a_sq=grad_a, grad_input_sq=grad_in,
+        saturated_fraction=saturated, dead_fraction=dead,
+        weights=kept_w if record else None, biases=kept_b if record else None,
+        inputs=x_kept, upstream=g_kept,
+        steps=(
+            Step("Forward pass", "z_l = W_l a_{l-1} + b_l,\\ a_l = \\varphi(z_l)"),
+            Step("Backward pass", "\\partial L/\\partial z_l = \\partial L/\\partial a_l"
+                 " \\odot \\varphi'(z_l),\\ \\partial L/\\partial a_{l-1} = W_l^T"
+                 " \\partial L/\\partial z_l"),
+        ),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Propagation:
+    """What one forward and backward pass through given layers produced (internal record).
+
+    ``trace=True`` keeps the full arrays ``z``, ``a`` (a_0 … a_depth), ``dz`` and ``da``
+    (∂L/∂z_l and ∂L/∂a_l, l = 1..depth); ``loss`` is Σ_batch ⟨g, a_depth⟩.
+    """
+
+    loss: float
+    mean: FloatArray
+    second: FloatArray
+    grad_z: FloatArray
+    grad_a: FloatArray
+    grad_input: float
+    saturated: FloatArray
+    dead: FloatArray | None
+    weights: list[FloatArray]
+    biases: list[FloatArray]
+    z: list[FloatArray] | None = None
+    a: list[FloatArray] | None = None
+    dz: list[FloatArray] | None = None
+    da: list[FloatArray] | None = None
+
+
+def propagate(
+    phi: Activation,
+    widths: tuple[int, ...],
+    weight: Callable[[int], FloatArray],
+    bias: Callable[[int], FloatArray],
+    x: FloatArray,
+    g: FloatArray,
+    *,
+    residual: bool = False,
+    batchnorm: bool = False,
+    eps: float = 1e-3,
+    keep_weights: bool = True,
+    record: bool = False,
+    use_bias: bool = True,
+    trace: bool = False,
+    backward: bool = True,
+    nudge: tuple[str, int, FloatArray] | None = None,
+) -> Propagation:
+    """The engine of :func:`simulate`: forward, then backward by hand (module docstring).
+
+    ``weight(l)`` and ``bias(l)`` give layer l + 1's parameters (called again in the
+    backward pass unless ``keep_weights``).  ``nudge=("z" | "a", l, v)`` adds ``v`` to
+    z_l or a_l (l = 1..depth) in the forward pass: finite-difference tests of ∂L/∂z_l and
+    ∂L/∂a_l use it.  ``backward=False`` stops after the loss.
+    """
+    depth = len(widths) - 1
+    batch = x.shape[0]
+    relu_like = is_relu_like(phi)
+    mean, second, saturated = np.empty(depth), np.empty(depth), np.empty(depth)
+    dead = np.empty(depth) if relu_like else None
+    kept_w: list[FloatArray] = []
+    kept_b: list[FloatArray] = []
+    slopes: list[FloatArray] = []
+    norm_cache: list[tuple[FloatArray, FloatArray]] = []
+    zs: list[FloatArray] = []
+    acts: list[FloatArray] = [x] if trace else []
+
+    # ---- forward: keep φ'(u_l) (and û_l, s_l under batchnorm) only ----
+    a = x
+    for layer in range(depth):
+        w = weight(layer)
+        z = a @ w.T
+        if use_bias or record:
+            b = bias(layer)
+            if use_bias:
+                z += b
+            if record:
+                kept_b.append(b)
+        if keep_weights:
+            kept_w.append(w)
+        del w
+        if nudge is not None and nudge[0] == "z" and nudge[1] == layer + 1:
+            z += nudge[2]
+        if trace:
+            zs.append(z.copy())
+        size = z.size
+        mean[layer] = z.sum() / size
+        second[layer] = np.vdot(z, z) / size
+        if batchnorm:
+            mu = z.mean(axis=0)
+            inv = 1.0 / np.sqrt(z.var(axis=0) + BN_EPS)
+            z -= mu
+            z *= inv
+            norm_cache.append((z, inv))
+        out = phi.numpy(z)
+        slope = phi.numpy_prime(z)
+        saturated[layer] = np.count_nonzero(np.abs(slope) < eps) / size
+        if dead is not None:
+            dead[layer] = np.count_nonzero(~(slope != 0).any(axis=0)) / slope.shape[1]
+        if backward:
+            slopes.append(slope)
+        a = a + out if residual else out
+        if nudge is not None and nudge[0] == "a" and nudge[1] == layer + 1:
+            a = a + nudge[2]
+        if trace:
+            acts.append(a)
+        del z, out, slope
+    loss = float(np.vdot(g, a))
+
+    # ---- backward: g = ∂L/∂a_l from the top; ∂L/∂z_l = BN'ᵀ(g ⊙ φ'(u_l)) ----
+    grad_z, grad_a = np.full(depth, np.nan), np.full(depth, np.nan)
+    dzs: list[FloatArray] = []
+    das: list[FloatArray] = []
+    grad_in = math.nan
+    if backward:
+        for layer in range(depth - 1, -1, -1):
+            grad_a[layer] = np.vdot(g, g) / batch
+            dz = g * slopes.pop()
+            if batchnorm:
+                uhat, inv = norm_cache.pop()
+                along = (dz * uhat).mean(axis=0)
+                dz -= dz.mean(axis=0)
+                dz -= uhat * along
+                dz *= inv
+            grad_z[layer] = np.vdot(dz, dz) / batch
+            if trace:
+                dzs.append(dz)
+                das.append(g)
+            w = kept_w[layer] if keep_weights else weight(layer)
+            back = dz @ w
+            g = back + g if residual else back
+            del dz, w
+        grad_in = float(np.vdot(g, g) / batch)
+    return Propagation(
+        loss=loss, mean=mean, second=second, grad_z=grad_z, grad_a=grad_a,
+        grad_input=grad_in, saturated=saturated, dead=dead, weights=kept_w, biases=kept_b,
+        z=zs if trace else None, a=acts if trace else None,
+        dz=dzs[::-1] if trace else None, da=das[::-1] if trace else None,
+    )
