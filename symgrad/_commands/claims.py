@@ -1,0 +1,64 @@
+"""``symgrad claims FILE``: verdicts on the quantitative claims in a TOML file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from symgrad._format import number_text
+from symgrad.cli import emit
+
+EPILOG = """\
+example:
+  $ cat claims.toml
+  [[claim]]
+  id = "sigmoid-below-0.1-beyond-2"
+  text = "The sigmoid gradient is below 0.1 beyond |z| = 2."
+  kind = "slope_below_beyond"
+  activation = "sigmoid"
+  beyond = 2
+  bound = "1/10"
+  $ symgrad claims claims.toml --json
+
+kinds: slope_max, slope_at, slope_below_beyond, weight_bound, chain_gradient,
+chain_ratio, init_variance (see `python -c "import symgrad.claims; help(symgrad.claims)"`).
+exit status: 0 every claim holds, 1 some claim fails, 2 some claim could not be checked.
+"""
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "claims",
+        help="check quantitative claims about gradients from a TOML file",
+        description="Check each [[claim]] in FILE against symgrad's derivations: "
+        "verdict (holds/fails), computed value, and a witness z for a failed universal claim.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", metavar="FILE", help="TOML file with [[claim]] tables")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON list of {id, verdict, value, witness, ...}")
+    parser.set_defaults(run=run)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else number_text(value, 8)
+
+
+def run(args: argparse.Namespace) -> int:
+    from symgrad.claims import Verdict, check_claims
+
+    results = check_claims(args.file)
+    width = max(len(r.id) for r in results)
+    lines = [f"{'id':<{width}}  verdict  value                 witness"]
+    for r in results:
+        lines.append(f"{r.id:<{width}}  {r.verdict.value:<7}  {_cell(r.value):<20}  "
+                     f"{_cell(r.witness)}")
+    emit([r.as_dict() for r in results], as_json=args.json, text="\n".join(lines))
+    errors = [r for r in results if r.verdict is Verdict.ERROR]
+    for r in errors:
+        print(f"symgrad claims: error: {r.error}", file=sys.stderr)
+    if errors:
+        return 2
+    return 1 if any(r.verdict is Verdict.FAILS for r in results) else 0
