@@ -4,12 +4,49 @@ NumPy float64, explicit ``rng`` (an int seed, ``SeedSequence`` or ``Generator``;
 global random state), backward passes written by hand and tested against finite
 differences, loops over layers only (the cost is BLAS-bound).
 
+=====================  =========================================================
+module                 question
+=====================  =========================================================
+``mlp``                per-layer moments and gradient norms of a wide random MLP
+``weights``            the initialisation schemes (:class:`Init`)
+``chain``              the scalar chain in float64 (against ``chain_trace``)
+``rnn``                vanilla RNNs and an LSTM cell through time
+``training``           small SGD runs: does the sigmoid net's first layer move?
+``checks``             formula versus simulation, with z·SE tolerances
+``grid``               sweeps over a parameter grid on any ``Executor``
+=====================  =========================================================
+
 >>> from symgrad.numeric import simulate
 >>> simulate("tanh", width=32, depth=2, sigma_w=1.0, batch=4, rng=0).grad_a_sq.shape
 (2,)
 """
 
+from symgrad.numeric.chain import ChainSimulation, simulate_chain
+from symgrad.numeric.grid import Sweep, grid_points, sweep
 from symgrad.numeric.mlp import Simulation, simulate
+from symgrad.numeric.rnn import (
+    LSTMSimulation,
+    Readout,
+    RNNSimulation,
+    simulate_lstm,
+    simulate_rnn,
+)
 from symgrad.numeric.weights import Init, draw_weights, weight_variance
 
-__all__ = ["Init", "Simulation", "draw_weights", "simulate", "weight_variance"]
+__all__ = [
+    "ChainSimulation",
+    "Init",
+    "LSTMSimulation",
+    "RNNSimulation",
+    "Readout",
+    "Simulation",
+    "Sweep",
+    "draw_weights",
+    "grid_points",
+    "simulate",
+    "simulate_chain",
+    "simulate_lstm",
+    "simulate_rnn",
+    "sweep",
+    "weight_variance",
+]

@@ -75,6 +75,8 @@ class Simulation(Record):
     ``saturated_fraction``: share of (item, unit) pairs with |φ'(u_l)| < ``eps``.
     ``dead_fraction``: for relu-like φ (φ' ≡ 0 on a half-line), the share of units
     with φ' = 0 for every item of the batch; ``None`` otherwise.
+    ``slope_mean`` / ``slope_second_moment``: mean of φ'(u_l) and of φ'(u_l)² over
+    batch and units (the sample versions of E[φ'(√q Z)] and E[φ'(√q Z)²]).
     With ``record=True``: ``weights`` (W_l, shape (n_l, n_{l−1})), ``biases``,
     ``inputs`` (batch, n_0) and ``upstream`` (batch, n_depth).
     """
@@ -96,6 +98,8 @@ class Simulation(Record):
     grad_input_sq: float
     saturated_fraction: FloatArray
     dead_fraction: FloatArray | None
+    slope_mean: FloatArray
+    slope_second_moment: FloatArray
     weights: list[FloatArray] | None = None
     biases: list[FloatArray] | None = None
     inputs: FloatArray | None = None
@@ -237,10 +241,12 @@ def simulate(
     )
     mean, second, grad_z, grad_a, saturated, dead = (
         run.mean, run.second, run.grad_z, run.grad_a, run.saturated, run.dead)
+    slope1, slope2 = run.slope_mean, run.slope_second
     grad_in = run.grad_input
     kept_w, kept_b = run.weights, run.biases
 
-    arrays = [mean, second, grad_z, grad_a, saturated] + ([dead] if dead is not None else [])
+    arrays = [mean, second, grad_z, grad_a, saturated, slope1, slope2]
+    arrays += [dead] if dead is not None else []
     for arr in arrays:
         arr.flags.writeable = False
     return Simulation(
@@ -248,8 +254,8 @@ def simulate(
         sigma_b=sigma_b, residual=residual, batchnorm=batchnorm, eps=eps,
         seed=seed_label(root), preact_mean=mean, preact_second_moment=second,
         grad_z_sq=grad_z, grad_a_sq=grad_a, grad_input_sq=grad_in,
-        saturated_fraction=saturated, dead_fraction=dead,
-        weights=kept_w if record else None, biases=kept_b if record else None,
+        saturated_fraction=saturated, dead_fraction=dead, slope_mean=slope1,
+        slope_second_moment=slope2, weights=kept_w if record else None, biases=kept_b if record else None,
         inputs=x_kept, upstream=g_kept,
         steps=(
             Step("Forward pass", "z_l = W_l a_{l-1} + b_l,\\ a_l = \\varphi(z_l)"),
@@ -276,6 +282,8 @@ class Propagation:
     grad_input: float
     saturated: FloatArray
     dead: FloatArray | None
+    slope_mean: FloatArray
+    slope_second: FloatArray
     weights: list[FloatArray]
     biases: list[FloatArray]
     z: list[FloatArray] | None = None
@@ -313,6 +321,7 @@ def propagate(
     batch = x.shape[0]
     relu_like = is_relu_like(phi)
     mean, second, saturated = np.empty(depth), np.empty(depth), np.empty(depth)
+    slope1, slope2 = np.empty(depth), np.empty(depth)
     dead = np.empty(depth) if relu_like else None
     kept_w: list[FloatArray] = []
     kept_b: list[FloatArray] = []
@@ -351,6 +360,8 @@ def propagate(
         out = phi.numpy(z)
         slope = phi.numpy_prime(z)
         saturated[layer] = np.count_nonzero(np.abs(slope) < eps) / size
+        slope1[layer] = slope.sum() / size
+        slope2[layer] = np.vdot(slope, slope) / size
         if dead is not None:
             dead[layer] = np.count_nonzero(~(slope != 0).any(axis=0)) / slope.shape[1]
         if backward:
@@ -389,7 +400,8 @@ def propagate(
         grad_in = float(np.vdot(g, g) / batch)
     return Propagation(
         loss=loss, mean=mean, second=second, grad_z=grad_z, grad_a=grad_a,
-        grad_input=grad_in, saturated=saturated, dead=dead, weights=kept_w, biases=kept_b,
+        grad_input=grad_in, saturated=saturated, dead=dead, slope_mean=slope1,
+        slope_second=slope2, weights=kept_w, biases=kept_b,
         z=zs if trace else None, a=acts if trace else None,
         dz=dzs[::-1] if trace else None, da=das[::-1] if trace else None,
     )
