@@ -255,8 +255,8 @@ def simulate(
         seed=seed_label(root), preact_mean=mean, preact_second_moment=second,
         grad_z_sq=grad_z, grad_a_sq=grad_a, grad_input_sq=grad_in,
         saturated_fraction=saturated, dead_fraction=dead, slope_mean=slope1,
-        slope_second_moment=slope2, weights=kept_w if record else None, biases=kept_b if record else None,
-        inputs=x_kept, upstream=g_kept,
+        slope_second_moment=slope2, weights=kept_w if record else None,
+        biases=kept_b if record else None, inputs=x_kept, upstream=g_kept,
         steps=(
             Step("Forward pass", "z_l = W_l a_{l-1} + b_l,\\ a_l = \\varphi(z_l)"),
             Step("Backward pass", "\\partial L/\\partial z_l = \\partial L/\\partial a_l"
