@@ -305,7 +305,7 @@ def _agrees(computed: Any, claimed: _Number, rel_tol: float | None) -> bool:
 
 
 def _value_of(result: Any) -> Any:
-    """A library result's number: records carry it in ``value``."""
+    """A library result's number: a record carries it in ``value``; plain numbers pass."""
     return getattr(result, "value", result)
 
 
@@ -388,25 +388,22 @@ def _slope_below_beyond(c: _Claim) -> _Outcome:
 
 def _weight_bound(c: _Claim) -> _Outcome:
     from symgrad.depth import weight_bound
-    from symgrad.slopes import max_slope
 
     act, bound = c.activation(), c.number("bound")
-    computed = _value_of(weight_bound(act))
-    holds = _agrees(computed, bound, c.rel_tol())
+    rec = weight_bound(act)
+    holds = _agrees(rec.bound, bound, c.rel_tol())
     witness = None
-    peak = max_slope(act)
-    detail = (f"1/sup|φ'| = {number_text(computed)}; sup|φ'| = {number_text(peak.value)} "
-              f"at z = {number_text(peak.at)}")
-    if not holds and _mp(bound.value) > _mp(computed):
+    detail = f"1/sup|φ'| = {number_text(rec.bound)}: {rec.statement}"
+    if not holds and _mp(bound.value) > _mp(rec.bound):
         # Some |w| < bound has |w|·|φ'(z)| ≥ 1 where |φ'| is largest.
-        witness = peak.at
+        witness = rec.at
     elif not holds:
-        detail += "; the claimed bound is safe but not the largest"
-    return holds, computed, witness, detail
+        detail += " The claimed bound is safe but not the largest."
+    return holds, rec.bound, witness, detail
 
 
 def _trace(c: _Claim) -> Any:
-    from symgrad.depth import chain_trace
+    from symgrad.trace import chain_trace
 
     act = c.activation()
     depth = c.integer("depth")
@@ -435,24 +432,25 @@ def _chain_ratio(c: _Claim) -> _Outcome:
 
 
 def _init_variance(c: _Claim) -> _Outcome:
-    from symgrad.initialization import he_variance, xavier_variance
-
     scheme = c.string("scheme")
     fan_in, fan_out = c.integer("fan_in"), c.integer("fan_out")
     claimed = c.number("value")
+    if scheme not in ("xavier", "he"):
+        raise c.fail("scheme", f"must be \"xavier\" or \"he\", got {describe(scheme)}")
+    mode = c.table.get("mode", "fan_in")
+    if scheme == "xavier" and "mode" in c.table:
+        raise c.fail("mode", "applies to scheme \"he\" only")
+    if mode not in ("fan_in", "fan_out"):
+        raise c.fail("mode", f"must be \"fan_in\" or \"fan_out\", got {describe(mode)}")
+
+    from symgrad.initialization import he_variance, xavier_variance
+
     if scheme == "xavier":
-        if "mode" in c.table:
-            raise c.fail("mode", "applies to scheme \"he\" only")
         value = _value_of(xavier_variance(fan_in, fan_out))
         detail = f"Var(w) = 2/(fan_in + fan_out) = {number_text(value)}"
-    elif scheme == "he":
-        mode = c.table.get("mode", "fan_in")
-        if mode not in ("fan_in", "fan_out"):
-            raise c.fail("mode", f"must be \"fan_in\" or \"fan_out\", got {describe(mode)}")
+    else:
         value = _value_of(he_variance(fan_in, fan_out, mode=mode))
         detail = f"Var(w) = 2/{mode} = {number_text(value)}"
-    else:
-        raise c.fail("scheme", f"must be \"xavier\" or \"he\", got {describe(scheme)}")
     return _agrees(value, claimed, c.rel_tol()), value, None, detail
 
 
