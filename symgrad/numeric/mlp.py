@@ -29,6 +29,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ import numpy as np
 import sympy
 
 from symgrad._validate import as_float, as_positive_int, describe
-from symgrad.activations import Activation, as_activation
+from symgrad.activations import Activation, _split, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
 from symgrad.numeric.weights import Init, as_init, draw_weights
@@ -162,9 +163,15 @@ def as_matrix(value: Any, name: str, shape: tuple[int, int]) -> FloatArray:
 
 def is_relu_like(act: Activation) -> bool:
     """φ' vanishes identically on a half-line (relu, hard_tanh, hard_sigmoid, …)."""
+    return _relu_like(act.expr)
+
+
+@functools.lru_cache(maxsize=256)
+def _relu_like(expr: sympy.Expr) -> bool:
+    # Splitting φ into pieces is symbolic work: do it once per expression.
     return any(
         piece.derivative == 0 and (piece.lo == -sympy.oo or piece.hi == sympy.oo)
-        for piece in act.pieces
+        for piece in _split(sympy.piecewise_fold(expr.rewrite(sympy.Piecewise)))
     )
 
 
