@@ -30,7 +30,7 @@ from typing import Any
 from symgrad._format import latex, number_text
 from symgrad.records import Record, Step
 
-__all__ = ["Page", "inline", "number", "render"]
+__all__ = ["Page", "check_rows", "inline", "number", "render"]
 
 
 def inline(expr: Any) -> str:
@@ -113,3 +113,15 @@ def render(record: Any, page: Page) -> None:
     steps = getattr(record, "steps", ())
     if steps:
         page.steps(steps)
+
+
+def check_rows(page: Page, rows: Iterable[Any]) -> None:
+    """A cross-check table from rows with ``quantity``, ``predicted``, ``measured``,
+    ``rel_error``, ``tolerance``, ``ok``, ``relation`` and ``basis``
+    (:class:`symgrad.numeric.checks.CheckRow`)."""
+    page.table(
+        ["quantity", "predicted", "measured", "relation", "rel. error", "tolerance", "ok",
+         "tolerance from"],
+        [(r.quantity, f"{r.predicted:.6g}", f"{r.measured:.6g}", r.relation,
+          f"{r.rel_error:.2g}", f"{r.tolerance:.2g}", bool(r.ok), r.basis) for r in rows],
+    )
