@@ -1,0 +1,99 @@
+"""Every refused argument of the numeric layer, as one table: InvalidArgument each time."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from symgrad import InvalidArgument
+from symgrad.numeric import (
+    simulate,
+    simulate_chain,
+    simulate_lstm,
+    simulate_rnn,
+    sweep,
+)
+from symgrad.numeric.training import compare, train
+
+NAN = float("nan")
+OK = {"width": 4, "depth": 2, "sigma_w": 1.0, "batch": 3}
+
+
+def _sim(**changes):
+    return lambda: simulate("tanh", **{**OK, **changes})
+
+
+def _point(a, rng):
+    return a
+
+
+CASES = [
+    ("width 0", _sim(width=0)),
+    ("width negative", _sim(width=-3)),
+    ("width float", _sim(width=2.5)),
+    ("width integral float", _sim(width=4.0)),
+    ("width bool", _sim(width=True)),
+    ("width list too short", _sim(width=[4, 4])),
+    ("width list with 0", _sim(width=[4, 0, 4])),
+    ("depth 0", _sim(depth=0)),
+    ("depth float", _sim(depth=3.0)),
+    ("batch 0", _sim(batch=0)),
+    ("sigma_w NaN", _sim(sigma_w=NAN)),
+    ("sigma_w inf", _sim(sigma_w=math.inf)),
+    ("sigma_w 0", _sim(sigma_w=0.0)),
+    ("sigma_w negative", _sim(sigma_w=-1.0)),
+    ("sigma_w string", _sim(sigma_w="1")),
+    ("sigma_b NaN", _sim(sigma_b=NAN)),
+    ("sigma_b negative", _sim(sigma_b=-0.1)),
+    ("eps 0", _sim(eps=0.0)),
+    ("unknown init", _sim(init="kaiming")),
+    ("init not a string", _sim(init=3)),
+    ("unknown activation", lambda: simulate("nope", **OK)),
+    ("activation not a name", lambda: simulate(3, **OK)),
+    ("residual with unequal widths", _sim(width=[4, 5, 4], residual=True)),
+    ("batchnorm with batch 1", _sim(batch=1, batchnorm=True)),
+    ("residual not a bool", _sim(residual=1)),
+    ("record not a bool", _sim(record="yes")),
+    ("upstream wrong shape", _sim(upstream=np.ones((3, 5)))),
+    ("upstream NaN", _sim(upstream=np.full((3, 4), NAN))),
+    ("upstream not numbers", _sim(upstream="up")),
+    ("inputs wrong shape", _sim(inputs=np.ones((2, 4)))),
+    ("rng negative", _sim(rng=-1)),
+    ("rng string", _sim(rng="seed")),
+    ("rng float", _sim(rng=1.5)),
+    ("chain depth 0", lambda: simulate_chain("tanh", depth=0, weight=1.0)),
+    ("chain weights length", lambda: simulate_chain("tanh", depth=3, weight=[1.0, 2.0])),
+    ("chain weight NaN", lambda: simulate_chain("tanh", depth=3, weight=NAN)),
+    ("rnn relu", lambda: simulate_rnn("relu", hidden=4, steps=3, batch=2, sigma_w=1.0)),
+    ("rnn hidden 0", lambda: simulate_rnn("tanh", hidden=0, steps=3, batch=2, sigma_w=1.0)),
+    ("rnn steps 0", lambda: simulate_rnn("tanh", hidden=4, steps=0, batch=2, sigma_w=1.0)),
+    ("rnn recurrent shape",
+     lambda: simulate_rnn("tanh", hidden=4, steps=2, batch=2, sigma_w=1.0,
+                          recurrent=np.eye(3))),
+    ("lstm readout", lambda: simulate_lstm(hidden=4, steps=2, batch=2, sigma_w=1.0,
+                                           readout="output")),
+    ("lstm sigma_w negative", lambda: simulate_lstm(hidden=4, steps=2, batch=2, sigma_w=-1.0)),
+    ("train lr 0", lambda: train("relu", lr=0.0, epochs=1)),
+    ("train epochs 0", lambda: train("relu", epochs=0)),
+    ("train batch larger than data", lambda: train("relu", samples=10, batch_size=20)),
+    ("compare act in shared", lambda: compare("relu", "tanh", act="relu")),
+    ("compare mapping without act", lambda: compare({"depth": 2}, "tanh", epochs=1)),
+    ("compare rng per run", lambda: compare({"act": "relu", "rng": 1}, "tanh", epochs=1)),
+    ("sweep fn not callable", lambda: sweep(3, {"a": [1]})),
+    ("sweep empty axis", lambda: sweep(_point, {"a": []})),
+    ("sweep axis not a list", lambda: sweep(_point, {"a": 1})),
+    ("sweep no points", lambda: sweep(_point, [])),
+    ("sweep point sets rng", lambda: sweep(_point, [{"a": 1, "rng": 2}])),
+    ("sweep grid a string", lambda: sweep(_point, "a")),
+    ("sweep executor invalid", lambda: sweep(_point, {"a": [1]}, executor=object())),
+    ("sweep progress string", lambda: sweep(_point, {"a": [1]}, progress="yes")),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in CASES], ids=[name for name, _ in CASES])
+def test_invalid_arguments_raise_invalid_argument(call):
+    with pytest.raises(InvalidArgument) as info:
+        call()
+    assert str(info.value)  # the message says what was wrong
