@@ -22,6 +22,7 @@ module                 question
 """
 
 from symgrad.numeric.chain import ChainSimulation, simulate_chain
+from symgrad.numeric.checks import CHECKS, CheckRow, CrossCheck, check_names, crosscheck
 from symgrad.numeric.grid import Sweep, grid_points, sweep
 from symgrad.numeric.mlp import Simulation, simulate
 from symgrad.numeric.rnn import (
@@ -31,16 +32,25 @@ from symgrad.numeric.rnn import (
     simulate_lstm,
     simulate_rnn,
 )
+from symgrad.numeric.training import Comparison, Training, compare, train
 from symgrad.numeric.weights import Init, draw_weights, weight_variance
 
 __all__ = [
+    "CHECKS",
     "ChainSimulation",
+    "CheckRow",
+    "Comparison",
+    "CrossCheck",
     "Init",
     "LSTMSimulation",
     "RNNSimulation",
     "Readout",
     "Simulation",
     "Sweep",
+    "Training",
+    "check_names",
+    "compare",
+    "crosscheck",
     "draw_weights",
     "grid_points",
     "simulate",
@@ -48,5 +58,6 @@ __all__ = [
     "simulate_lstm",
     "simulate_rnn",
     "sweep",
+    "train",
     "weight_variance",
 ]
