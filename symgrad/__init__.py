@@ -9,15 +9,22 @@ from symgrad.activations import (
     z,
 )
 from symgrad.errors import InvalidArgument, NoClosedForm, SymgradError
+from symgrad.numeric import Simulation, compare, crosscheck, simulate, sweep, train
 
 __all__ = [
     "Activation",
     "InvalidArgument",
     "NoClosedForm",
+    "Simulation",
     "SymgradError",
     "activation",
     "activation_names",
+    "compare",
+    "crosscheck",
     "register_activation",
+    "simulate",
+    "sweep",
+    "train",
     "unregister_activation",
     "z",
 ]
