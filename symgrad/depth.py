@@ -474,7 +474,7 @@ def gradient_product(
     >>> gp.bound
     1
     >>> gradient_product("relu", weight=0.5, bias=1).asymptotic
-    2**(-L)
+    (1/2)**L
     """
     phi = as_activation(act)
     ms = _max_slope(phi)
