@@ -58,6 +58,7 @@ from symgrad.types import RealLike
 
 __all__ = ["Architecture", "ChainRow", "ChainTrace", "chain_trace", "residual_trace"]
 
+_MPF = type(mpmath.mpf(0))
 _CHECKPOINT = 1024  # layers between stored states
 _MAX_PERIOD = 16  # longest cycle of the rounded forward map that is detected
 
@@ -221,9 +222,13 @@ class _Engine:
         if self.arch is Architecture.PLAIN:
             zk = w * a_prev + b
             a, s = self.both(zk)
+            if type(s) is not _MPF:  # a constant piece gives a Python int (ReLU' = 1)
+                a, s = mpmath.mpf(a), mpmath.mpf(s)
             return zk, a, s, w * s, a
         zk = a_prev + b
         h, s = self.both(zk)
+        if type(s) is not _MPF:
+            h, s = mpmath.mpf(h), mpmath.mpf(s)
         return zk, a_prev + w * h, s, 1 + w * s, h
 
     def _forward(self, x: mpmath.mpf) -> None:
