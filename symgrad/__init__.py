@@ -8,23 +8,78 @@ from symgrad.activations import (
     unregister_activation,
     z,
 )
+from symgrad.clipping import clip, clipping_facts
+from symgrad.depth import (
+    DepthThreshold,
+    FixedPoint,
+    GradientProduct,
+    Growth,
+    WeightBound,
+    exploding_depth,
+    fixed_point,
+    gradient_product,
+    vanishing_depth,
+    weight_bound,
+)
 from symgrad.errors import InvalidArgument, NoClosedForm, SymgradError
 from symgrad.numeric import Simulation, compare, crosscheck, simulate, sweep, train
+from symgrad.recurrent import (
+    SpectralCondition,
+    after_steps,
+    bptt_jacobian,
+    gru_update_path,
+    lstm_carousel,
+    pascanu_conditions,
+)
+from symgrad.residual import (
+    residual_block,
+    residual_lower_bound,
+    residual_negative_cases,
+    residual_product,
+)
+from symgrad.trace import Architecture, ChainRow, ChainTrace, chain_trace, residual_trace
 
 __all__ = [
     "Activation",
+    "Architecture",
+    "ChainRow",
+    "ChainTrace",
+    "DepthThreshold",
+    "FixedPoint",
+    "GradientProduct",
+    "Growth",
     "InvalidArgument",
     "NoClosedForm",
     "Simulation",
+    "SpectralCondition",
     "SymgradError",
+    "WeightBound",
     "activation",
     "activation_names",
+    "after_steps",
+    "bptt_jacobian",
+    "chain_trace",
+    "clip",
+    "clipping_facts",
     "compare",
     "crosscheck",
+    "exploding_depth",
+    "fixed_point",
+    "gradient_product",
+    "gru_update_path",
+    "lstm_carousel",
+    "pascanu_conditions",
     "register_activation",
+    "residual_block",
+    "residual_lower_bound",
+    "residual_negative_cases",
+    "residual_product",
+    "residual_trace",
     "simulate",
     "sweep",
     "train",
     "unregister_activation",
+    "vanishing_depth",
+    "weight_bound",
     "z",
 ]
