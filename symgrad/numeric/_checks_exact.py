@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from symgrad.numeric._rng import child
+from symgrad.numeric._rng import child, inner
 from symgrad.numeric.chain import simulate_chain
 from symgrad.numeric.checks import CheckRow, U, exact_row
 from symgrad.numeric.rnn import simulate_lstm, simulate_rnn
@@ -138,10 +138,10 @@ def check_lstm_carousel(seed: np.random.SeedSequence, z: float) -> Sequence[Chec
         raise RuntimeError("simulate_lstm(record=True) kept no forget gates")
     carried = sim.upstream.copy()
     predicted = np.empty(steps + 1)
-    predicted[steps] = np.vdot(carried, carried) / sim.batch
+    predicted[steps] = inner(carried, carried) / sim.batch
     for t in range(steps, 0, -1):
         carried = carried * sim.forget[t - 1]
-        predicted[t - 1] = np.vdot(carried, carried) / sim.batch
+        predicted[t - 1] = inner(carried, carried) / sim.batch
     rel = np.abs(sim.grad_c_sq - predicted) / predicted
     # Two products of ≤ T + 1 factors each, then a sum of positive squares (≤ n + 2 roundings).
     tolerance = 2 * (2 * (steps + 1) + hidden + 2) * U

@@ -41,7 +41,7 @@ import sympy
 from symgrad._validate import as_float, as_positive_int, describe
 from symgrad.activations import Activation, _split, as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
+from symgrad.numeric._rng import child, inner, normal_matrix, root_seed, seed_label
 from symgrad.numeric.weights import Init, as_init, draw_weights
 from symgrad.records import Record, Step
 from symgrad.types import FloatArray, Seed
@@ -357,7 +357,7 @@ def propagate(
             zs.append(z.copy())
         size = z.size
         mean[layer] = z.sum() / size
-        second[layer] = np.vdot(z, z) / size
+        second[layer] = inner(z, z) / size
         if batchnorm:
             mu = z.mean(axis=0)
             inv = 1.0 / np.sqrt(z.var(axis=0) + BN_EPS)
@@ -368,7 +368,7 @@ def propagate(
         slope = phi.numpy_prime(z)
         saturated[layer] = np.count_nonzero(np.abs(slope) < eps) / size
         slope1[layer] = slope.sum() / size
-        slope2[layer] = np.vdot(slope, slope) / size
+        slope2[layer] = inner(slope, slope) / size
         if dead is not None:
             dead[layer] = np.count_nonzero(~(slope != 0).any(axis=0)) / slope.shape[1]
         if backward:
@@ -379,7 +379,7 @@ def propagate(
         if trace:
             acts.append(a)
         del z, out, slope
-    loss = float(np.vdot(g, a))
+    loss = float(inner(g, a))
 
     # ---- backward: g = ∂L/∂a_l from the top; ∂L/∂z_l = BN'ᵀ(g ⊙ φ'(u_l)) ----
     grad_z, grad_a = np.full(depth, np.nan), np.full(depth, np.nan)
@@ -388,7 +388,7 @@ def propagate(
     grad_in = math.nan
     if backward:
         for layer in range(depth - 1, -1, -1):
-            grad_a[layer] = np.vdot(g, g) / batch
+            grad_a[layer] = inner(g, g) / batch
             dz = g * slopes.pop()
             if batchnorm:
                 uhat, inv = norm_cache.pop()
@@ -396,7 +396,7 @@ def propagate(
                 dz -= dz.mean(axis=0)
                 dz -= uhat * along
                 dz *= inv
-            grad_z[layer] = np.vdot(dz, dz) / batch
+            grad_z[layer] = inner(dz, dz) / batch
             if trace:
                 dzs.append(dz)
                 das.append(g)
@@ -404,7 +404,7 @@ def propagate(
             back = dz @ w
             g = back + g if residual else back
             del dz, w
-        grad_in = float(np.vdot(g, g) / batch)
+        grad_in = float(inner(g, g) / batch)
     return Propagation(
         loss=loss, mean=mean, second=second, grad_z=grad_z, grad_a=grad_a,
         grad_input=grad_in, saturated=saturated, dead=dead, slope_mean=slope1,

@@ -29,7 +29,7 @@ import numpy as np
 from symgrad._validate import as_float, as_positive_int, describe
 from symgrad.activations import Activation, activation, as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
+from symgrad.numeric._rng import child, inner, normal_matrix, root_seed, seed_label
 from symgrad.numeric.mlp import as_matrix
 from symgrad.numeric.weights import Init, as_init, draw_weights
 from symgrad.records import Record, Step
@@ -137,7 +137,7 @@ def rnn_pass(
             slopes.append(phi.numpy_prime(z))
         if nudge is not None and nudge[0] == t + 1:
             h = h + nudge[1]
-    loss = float(np.vdot(g, h))
+    loss = float(inner(g, h))
     grads: list[FloatArray] = []
     if backward:
         d = g
@@ -189,7 +189,7 @@ def simulate_rnn(
     g = (normal_matrix(child(root, _UPSTREAM), batch, n) if upstream is None
          else as_matrix(upstream, "upstream", (batch, n)))
     _, grads = rnn_pass(phi, w, u, b, xs, g)
-    sq = np.array([np.vdot(d, d) / batch for d in grads])
+    sq = np.array([inner(d, d) / batch for d in grads])
     sq.flags.writeable = False
     kept = record
     return RNNSimulation(
@@ -243,7 +243,7 @@ def lstm_pass(
         h = bump("h", t + 1, o * _TANH.numpy(c))
         if backward:
             cache.append((pre, i, f, gg, o, c_prev, c))
-    loss = float(np.vdot(g, h if readout is Readout.HIDDEN else c))
+    loss = float(inner(g, h if readout is Readout.HIDDEN else c))
     dhs: list[FloatArray] = []
     dcs: list[FloatArray] = []
     if backward:
@@ -318,8 +318,8 @@ def simulate_lstm(
     g = (normal_matrix(child(root, _UPSTREAM), batch, n) if upstream is None
          else as_matrix(upstream, "upstream", (batch, n)))
     _, dhs, dcs, forget = lstm_pass(w, u, b, xs, g, readout)
-    gh = np.array([np.vdot(d, d) / batch for d in dhs])
-    gc = np.array([np.vdot(d, d) / batch for d in dcs])
+    gh = np.array([inner(d, d) / batch for d in dhs])
+    gc = np.array([inner(d, d) / batch for d in dcs])
     fm = forget.mean(axis=(1, 2))
     for arr in (gh, gc, fm):
         arr.flags.writeable = False

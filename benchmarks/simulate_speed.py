@@ -1,0 +1,166 @@
+"""How fast is ``simulate``, and how much memory does it take?
+
+Run:  python benchmarks/simulate_speed.py            (full sizes, a few minutes)
+      python benchmarks/simulate_speed.py --quick    (smaller sizes, a smoke run)
+
+Prints, side by side and measured in the same run:
+
+1. NumPy's own float64 GEMM at the shape of one layer (batch × width @ width × width),
+   GFLOP/s, best of several repeats;
+2. ``simulate`` at width 1024, depth 50, batch 512 — GFLOP/s counting the useful GEMM
+   work only (forward z = a Wᵀ and backward δ W per layer: 4·batch·width²·depth flop;
+   weight drawing, φ, φ' and the statistics are overhead), and its share of GEMM;
+   both with the weights kept between passes (the default below 512 MiB) and re-drawn;
+3. the same per-layer norms with torch autograd on CPU (when torch is importable; its
+   weights drawn with ``torch.randn`` inside the timed region, as symgrad's are), the
+   ratio, and a number-for-number comparison on one recorded network;
+4. peak memory of ``simulate`` at width 4096, depth 100, batch 256, in a fresh process
+   (``resource.getrusage`` peak RSS, and ``tracemalloc``'s peak of NumPy allocations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import symgrad.numeric.mlp as mlp
+from symgrad.numeric import simulate
+
+
+def best_of(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def gemm_gflops(width: int, batch: int, repeats: int) -> float:
+    rs = np.random.default_rng(0)
+    a = rs.standard_normal((batch, width))
+    w = rs.standard_normal((width, width))
+    out = np.empty((batch, width))
+    np.matmul(a, w.T, out=out)
+
+    def ten() -> None:
+        for _ in range(10):
+            np.matmul(a, w.T, out=out)
+
+    return 10 * 2 * batch * width * width / best_of(ten, repeats) / 1e9
+
+
+def simulate_gflops(width: int, depth: int, batch: int, repeats: int, keep: bool) -> float:
+    saved = mlp._KEEP_WEIGHTS_BYTES
+    mlp._KEEP_WEIGHTS_BYTES = saved if keep else -1
+    try:
+        def run() -> None:
+            simulate("tanh", width=width, depth=depth, sigma_w=1.0, batch=batch, rng=0)
+
+        run()
+        seconds = best_of(run, repeats)
+    finally:
+        mlp._KEEP_WEIGHTS_BYTES = saved
+    return 4 * batch * width * width * depth / seconds / 1e9
+
+
+def torch_comparison(width: int, depth: int, batch: int, repeats: int) -> str:
+    try:
+        import torch
+    except ImportError:
+        return "torch: not installed (pip install torch to compare with autograd)"
+    torch.set_default_dtype(torch.float64)
+
+    def norms(weights, x, g):
+        a = x
+        zs, acts = [], []
+        for w in weights:
+            z = a @ w.T
+            z.retain_grad()
+            a = torch.tanh(z)
+            a.retain_grad()
+            zs.append(z)
+            acts.append(a)
+        (a * g).sum().backward()
+        return ([float((z.grad**2).sum(1).mean()) for z in zs],
+                [float((h.grad**2).sum(1).mean()) for h in acts])
+
+    def run() -> None:
+        gen = torch.Generator().manual_seed(0)
+        weights = [torch.randn(width, width, generator=gen) / width**0.5 for _ in range(depth)]
+        x = torch.randn(batch, width, generator=gen)
+        g = torch.randn(batch, width, generator=gen)
+        norms(weights, x, g)
+
+    run()
+    seconds = best_of(run, repeats)
+    torch_rate = 4 * batch * width * width * depth / seconds / 1e9
+    # Number for number on one recorded network.
+    sim = simulate("tanh", width=64, depth=8, sigma_w=1.0, batch=16, rng=1, record=True)
+    dz, da = norms([torch.tensor(w) for w in sim.weights], torch.tensor(sim.inputs),
+                   torch.tensor(sim.upstream))
+    worst = max(float(np.max(np.abs(np.array(dz) / sim.grad_z_sq - 1))),
+                float(np.max(np.abs(np.array(da) / sim.grad_a_sq - 1))))
+    return (f"torch {torch.__version__} autograd (CPU, float64): {torch_rate:.1f} GFLOP/s;"
+            f" recorded network: max relative difference of the per-layer norms {worst:.1e}")
+
+
+_MEMORY_CHILD = """
+import json, resource, sys, tracemalloc
+import numpy as np
+from symgrad.numeric import simulate
+width, depth, batch = map(int, sys.argv[1:4])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tracemalloc.start()
+sim = simulate("tanh", width=width, depth=depth, sigma_w=1.0, batch=batch, rng=0)
+traced = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"peak_rss_kib": peak, "rss_before_kib": before, "traced_peak": traced}))
+"""
+
+
+def memory(width: int, depth: int, batch: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(width), str(depth),
+                          str(batch)], capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    args = parser.parse_args()
+    width, depth, batch = (256, 10, 128) if args.quick else (1024, 50, 512)
+    mem_size = (1024, 20, 64) if args.quick else (4096, 100, 256)
+    repeats = 2 if args.quick else 3
+
+    gemm = gemm_gflops(width, batch, repeats)
+    kept = simulate_gflops(width, depth, batch, repeats, keep=True)
+    redrawn = simulate_gflops(width, depth, batch, repeats, keep=False)
+    print(f"shape: width {width}, depth {depth}, batch {batch} (float64)")
+    print(f"NumPy GEMM ({batch}x{width} @ {width}x{width}):      {gemm:7.1f} GFLOP/s")
+    print(f"simulate, weights kept between passes:     {kept:7.1f} GFLOP/s"
+          f"  = {kept / gemm:5.1%} of GEMM")
+    print(f"simulate, weights re-drawn in backward:    {redrawn:7.1f} GFLOP/s"
+          f"  = {redrawn / gemm:5.1%} of GEMM")
+    message = torch_comparison(width, depth, batch, repeats)
+    print(message)
+    if message.startswith("torch ") and "GFLOP/s" in message:
+        rate = float(message.split(": ")[1].split(" GFLOP/s")[0])
+        print(f"symgrad / torch speed ratio: {kept / rate:.2f}")
+    mem = memory(*mem_size)
+    gib = 2**30
+    print(f"memory at width {mem_size[0]}, depth {mem_size[1]}, batch {mem_size[2]}:"
+          f" peak RSS {mem['peak_rss_kib'] * 1024 / gib:.2f} GiB"
+          f" (interpreter and imports {mem['rss_before_kib'] * 1024 / gib:.2f} GiB),"
+          f" NumPy peak (tracemalloc) {mem['traced_peak'] / gib:.2f} GiB; limit 2 GiB")
+
+
+if __name__ == "__main__":
+    main()
