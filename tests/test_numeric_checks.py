@@ -31,7 +31,7 @@ def test_every_check_passes(name):
 
 def wrong_xavier_claim(seed, z):
     """A false formula: 'Xavier keeps the forward second moment of a relu net'."""
-    samples = [simulate("relu", width=128, depth=6, sigma_w=1.0, batch=32,
+    samples = [simulate("relu", width=64, depth=6, sigma_w=1.0, batch=16,
                         init="xavier_normal", rng=seed.spawn(1)[0]).preact_second_moment[-1]
                for _ in range(8)]
     measured, se = mean_and_se(samples)
@@ -41,17 +41,17 @@ def wrong_xavier_claim(seed, z):
 def test_a_wrong_formula_fails_and_the_table_extends(monkeypatch):
     # One entry adds a check living in another module (here, this test module).
     monkeypatch.setitem(checks.CHECKS, "wrong_xavier", "test_numeric_checks:wrong_xavier_claim")
-    report = crosscheck(["wrong_xavier", "he_vs_xavier"], rng=0)
-    assert report.checks == ("he_vs_xavier", "wrong_xavier")  # table order
+    report = crosscheck(["wrong_xavier", "lstm_carousel"], rng=0)
+    assert report.checks == ("lstm_carousel", "wrong_xavier")  # table order
     assert not report.ok
     assert [r.quantity for r in report.failures()] == ["wrong: xavier keeps E z²"]
     assert "NO" in report.markdown()
 
 
 def test_rows_do_not_depend_on_which_other_checks_run():
-    alone = crosscheck(["he_vs_xavier"], rng=4).rows
-    together = crosscheck(["lstm_carousel", "he_vs_xavier"], rng=4).rows
-    assert together[:len(alone)] == alone  # he_vs_xavier precedes lstm_carousel
+    alone = crosscheck(["lstm_forget_decay"], rng=4).rows
+    together = crosscheck(["lstm_forget_decay", "lstm_carousel"], rng=4).rows
+    assert together[-len(alone):] == alone  # the table lists lstm_forget_decay last
 
 
 def test_row_builders():

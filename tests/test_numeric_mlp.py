@@ -158,7 +158,7 @@ def test_relu_saturation_and_dead_units_match_their_probabilities():
 def test_sigmoid_saturated_fraction_matches_the_gaussian_tail():
     # σ'(z) = 1/(4 cosh²(z/2)) < ε  ⇔  |z| > t = 2 arccosh(1/(2√ε));  z ~ N(0, q) iid
     # (orthogonal layer, Gaussian inputs), so P = erfc(t/√(2q)); SE = √(P(1−P)/N).
-    eps, q, n, batch = 0.01, 16.0, 512, 256
+    eps, q, n, batch = 0.01, 16.0, 256, 512
     sim = simulate("sigmoid", width=n, depth=1, sigma_w=math.sqrt(q), batch=batch,
                    init="orthogonal", eps=eps, rng=4)
     t = 2 * math.acosh(1 / (2 * math.sqrt(eps)))

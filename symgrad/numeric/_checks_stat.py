@@ -78,13 +78,13 @@ def check_he_vs_xavier(seed: np.random.SeedSequence, z: float) -> Sequence[Check
     so E q_l = (n Var(w)/2)·E q_{l−1}·(2/1)… precisely E q_1 = n Var(w) (x ~ N(0, I_n)) and
     E q_l = (n Var(w)/2)^{l−1}·n Var(w): 2 for He (Var = 2/n), 2^{−(l−1)} for Xavier on
     square layers (Var = 1/n).  SE from k independent networks."""
-    width, depth, k = 256, 8, 12
+    width, depth, k = 128, 6, 16
     rows = []
     for i, init in enumerate(("he_normal", "xavier_normal")):
         var = weight_variance(init, width, width, sigma_w=1.0)
         predicted = (width * var / 2) ** (depth - 1) * width * var
         samples = [
-            simulate("relu", width=width, depth=depth, sigma_w=1.0, batch=64, init=init,
+            simulate("relu", width=width, depth=depth, sigma_w=1.0, batch=32, init=init,
                      rng=child(seed, i, s)).preact_second_moment[-1]
             for s in range(k)
         ]
