@@ -303,7 +303,18 @@ class _Engine:
 
 @functools.lru_cache(maxsize=64)
 def _compiled(act: Activation) -> Callable[[mpmath.mpf], list[mpmath.mpf]]:
-    """(φ(z), φ'(z)) in one mpmath call, sharing subexpressions (tanh' = 1 − tanh²)."""
+    """(φ(z), φ'(z)) in one mpmath call, sharing subexpressions (tanh' = 1 − tanh²).
+
+    Not for ``Piecewise``: common subexpressions would be hoisted out of the branches
+    and evaluated where they are undefined (softsign's z/(1 − z) at z = 1).
+    """
+    if act.expr.has(sympy.Piecewise) or act.derivative.has(sympy.Piecewise):
+        phi, dphi = act._mp_funcs
+
+        def both(value: mpmath.mpf) -> list[mpmath.mpf]:
+            return [phi(value), dphi(value)]
+
+        return both
     return sympy.lambdify(  # type: ignore[no-any-return]
         act_symbol, [act.expr, act.derivative], modules="mpmath", cse=True
     )

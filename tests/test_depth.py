@@ -1,0 +1,458 @@
+"""Gradient products through depth: traces, closed forms, bounds, residual paths, clipping.
+
+Every reference is computed here, independently of the code under test: a hand-written
+float64 forward/backward pass, exact SymPy evaluation, mpmath loops at higher
+precision, exact ``fractions.Fraction`` powers.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from symgrad import (
+    InvalidArgument,
+    activation,
+    chain_trace,
+    clip,
+    clipping_facts,
+    exploding_depth,
+    fixed_point,
+    gradient_product,
+    residual_block,
+    residual_lower_bound,
+    residual_negative_cases,
+    residual_product,
+    residual_trace,
+    vanishing_depth,
+    weight_bound,
+)
+from symgrad.activations import z
+from symgrad.strategies import activations, depths, weights
+
+# ---- an independent float64 backward pass (DESIGN.md conventions) ----
+
+
+def _sigmoid(v: float) -> float:
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+_FLOAT_ACTS = {
+    "sigmoid": (_sigmoid, lambda v: _sigmoid(v) * (1.0 - _sigmoid(v))),
+    "tanh": (math.tanh, lambda v: 1.0 - math.tanh(v) ** 2),
+    "relu": (lambda v: max(v, 0.0), lambda v: 1.0 if v > 0 else 0.0),
+}
+
+
+def _float_chain(name, depth, w, b=0.0, x=1.0, g=1.0):
+    """Rows (z, a, slope, grad_a, grad_z, grad_w) by the textbook backward pass."""
+    phi, dphi = _FLOAT_ACTS[name]
+    ws = w if isinstance(w, list) else [w] * depth
+    bs = b if isinstance(b, list) else [b] * depth
+    zs, acts, prev = [], [], [x]
+    for k in range(depth):
+        zk = ws[k] * prev[-1] + bs[k]
+        zs.append(zk)
+        acts.append(phi(zk))
+        prev.append(acts[-1])
+    grad_a = [0.0] * depth
+    grad_z = [0.0] * depth
+    grad_w = [0.0] * depth
+    upstream = g
+    for k in reversed(range(depth)):
+        grad_a[k] = upstream
+        grad_z[k] = upstream * dphi(zs[k])
+        grad_w[k] = grad_z[k] * prev[k]
+        upstream = grad_z[k] * ws[k]
+    return [(zs[k], acts[k], dphi(zs[k]), grad_a[k], grad_z[k], grad_w[k]) for k in range(depth)]
+
+
+# Float64 tolerance: each reference value is at most ~8 roundings per layer × 6 layers
+# × 2 passes ≈ 100 unit roundoffs (1.1e-16) away from the exact value, plus libm's
+# ≤ 1 ulp per exp/tanh call: relative 1e-13 leaves a factor ≥ 5 of margin.
+_F64_REL = 1e-13
+
+WORKED = [
+    ("sigmoid", 4, 0.1),
+    ("sigmoid", 5, 0.1),
+    ("sigmoid", 6, 0.1),
+    ("sigmoid", 4, 0.5),
+    ("sigmoid", 4, 2.0),
+    ("relu", 4, 0.1),
+    ("relu", 4, 0.5),
+    ("relu", 4, 2.0),
+    ("relu", 6, 2.0),
+    ("tanh", 5, 0.5),
+]
+
+
+@pytest.mark.parametrize(("name", "depth", "w"), WORKED)
+def test_worked_examples_match_an_independent_float64_backward_pass(name, depth, w):
+    trace = chain_trace(name, depth=depth, weight=w, lr=0.5)
+    ref = _float_chain(name, depth, w)
+    assert len(trace.rows) == depth
+    for row, (zk, a, s, ga, gz, gw) in zip(trace.rows, ref, strict=True):
+        got = (row.z, row.a, row.slope, row.grad_a, row.grad_z, row.grad_w)
+        for mine, theirs in zip(got, (zk, a, s, ga, gz, gw), strict=True):
+            assert float(mine) == pytest.approx(theirs, rel=_F64_REL, abs=0.0)
+        assert float(row.update) == pytest.approx(-0.5 * gw, rel=_F64_REL, abs=0.0)
+        if ga != 0:
+            assert float(row.log10_grad) == pytest.approx(math.log10(abs(ga)), rel=1e-12)
+    assert float(trace.ratio()) == pytest.approx(ref[-1][3] / ref[0][3], rel=_F64_REL)
+
+
+def test_four_layer_sigmoid_chain_matches_exact_sympy():
+    # a_0 = 1, w = 1/10, b = 0, exact nested expressions; 30-digit rounding gives a
+    # relative error ≤ 10^-29, the mpmath loop's guard digits keep it there.
+    w = sympy.Rational(1, 10)
+    sig = activation("sigmoid")
+    a = sympy.Integer(1)
+    zs, acts = [], []
+    for _ in range(4):
+        zk = w * a
+        a = sig.expr.subs(z, zk)
+        zs.append(zk)
+        acts.append(a)
+    slopes = [sig.derivative.subs(z, zk) for zk in zs]
+    grads = [sympy.Integer(1)] * 4
+    for k in (2, 1, 0):
+        grads[k] = grads[k + 1] * w * slopes[k + 1]
+    trace = chain_trace("sigmoid", depth=4, weight=0.1, dps=30)
+    with mpmath.workdps(60):
+        for k, row in enumerate(trace.rows):
+            for mine, exact in ((row.z, zs[k]), (row.a, acts[k]), (row.slope, slopes[k]),
+                                (row.grad_a, grads[k]), (row.grad_z, grads[k] * slopes[k])):
+                ref = sympy.N(exact, 60)._to_mpmath(200)
+                assert abs(mine - ref) <= abs(ref) * mpmath.mpf(10) ** -29
+        ratio = sympy.N(grads[3] / grads[0], 60)._to_mpmath(200)
+        assert abs(trace.ratio() - ratio) <= abs(ratio) * mpmath.mpf(10) ** -29
+
+
+def test_per_layer_weights_and_biases_match_the_float_reference():
+    ws, bs = [0.5, -1.5, 2.0, 0.25, 1.0], [0.1, 0.0, -0.3, 0.2, 0.0]
+    trace = chain_trace("tanh", depth=5, weight=ws, bias=bs, x=-0.7, upstream=3)
+    ref = _float_chain("tanh", 5, ws, bs, x=-0.7, g=3.0)
+    for row, r in zip(trace.rows, ref, strict=True):
+        assert float(row.grad_w) == pytest.approx(r[5], rel=_F64_REL)
+        assert float(row.grad_a) == pytest.approx(r[3], rel=_F64_REL)
+
+
+def _mp_chain_log10_first_grad(name, depth, w, warm):
+    """log10|∂L/∂a_1| for a constant-weight chain: `warm` explicit layers at 60 digits,
+    then the fixed point's factor to the power of the remaining layers."""
+    phi = activation(name)
+    with mpmath.workdps(60):
+        a, factors = mpmath.mpf(1), []
+        wm = mpmath.mpf(w)
+        for _ in range(warm):
+            zk = wm * a
+            factors.append(wm * phi.mpmath_prime(zk))
+            a = phi.mpmath(zk)
+        # the last warm factors equal the fixed point's to 60 digits
+        tail = factors[-1]
+        total = sum(mpmath.log10(abs(f)) for f in factors[1:])
+        return total + (depth - warm) * mpmath.log10(abs(tail))
+
+
+def test_depth_one_million_does_not_underflow():
+    trace = chain_trace("sigmoid", depth=10**6, weight=0.5)
+    expected = _mp_chain_log10_first_grad("sigmoid", 10**6, 0.5, 400)
+    got = trace.rows[0].log10_grad
+    # relative error of log10 |g_1| ≈ 1e6 × 1e-31 from the 30-digit factors
+    assert abs(got - expected) <= mpmath.mpf(10) ** -20 * abs(expected)
+    assert trace.rows[0].grad_a > 0
+    assert trace.rows[-1].grad_a == 1
+    assert len(trace.rows) == 10**6
+    assert trace.stationary_from is not None
+
+
+def test_long_chain_without_a_fixed_point_is_exact():
+    # ReLU with w = 1/2 from x = 1: z_k = 2^-k, every slope 1, so ∂L/∂a_1 = 2^-(n−1).
+    n = 200_000
+    trace = chain_trace("relu", depth=n, weight=0.5)
+    assert trace.rows[0].grad_a == mpmath.ldexp(1, -(n - 1))
+    assert trace.rows[-2].z == mpmath.ldexp(1, -(n - 1))
+    assert trace.rows[123_456].grad_a == mpmath.ldexp(1, -(n - 123_457))
+    assert trace.ratio() == mpmath.ldexp(1, n - 1)
+
+
+def test_rows_behave_as_a_sequence():
+    trace = chain_trace("sigmoid", depth=3000, weight=3.0, bias=-1)
+    rows = trace.rows
+    assert rows[-1].layer == 3000 and rows[0].layer == 1
+    assert [r.layer for r in rows[5:8]] == [6, 7, 8]
+    assert sum(1 for _ in rows) == 3000
+    # iteration and indexing agree, also past the stationary point
+    assert list(rows)[2500] == rows[2500]
+    with pytest.raises(IndexError):
+        rows[3000]
+
+
+def test_markdown_and_latex_render_every_layer_or_elide():
+    small = chain_trace("sigmoid", depth=4, weight=0.1, lr=1)
+    md = small.to_markdown()
+    assert md.count("\n| ") == 6 and "−lr·∂L/∂w_k" in md
+    assert small._repr_markdown_() == md
+    tex = small.to_latex()
+    assert tex.startswith(r"\begin{tabular}") and tex.count(r"\\") == 5
+    big = chain_trace("tanh", depth=100, weight=0.5)
+    assert "…" in big.to_markdown(max_rows=6)
+    assert r"\vdots" in big.to_latex(max_rows=6)
+
+
+# ---- Hypothesis laws ----
+
+_SMOOTHISH = ("sigmoid", "tanh", "softplus", "relu", "leaky_relu", "elu", "swish", "softsign")
+
+
+@settings(max_examples=25)
+@given(activations(names=_SMOOTHISH), st.integers(1, 5), weights(bound=3.0),
+       st.sampled_from([0, 0.5, -0.25]))
+def test_trace_product_equals_the_closed_form_product(act, depth, w, b):
+    trace = chain_trace(act, depth=depth, weight=w, bias=b)
+    gp = gradient_product(act)
+    # Substitute the trace's own w_k and z_k into the symbolic Product, evaluate exactly.
+    w_base, z_base = gp.product.function.atoms(sympy.Indexed).pop().base, None
+    subs = {}
+    for row in trace.rows:
+        k = row.layer
+        for idx in gp.product.function.atoms(sympy.Indexed):
+            if idx.base.label.name == "z":
+                z_base = idx.base
+        subs[w_base[k]] = sympy.Rational(repr(w))
+        subs[z_base[k]] = sympy.Float(row.z, 40)
+    closed = sympy.N(gp.product.subs(gp.depth, depth).doit().subs(subs), 35)
+    tol = mpmath.mpf(10) ** -25 * max(1, abs(closed._to_mpmath(150)))
+    assert abs(trace.product() - closed._to_mpmath(150)) <= tol
+
+
+@settings(max_examples=25)
+@given(activations(names=("sigmoid", "tanh", "softsign", "erf")), depths(max_depth=40),
+       st.floats(0.0, 0.95))
+def test_gradient_decays_monotonically_when_every_factor_is_below_one(act, depth, frac):
+    bound = weight_bound(act).bound
+    w = sympy.Rational(str(round(frac, 3))) * bound
+    trace = chain_trace(act, depth=depth, weight=w, x=0.3)
+    grads = [abs(r.grad_a) for r in trace.rows]
+    assert all(lo <= hi for lo, hi in zip(grads, grads[1:], strict=False))
+
+
+@settings(max_examples=60)
+@given(st.fractions(Fraction(1, 50), Fraction(49, 50), max_denominator=50),
+       st.integers(1, 40))
+def test_vanishing_depth_is_minimal(f, digits):
+    eps = Fraction(1, 10**digits) * 3
+    assume(eps < 1)
+    n = vanishing_depth(f, eps).depth
+    assert f**n < eps
+    assert n == 1 or f ** (n - 1) >= eps
+
+
+@settings(max_examples=60)
+@given(st.fractions(Fraction(51, 50), Fraction(5), max_denominator=50), st.integers(0, 40))
+def test_exploding_depth_is_minimal(f, digits):
+    size = Fraction(10**digits)
+    n = exploding_depth(f, size).depth
+    assert f**n > size
+    assert n == 1 or f ** (n - 1) <= size
+
+
+@pytest.mark.parametrize(("f", "eps", "n"), [
+    (Fraction(1, 2), Fraction(1, 8), 4),  # 1/8 is not < 1/8
+    (0.5, 0.125, 4),
+    (0.1, 1e-3, 4),  # 0.1 read as 1/10: 10^-3 is not < 10^-3
+    (sympy.sqrt(2) / 2, sympy.Rational(1, 4), 5),
+    (-0.5, 0.3, 2),
+    (0, 0.5, 1),
+])
+def test_vanishing_depth_boundary_cases(f, eps, n):
+    assert vanishing_depth(f, eps).depth == n
+
+
+def test_vanishing_depth_huge_depth_decided_exactly():
+    n = vanishing_depth(Fraction(999999, 10**6), Fraction(1, 10**300)).depth
+    # ln(1e-300)/ln(0.999999) = 690 775 182.6…, independently in mpmath at 50 digits
+    with mpmath.workdps(50):
+        ref = mpmath.log(mpmath.mpf(10) ** -300) / mpmath.log(mpmath.mpf("0.999999"))
+    assert n == int(mpmath.floor(ref)) + 1
+    assert exploding_depth(2, 1024).depth == 11
+
+
+@settings(max_examples=25)
+@given(activations(names=("sigmoid", "tanh", "relu", "softplus", "elu", "erf")),
+       depths(max_depth=30), st.lists(st.floats(0, 3), min_size=1, max_size=1),
+       st.floats(-2, 2))
+def test_residual_product_is_at_least_one_when_factors_are_nonnegative(act, depth, ws, x):
+    # These φ are nondecreasing, so w_k ≥ 0 gives t_k = w_k φ'(z_k) ≥ 0.
+    trace = residual_trace(act, depth=depth, weight=ws[0], x=x)
+    assert all(r.grad_a >= 1 for r in trace.rows)
+    assert trace.product() >= 1
+
+
+def test_residual_trace_matches_a_float64_reference():
+    w, b, x, n = 0.3, 0.1, -0.5, 6
+    ys, zs = [x], []
+    for _ in range(n):
+        zs.append(ys[-1] + b)
+        ys.append(ys[-1] + w * math.tanh(zs[-1]))
+    g, grads = 1.0, [0.0] * n
+    for k in reversed(range(n)):
+        grads[k] = g
+        g *= 1 + w * (1 - math.tanh(zs[k]) ** 2)
+    trace = residual_trace("tanh", depth=n, weight=w, bias=b, x=x)
+    for k, row in enumerate(trace.rows):
+        assert float(row.a) == pytest.approx(ys[k + 1], rel=_F64_REL)
+        assert float(row.grad_a) == pytest.approx(grads[k], rel=_F64_REL)
+        assert float(row.grad_w) == pytest.approx(grads[k] * math.tanh(zs[k]), rel=_F64_REL)
+    assert float(trace.product()) == pytest.approx(g, rel=_F64_REL)
+
+
+def test_residual_negative_factor_can_cut_the_gradient():
+    # identity φ, w = −1: factor 1 + w·1 = 0 exactly.
+    trace = residual_trace("identity", depth=3, weight=-1)
+    assert trace.rows[0].grad_a == 0 and trace.rows[-1].grad_a == 1
+
+
+def test_residual_facts_and_closed_forms():
+    assert residual_lower_bound(5).holds
+    assert all(f.holds for f in residual_negative_cases())
+    x = sympy.Symbol("x")
+    w = sympy.Symbol("w")
+    block = residual_block(w * sympy.sin(x), x)
+    assert sympy.simplify(block.jacobian - (1 + w * sympy.cos(x))) == 0
+    prod = residual_product("sigmoid").product
+    assert isinstance(prod, sympy.Product)
+    assert sympy.simplify(prod.function.subs(prod.function.atoms(sympy.Indexed).pop(), 0)) != 0
+
+
+# ---- fixed points and the geometric form ----
+
+
+def test_fixed_point_exact_on_affine_pieces():
+    fp = fixed_point("relu", weight=0.5, bias=1)
+    assert fp.value == 2 and fp.exactness.value == "exact"
+    assert fixed_point("identity", weight=sympy.Rational(1, 3), bias=2).value == 3
+    assert fixed_point("tanh", weight=0.5).value == 0
+
+
+def test_fixed_point_certified_bracket_has_a_sign_change():
+    fp = fixed_point("sigmoid", weight=0.1)
+    assert fp.exactness.value == "numeric" and fp.reached
+    lo, hi = fp.bracket
+    with mpmath.workdps(60):
+        def g(a):
+            return 1 / (1 + mpmath.exp(-mpmath.mpf(a) / 10)) - mpmath.mpf(a)
+        assert g(lo._to_mpmath(250)) * g(hi._to_mpmath(250)) < 0
+        # independent iteration to the fixed point
+        a = mpmath.mpf(1)
+        for _ in range(200):
+            a = 1 / (1 + mpmath.exp(-a / 10))
+        assert abs(fp.value._to_mpmath(250) - a) < mpmath.mpf(10) ** -29
+
+
+def test_geometric_rate_matches_the_trace_ratio_of_consecutive_layers():
+    gp = gradient_product("sigmoid", weight=2, bias=-1)
+    trace = chain_trace("sigmoid", depth=500, weight=2, bias=-1)
+    per_layer = trace.rows[0].grad_a / trace.rows[1].grad_a  # factor at layer 2
+    late = trace.rows[400].grad_a / trace.rows[401].grad_a
+    assert abs(late - gp.factor._to_mpmath(150)) < mpmath.mpf(10) ** -25
+    assert per_layer != late  # the first layers are not yet at the fixed point
+    assert gp.bound == sympy.Rational(1, 2) ** gp.depth
+    assert float(gp.rate) == pytest.approx(-math.log(abs(float(gp.factor))), rel=1e-14)
+
+
+def test_weight_bound_reference_values():
+    for name in ("sigmoid", "tanh"):
+        act = activation(name)
+        # γ is attained at z = 0 for both (σ' and tanh' are even, decreasing on z > 0)
+        assert weight_bound(name).bound == 1 / act.derivative.subs(z, 0)
+        assert weight_bound(name).attained
+
+
+# ---- clipping ----
+
+
+@settings(max_examples=60)
+@given(st.lists(st.floats(-1e6, 1e6, allow_subnormal=False), min_size=1, max_size=8),
+       st.floats(1e-3, 1e3))
+def test_clipping_identities_hold_numerically(g, c):
+    arr = np.array(g)
+    out = clip(arr, c)
+    norm = math.sqrt(math.fsum(v * v for v in g))
+    # float64 norms: ≤ (n + 3) roundings, relative ≤ 11 × 1.1e-16; use 1e-14.
+    assert np.linalg.norm(out) == pytest.approx(min(norm, c), rel=1e-14, abs=1e-300)
+    again = clip(out, c)
+    np.testing.assert_allclose(again, out, rtol=1e-14, atol=0)
+    if norm > 0:
+        lam = min(1.0, c / norm)
+        np.testing.assert_allclose(out, lam * arr, rtol=1e-14, atol=0)
+        assert np.all(np.sign(out) == np.sign(arr))
+
+
+@settings(max_examples=30)
+@given(st.lists(st.fractions(-20, 20, max_denominator=9), min_size=1, max_size=4),
+       st.fractions(Fraction(1, 9), 10, max_denominator=9))
+def test_clipping_identities_hold_exactly(g, c):
+    out = clip(list(g), c)
+    norm = sympy.sqrt(sum(sympy.Rational(v.numerator, v.denominator) ** 2 for v in g))
+    cc = sympy.Rational(c.numerator, c.denominator)
+    assert sympy.simplify(sympy.sqrt(sum(v**2 for v in out)) - sympy.Min(norm, cc)) == 0
+    assert clip(list(out), c) == out
+
+
+def test_clipping_facts_are_proved():
+    facts = clipping_facts()
+    assert len(facts) == 3 and all(f.holds for f in facts)
+
+
+# ---- invalid inputs ----
+
+INVALID = [
+    (chain_trace, ("sigmoid",), {"depth": 0, "weight": 0.1}),
+    (chain_trace, ("sigmoid",), {"depth": -3, "weight": 0.1}),
+    (chain_trace, ("sigmoid",), {"depth": 2.5, "weight": 0.1}),
+    (chain_trace, ("sigmoid",), {"depth": 4.0, "weight": 0.1}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": float("nan")}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": float("inf")}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": [0.1, float("nan"), 0.2]}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": [0.1, 0.2]}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": 0.1, "bias": [0, 0, 0, 0]}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": "0.1"}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": 0.1, "x": float("-inf")}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": 0.1, "upstream": 0}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": 0.1, "lr": -1}),
+    (chain_trace, ("sigmoid",), {"depth": 3, "weight": 0.1, "dps": 2}),
+    (chain_trace, ("nope",), {"depth": 3, "weight": 0.1}),
+    (residual_trace, ("tanh",), {"depth": 0, "weight": 0.1}),
+    (vanishing_depth, (0.5, 0), {}),
+    (vanishing_depth, (0.5, 1), {}),
+    (vanishing_depth, (0.5, 1.5), {}),
+    (vanishing_depth, (0.5, -0.1), {}),
+    (vanishing_depth, (1.0, 0.5), {}),
+    (vanishing_depth, (float("nan"), 0.5), {}),
+    (exploding_depth, (0.5, 10), {}),
+    (exploding_depth, (2, 0.5), {}),
+    (exploding_depth, (float("inf"), 10), {}),
+    (gradient_product, ("sigmoid",), {"weight": float("nan")}),
+    (fixed_point, ("sigmoid",), {"weight": True}),
+    (clip, ([1.0, 2.0], 0), {}),
+    (clip, ([1.0, 2.0], -1), {}),
+    (clip, ([], 1), {}),
+    (clip, (np.array([1.0, np.nan]), 1.0), {}),
+    (clip, ([1.0, float("inf")], 1), {}),
+    (residual_lower_bound, (0,), {}),
+    (residual_block, (sympy.Symbol("x"), 3), {}),
+]
+
+
+@pytest.mark.parametrize(("fn", "args", "kwargs"), INVALID)
+def test_invalid_arguments_raise(fn, args, kwargs):
+    with pytest.raises(InvalidArgument):
+        fn(*args, **kwargs)
