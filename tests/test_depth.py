@@ -7,6 +7,7 @@ precision, exact ``fractions.Fraction`` powers.
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -219,15 +220,11 @@ def test_trace_product_equals_the_closed_form_product(act, depth, w, b):
     trace = chain_trace(act, depth=depth, weight=w, bias=b)
     gp = gradient_product(act)
     # Substitute the trace's own w_k and z_k into the symbolic Product, evaluate exactly.
-    w_base, z_base = gp.product.function.atoms(sympy.Indexed).pop().base, None
+    bases = {i.base.label.name: i.base for i in gp.product.function.atoms(sympy.Indexed)}
     subs = {}
     for row in trace.rows:
-        k = row.layer
-        for idx in gp.product.function.atoms(sympy.Indexed):
-            if idx.base.label.name == "z":
-                z_base = idx.base
-        subs[w_base[k]] = sympy.Rational(repr(w))
-        subs[z_base[k]] = sympy.Float(row.z, 40)
+        subs[bases["w"][row.layer]] = sympy.Rational(repr(w))
+        subs[bases["z"][row.layer]] = sympy.Float(row.z, 40)
     closed = sympy.N(gp.product.subs(gp.depth, depth).doit().subs(subs), 35)
     tol = mpmath.mpf(10) ** -25 * max(1, abs(closed._to_mpmath(150)))
     assert abs(trace.product() - closed._to_mpmath(150)) <= tol
@@ -241,7 +238,7 @@ def test_gradient_decays_monotonically_when_every_factor_is_below_one(act, depth
     w = sympy.Rational(str(round(frac, 3))) * bound
     trace = chain_trace(act, depth=depth, weight=w, x=0.3)
     grads = [abs(r.grad_a) for r in trace.rows]
-    assert all(lo <= hi for lo, hi in zip(grads, grads[1:], strict=False))
+    assert all(lo <= hi for lo, hi in itertools.pairwise(grads))
 
 
 @settings(max_examples=60)
