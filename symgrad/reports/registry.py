@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from symgrad.reports import sigmoid_bound, training
+from symgrad.reports import clipping, residual, sigmoid_bound, training
 from symgrad.reports.pipeline import INDEX, Output, Report
 
 __all__ = ["all_reports", "index"]
@@ -32,6 +32,8 @@ def all_reports() -> tuple[Report, ...]:
     found: list[Report] = [
         Report(sigmoid_bound.NAME, sigmoid_bound.TITLE, sigmoid_bound.BLURB,
                "Bounds and proofs", sigmoid_bound.build),
+        Report(residual.NAME, residual.TITLE, residual.BLURB, "Depth", residual.build),
+        Report(clipping.NAME, clipping.TITLE, clipping.BLURB, "Depth", clipping.build),
         Report(training.NAME, training.TITLE, training.BLURB, "Training", training.build),
     ]
     return tuple(found)
