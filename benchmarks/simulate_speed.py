@@ -11,6 +11,8 @@ Prints, side by side and measured in the same run:
    work only (forward z = a Wᵀ and backward δ W per layer: 4·batch·width²·depth flop;
    weight drawing, φ, φ' and the statistics are overhead), and its share of GEMM;
    both with the weights kept between passes (the default below 512 MiB) and re-drawn;
+   GEMM and simulate are timed in alternating pairs and the median ratio is reported,
+   so drifting machine load does not bias the comparison;
 3. the same per-layer norms with torch autograd on CPU (when torch is importable; its
    weights drawn with ``torch.randn`` inside the timed region, as symgrad's are), the
    ratio, and a number-for-number comparison on one recorded network;
@@ -41,32 +43,41 @@ def best_of(fn, repeats: int) -> float:
     return best
 
 
-def gemm_gflops(width: int, batch: int, repeats: int) -> float:
+def paired_rates(width: int, depth: int, batch: int, repeats: int, keep: bool
+                 ) -> tuple[float, float, float]:
+    """(best GEMM GFLOP/s, best simulate GFLOP/s, median of the per-pair ratios).
+
+    Each repeat times NumPy's GEMM on the same total work as ``simulate``
+    (2·depth products of one layer's shape) immediately before ``simulate`` itself, so
+    a change in machine load between the two hits both sides of a pair alike.
+    """
     rs = np.random.default_rng(0)
     a = rs.standard_normal((batch, width))
     w = rs.standard_normal((width, width))
     out = np.empty((batch, width))
-    np.matmul(a, w.T, out=out)
-
-    def ten() -> None:
-        for _ in range(10):
-            np.matmul(a, w.T, out=out)
-
-    return 10 * 2 * batch * width * width / best_of(ten, repeats) / 1e9
-
-
-def simulate_gflops(width: int, depth: int, batch: int, repeats: int, keep: bool) -> float:
+    flop = 4 * batch * width * width * depth
     saved = mlp._KEEP_WEIGHTS_BYTES
     mlp._KEEP_WEIGHTS_BYTES = saved if keep else -1
-    try:
-        def run() -> None:
-            simulate("tanh", width=width, depth=depth, sigma_w=1.0, batch=batch, rng=0)
 
+    def gemms() -> None:
+        for _ in range(2 * depth):
+            np.matmul(a, w.T, out=out)
+
+    def run() -> None:
+        simulate("tanh", width=width, depth=depth, sigma_w=1.0, batch=batch, rng=0)
+
+    try:
+        gemms()
         run()
-        seconds = best_of(run, repeats)
+        pairs = []
+        for _ in range(repeats):
+            g = flop / best_of(gemms, 1) / 1e9
+            s = flop / best_of(run, 1) / 1e9
+            pairs.append((g, s))
     finally:
         mlp._KEEP_WEIGHTS_BYTES = saved
-    return 4 * batch * width * width * depth / seconds / 1e9
+    ratios = sorted(s / g for g, s in pairs)
+    return max(g for g, _ in pairs), max(s for _, s in pairs), ratios[len(ratios) // 2]
 
 
 def torch_comparison(width: int, depth: int, batch: int, repeats: int) -> str:
@@ -138,17 +149,17 @@ def main() -> None:
     args = parser.parse_args()
     width, depth, batch = (256, 10, 128) if args.quick else (1024, 50, 512)
     mem_size = (1024, 20, 64) if args.quick else (4096, 100, 256)
-    repeats = 2 if args.quick else 3
+    repeats = 3 if args.quick else 5
 
-    gemm = gemm_gflops(width, batch, repeats)
-    kept = simulate_gflops(width, depth, batch, repeats, keep=True)
-    redrawn = simulate_gflops(width, depth, batch, repeats, keep=False)
-    print(f"shape: width {width}, depth {depth}, batch {batch} (float64)")
-    print(f"NumPy GEMM ({batch}x{width} @ {width}x{width}):      {gemm:7.1f} GFLOP/s")
-    print(f"simulate, weights kept between passes:     {kept:7.1f} GFLOP/s"
-          f"  = {kept / gemm:5.1%} of GEMM")
-    print(f"simulate, weights re-drawn in backward:    {redrawn:7.1f} GFLOP/s"
-          f"  = {redrawn / gemm:5.1%} of GEMM")
+    gemm, kept, kept_ratio = paired_rates(width, depth, batch, repeats, keep=True)
+    gemm2, redrawn, redrawn_ratio = paired_rates(width, depth, batch, repeats, keep=False)
+    print(f"shape: width {width}, depth {depth}, batch {batch} (float64);"
+          f" {repeats} paired repeats, median ratio")
+    print(f"NumPy GEMM ({batch}x{width} @ {width}x{width}), best:  {max(gemm, gemm2):7.1f} GFLOP/s")
+    print(f"simulate, weights kept between passes, best: {kept:7.1f} GFLOP/s;"
+          f" {kept_ratio:5.1%} of GEMM")
+    print(f"simulate, weights re-drawn in backward, best:{redrawn:7.1f} GFLOP/s;"
+          f" {redrawn_ratio:5.1%} of GEMM")
     message = torch_comparison(width, depth, batch, repeats)
     print(message)
     if message.startswith("torch ") and "GFLOP/s" in message:

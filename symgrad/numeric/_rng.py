@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "generator",
     "inner",
     "normal_matrix",
+    "prefetched",
     "root_seed",
     "seed_label",
     "uniform_matrix",
@@ -38,6 +40,7 @@ __all__ = [
 # Fixed, so a matrix is the same whether its blocks are drawn by one thread or many.
 _BLOCK = 1 << 18
 _POOL: ThreadPoolExecutor | None = None
+_AHEAD: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
 
@@ -92,6 +95,31 @@ def _pool() -> ThreadPoolExecutor | None:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="symgrad-rng")
         return _POOL
+
+
+def prefetched(make: Callable[[int], FloatArray], order: Sequence[int], *, size: int
+               ) -> Iterator[FloatArray]:
+    """``make(i)`` for i in ``order``, each drawn one step ahead on a helper thread.
+
+    Drawing the next weight matrix overlaps the current layer's GEMM and elementwise
+    work; results are those of calling ``make`` in order (each is a pure function of
+    its seed).  Small matrices (``size`` < one block) are drawn inline.
+    """
+    global _AHEAD
+    if size < _BLOCK or len(order) < 2 or _pool() is None:
+        for i in order:
+            yield make(i)
+        return
+    with _POOL_LOCK:
+        if _AHEAD is None:
+            _AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="symgrad-ahead")
+        ahead = _AHEAD
+    pending = ahead.submit(make, order[0])
+    for nxt in order[1:]:
+        current = pending.result()
+        pending = ahead.submit(make, nxt)
+        yield current
+    yield pending.result()
 
 
 def _fill(seq: np.random.SeedSequence, rows: int, cols: int, uniform: bool) -> FloatArray:

@@ -41,7 +41,14 @@ import sympy
 from symgrad._validate import as_float, as_positive_int, describe
 from symgrad.activations import Activation, _split, as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.numeric._rng import child, inner, normal_matrix, root_seed, seed_label
+from symgrad.numeric._rng import (
+    child,
+    inner,
+    normal_matrix,
+    prefetched,
+    root_seed,
+    seed_label,
+)
 from symgrad.numeric.weights import Init, as_init, draw_weights
 from symgrad.records import Record, Step
 from symgrad.types import FloatArray, Seed
@@ -339,8 +346,10 @@ def propagate(
 
     # ---- forward: keep φ'(u_l) (and û_l, s_l under batchnorm) only ----
     a = x
+    biggest = max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))
+    forward_weights = prefetched(weight, range(depth), size=biggest)
     for layer in range(depth):
-        w = weight(layer)
+        w = next(forward_weights)
         z = a @ w.T
         if use_bias or record:
             b = bias(layer)
@@ -387,6 +396,8 @@ def propagate(
     das: list[FloatArray] = []
     grad_in = math.nan
     if backward:
+        redrawn = None if keep_weights else prefetched(
+            weight, range(depth - 1, -1, -1), size=biggest)
         for layer in range(depth - 1, -1, -1):
             grad_a[layer] = inner(g, g) / batch
             dz = g * slopes.pop()
@@ -400,7 +411,7 @@ def propagate(
             if trace:
                 dzs.append(dz)
                 das.append(g)
-            w = kept_w[layer] if keep_weights else weight(layer)
+            w = kept_w[layer] if redrawn is None else next(redrawn)
             back = dz @ w
             g = back + g if residual else back
             del dz, w
