@@ -38,7 +38,7 @@ import enum
 import functools
 import math
 import numbers
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -61,6 +61,7 @@ __all__ = ["Architecture", "ChainRow", "ChainTrace", "chain_trace", "residual_tr
 _MPF = type(mpmath.mpf(0))
 _CHECKPOINT = 1024  # layers between stored states
 _MAX_PERIOD = 16  # longest cycle of the rounded forward map that is detected
+_CHECK_EVERY = 32  # layers between cycle checks (a cycle, once entered, lasts)
 
 
 class Architecture(enum.Enum):
@@ -236,10 +237,9 @@ class _Engine:
         with mpmath.workprec(self.prec):
             a, P, last_zero = +x, mpmath.mpf(1), 0
             self.checkpoints.append((a, P, last_zero))
-            seen: OrderedDict[Any, int] = OrderedDict()  # state -> layer index (window)
-            factors: list[mpmath.mpf] = []  # factors of the layers in the window
-            if const <= 1:
-                seen[a._mpf_] = 0
+            # The last states and factors, to spot a cycle of the rounded forward map.
+            states: deque[Any] = deque(maxlen=_MAX_PERIOD + 1)
+            factors: deque[mpmath.mpf] = deque(maxlen=_MAX_PERIOD)
             for k in range(1, depth + 1):
                 _, a, _, f, _ = self.step(a, k)
                 if f == 0:
@@ -249,20 +249,17 @@ class _Engine:
                 if k % _CHECKPOINT == 0:
                     _check_finite(a, P, k, self.act)
                     self.checkpoints.append((a, P, last_zero))
-                if k >= const:
-                    factors.append(f)
-                    key = a._mpf_
-                    j = seen.get(key)
-                    if j is not None and j >= const - 1 and k < depth:
-                        period = k - j
-                        self.tail = _Tail(k, j + 1, tuple(factors[-period:]))
+                key = a._mpf_
+                states.append(key)
+                factors.append(f)
+                # Every layer after const applies the same map, so a_k = a_{k−p} with
+                # k − p ≥ const − 1 makes layers k−p+1..k repeat forever.
+                if k % _CHECK_EVERY == 0 and k - _MAX_PERIOD >= const and k < depth:
+                    period = next((p for p in range(1, len(states)) if states[-1 - p] == key),
+                                  0)
+                    if period:
+                        self.tail = _Tail(k, k - period + 1, tuple(factors)[-period:])
                         break
-                    seen[key] = k
-                    if len(seen) > _MAX_PERIOD:
-                        seen.popitem(last=False)
-                    del factors[:-_MAX_PERIOD]
-                elif k == const - 1:
-                    seen[a._mpf_] = k
             _check_finite(a, P, k, self.act)
             self.stop = k
             self.end_state = (a, P, last_zero)
