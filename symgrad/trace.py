@@ -224,12 +224,12 @@ class _Engine:
             zk = w * a_prev + b
             a, s = self.both(zk)
             if type(s) is not _MPF:  # a constant piece gives a Python int (ReLU' = 1)
-                a, s = mpmath.mpf(a), mpmath.mpf(s)
+                a, s = _as_mpf(a), _as_mpf(s)
             return zk, a, s, w * s, a
         zk = a_prev + b
         h, s = self.both(zk)
         if type(s) is not _MPF:
-            h, s = mpmath.mpf(h), mpmath.mpf(s)
+            h, s = _as_mpf(h), _as_mpf(s)
         return zk, a_prev + w * h, s, 1 + w * s, h
 
     def _forward(self, x: mpmath.mpf) -> None:
@@ -296,6 +296,17 @@ class _Engine:
                 out.append((values, a, P))
                 a = values[1]
         return out
+
+
+_SMALL = {0: mpmath.mpf(0), 1: mpmath.mpf(1), -1: mpmath.mpf(-1)}
+
+
+def _as_mpf(value: Any) -> mpmath.mpf:
+    """An mpf from a Piecewise branch's constant (ints are exact at any precision)."""
+    if type(value) is _MPF:
+        return value
+    small = _SMALL.get(value) if isinstance(value, int) else None
+    return small if small is not None else mpmath.mpf(value)
 
 
 @functools.lru_cache(maxsize=64)
