@@ -496,7 +496,9 @@ class ChainTrace(Record):
                         f"{self.stationary_from} ({self.period})"))
         return out
 
-    _COLUMNS = ("k", "z_k", "a_k", "φ'(z_k)", "∂L/∂a_k", "∂L/∂z_k", "∂L/∂w_k", "log10|∂L/∂a_k|")
+    # Markdown cells: a literal | is written \|.
+    _COLUMNS = ("k", "z_k", "a_k", "φ'(z_k)", "∂L/∂a_k", "∂L/∂z_k", "∂L/∂w_k",
+                "log10 \\|∂L/∂a_k\\|")
 
     def _table_rows(self, max_rows: int) -> list[list[str] | None]:
         n = self.depth
