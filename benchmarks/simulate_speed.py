@@ -88,7 +88,8 @@ def torch_comparison(width: int, depth: int, batch: int, repeats: int) -> str:
     torch.set_default_dtype(torch.float64)
 
     def norms(weights, x, g):
-        a = x
+        # Gradients flow to the inputs only (like simulate, no weight gradients).
+        a = x.requires_grad_(True)
         zs, acts = [], []
         for w in weights:
             z = a @ w.T
