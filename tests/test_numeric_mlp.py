@@ -10,10 +10,11 @@ import pytest
 from _numeric_fd import assert_directional, clear_of_kinks
 
 import symgrad.numeric._rng as rng_module
+import symgrad.numeric.backprop as backprop
 import symgrad.numeric.mlp as mlp
 from symgrad import activation, activation_names
 from symgrad.numeric import Init, simulate
-from symgrad.numeric.mlp import propagate
+from symgrad.numeric.backprop import propagate
 
 ARCHITECTURES = [(False, False), (True, False), (False, True)]
 
@@ -32,7 +33,7 @@ def _small_network(act_name: str, residual: bool, batchnorm: bool):
         run = propagate(phi, widths, ws.__getitem__, bs.__getitem__, x, g,
                         residual=residual, batchnorm=batchnorm, trace=True)
         inputs_to_phi = run.z if not batchnorm else [
-            (z - z.mean(0)) / np.sqrt(z.var(0) + mlp.BN_EPS) for z in run.z]
+            (z - z.mean(0)) / np.sqrt(z.var(0) + backprop.BN_EPS) for z in run.z]
         if clear_of_kinks(phi, inputs_to_phi, 1e-3):
             return phi, widths, ws, bs, x, g, run, rs
     raise AssertionError("no kink-free draw")  # pragma: no cover

@@ -74,10 +74,11 @@ def check_residual_highway(seed: np.random.SeedSequence, z: float) -> Sequence[C
 def check_he_vs_xavier(seed: np.random.SeedSequence, z: float) -> Sequence[CheckRow]:
     """ReLU nets: He keeps E[z_L²], Xavier halves it per layer (He et al. 2015).
 
-    Given a_{l−1}, each z_l unit is exactly N(0, Var(w)‖a_{l−1}‖²) and E relu(z)² = E z²/2,
-    so E q_l = (n Var(w)/2)·E q_{l−1}·(2/1)… precisely E q_1 = n Var(w) (x ~ N(0, I_n)) and
-    E q_l = (n Var(w)/2)^{l−1}·n Var(w): 2 for He (Var = 2/n), 2^{−(l−1)} for Xavier on
-    square layers (Var = 1/n).  SE from k independent networks."""
+    Given a_{l−1}, each unit of z_l is exactly N(0, Var(w)‖a_{l−1}‖²), and relu keeps half
+    of a symmetric variable's square: E relu(z)² = E z²/2.  So, with q_l the mean of z_l²,
+    E q_1 = n Var(w) (x ~ N(0, I_n)) and E q_l = (n Var(w)/2)·E q_{l−1}, i.e.
+    E q_l = (n Var(w)/2)^{l−1}·n Var(w): 2 at every layer for He (Var = 2/n), 2^{−(l−1)}
+    for Xavier on square layers (Var = 1/n).  SE from k independent networks."""
     width, depth, k = 128, 6, 16
     rows = []
     for i, init in enumerate(("he_normal", "xavier_normal")):
