@@ -169,7 +169,7 @@ def build() -> list[Any]:
     )
     page.table(
         ["activation", "layer", "backward pass", "central difference", "tolerance", "ok"],
-        [(c.activation, str(c.layer), f"{c.analytic:.10g}", f"{c.numeric:.10g}",
+        [(c.activation, str(c.layer), f"{c.analytic:.6g}", f"{c.numeric:.6g}",
           f"{c.tolerance:.1e}", c.ok) for c in data.checks],
     )
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(data))]
