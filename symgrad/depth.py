@@ -290,7 +290,9 @@ class FixedPoint(Record):
 
     ``value`` is exact (``exactness`` EXACT) or a SymPy Float inside ``bracket``, an
     interval of relative width < 10^−dps on whose ends g(a) = φ(w a + b) − a has
-    opposite signs (verified at dps + 20 digits), so a root lies in it.  ``reached``
+    opposite signs, so a root lies in it (each sign is evaluated at dps + 20 and at
+    dps + 60 digits, and accepted only when both agree and |g| exceeds 100 times
+    their difference).  ``reached``
     says whether the chain started at x settles there (within 10⁴ layers).
     """
 
@@ -402,19 +404,28 @@ def fixed_point(
             return None
         half = mpmath.mpf(10) ** (-(digits + 2)) * max(1, abs(root))
         lo, hi = root - half, root + half
-        glo, ghi = g(lo), g(hi)
-        if not (glo * ghi < 0):
+        if not (_certain_sign(g, lo) * _certain_sign(g, hi) < 0):
             return None
         reached = settles_at(root)
         value = sympy.Float(root, digits)
         bracket = (sympy.Float(lo, digits + 4), sympy.Float(hi, digits + 4))
         steps = (
             Step("Fixed-point equation (no closed form found)", eq),
-            Step(f"Sign change of φ(w a + b) − a verified at {work} digits on",
+            Step(f"Sign change of φ(w a + b) − a verified at {work} and {work + 40} digits on",
                  sympy.Interval(*bracket)),
         )
         return FixedPoint(value, sympy.Float(wm * root + bm, digits), Exactness.NUMERIC,
                           bracket, reached, steps)
+
+
+def _certain_sign(g: Any, a: Any) -> int:
+    """The sign of g(a), or 0 when two precisions do not settle it."""
+    low = g(a)
+    with mpmath.extradps(40):
+        high = g(a)
+    if low == 0 or abs(low) <= 100 * abs(high - low):
+        return 0
+    return 1 if low > 0 else -1
 
 
 # ---- the gradient product ----
