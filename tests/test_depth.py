@@ -229,6 +229,7 @@ def _naive_mp_trace(act, depth, w, b, x, digits=60):
     ("sigmoid", -8.0, 4.0),  # a 2-cycle
     ("hard_tanh", -2.0, 0.0),  # an exact 2-cycle from the first layer
     ("relu", -1.0, 0.0),  # every factor 0 (ReLU'(0) = 0)
+    ("relu", -2.0, 1.0),  # a 2-cycle 0 ↔ 1 whose factors are 0 and −2
     ("sigmoid", 3.0, -1.0),  # a fixed point
     ("softsign", -4.0, 0.0),
 ])
