@@ -21,7 +21,9 @@ and a row is rebuilt on demand by replaying at most 1023 layers from its checkpo
 with the same operations, so it is identical to the forward pass.  When the weights
 and biases are constant from some layer on and the rounded forward map repeats a
 state exactly (the chain has reached its fixed point, or a cycle, at working
-precision), the remaining layers are copies and their products are powers.
+precision), the remaining layers are copies and their products are powers.  For a
+positively homogeneous φ (ReLU, leaky ReLU, identity) with zero biases, a cycle of
+slopes is enough: each later cycle is the last one scaled by its product C > 0.
 The guard digits (10 + the number of digits of the depth) absorb the at most
 2·depth roundings of the running products; reported values are rounded to ``dps``.
 
@@ -168,11 +170,13 @@ _Layer = tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf, mpmath.mpf, mpmath.mpf]  # z,
 
 @dataclass(frozen=True)
 class _Tail:
-    """Layers after ``stop`` repeat the cycle of layers start..stop (period = stop−start+1)."""
+    """Layers after ``stop`` repeat the cycle of layers start..stop (period = stop−start+1),
+    each repetition with z, a (and a_{k−1}, φ(z_k)) multiplied by ``scale`` > 0."""
 
     stop: int
     start: int
     factors: tuple[mpmath.mpf, ...]
+    scale: mpmath.mpf | None = None  # None: an exact repeat
 
     @property
     def period(self) -> int:
@@ -205,6 +209,34 @@ class _Tail:
         return best if best > self.stop else 0
 
 
+def _homogeneous(act: Activation) -> bool:
+    """φ(cz) = c·φ(z) for c > 0, piece by piece: every piece is m·z on a half-line."""
+    for piece in act.pieces:
+        if piece.lo not in (-sympy.oo, 0) or piece.hi not in (0, sympy.oo):
+            return False
+        expr = sympy.expand(piece.expr)
+        if not expr.is_polynomial(act_symbol) or sympy.Poly(expr, act_symbol).degree() > 1:
+            return False
+        if expr.subs(act_symbol, 0) != 0:
+            return False
+    return True
+
+
+def _scaled_tail(
+    k: int, slopes: tuple[mpmath.mpf, ...], factors: tuple[mpmath.mpf, ...]
+) -> _Tail | None:
+    """For a homogeneous φ with zero biases, a_k = f_k·a_{k−1} (plain: φ(z) = φ'(z)·z;
+    residual: y + w φ(y) = (1 + w φ'(y))·y).  If the slopes of the last 2p layers repeat
+    with period p and the cycle's product C is > 0, then z_{j+p} = C·z_j keeps every
+    z in its half-line, so the slopes repeat forever and each cycle scales by C."""
+    for p in range(1, _MAX_PERIOD + 1):
+        if all(slopes[-1 - j] == slopes[-1 - j - p] for j in range(p)):
+            C = mpmath.fprod(factors[-p:])
+            if C > 0:
+                return _Tail(k, k - p + 1, factors[-p:], C)
+    return None
+
+
 class _Engine:
     def __init__(
         self, act: Activation, layers: _Layers, x: mpmath.mpf, arch: Architecture, prec: int
@@ -214,6 +246,8 @@ class _Engine:
         self.arch = arch
         self.prec = prec
         self.both = _compiled(act)
+        self.homogeneous = _homogeneous(act) and all(
+            layers.b(k) == 0 for k in {layers.constant_from, layers.depth})
         self.checkpoints: list[_State] = []
         self.tail: _Tail | None = None
         self._forward(x)
@@ -240,8 +274,9 @@ class _Engine:
             # The last states and factors, to spot a cycle of the rounded forward map.
             states: deque[Any] = deque(maxlen=_MAX_PERIOD + 1)
             factors: deque[mpmath.mpf] = deque(maxlen=_MAX_PERIOD)
+            slopes: deque[mpmath.mpf] = deque(maxlen=2 * _MAX_PERIOD)
             for k in range(1, depth + 1):
-                _, a, _, f, _ = self.step(a, k)
+                _, a, s, f, _ = self.step(a, k)
                 if f == 0:
                     last_zero = k
                 else:
@@ -252,14 +287,20 @@ class _Engine:
                 key = a._mpf_
                 states.append(key)
                 factors.append(f)
+                if self.homogeneous:
+                    slopes.append(s)
                 # Every layer after const applies the same map, so a_k = a_{k−p} with
                 # k − p ≥ const − 1 makes layers k−p+1..k repeat forever.
-                if k % _CHECK_EVERY == 0 and k - _MAX_PERIOD >= const and k < depth:
+                if k % _CHECK_EVERY == 0 and k - 2 * _MAX_PERIOD >= const and k < depth:
                     period = next((p for p in range(1, len(states)) if states[-1 - p] == key),
                                   0)
                     if period:
                         self.tail = _Tail(k, k - period + 1, tuple(factors)[-period:])
                         break
+                    if self.homogeneous:
+                        self.tail = _scaled_tail(k, tuple(slopes), tuple(factors))
+                        if self.tail is not None:
+                            break
             _check_finite(a, P, k, self.act)
             self.stop = k
             self.end_state = (a, P, last_zero)
@@ -461,6 +502,10 @@ class ChainTrace(Record):
             (src - 1) % _CHECKPOINT
         ]
         with mpmath.workprec(eng.prec):
+            tail = eng.tail
+            if k > eng.stop and tail is not None and tail.scale is not None:
+                c = tail.scale ** ((k - tail.start) // tail.period)
+                zk, a, a_prev, h = c * zk, c * a, c * a_prev, c * h
             grad_a = self.upstream * eng.suffix(k, P)
             if self.architecture is Architecture.PLAIN:
                 grad_z = grad_a * s

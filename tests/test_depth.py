@@ -232,6 +232,10 @@ def _naive_mp_trace(act, depth, w, b, x, digits=60):
     ("relu", -2.0, 1.0),  # a 2-cycle 0 ↔ 1 whose factors are 0 and −2
     ("sigmoid", 3.0, -1.0),  # a fixed point
     ("softsign", -4.0, 0.0),
+    ("relu", 0.3, 0.0),  # homogeneous: every layer scales z by 0.3, never repeats
+    ("relu", 1.5, 0.0),  # ... grows by 1.5
+    ("leaky_relu", -0.5, 0.0),  # ... alternates sign: period 2
+    ("identity", 0.999, 0.0),
 ])
 def test_long_tails_match_a_naive_loop(name, w, b):
     # The trace copies the repeating layers and raises cycle products to powers; the
@@ -364,6 +368,21 @@ def test_residual_trace_matches_a_float64_reference():
         assert float(row.grad_a) == pytest.approx(grads[k], rel=_F64_REL)
         assert float(row.grad_w) == pytest.approx(grads[k] * math.tanh(zs[k]), rel=_F64_REL)
     assert float(trace.product()) == pytest.approx(g, rel=_F64_REL)
+
+
+def test_residual_scaled_tail_matches_a_naive_loop():
+    # ReLU, b = 0, y_0 = 0.7 > 0: y_k = 1.25^k·0.7, ∂L/∂y_k = 1.25^(n−k), exactly.
+    n = 5000
+    trace = residual_trace("relu", depth=n, weight=0.25, x=0.7)
+    assert trace.stationary_from is not None and trace.stationary_from < n
+    with mpmath.workdps(60):
+        for k in (1, 77, 2500, n - 1, n):
+            row = trace.rows[k - 1]
+            y = mpmath.mpf(5) ** k / mpmath.mpf(4) ** k * mpmath.mpf("0.7")
+            g = mpmath.mpf(5) ** (n - k) / mpmath.mpf(4) ** (n - k)
+            assert abs(row.a - y) <= mpmath.mpf(10) ** -28 * y
+            assert abs(row.grad_a - g) <= mpmath.mpf(10) ** -28 * g
+            assert abs(row.grad_w - g * y / mpmath.mpf("1.25")) <= mpmath.mpf(10) ** -28 * g * y
 
 
 def test_residual_negative_factor_can_cut_the_gradient():
