@@ -30,16 +30,16 @@ def number_text(value: Any, digits: int = 12) -> str:
     'log(2*sqrt(2) + 3) ≈ 1.76274717404'
     """
     if isinstance(value, mpmath.mpf):
-        return mpmath.nstr(value, digits)
+        return str(mpmath.nstr(value, digits))
     expr = sympy.sympify(value)
     if expr in (sympy.oo, -sympy.oo):
         return "∞" if expr == sympy.oo else "-∞"
     if expr.is_Float:
-        return sympy.sstr(expr.evalf(digits))
+        return str(sympy.sstr(expr.evalf(digits)))
     if expr.is_Rational:
-        return sympy.sstr(expr)
-    exact = sympy.sstr(expr)
-    approx = sympy.sstr(expr.evalf(digits))
+        return str(sympy.sstr(expr))
+    exact = str(sympy.sstr(expr))
+    approx = str(sympy.sstr(expr.evalf(digits)))
     return approx if len(exact) > 40 else f"{exact} ≈ {approx}"
 
 

@@ -68,7 +68,7 @@ def _iv_erfcx(x: Any) -> Any:
     return _IV.mpf([va - abs(va) * _MARGIN, vb + abs(vb) * _MARGIN])
 
 
-class erfcx(sympy.Function):  # noqa: N801 - printed by name into the interval namespace
+class erfcx(sympy.Function):  # type: ignore[misc]  # named as printed into the iv namespace
     """The scaled complementary error function, used only in tail forms."""
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
@@ -211,10 +211,7 @@ def exact_roots(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> list[sympy.Exp
             continue
         if isinstance(base, sympy.exp):
             continue  # never zero
-        if base.is_polynomial(z):
-            found = _real_poly_roots(base, z)
-        else:
-            found = _solve_in_exp(base)
+        found = _real_poly_roots(base, z) if base.is_polynomial(z) else _solve_in_exp(base)
         if found is None:
             return None
         candidates += found
@@ -256,7 +253,9 @@ def _solve_in_exp(base: sympy.Expr) -> list[sympy.Expr] | None:
 
 def _strictly_inside(r: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> bool:
     value = r.evalf(60)
-    return bool((lo == -sympy.oo or value > lo.evalf(60)) and (hi == sympy.oo or value < hi.evalf(60)))
+    above = lo == -sympy.oo or value > lo.evalf(60)
+    below = hi == sympy.oo or value < hi.evalf(60)
+    return bool(above and below)
 
 
 # ---- certified roots ----

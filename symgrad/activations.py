@@ -212,11 +212,11 @@ class Activation:
             sympy.lambdify(z, self.derivative, modules="mpmath"),
         )
 
-    def mpmath(self, x: RealLike) -> mpmath.mpf:
+    def mpmath(self, x: RealLike) -> Any:
         """φ(x) with mpmath at the caller's working precision (``mpmath.workdps``)."""
         return self._mp_funcs[0](mpmath.mpf(x) if not isinstance(x, mpmath.mpf) else x)
 
-    def mpmath_prime(self, x: RealLike) -> mpmath.mpf:
+    def mpmath_prime(self, x: RealLike) -> Any:
         """φ'(x) with mpmath at the caller's working precision."""
         return self._mp_funcs[1](mpmath.mpf(x) if not isinstance(x, mpmath.mpf) else x)
 

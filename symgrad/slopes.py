@@ -17,6 +17,7 @@ log(199 + 20*sqrt(99))/2
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -74,7 +75,7 @@ class _Candidate:
 
     @property
     def attained(self) -> bool:
-        return self.where != sympy.S.EmptySet
+        return bool(self.where != sympy.S.EmptySet)
 
 
 def _hp(expr: sympy.Expr) -> mpmath.mpf:
@@ -325,7 +326,8 @@ class Saturation(Record):
 
     def contains(self, x: RealLike) -> bool:
         """Whether x lies in the saturation region."""
-        return bool(self.region.contains(as_exact_real(x, "x")) == sympy.true)
+        inside: bool = self.region.contains(as_exact_real(x, "x")) == sympy.true
+        return inside
 
 
 def saturation(act: Activation | str, eps: RealLike) -> Saturation:
@@ -373,7 +375,7 @@ def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
                               sympy.FiniteSet(*points)))
         fn = sympy.lambdify(z, d, modules="mpmath")
         edges = [piece.lo, *points, piece.hi]
-        for left, right in zip(edges, edges[1:], strict=False):
+        for left, right in itertools.pairwise(edges):
             if _below(fn, _inside(left, right), eps):
                 parts.append(sympy.Interval.open(left, right))
     for b in act.breakpoints:
