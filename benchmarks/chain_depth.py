@@ -14,8 +14,10 @@ For each chain it prints, measured in the same run and side by side:
 4. that both give the same log₁₀|∂L/∂a_1| (to 20 digits).
 
 Chains: sigmoid w = 0.5 (reaches its fixed point: the tail is a power), ReLU w = 0.5
-from x = 1 (z_k = 2^−k, never repeats: every layer is computed), tanh w = 1 (drifts
-to 0 like √(3/2k): every layer is computed, the slowest φ).
+from x = 1 (z_k = 2^−k never repeats, but the chain is homogeneous: the tail is a
+scaled cycle), tanh w = 1 (drifts to 0 like √(3/2k): every layer is computed) and
+sigmoid with per-layer weights 0.5, 0.6, …, 1.1 repeated (every layer is computed,
+including reading 10⁶ weights).
 """
 
 from __future__ import annotations
@@ -28,28 +30,37 @@ import mpmath
 
 from symgrad import activation, chain_trace
 
-CHAINS = (("sigmoid", "0.5"), ("relu", "0.5"), ("tanh", "1"))
+CHAINS = (("sigmoid", "0.5"), ("relu", "0.5"), ("tanh", "1"), ("sigmoid", "per-layer"))
 
 
-def naive(name: str, depth: int, weight: str) -> mpmath.mpf:
+def weights(spec: str, depth: int) -> list[str] | str:
+    """A constant weight, or seven weights 0.5, 0.6, …, 1.1 repeated (never stationary)."""
+    return [f"{0.5 + (k % 7) / 10:.1f}" for k in range(depth)] if spec == "per-layer" else spec
+
+
+def naive(name: str, depth: int, spec: str) -> mpmath.mpf:
     act = activation(name)
     digits = 30 + 10 + len(str(depth))  # the same working precision as chain_trace
     with mpmath.workdps(digits):
-        w = mpmath.mpf(weight)
+        given = weights(spec, depth)
+        ws = [mpmath.mpf(v) for v in given] if isinstance(given, list) else [
+            mpmath.mpf(given)] * depth
         zs, acts = [], [mpmath.mpf(1)]
-        for _ in range(depth):
-            zs.append(w * acts[-1])
+        for k in range(depth):
+            zs.append(ws[k] * acts[-1])
             acts.append(act.mpmath(zs[-1]))
         grads = [mpmath.mpf(0)] * depth
         g = mpmath.mpf(1)
         for k in reversed(range(depth)):
             grads[k] = g
-            g = g * act.mpmath_prime(zs[k]) * w
+            g = g * act.mpmath_prime(zs[k]) * ws[k]
         return mpmath.log10(abs(grads[0]))
 
 
-def fast(name: str, depth: int, weight: str) -> mpmath.mpf:
-    trace = chain_trace(name, depth=depth, weight=mpmath.mpf(weight))
+def fast(name: str, depth: int, spec: str) -> mpmath.mpf:
+    given = weights(spec, depth)
+    trace = chain_trace(name, depth=depth, weight=[float(v) for v in given]
+                        if isinstance(given, list) else float(given))
     trace.ratio()
     return trace.rows[0].log10_grad
 
@@ -73,7 +84,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="depth 10^5 instead of 10^6")
     depth = 10**5 if parser.parse_args().quick else 10**6
     print(f"depth {depth}, 30 digits (+ guard digits), mpmath backend {mpmath.libmp.BACKEND}")
-    print(f"{'chain':<16}{'chain_trace s':>14}{'naive s':>10}{'ratio':>8}"
+    print(f"{'chain':<22}{'chain_trace s':>14}{'naive s':>10}{'ratio':>8}"
           f"{'MiB trace':>11}{'MiB naive':>11}   log10|dL/da_1|")
     for name, w in CHAINS:
         t_fast, v_fast = timed(fast, name, depth, w)
@@ -82,7 +93,7 @@ def main() -> None:
             agree = abs(v_fast - v_naive) <= mpmath.mpf(10) ** -20 * abs(v_naive)
         m_fast = peak_mib(fast, name, depth // 10, w)
         m_naive = peak_mib(naive, name, depth // 10, w)
-        print(f"{name + ' w=' + w:<16}{t_fast:>14.2f}{t_naive:>10.2f}{t_naive / t_fast:>8.1f}"
+        print(f"{name + ' w=' + w:<22}{t_fast:>14.2f}{t_naive:>10.2f}{t_naive / t_fast:>8.1f}"
               f"{m_fast:>11.1f}{m_naive:>11.1f}   {mpmath.nstr(v_fast, 12)}"
               f"{'' if agree else '  (DISAGREES with the naive loop)'}")
 
