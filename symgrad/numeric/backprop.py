@@ -164,6 +164,8 @@ def propagate(
         if trace:
             acts.append(a)
         del z, out, slope
+    # Release the prefetcher: it still holds the last matrices it drew.
+    forward_weights.close()
     loss = float(inner(g, a))
 
     # ---- backward: g = ∂L/∂a_l from the top; ∂L/∂z_l = BN'ᵀ(g ⊙ φ'(u_l)) ----
