@@ -19,10 +19,25 @@ from symgrad.errors import InvalidArgument
 
 __all__ = [
     "as_exact_real",
+    "domain_text",
     "as_float",
     "as_positive_int",
     "describe",
 ]
+
+
+def domain_text(domain: sympy.Set) -> str:
+    """A domain for error messages: ``> 0``, ``>= 0``, ``in [a, b]``, ``real``."""
+    if domain == sympy.S.Reals:
+        return "real"
+    if isinstance(domain, sympy.Interval):
+        if domain.end == sympy.oo:
+            return f"{'>' if domain.left_open else '>='} {domain.start}"
+        if domain.start == -sympy.oo:
+            return f"{'<' if domain.right_open else '<='} {domain.end}"
+        lb, rb = "(" if domain.left_open else "[", ")" if domain.right_open else "]"
+        return f"in {lb}{domain.start}, {domain.end}{rb}"
+    return f"in {domain}"
 
 
 def describe(value: Any) -> str:
@@ -75,11 +90,11 @@ def as_exact_real(value: Any, name: str, *, domain: sympy.Set = sympy.S.Reals) -
     inside = domain.contains(exact)
     if inside is not sympy.true and inside != True:  # noqa: E712 - SymPy boolean
         if inside is sympy.false or inside == False:  # noqa: E712
-            raise InvalidArgument(f"{name} must lie in {domain}, got {describe(value)}")
+            raise InvalidArgument(f"{name} must be {domain_text(domain)}, got {describe(value)}")
         # Undecided symbolically: decide on a high-precision value.
         approx = sympy.Float(exact.evalf(50), 50)
         if domain.contains(approx) is not sympy.true:
-            raise InvalidArgument(f"{name} must lie in {domain}, got {describe(value)}")
+            raise InvalidArgument(f"{name} must be {domain_text(domain)}, got {describe(value)}")
     return exact
 
 
