@@ -19,10 +19,10 @@ from symgrad.errors import InvalidArgument
 
 __all__ = [
     "as_exact_real",
-    "domain_text",
     "as_float",
     "as_positive_int",
     "describe",
+    "domain_text",
 ]
 
 
