@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -98,7 +98,7 @@ def _pool() -> ThreadPoolExecutor | None:
 
 
 def prefetched(make: Callable[[int], FloatArray], order: Sequence[int], *, size: int
-               ) -> Iterator[FloatArray]:
+               ) -> Generator[FloatArray, None, None]:
     """``make(i)`` for i in ``order``, each drawn one step ahead on a helper thread.
 
     Drawing the next weight matrix overlaps the current layer's GEMM and elementwise
