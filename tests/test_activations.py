@@ -1,0 +1,233 @@
+"""The catalogue and registry: derivatives, evaluators, kinks, registration, errors.
+
+References are computed independently of the code under test: φ' by mpmath central
+differences at 60 digits, the evaluators against mpmath's own functions at 40 digits.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgrad
+from symgrad import activation, activation_names, register_activation, unregister_activation, z
+from symgrad.errors import InvalidArgument
+from symgrad.strategies import activations, preactivations
+
+NAMES = activation_names()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def user_activation():
+    """A user registration passes through every registry-driven law below too."""
+    register_activation(
+        "bent_identity", (sympy.sqrt(z**2 + 1) - 1) / 2 + z, reference="test", replace=True
+    )
+    yield
+    unregister_activation("bent_identity")
+
+
+def _fd(act, x, h=mpmath.mpf(10) ** -20):
+    """Central difference of φ at 60 digits: error O(h²·φ''') ≈ 1e-40."""
+    return (act.mpmath(x + h) - act.mpmath(x - h)) / (2 * h)
+
+
+def _away_from_kinks(act, x):
+    return all(abs(x - float(b)) > 1e-6 for b in act.breakpoints)
+
+
+@pytest.mark.parametrize("name", [*NAMES, "bent_identity"])
+@settings(max_examples=25, deadline=None)
+@given(x=preactivations(bound=12.0))
+def test_derivative_matches_finite_differences(name, x):
+    act = activation(name)
+    if not _away_from_kinks(act, x):
+        return
+    with mpmath.workdps(60):
+        xm = mpmath.mpf(x)
+        exact, approx = act.mpmath_prime(xm), _fd(act, xm)
+        assert abs(exact - approx) <= mpmath.mpf(10) ** -30 * max(1, abs(exact))
+
+
+@pytest.mark.parametrize("name", [*NAMES, "bent_identity"])
+def test_second_derivative_matches_finite_differences(name):
+    act = activation(name)
+    d2 = sympy.lambdify(z, act.second_derivative, modules="mpmath")
+    with mpmath.workdps(60):
+        h = mpmath.mpf(10) ** -20
+        for x in (-2.3, -0.7, 0.4, 1.9):
+            xm = mpmath.mpf(x)
+            fd = (act.mpmath_prime(xm + h) - act.mpmath_prime(xm - h)) / (2 * h)
+            assert abs(d2(xm) - fd) <= mpmath.mpf(10) ** -30 * max(1, abs(fd))
+
+
+EXTREMES = np.array([-1e4, -745.0, -50.0, -3.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 3.0, 50.0,
+                     745.0, 1e4])
+
+
+@pytest.mark.parametrize("name", [*NAMES, "bent_identity"])
+def test_numpy_evaluators_are_stable_and_accurate(name):
+    act = activation(name)
+    # Underflow to 0 is the right answer far in a tail; overflow, NaN or 1/0 are not.
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        f, d = act.numpy(EXTREMES), act.numpy_prime(EXTREMES)
+    assert np.all(np.isfinite(f)) and np.all(np.isfinite(d))
+    ref_f, ref_d = _reference(act, EXTREMES)
+    # Catalogue kernels: a handful of float64 operations, relative error ≤ ~10 ulp.
+    # A user's formula is evaluated as written (lambdify), so cancellation inside it
+    # (here √(z²+1) − 1 near 0) costs up to one ulp of its O(1) terms: atol 1e-15.
+    atol = 1e-300 if act._kernel is not None else 1e-15
+    np.testing.assert_allclose(f, ref_f, rtol=1e-13, atol=atol)
+    np.testing.assert_allclose(d, ref_d, rtol=1e-13, atol=atol)
+
+
+def _reference(act, xs):
+    """mpmath with enough digits that 1 − tanh²(x)-style cancellation cannot bite:
+    e^{−2|x|} needs about 0.87·|x| digits, so use 40 + |x|."""
+    fs, ds = [], []
+    for x in xs:
+        with mpmath.workdps(40 + int(abs(x))):
+            fs.append(float(act.mpmath(mpmath.mpf(x))))
+            ds.append(float(act.mpmath_prime(mpmath.mpf(x))))
+    return np.array(fs), np.array(ds)
+
+
+@settings(max_examples=60, deadline=None)
+@given(act=activations(), x=preactivations(bound=40.0))
+def test_numpy_matches_mpmath_at_drawn_points(act, x):
+    ref = _reference(act, [x])[1][0]
+    got = float(act.numpy_prime(np.array([x]))[0])
+    assert got == pytest.approx(ref, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "at", "left", "right"),
+    [
+        ("relu", {}, 0, 0, 1),
+        ("leaky_relu", {"alpha": 0.2}, 0, sympy.Rational(1, 5), 1),
+        ("hard_tanh", {}, 1, 1, 0),
+        ("hard_tanh", {}, -1, 0, 1),
+        ("hard_sigmoid", {}, 3, sympy.Rational(1, 6), 0),
+        ("elu", {"alpha": 2}, 0, 2, 1),
+    ],
+)
+def test_one_sided_derivatives_at_kinks(name, params, at, left, right):
+    act = activation(name, **params)
+    assert act.one_sided_derivatives(at) == (left, right)
+    assert any(k.at == at for k in act.kinks)
+    # Independently: one-sided difference quotients of φ itself.
+    with mpmath.workdps(50):
+        h = mpmath.mpf(10) ** -25
+        x = mpmath.mpf(at)
+        exact_left, exact_right = mpmath.mpf(sympy.N(left, 50)), mpmath.mpf(sympy.N(right, 50))
+        # φ is linear or exponential on each side: the quotient's error is O(h) = 1e-25.
+        assert abs((act.mpmath(x) - act.mpmath(x - h)) / h - exact_left) < 1e-20
+        assert abs((act.mpmath(x + h) - act.mpmath(x)) / h - exact_right) < 1e-20
+
+
+def test_smooth_joins_are_not_kinks():
+    assert activation("elu").kinks == ()
+    assert activation("softsign").kinks == ()
+    assert activation("elu", alpha=2).kinks[0].at == 0
+
+
+def test_families_and_members():
+    assert activation("relu").expr == activation("leaky_relu", alpha=0).expr
+    assert activation("silu").expr == activation("swish", beta=1).expr
+    selu = activation("selu")
+    assert selu.family == "elu" and selu.label == "selu"
+    # SELU's constants against the paper's printed digits (Klambauer et al. 2017).
+    assert abs(float(selu.param("alpha")) - 1.6732632423543772848) < 1e-15
+    assert abs(float(selu.param("scale")) - 1.0507009873554804934) < 1e-15
+    assert activation("leaky_relu", alpha=0.2).param("alpha") == sympy.Rational(1, 5)
+
+
+def test_registered_activation_behaves_like_catalogue():
+    act = activation("bent_identity")
+    assert act.reference == "test"
+    assert "bent_identity" in activation_names()
+    assert sympy.simplify(act.derivative - (z / (2 * sympy.sqrt(z**2 + 1)) + 1)) == 0
+
+
+def test_parameterised_registration():
+    a = sympy.Symbol("a")
+    act = register_activation("scaled_tanh", a * sympy.tanh(z), params={"a": 2},
+                              domains={"a": sympy.Interval.open(0, sympy.oo)})
+    try:
+        assert act.param("a") == 2
+        assert activation("scaled_tanh", a=3).derivative.subs(z, 0) == 3
+        with pytest.raises(InvalidArgument, match="a must be > 0"):
+            activation("scaled_tanh", a=-1)
+    finally:
+        unregister_activation("scaled_tanh")
+
+
+def test_abs_and_max_are_turned_into_pieces():
+    act = register_activation("my_relu", sympy.Max(0, z))
+    try:
+        assert [k.at for k in act.kinks] == [0]
+    finally:
+        unregister_activation("my_relu")
+
+
+INVALID = [
+    (lambda: activation("nope"), "unknown activation 'nope'; known activations: .*elu, erf, gelu"),
+    (lambda: activation(3), "activation name must be a string"),
+    (lambda: activation("elu", alpha=-1), "elu alpha must be >= 0"),
+    (lambda: activation("elu", alpha=float("nan")), "must be finite"),
+    (lambda: activation("elu", alpha=float("inf")), "must be finite"),
+    (lambda: activation("elu", alpha="1"), "must be a real number"),
+    (lambda: activation("elu", alpha=True), "must be a real number"),
+    (lambda: activation("softplus", beta=0), "softplus beta must be > 0"),
+    (lambda: activation("tanh", alpha=1), "tanh has no parameter alpha; its parameters: none"),
+    (lambda: activation("leaky_relu", slope=1), "its parameters: alpha"),
+    (lambda: activation("relu", alpha=0.1), "relu takes no parameters"),
+    (lambda: register_activation("Bad Name", z), "must match"),
+    (lambda: register_activation("sigmoid", z), "catalogue activation"),
+    (lambda: register_activation("k", "z**2"), "must be a SymPy expression"),
+    (lambda: register_activation("k", z * sympy.Symbol("c")), "free symbols c"),
+    (lambda: register_activation("k", sympy.Integer(3)), "must depend on z"),
+    (lambda: register_activation("k", sympy.Heaviside(z)), "jumps by -1 at z = 0"),
+    (lambda: register_activation("k", z, domains={"q": sympy.S.Reals}), "unknown parameters"),
+    (lambda: unregister_activation("tanh"), "cannot be removed"),
+    (lambda: unregister_activation("never_registered"), "is not registered"),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), INVALID)
+def test_invalid_calls_raise_invalid_argument(call, message):
+    with pytest.raises(InvalidArgument, match=message):
+        call()
+    assert "k" not in activation_names()
+
+
+def test_failed_registration_leaves_registry_unchanged():
+    before = activation_names()
+    with pytest.raises(InvalidArgument):
+        register_activation("step_like", sympy.Piecewise((0, z < 0), (1, True)))
+    assert activation_names() == before
+
+
+def test_public_api_is_declared_and_sorted():
+    exported = symgrad.__all__
+    assert list(exported) == sorted(exported, key=lambda n: (n[0].islower(), n))
+    public = {
+        n for n, v in vars(symgrad).items()
+        if not n.startswith("_") and not isinstance(v, type(symgrad))
+    }
+    assert public == set(exported)
+    for name in exported:
+        assert hasattr(symgrad, name)
+
+
+@given(st.sampled_from(NAMES))
+def test_every_name_builds_with_defaults(name):
+    act = activation(name)
+    assert act.name == name and act.expr.has(z)
