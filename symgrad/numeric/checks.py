@@ -113,10 +113,11 @@ class CrossCheck(Record):
 
     def markdown(self) -> str:
         """The rows as a Markdown table."""
-        lines = ["| quantity | predicted | measured | rel. error | tolerance | ok |",
-                 "| --- | --- | --- | --- | --- | --- |"]
+        lines = ["| quantity | measured | | predicted | rel. error | tolerance | ok |",
+                 "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in self.rows:
-            lines.append(f"| {r.quantity} | {r.predicted:.6g} | {r.measured:.6g} |"
+            relation = "≤" if r.relation == "<=" else "≈"
+            lines.append(f"| {r.quantity} | {r.measured:.6g} | {relation} | {r.predicted:.6g} |"
                          f" {r.rel_error:.2g} | {r.tolerance:.2g} | {'yes' if r.ok else 'NO'} |")
         return "\n".join(lines)
 
