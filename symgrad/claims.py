@@ -126,6 +126,8 @@ class ClaimResult(Record):
     witness: Any = None
     detail: str = ""
     error: str | None = None
+    #: Whether the claimed number was written as an approximation (a TOML float).
+    approximate: bool = False
     steps: tuple[Step, ...] = field(default=(), repr=False)
 
     def title(self) -> str:
@@ -304,11 +306,6 @@ def _agrees(computed: Any, claimed: _Number, rel_tol: float | None) -> bool:
         return bool(abs(got - want) <= tol * abs(want))
 
 
-def _value_of(result: Any) -> Any:
-    """A library result's number: a record carries it in ``value``; plain numbers pass."""
-    return getattr(result, "value", result)
-
-
 # ---- one function per kind: compute with the library, compare here ----
 
 _Outcome = tuple[bool, Any, Any, str]  # holds, value, witness, detail
@@ -381,8 +378,9 @@ def _slope_below_beyond(c: _Claim) -> _Outcome:
         threshold = sympy.Max(abs(steep.inf), abs(steep.sup))
     holds = outside is sympy.S.EmptySet
     witness = None if holds else _pick(outside)
-    detail = (f"|φ'(z)| < {number_text(bound.value)} exactly on "
-              f"{sympy.sstr(sat.region)}; it holds for all |z| > {number_text(threshold)}")
+    detail = f"|φ'(z)| < {number_text(bound.value)} holds for all |z| > {number_text(threshold)}"
+    if witness is not None:
+        detail += f" and fails at z = {number_text(witness)}, where |φ'(z)| is not below it"
     return holds, threshold, witness, detail
 
 
@@ -446,10 +444,10 @@ def _init_variance(c: _Claim) -> _Outcome:
     from symgrad.initialization import he_variance, xavier_variance
 
     if scheme == "xavier":
-        value = _value_of(xavier_variance(fan_in, fan_out))
+        value = xavier_variance(fan_in, fan_out).variance
         detail = f"Var(w) = 2/(fan_in + fan_out) = {number_text(value)}"
     else:
-        value = _value_of(he_variance(fan_in, fan_out, mode=mode))
+        value = he_variance(fan_in, fan_out, mode=mode).variance
         detail = f"Var(w) = 2/{mode} = {number_text(value)}"
     return _agrees(value, claimed, c.rel_tol()), value, None, detail
 
@@ -478,6 +476,7 @@ def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
     kind_text = str(table["kind"]) if isinstance(table.get("kind"), str) else ""
     claim = _Claim(table, label)
     claimed: Any = None
+    approximate = False
     try:
         claim_id = claim.string("id")
         if claim_id in seen:
@@ -503,7 +502,8 @@ def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
         claim.rel_tol()
         for name in ("value", "bound"):
             if name in required:
-                claimed = claim.number(name).value
+                stated = claim.number(name)
+                claimed, approximate = stated.value, stated.approximate
         holds, value, witness, detail = _CHECKERS[kind](claim)
     except _ClaimError as exc:
         return ClaimResult(cid, text, kind_text, Verdict.ERROR, claimed=claimed, error=str(exc))
@@ -511,7 +511,8 @@ def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
         return ClaimResult(cid, text, kind_text, Verdict.ERROR, claimed=claimed,
                            error=f"{label}: {exc}")
     verdict = Verdict.HOLDS if holds else Verdict.FAILS
-    return ClaimResult(cid, text, kind.value, verdict, value, claimed, witness, detail)
+    return ClaimResult(cid, text, kind.value, verdict, value, claimed, witness, detail,
+                       approximate=approximate)
 
 
 def check_claims_text(text: str, *, source: str = "<claims>") -> list[ClaimResult]:

@@ -91,10 +91,19 @@ def _figure(data: Bounds) -> bytes:
     return figure_svg(draw, size=(6.0, 3.6))
 
 
+def _pair(wb: Any) -> tuple[str, str]:
+    """γ and 1/γ: the closed forms, or 15 digits of a certified number."""
+    from symgrad.reports.render import inline
+
+    if wb.exactness.value == "exact":
+        return inline(wb.gamma), inline(wb.bound)
+    return f"{float(wb.gamma):.15g}", f"{float(wb.bound):.15g}"
+
+
 def build() -> list[Any]:
     from symgrad._format import number_text
     from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, inline
+    from symgrad.reports.render import Page
 
     data = bounds()
     fig_path = f"figures/{NAME}.svg"
@@ -107,7 +116,7 @@ def build() -> list[Any]:
     page.section("Result: the weight bound per activation")
     page.table(
         ["activation", "γ = sup|φ'|", "1/γ", "γ attained", "how"],
-        [(wb.activation.label, inline(wb.gamma), inline(wb.bound), wb.attained,
+        [(wb.activation.label, *_pair(wb), wb.attained,
           "exact" if wb.exactness.value == "exact" else "certified numeric")
          for wb in data.weight_bounds],
     )

@@ -28,6 +28,17 @@ def audit() -> tuple[Any, ...]:
         return tuple(check_claims(file))
 
 
+def _claimed(result: Any) -> str:
+    """The claimed number as the file writes it: a decimal for an approximate claim."""
+    from symgrad._format import number_text
+
+    if result.claimed is None:
+        return "—"
+    if result.approximate:
+        return f"≈ {float(result.claimed):g}"
+    return number_text(result.claimed, 8)
+
+
 def build() -> list[Any]:
     from symgrad._format import number_text
     from symgrad.claims import Verdict
@@ -50,7 +61,7 @@ def build() -> list[Any]:
     page.table(
         ["claim", "statement", "verdict", "claimed", "computed", "witness z"],
         [(f"`{r.id}`", r.text, f"**{r.verdict.value}**",
-          "—" if r.claimed is None else number_text(r.claimed, 8),
+          _claimed(r),
           "—" if r.value is None else number_text(r.value, 8),
           "—" if r.witness is None else number_text(r.witness, 10))
          for r in results],

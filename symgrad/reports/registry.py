@@ -9,7 +9,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from symgrad.reports import clipping, residual, sigmoid_bound, training
+from symgrad.activations import activation_names
+from symgrad.reports import (
+    activation,
+    bounds,
+    chain,
+    claims_audit,
+    clipping,
+    recurrent,
+    residual,
+    sigmoid_bound,
+    training,
+)
 from symgrad.reports.pipeline import INDEX, Output, Report
 
 __all__ = ["all_reports", "index"]
@@ -28,13 +39,28 @@ GROUPS = (
 
 @functools.cache
 def all_reports() -> tuple[Report, ...]:
-    """Every registered report, in the order they are generated and indexed."""
-    found: list[Report] = [
+    """Every registered report, in generation order (the index groups them by topic)."""
+    # Activation reports first: the others reuse their cached sup|φ'| records.
+    found: list[Report] = []
+    for name in activation_names():
+        found.append(Report(
+            activation.report_name(name), f"{name}: slope and saturation",
+            "φ, φ', sup|φ'|, saturation thresholds for ε = 1e-1 … 1e-4, E[φ'(Z)].",
+            "Activations", functools.partial(activation.build_for, name)))
+    found += [
         Report(sigmoid_bound.NAME, sigmoid_bound.TITLE, sigmoid_bound.BLURB,
                "Bounds and proofs", sigmoid_bound.build),
+        Report(bounds.NAME, bounds.TITLE, bounds.BLURB, "Bounds and proofs", bounds.build),
+    ]
+    found += [
+        Report(chain.NAME, chain.TITLE, chain.BLURB, "Depth", chain.build),
         Report(residual.NAME, residual.TITLE, residual.BLURB, "Depth", residual.build),
         Report(clipping.NAME, clipping.TITLE, clipping.BLURB, "Depth", clipping.build),
+        Report(recurrent.NAME, recurrent.TITLE, recurrent.BLURB, "Recurrent nets",
+               recurrent.build),
         Report(training.NAME, training.TITLE, training.BLURB, "Training", training.build),
+        Report(claims_audit.NAME, claims_audit.TITLE, claims_audit.BLURB, "Claims",
+               claims_audit.build),
     ]
     return tuple(found)
 

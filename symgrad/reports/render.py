@@ -27,6 +27,8 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from symgrad._format import latex, number_text
 from symgrad.records import Record, Step
 
@@ -45,7 +47,7 @@ def number(value: Any, digits: int = 12) -> str:
         return "—"
     if isinstance(value, str):
         return value
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     return number_text(value, digits)
 
@@ -79,7 +81,8 @@ class Page:
         self._block("```math", text, "```")
 
     def table(self, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+        lines = ["| " + " | ".join(h.replace("|", "\\|") for h in header) + " |",
+                 "|" + " --- |" * len(header)]
         for row in rows:
             cells = [number(cell) for cell in row]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
