@@ -24,6 +24,7 @@ from typing import Any
 import mpmath
 import sympy
 
+from symgrad._mpfuncs import compiled
 from symgrad._validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation, z
 from symgrad.errors import InvalidArgument, NoClosedForm
@@ -109,7 +110,9 @@ def weight_bound(act: Activation | str) -> WeightBound:
         bound = sympy.Integer(0)
         statement = "sup|φ'| = ∞: no weight bound makes every factor smaller than 1."
     else:
-        bound = sympy.nsimplify(1 / gamma) if gamma.is_Float else sympy.simplify(1 / gamma)
+        # A certified γ (a Float) keeps its precision; an exact γ gives an exact 1/γ.
+        bound = sympy.Float(1 / gamma, precision=gamma._prec) if gamma.is_Float else sympy.simplify(
+            1 / gamma)
         if attained:
             statement = (
                 f"|w| < {sympy.sstr(bound)} gives |w φ'(z)| < 1 for every z; at |w| = "
@@ -298,6 +301,7 @@ class FixedPoint(Record):
 
     value: sympy.Expr
     preactivation: sympy.Expr
+    slope: sympy.Expr
     exactness: Exactness
     bracket: tuple[sympy.Expr, sympy.Expr] | None
     reached: bool
@@ -308,31 +312,61 @@ class FixedPoint(Record):
 
     def summary(self) -> list[tuple[str, Any]]:
         return [("a*", self.value), ("z* = w a* + b", self.preactivation),
-                ("exactness", self.exactness.value)]
+                ("φ'(z*)", self.slope), ("exactness", self.exactness.value)]
 
 
-def _exact_candidates(phi: Activation, w: sympy.Expr, b: sympy.Expr) -> list[sympy.Expr]:
-    """Fixed points on pieces where φ is affine, and a* = 0 when φ(b) = 0."""
-    found: list[sympy.Expr] = []
+def _exact_sign(expr: sympy.Expr) -> int | None:
+    """The sign of a constant, decided by SymPy's assumptions, 60-digit evaluation away
+    from 0, or ``simplify`` to 0; ``None`` when none of these decides."""
+    if expr.is_zero:
+        return 0
+    if expr.is_positive:
+        return 1
+    if expr.is_negative:
+        return -1
+    approx = sympy.N(expr, 60)
+    if approx.is_Float and abs(approx) > sympy.Float(10) ** -45:
+        return 1 if approx > 0 else -1
+    return 0 if sympy.simplify(expr) == 0 else None
+
+
+def _exact_candidates(
+    phi: Activation, w: sympy.Expr, b: sympy.Expr
+) -> list[tuple[sympy.Expr, sympy.Expr, sympy.Expr]]:
+    """(a*, z*, φ'(z*)) on pieces where φ is affine, and a* = 0 when φ(b) = 0."""
+    found: list[tuple[sympy.Expr, sympy.Expr, sympy.Expr]] = []
     for piece in phi.pieces:
-        poly = sympy.Poly(piece.expr, z) if piece.expr.is_polynomial(z) else None
-        if poly is None or poly.degree() > 1:
+        expr = sympy.expand(piece.expr)
+        if not expr.is_polynomial(z) or sympy.Poly(expr, z).degree() > 1:
             continue
-        c1 = poly.coeff_monomial(z)
-        c0 = poly.coeff_monomial(1)
-        if sympy.simplify(1 - c1 * w) == 0:
+        c1, c0 = expr.coeff(z, 1), expr.coeff(z, 0)
+        if _exact_sign(1 - c1 * w) == 0:
             continue
-        a_star = sympy.nsimplify(sympy.simplify((c1 * b + c0) / (1 - c1 * w)))
+        a_star = (c1 * b + c0) / (1 - c1 * w)
         zs = w * a_star + b
-        inside = (piece.lo < zs) if piece.lo.is_finite else sympy.true
-        inside = sympy.And(inside, zs <= piece.hi) if piece.hi.is_finite else inside
-        if inside == sympy.true or sympy.simplify(phi.expr.subs(z, zs) - a_star) == 0:
-            found.append(a_star)
-    if not phi.pieces or len(phi.pieces) == 1 or sympy.Integer(0) not in found:
-        at_zero = sympy.simplify(phi.expr.subs(z, b))
-        if at_zero == 0:
-            found.append(sympy.Integer(0))
-    return list(dict.fromkeys(found))
+        # the pieces are lo < z ≤ hi, as the derivative's convention at kinks
+        above = not piece.lo.is_finite or _exact_sign(zs - piece.lo) == 1
+        below = not piece.hi.is_finite or _exact_sign(zs - piece.hi) in (-1, 0)
+        if above and below:
+            found.append((a_star, zs, c1))
+    if all(a != 0 for a, _, _ in found) and _exact_sign(phi.expr.subs(z, b)) == 0:
+        found.append((sympy.Integer(0), b, phi.derivative.subs(z, b)))
+    return found
+
+
+def _recognise(
+    phi: Activation, w: sympy.Expr, b: sympy.Expr, root: Any, digits: int
+) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr] | None:
+    """A short closed form for a numeric fixed point (σ(2·½ − 1) = ½), proved exactly."""
+    guess = sympy.nsimplify(sympy.Float(root, digits + 10), [sympy.pi, sympy.E],
+                            tolerance=sympy.Float(10) ** -(digits + 5))
+    if guess.is_Float or sympy.count_ops(guess) > 12:
+        return None
+    zs = w * guess + b
+    residual = phi.expr.subs(z, zs) - guess
+    if residual.is_zero or (residual.is_zero is None and sympy.simplify(residual) == 0):
+        return guess, zs, sympy.simplify(phi.derivative.subs(z, zs))
+    return None
 
 
 def fixed_point(
@@ -354,8 +388,9 @@ def fixed_point(
     b = as_exact_real(bias, "bias")
     x0 = as_exact_real(x, "x")
     digits = as_positive_int(dps, "dps", minimum=5)
-    fn = phi._mp_funcs[0]
     work = digits + 20
+    # constants evaluated once, precise enough for the dps + 60 check in _certain_sign
+    _, fn, dfn = compiled(phi, int((work + 40) * 3.33) + 8)
     with mpmath.workdps(work):
         wm, bm = w._to_mpmath(mpmath.mp.prec), b._to_mpmath(mpmath.mp.prec)
 
@@ -388,13 +423,13 @@ def fixed_point(
         eq = sympy.Eq(_a, phi.expr.subs(z, w * _a + b))
         candidates = _exact_candidates(phi, w, b)
         if candidates:
-            cand = min(candidates, key=lambda c: abs(c._to_mpmath(mpmath.mp.prec) - a))
+            cand, zs, slope = min(
+                candidates, key=lambda c: abs(c[0]._to_mpmath(mpmath.mp.prec) - a))
             reached = settles_at(cand._to_mpmath(mpmath.mp.prec))
             if reached or not converged:
                 steps = (Step("Fixed-point equation", eq),
                          Step("Exact solution", sympy.Eq(_a, cand)))
-                return FixedPoint(cand, sympy.simplify(w * cand + b), Exactness.EXACT, None,
-                                  reached, steps)
+                return FixedPoint(cand, zs, slope, Exactness.EXACT, None, reached, steps)
         # certified: refine, then bracket with a verified sign change
         try:
             root = mpmath.findroot(g, a, tol=mpmath.mpf(10) ** (-2 * work + 10))
@@ -407,6 +442,12 @@ def fixed_point(
         if not (_certain_sign(g, lo) * _certain_sign(g, hi) < 0):
             return None
         reached = settles_at(root)
+        closed = _recognise(phi, w, b, root, digits)
+        if closed is not None:
+            steps = (Step("Fixed-point equation", eq),
+                     Step("Exact solution (recognised, then checked exactly)",
+                          sympy.Eq(_a, closed[0])))
+            return FixedPoint(*closed, Exactness.EXACT, None, reached, steps)
         value = sympy.Float(root, digits)
         bracket = (sympy.Float(lo, digits + 4), sympy.Float(hi, digits + 4))
         steps = (
@@ -414,8 +455,10 @@ def fixed_point(
             Step(f"Sign change of φ(w a + b) − a verified at {work} and {work + 40} digits on",
                  sympy.Interval(*bracket)),
         )
-        return FixedPoint(value, sympy.Float(wm * root + bm, digits), Exactness.NUMERIC,
-                          bracket, reached, steps)
+        zm = wm * root + bm
+        slope = sympy.Float(dfn(zm), digits)
+        return FixedPoint(value, sympy.Float(zm, digits), slope, Exactness.NUMERIC, bracket,
+                          reached, steps)
 
 
 def _certain_sign(g: Any, a: Any) -> int:
@@ -511,11 +554,11 @@ def gradient_product(
     factor = asymptotic = rate = scale = None
     if fp is not None:
         if fp.exactness is Exactness.EXACT:
-            factor = sympy.simplify(w * phi.derivative.subs(z, fp.preactivation))
+            factor = w * fp.slope
         else:
             with mpmath.workdps(dps + 10):
-                slope = phi._mp_funcs[1](fp.preactivation._to_mpmath(mpmath.mp.prec))
-                factor = sympy.Float(w._to_mpmath(mpmath.mp.prec) * slope, dps)
+                factor = sympy.Float(w._to_mpmath(mpmath.mp.prec)
+                                     * fp.slope._to_mpmath(mpmath.mp.prec), dps)
         if fp.reached:
             asymptotic = sympy.Pow(factor, L)
         if factor == 0:

@@ -37,11 +37,10 @@ The guard digits (10 + the number of digits of the depth) absorb the at most
 from __future__ import annotations
 
 import enum
-import functools
 import math
 import numbers
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -51,6 +50,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad._mpfuncs import compiled
 from symgrad._validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.activations import z as act_symbol
@@ -245,7 +245,7 @@ class _Engine:
         self.layers = layers
         self.arch = arch
         self.prec = prec
-        self.both = _compiled(act)
+        self.both = compiled(act, prec)[0]
         self.homogeneous = _homogeneous(act) and all(
             layers.b(k) == 0 for k in {layers.constant_from, layers.depth})
         self.checkpoints: list[_State] = []
@@ -348,25 +348,6 @@ def _as_mpf(value: Any) -> mpmath.mpf:
         return value
     small = _SMALL.get(value) if isinstance(value, int) else None
     return small if small is not None else mpmath.mpf(value)
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled(act: Activation) -> Callable[[mpmath.mpf], list[mpmath.mpf]]:
-    """(φ(z), φ'(z)) in one mpmath call, sharing subexpressions (tanh' = 1 − tanh²).
-
-    Not for ``Piecewise``: common subexpressions would be hoisted out of the branches
-    and evaluated where they are undefined (softsign's z/(1 − z) at z = 1).
-    """
-    if act.expr.has(sympy.Piecewise) or act.derivative.has(sympy.Piecewise):
-        phi, dphi = act._mp_funcs
-
-        def both(value: mpmath.mpf) -> list[mpmath.mpf]:
-            return [phi(value), dphi(value)]
-
-        return both
-    return sympy.lambdify(  # type: ignore[no-any-return]
-        act_symbol, [act.expr, act.derivative], modules="mpmath", cse=True
-    )
 
 
 def _check_finite(a: Any, P: Any, k: int, act: Activation) -> None:
