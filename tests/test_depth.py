@@ -413,6 +413,16 @@ def test_fixed_point_exact_on_affine_pieces():
     assert fixed_point("tanh", weight=0.5).value == 0
 
 
+def test_fixed_point_short_closed_forms_are_recognised_and_exact():
+    # σ(2·½ − 1) = σ(0) = ½, and w σ'(0) = 2·¼
+    fp = fixed_point("sigmoid", weight=2, bias=-1)
+    assert fp.value == sympy.Rational(1, 2) and fp.exactness.value == "exact"
+    assert gradient_product("sigmoid", weight=2, bias=-1).factor == sympy.Rational(1, 2)
+    # softsign(2a − 1) = a at a = −1/√2: (−√2 − 1)/(2 + √2) = −1/√2
+    fp = fixed_point("softsign", weight=2, bias=-1)
+    assert sympy.simplify(fp.value + 1 / sympy.sqrt(2)) == 0
+
+
 def test_fixed_point_certified_bracket_has_a_sign_change():
     fp = fixed_point("sigmoid", weight=0.1)
     assert fp.exactness.value == "numeric" and fp.reached
