@@ -545,7 +545,8 @@ class ChainTrace(Record):
             ]
             if self.lr is not None:
                 cells.append(mpmath.nstr(row.update, 6))
-            cells.append(mpmath.nstr(row.log10_grad, 6))
+            # log10 keeps 4 decimals at any magnitude (−683371.9465, not −683372.0)
+            cells.append(f"{float(row.log10_grad):.4f}")
             out.append(cells)
         return out
 
