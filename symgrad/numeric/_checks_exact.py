@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from symgrad.numeric._rng import child, inner
 from symgrad.numeric.chain import simulate_chain
 from symgrad.numeric.checks import CheckRow, U, exact_row
 from symgrad.numeric.rnn import simulate_lstm, simulate_rnn
+from symgrad.trace import chain_trace, residual_trace
 
 __all__ = [
     "check_lstm_carousel",
@@ -32,17 +32,6 @@ _CONSTANTS = {
     "tanh": (1.0, 4 / (3 * math.sqrt(3)), 2.0),
 }
 _TINY = float(np.finfo(np.float64).tiny)
-
-
-def _traces() -> Any:
-    """``symgrad.depth`` (or the trace module it re-exports)."""
-    import symgrad.depth as depth
-
-    if hasattr(depth, "chain_trace"):
-        return depth
-    import symgrad.trace as trace  # pragma: no cover - until depth re-exports the traces
-
-    return trace
 
 
 def _chain_tolerance(act: str, w: float, depth: int, zmax: float, residual: bool) -> float:
@@ -68,8 +57,7 @@ def _chain_tolerance(act: str, w: float, depth: int, zmax: float, residual: bool
 
 
 def _compare_chain(act: str, w: float, b: float, depth: int, residual: bool) -> CheckRow:
-    traces = _traces()
-    make = traces.residual_trace if residual else traces.chain_trace
+    make = residual_trace if residual else chain_trace
     exact = make(act, depth=depth, weight=w, bias=b)
     sim = simulate_chain(act, depth=depth, weight=w, bias=b, residual=residual)
     want = np.array([float(r.grad_a) for r in exact.rows])

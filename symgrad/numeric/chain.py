@@ -1,6 +1,6 @@
 """The scalar chain in float64: what ``chain_trace`` derives, run in plain NumPy.
 
-Same conventions as :func:`symgrad.depth.chain_trace` (DESIGN.md): a₀ = x,
+Same conventions as :func:`symgrad.chain_trace` (DESIGN.md): a₀ = x,
 z_k = w_k·a_{k−1} + b_k, a_k = φ(z_k); backward from g = ∂L/∂a_depth,
 ∂L/∂z_k = ∂L/∂a_k·φ'(z_k), ∂L/∂a_{k−1} = ∂L/∂z_k·w_k, ∂L/∂w_k = ∂L/∂z_k·a_{k−1}.
 The residual chain is y_k = y_{k−1} + w_k·φ(y_{k−1} + b_k), with local factor
