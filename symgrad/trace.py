@@ -411,8 +411,8 @@ class ChainTrace(Record):
     activation: Activation
     architecture: Architecture
     depth: int
-    weight: tuple[mpmath.mpf, ...]
-    bias: tuple[mpmath.mpf, ...]
+    weight: tuple[mpmath.mpf, ...] = field(repr=False)  # one value, or one per layer
+    bias: tuple[mpmath.mpf, ...] = field(repr=False)
     x: mpmath.mpf
     upstream: mpmath.mpf
     lr: mpmath.mpf | None

@@ -13,7 +13,7 @@ EPILOG = """\
 examples:
   symgrad chain sigmoid --depth 4 --weight 0.1            the classic worked example
   symgrad chain sigmoid --depth 4 --weight 0.1,0.2,0.3,0.4 --lr 0.5
-  symgrad chain tanh --depth 1000000 --weight 0.9 --rows 6
+  symgrad chain sigmoid --depth 1000000 --weight 0.9 --rows 6
   symgrad chain relu --depth 50 --weight 0.5 --residual --json
   symgrad chain leaky_relu --param alpha=0.2 --depth 5 --weight -1
 """
