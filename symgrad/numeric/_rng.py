@@ -88,7 +88,9 @@ def seed_label(seq: np.random.SeedSequence) -> str:
 
 def _pool() -> ThreadPoolExecutor | None:
     global _POOL
-    workers = min(os.cpu_count() or 1, 8)
+    # The CPUs this process may run on (taskset, cgroups), not all the machine has.
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    workers = min(len(usable) if usable else (os.cpu_count() or 1), 8)
     if workers < 2:
         return None
     with _POOL_LOCK:
