@@ -134,6 +134,7 @@ CHECKS: dict[str, str] = {
     "rnn_spectral_bound": "symgrad.numeric._checks_exact:check_rnn_spectral_bound",
     "lstm_carousel": "symgrad.numeric._checks_exact:check_lstm_carousel",
     "lstm_forget_decay": "symgrad.numeric._checks_stat:check_lstm_forget_decay",
+    "meanfield_gradients": "symgrad.numeric.meanfield_check:check_meanfield_gradients",
 }
 
 
