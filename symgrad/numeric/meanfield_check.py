@@ -29,8 +29,8 @@ import numpy as np
 from symgrad.activations import activation
 from symgrad.criticality import critical_sigma_w
 from symgrad.meanfield import FixedPoint, mean_field
-from symgrad.numeric.checks import CheckRow
 from symgrad.numeric._rng import child, generator
+from symgrad.numeric.checks import CheckRow
 from symgrad.numeric.mlp import simulate
 
 __all__ = ["check_meanfield_gradients", "gradient_rates"]
