@@ -150,7 +150,18 @@ def _per_layer(value: Any, name: str, depth: int) -> tuple[mpmath.mpf, ...]:
             f"{name} has {len(arr)} per-layer values but depth is {depth}; give one per layer"
             " or a scalar"
         )
-    return tuple(_mpf(v, f"{name}[{i}]") for i, v in enumerate(arr))
+    seen: dict[tuple[type, Any], mpmath.mpf] = {}  # repeated values are converted once
+    out = []
+    for i, v in enumerate(arr):
+        key = (type(v), v) if isinstance(v, float | int | np.floating | np.integer) else None
+        if key is not None and key in seen and v == v:  # v == v: NaN is never reused
+            out.append(seen[key])
+            continue
+        value = _mpf(v, f"{name}[{i}]")
+        if key is not None:
+            seen[key] = value
+        out.append(value)
+    return tuple(out)
 
 
 def _constant_from(values: tuple[mpmath.mpf, ...]) -> int:
