@@ -6,10 +6,10 @@ Hermite nodes do not resolve (tens of percent off).  This engine instead splits 
 truncated line |Z| ≤ 12 into panels whose edges follow both scales of the integrand:
 
 * the activation's scale around the point where its argument vanishes, Z = −a/b ± s/b
-  for s = 1/4, 1/2, …, 16 (the features of φ live at |u| ≲ 16 in its own units);
+  for s = 1/4, 1, 4, 16 (the features of φ live at |u| ≲ 16 in its own units);
 * the activation's breakpoints β (kinks and joins), Z = (β − a)/b, so no panel straddles
   a kink and Gauss–Legendre converges geometrically on every panel;
-* the Gaussian's scale, Z = 0, ±1/2, ±1, ±2, ±3, ±4, ±6, ±8, ±10, ±12.
+* the Gaussian's scale, Z = 0, ±1, ±2, ±3, ±4.5, ±6.5, ±9, ±12.
 
 Every panel carries ``n`` Gauss–Legendre nodes; the result is computed with ``n`` and
 ``2n`` nodes and the difference is the error estimate (degree doubling).  The tail
@@ -34,13 +34,13 @@ __all__ = ["Expectation", "edges", "expect", "rule"]
 
 #: Half-width of the truncated line (tail mass erfc(12/√2) ≈ 1.8e-33).
 Z_MAX = 12.0
-_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-_GAUSS_EDGES = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, Z_MAX)
+_SCALES = (0.25, 1.0, 4.0, 16.0)
+_GAUSS_EDGES = (0.0, 1.0, 2.0, 3.0, 4.5, 6.5, 9.0, Z_MAX)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 #: f(u, Z) maps arguments u = a + bZ and the nodes Z, both of shape (N, M), to k
-#: integrands, shape (k, N, M) (Z lets a caller weight by Z² − 1 for d/dq).
-Integrand = Callable[[FloatArray, FloatArray], FloatArray]
+#: integrands, each of shape (N, M) (Z lets a caller weight by Z² − 1 for d/dq).
+Integrand = Callable[[FloatArray, FloatArray], Sequence[FloatArray]]
 
 
 @cache
@@ -91,6 +91,10 @@ def rule(edges: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     return nodes, weights
 
 
+def _sums(values: Sequence[FloatArray], weights: FloatArray) -> FloatArray:
+    return np.stack([np.einsum("nm,nm->n", v, weights) for v in values])
+
+
 def expect(
     f: Integrand,
     a: FloatArray,
@@ -102,12 +106,12 @@ def expect(
 ) -> Expectation:
     """E[f(a + b·Z)] for every (a_j, b_j), with ``n``/``2n``-node error estimates.
 
-    ``a`` and ``b`` are 1-D arrays of equal length (b ≥ 0); ``f(u, Z)`` returns a
-    (k, N, M) array for arguments of shape (N, M).  With ``estimate=False`` only the ``n``-node
+    ``a`` and ``b`` are 1-D arrays of equal length (b ≥ 0); ``f(u, Z)`` returns k
+    arrays of shape (N, M) for arguments of shape (N, M).  With ``estimate=False`` only the ``n``-node
     rule is evaluated and ``error`` is NaN.
 
     >>> import numpy as np
-    >>> r = expect(lambda u, Z: np.stack([u * u]), np.zeros(1), np.array([3.0]))
+    >>> r = expect(lambda u, Z: [u * u], np.zeros(1), np.array([3.0]))
     >>> round(float(r.value[0, 0]), 12), bool(r.error[0, 0] < 1e-12)
     (9.0, True)
     """
@@ -115,17 +119,17 @@ def expect(
     nodes, weights = rule(edges_, n)
     u = a[:, None] + b[:, None] * nodes
     with np.errstate(over="ignore", invalid="ignore"):
-        coarse = np.einsum("knm,nm->kn", f(u, nodes), weights)
+        coarse = _sums(f(u, nodes), weights)
     zends = np.broadcast_to(np.array([-Z_MAX, Z_MAX]), (a.shape[0], 2))
     ends = a[:, None] + b[:, None] * zends
     with np.errstate(over="ignore", invalid="ignore"):
-        at_ends = np.abs(f(ends, zends)).max(axis=2)
+        at_ends = np.stack([np.abs(v).max(axis=1) for v in f(ends, zends)])
         tail = at_ends * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX)
     if not estimate:
         return Expectation(coarse, np.full_like(coarse, np.nan), tail)
     nodes2, weights2 = rule(edges_, 2 * n)
     u2 = a[:, None] + b[:, None] * nodes2
     with np.errstate(over="ignore", invalid="ignore"):
-        fine = np.einsum("knm,nm->kn", f(u2, nodes2), weights2)
+        fine = _sums(f(u2, nodes2), weights2)
         error = np.abs(fine - coarse)
     return Expectation(fine, error, tail)

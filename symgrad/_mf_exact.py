@@ -15,7 +15,7 @@ import mpmath
 import sympy
 
 from symgrad._closed_kernels import C, ClosedKernels, Q
-from symgrad._mf_numeric import FixedPoint
+from symgrad._mf_numeric import VarianceFixedPoint
 from symgrad.activations import Activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Exactness, Step
@@ -60,7 +60,7 @@ def _num(value: Any) -> sympy.Expr:
 
 def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: sympy.Expr,
                      q0: sympy.Expr) -> Any:
-    from symgrad.meanfield import MeanField, Mode, Phase, _phase, _statement, _xi
+    from symgrad.meanfield import MeanField, MeanFieldMode, Phase, _phase, _statement, _xi
 
     steps = [Step("variance map G(q) = σ_w²·V(q) + σ_b² (closed form)",
                   sympy.Eq(sympy.Symbol("G"), sympy.simplify(sw**2 * k.V + sb**2)))]
@@ -73,23 +73,23 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
         r = sympy.simplify(sw**2 * v1)
         chi1 = sympy.simplify(sw**2 * k.S)
         if r < 1:
-            fp, q_star = FixedPoint.FINITE, sympy.simplify(sb**2 / (1 - r))
+            fp, q_star = VarianceFixedPoint.FINITE, sympy.simplify(sb**2 / (1 - r))
         elif r == 1 and sb == 0:
-            fp, q_star = FixedPoint.MARGINAL, q0
+            fp, q_star = VarianceFixedPoint.MARGINAL, q0
         else:
-            fp, q_star, rate = FixedPoint.DIVERGES, sympy.oo, r
+            fp, q_star, rate = VarianceFixedPoint.DIVERGES, sympy.oo, r
         steps.append(Step("q* = σ_b²/(1 − σ_w²V₁) when σ_w²V₁ < 1", sympy.Eq(sympy.Symbol("q^*"),
                                                                           q_star)))
         steps.append(Step("χ₁ = σ_w²·E[φ'²] (independent of q)", sympy.Eq(sympy.Symbol("chi_1"),
                                                                            chi1)))
-        if fp is FixedPoint.DIVERGES:
+        if fp is VarianceFixedPoint.DIVERGES:
             c_star = chi_c = xi_c = sympy.nan
         else:
             # C(c) − c is convex with C(1) = 1 and C'(1) = χ₁ ≤ 1 here: c* = 1.
             c_star, chi_c = sympy.Integer(1), chi1
             xi_c = _xi(chi_c)
     else:
-        fp = FixedPoint.FINITE
+        fp = VarianceFixedPoint.FINITE
         w2, b2 = sw**2, sb**2
         G = sympy.lambdify(Q, w2 * k.V + b2, modules="mpmath")
         slope0 = sympy.limit(sympy.diff(k.V, Q), Q, 0)
@@ -129,8 +129,8 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
         xi_c = _xi(chi_c)
     phase = _phase(chi1, errors.get("chi1", 0.0))
     xi_grad = sympy.oo if phase is Phase.CRITICAL else _xi(chi1)
-    if fp is FixedPoint.DIVERGES:
+    if fp is VarianceFixedPoint.DIVERGES:
         xi_c = sympy.nan
-    return MeanField(act.label, sw, sb, q0, Mode.EXACT, fp, q_star, chi1, c_star, chi_c, xi_c,
+    return MeanField(act.label, sw, sb, q0, MeanFieldMode.EXACT, fp, q_star, chi1, c_star, chi_c, xi_c,
                      xi_grad, phase, exactness, tuple(sorted(errors.items())),
                      _statement(fp, act.label, rate), tuple(steps))

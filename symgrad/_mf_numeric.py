@@ -32,13 +32,14 @@ from symgrad.activations import Activation, z
 from symgrad.errors import InvalidArgument
 from symgrad.types import FloatArray
 
-__all__ = ["FixedPoint", "Kernels", "Solution", "c_star_fast", "kernels", "precise", "solve_fast"]
+__all__ = ["Kernels", "Solution", "VarianceFixedPoint", "c_star_fast", "kernels", "precise", "solve_fast"]
 
 _K = 40  # scan q⁰·2^k for |k| ≤ 40: q from ~1e-12·q⁰ to ~1e12·q⁰
+_N_SCAN = 10  # nodes per panel while bracketing and iterating; the final step uses 16 and 32
 _TAIL = 1e-10  # relative size of the dropped |Z| > 12 tail above which moments "diverge"
 
 
-class FixedPoint(enum.Enum):
+class VarianceFixedPoint(enum.Enum):
     """What the variance map's iteration from q⁰ does."""
 
     #: It converges to a finite q* (possibly 0).
@@ -97,13 +98,13 @@ def _moments(k: Kernels, q: FloatArray, *, n: int = 16, estimate: bool = False,
              slopes: bool = False) -> tuple[FloatArray, FloatArray, FloatArray]:
     """E[φ²], E[φ²(Z²−1)] (and the same for φ'² when ``slopes``), errors, tails."""
 
-    def f(u: FloatArray, Z: FloatArray) -> FloatArray:
+    def f(u: FloatArray, Z: FloatArray) -> list[FloatArray]:
         p2 = k.phi(u) ** 2
         w = Z * Z - 1.0
         if not slopes:
-            return np.stack([p2, p2 * w])
+            return [p2, p2 * w]
         d2 = k.dphi(u) ** 2
-        return np.stack([p2, p2 * w, d2, d2 * w])
+        return [p2, p2 * w, d2, d2 * w]
 
     r = expect(f, np.zeros_like(q), np.sqrt(q), breakpoints=k.breakpoints, n=n, estimate=estimate)
     return r.value, r.error, r.tail
@@ -120,7 +121,7 @@ def _diverging(k: Kernels, q: float) -> InvalidArgument:
 class Solution:
     """Fast-mode results for N points (arrays of shape (N,))."""
 
-    status: np.ndarray  # FixedPoint per point (object array)
+    status: np.ndarray  # VarianceFixedPoint per point (object array)
     q: FloatArray
     q_err: FloatArray
     chi1: FloatArray
@@ -133,14 +134,14 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
     """q* and χ₁ for every (σ_w², σ_b²) pair, with error estimates."""
     N = sw2.shape[0]
     grid = q0 * 2.0 ** np.arange(-_K, _K + 1, dtype=np.float64)
-    vals, _, tail = _moments(k, grid, n=n)
+    vals, _, tail = _moments(k, grid, n=_N_SCAN)
     m_grid = vals[0]
     bad = ~np.isfinite(m_grid) | (tail[0] > _TAIL * np.maximum(np.abs(m_grid), 1e-300))
     G = sw2[:, None] * np.where(bad, np.nan, m_grid)[None, :] + sb2[:, None]
     h = G - grid[None, :]
     tol = 1e-13 * (grid[None, :] + np.abs(G))
     k0 = _K
-    status = np.full(N, FixedPoint.FINITE, dtype=object)
+    status = np.full(N, VarianceFixedPoint.FINITE, dtype=object)
     lo = np.zeros(N)
     hi = np.zeros(N)
     q = np.full(N, np.nan)
@@ -163,7 +164,7 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
                     lo[i], hi[i], todo[i] = grid[j - 1], grid[j], True
                     break
             if not todo[i]:
-                status[i] = FixedPoint.DIVERGES
+                status[i] = VarianceFixedPoint.DIVERGES
                 q[i] = math.inf
             continue
         for j in range(k0 - 1, -1, -1):  # G(q⁰) < q⁰: it descends to the first root below.
@@ -176,7 +177,7 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
             else:
                 lo[i], hi[i], todo[i] = 0.0, grid[0], True
     if todo.any():
-        q[todo] = _newton(k, sw2[todo], sb2[todo], lo[todo], hi[todo], n=n)
+        q[todo] = _newton(k, sw2[todo], sb2[todo], lo[todo], hi[todo], n=_N_SCAN)
     finite = np.isfinite(q) & (q > 0)
     chi1 = np.full(N, np.nan)
     chi1_err = np.zeros(N)
@@ -188,13 +189,19 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
         if np.any(tl.max(axis=0) > _TAIL * np.abs(val[0])):
             raise _diverging(k, float(qf[np.argmax(tl.max(axis=0))]))
         m, dm, s, ds = val[0], val[1] / (2 * qf), val[2], val[3] / (2 * qf)
+        # One Newton step with the accurate (2n-node) moments polishes the n_scan-node root.
+        g1 = sw2[finite] * dm
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shift = np.where(np.abs(1.0 - g1) > 1e-9,
+                             (sw2[finite] * m + sb2[finite] - qf) / (1.0 - g1), 0.0)
+        q[finite] = qf + shift
+        m, s = m + dm * shift, s + ds * shift
         eps = 4e-16 * 64  # float64 rounding over a few hundred weighted terms
         em = err[0] + eps * np.abs(m)
-        es = err[2] + eps * np.abs(s)
-        g1 = sw2[finite] * dm
+        es = err[2] + eps * np.abs(s) + np.abs(ds * shift) * 1e-3
         slope_g[finite] = g1
         with np.errstate(divide="ignore"):
-            dq = sw2[finite] * em / np.abs(1.0 - g1)
+            dq = sw2[finite] * em / np.abs(1.0 - g1) + 1e-3 * np.abs(shift)
         q_err[finite] = dq
         chi1[finite] = sw2[finite] * s
         chi1_err[finite] = sw2[finite] * (es + np.abs(ds) * dq)
@@ -202,11 +209,11 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
         idx = np.flatnonzero(finite)[marginal]
         for i in idx:
             if math.isclose(q[i], q0, rel_tol=1e-12):
-                status[i] = FixedPoint.MARGINAL
+                status[i] = VarianceFixedPoint.MARGINAL
                 q_err[i] = 0.0  # neutral: q stays where it starts
     zero = q == 0
     chi1[zero] = sw2[zero] * k.slope0_sq
-    div = status == FixedPoint.DIVERGES
+    div = status == VarianceFixedPoint.DIVERGES
     chi1[div] = sw2[div] * k.slope_inf_sq
     return Solution(status, q, q_err, chi1, chi1_err, slope_g)
 
@@ -256,7 +263,7 @@ def c_star_fast(k: Kernels, sw2: float, sb2: float, q: float, *, n: int = 16
         u1 = rq * z1
         a = rq * c * z1
         b = np.full_like(a, rq * math.sqrt(max(0.0, 1.0 - c * c)))
-        inner = expect(lambda u, Z: np.stack([k.phi(u), k.dphi(u)]), a, b,
+        inner = expect(lambda u, Z: [k.phi(u), k.dphi(u)], a, b,
                        breakpoints=k.breakpoints, n=nn, estimate=estimate)
         vals = np.array([np.sum(w1 * k.phi(u1) * inner.value[0]),
                          np.sum(w1 * k.dphi(u1) * inner.value[1])])

@@ -36,7 +36,7 @@ from symgrad._mf_exact import certified_root
 from symgrad._validate import as_exact_real
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.meanfield import Mode, as_mode
+from symgrad.meanfield import MeanFieldMode, as_mode
 from symgrad.records import Exactness, Record, Step
 from symgrad.types import FloatArray, RealLike
 
@@ -94,25 +94,33 @@ def critical_line(act: Activation, sigma_b: FloatArray, *, iterations: int = 80
         )
     side = np.zeros(n)
     for _ in range(iterations):
-        width = hi - lo
-        if np.all(width <= 1e-14):
+        # Each point stops on its own, so a point's result does not depend on the others.
+        act_idx = np.flatnonzero(hi - lo > 1e-14)
+        if act_idx.size == 0:
             break
+        L, H, FL, FH = lo[act_idx], hi[act_idx], flo[act_idx], fhi[act_idx]
+        width = H - L
         # Illinois: regula falsi, halving the stale end's value after two same-side steps.
-        s = np.where(fhi - flo != 0, lo - flo * (hi - lo) / (fhi - flo), 0.5 * (lo + hi))
-        s = np.where((s > lo) & (s < hi) & (width > 1e-3), s, 0.5 * (lo + hi))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.where(FH - FL != 0, L - FL * width / (FH - FL), 0.5 * (L + H))
+        s = np.where((s > L) & (s < H) & (width > 1e-3), s, 0.5 * (L + H))
+        sb2_now = sb2[act_idx]
         fs, _ = f(s)
         left = fs < 0
-        lo = np.where(left, s, lo)
-        flo = np.where(left, fs, np.where(side > 0, flo / 2, flo))
-        hi = np.where(left, hi, s)
-        fhi = np.where(left, np.where(side < 0, fhi / 2, fhi), fs)
-        side = np.where(left, -1.0, 1.0)
+        sd = side[act_idx]
+        lo[act_idx] = np.where(left, s, L)
+        flo[act_idx] = np.where(left, fs, np.where(sd > 0, FL / 2, FL))
+        hi[act_idx] = np.where(left, H, s)
+        fhi[act_idx] = np.where(left, np.where(sd < 0, FH / 2, FH), fs)
+        side[act_idx] = np.where(left, -1.0, 1.0)
+        stalled = (s == L) | (s == H)
+        lo[act_idx[stalled]] = hi[act_idx[stalled]] = s[stalled]
     sigma = np.exp(0.5 * (lo + hi))
     return sigma, np.exp(lo), np.exp(hi)
 
 
 def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
-                     mode: Mode | str = Mode.AUTO) -> CriticalPoint:
+                     mode: MeanFieldMode | str = MeanFieldMode.AUTO) -> CriticalPoint:
     """The σ_w > 0 at which χ₁ = 1 for bias scale ``sigma_b`` ≥ 0 (the order-to-chaos line).
 
     Exact where a closed form exists (see the module docstring), a certified number
@@ -125,14 +133,14 @@ def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
     a = as_activation(act)
     sb = as_exact_real(sigma_b, "sigma_b", domain=_NONNEG)
     m = as_mode(mode)
-    k = closed_kernels(a) if m in (Mode.AUTO, Mode.EXACT) else None
+    k = closed_kernels(a) if m in (MeanFieldMode.AUTO, MeanFieldMode.EXACT) else None
     if k is not None and k.linear:
         value = sympy.sqrt(sympy.simplify(1 / k.S))
         return CriticalPoint(a.label, sb, value, Exactness.EXACT, None, (
             Step("χ₁ = σ_w²·E[φ'²] does not depend on q: solve σ_w²·S = 1",
                  sympy.Eq(sympy.Symbol("sigma_w"), value)),))
     kn = num.kernels(a)
-    if sb == 0 and kn.phi0 == 0 and kn.slope0_sq > 0 and m is not Mode.PRECISE:
+    if sb == 0 and kn.phi0 == 0 and kn.slope0_sq > 0 and m is not MeanFieldMode.PRECISE:
         left, right = a.one_sided_derivatives(0)
         candidate = sympy.nsimplify(1 / sympy.sqrt((left**2 + right**2) / 2))
         sol = num.solve_fast(kn, np.array([float(candidate) ** 2]), np.zeros(1))
@@ -156,7 +164,7 @@ def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
         raise InvalidArgument(f"χ₁ of {a.label} cannot be certified near σ_w = {sigma[0]:.6g}")
     jump = float(sol.chi1[1] - sol.chi1[0])
     # A diverging upper side with χ₁ → 1 is the line itself (q* → ∞ there, e.g. softplus).
-    asymptote = sol.status[1] is num.FixedPoint.DIVERGES and abs(sol.chi1[1] - 1) <= 1e-12
+    asymptote = sol.status[1] is num.VarianceFixedPoint.DIVERGES and abs(sol.chi1[1] - 1) <= 1e-12
     if jump > 1e-6 and not asymptote:
         raise InvalidArgument(
             f"no σ_w gives χ₁ = 1 for {a.label} at σ_b = {sb}: χ₁ jumps from {sol.chi1[0]:.6g} "

@@ -16,7 +16,7 @@ Z ~ N(0, 1):
 q* is the fixed point the iteration reaches from q⁰ = 1 (``q0=``): the variance map is
 increasing, so that is the nearest fixed point in the direction of G(q⁰) − q⁰.
 
-Modes (:class:`Mode`): ``exact`` uses the closed-form kernels (identity, leaky_relu and
+Modes (:class:`MeanFieldMode`): ``exact`` uses the closed-form kernels (identity, leaky_relu and
 relu, erf) and solves their fixed-point equations exactly or as certified roots;
 ``fast`` is the vectorized NumPy quadrature of :mod:`symgrad._gauss` with an error
 estimate (≤ 1e-8 relative up to q* = 100 and far beyond); ``precise`` uses
@@ -43,21 +43,21 @@ import sympy
 
 from symgrad import _mf_numeric as num
 from symgrad._closed_kernels import closed_kernels
-from symgrad._mf_numeric import FixedPoint
+from symgrad._mf_numeric import VarianceFixedPoint
 from symgrad._validate import as_exact_real, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Exactness, Record, Step
 from symgrad.types import RealLike
 
-__all__ = ["FixedPoint", "MeanField", "Mode", "Phase", "mean_field"]
+__all__ = ["MeanField", "MeanFieldMode", "Phase", "VarianceFixedPoint", "mean_field"]
 
 _POS = sympy.Interval.open(0, sympy.oo)
 _NONNEG = sympy.Interval(0, sympy.oo)
 _DPS = 40  # digits for certified roots of the closed-form equations
 
 
-class Mode(enum.Enum):
+class MeanFieldMode(enum.Enum):
     """How mean-field quantities are computed."""
 
     AUTO = "auto"
@@ -74,11 +74,11 @@ class Phase(enum.Enum):
     CHAOTIC = "chaotic"
 
 
-def as_mode(mode: Any) -> Mode:
+def as_mode(mode: Any) -> MeanFieldMode:
     try:
-        return mode if isinstance(mode, Mode) else Mode(mode)
+        return mode if isinstance(mode, MeanFieldMode) else MeanFieldMode(mode)
     except ValueError:
-        allowed = ", ".join(m.value for m in Mode)
+        allowed = ", ".join(m.value for m in MeanFieldMode)
         raise InvalidArgument(f"mode must be one of {allowed}, got {describe(mode)}") from None
 
 
@@ -95,8 +95,8 @@ class MeanField(Record):
     sigma_w: sympy.Expr
     sigma_b: sympy.Expr
     q0: sympy.Expr
-    mode: Mode
-    fixed_point: FixedPoint
+    mode: MeanFieldMode
+    fixed_point: VarianceFixedPoint
     q_star: sympy.Expr
     chi1: sympy.Expr
     c_star: sympy.Expr
@@ -156,11 +156,11 @@ def _f(value: float) -> sympy.Expr:
     return sympy.Float(value, 17)
 
 
-def _statement(fp: FixedPoint, act: str, rate: sympy.Expr | None) -> str:
-    if fp is FixedPoint.MARGINAL:
+def _statement(fp: VarianceFixedPoint, act: str, rate: sympy.Expr | None) -> str:
+    if fp is VarianceFixedPoint.MARGINAL:
         return (f"marginal: G(q) = q on a whole interval for {act}, so every q is a fixed "
                 "point and q* stays at q⁰")
-    if fp is FixedPoint.DIVERGES:
+    if fp is VarianceFixedPoint.DIVERGES:
         more = "" if rate is None else f" (q grows by a factor → {sympy.sstr(rate)} per layer)"
         return f"no finite fixed point: the variance grows without bound{more}"
     return "finite fixed point"
@@ -171,7 +171,7 @@ def mean_field(
     *,
     sigma_w: RealLike,
     sigma_b: RealLike,
-    mode: Mode | str = Mode.AUTO,
+    mode: MeanFieldMode | str = MeanFieldMode.AUTO,
     q0: RealLike = 1,
 ) -> MeanField:
     """q*, χ₁, c*, χ_{c*}, ξ_c, ξ_∇ and the phase of a wide network with activation ``act``.
@@ -192,8 +192,8 @@ def mean_field(
     sb = as_exact_real(sigma_b, "sigma_b", domain=_NONNEG)
     start = as_exact_real(q0, "q0", domain=_POS)
     m = as_mode(mode)
-    kernels = closed_kernels(a) if m in (Mode.AUTO, Mode.EXACT) else None
-    if m is Mode.EXACT and kernels is None:
+    kernels = closed_kernels(a) if m in (MeanFieldMode.AUTO, MeanFieldMode.EXACT) else None
+    if m is MeanFieldMode.EXACT and kernels is None:
         from symgrad.errors import NoClosedForm
 
         raise NoClosedForm(
@@ -204,11 +204,11 @@ def mean_field(
 
         result: MeanField = exact_mean_field(a, kernels, sw, sb, start)
         return result
-    return _numeric_mean_field(a, sw, sb, start, Mode.PRECISE if m is Mode.PRECISE else Mode.FAST)
+    return _numeric_mean_field(a, sw, sb, start, MeanFieldMode.PRECISE if m is MeanFieldMode.PRECISE else MeanFieldMode.FAST)
 
 
 def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sympy.Expr,
-                        mode: Mode) -> MeanField:
+                        mode: MeanFieldMode) -> MeanField:
     k = num.kernels(a)
     sw2f, sb2f = float(sw) ** 2, float(sb) ** 2
     sol = num.solve_fast(k, np.array([sw2f]), np.array([sb2f]), q0=float(start))
@@ -221,7 +221,7 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
                                           + sb**2))]
     rate: sympy.Expr | None = None
     exactness = Exactness.NUMERIC
-    if fp is FixedPoint.DIVERGES:
+    if fp is VarianceFixedPoint.DIVERGES:
         rate = _f(sw2f * k.slope_inf_sq)
         q_star, chi1 = sympy.oo, _f(chi1f)
         c_star = chi_c = xi_c = sympy.nan
@@ -236,14 +236,14 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         xi_c = _xi(chi_c)
         steps.append(Step("q* = 0, so χ₁ = σ_w²·(φ'(0⁻)² + φ'(0⁺)²)/2", chi1))
     else:
-        if mode is Mode.PRECISE and fp is FixedPoint.FINITE:
+        if mode is MeanFieldMode.PRECISE and fp is VarianceFixedPoint.FINITE:
             qm, qe, cm, ce, _ = num.precise(a, sw**2, sb**2, q)
             q_star, chi1 = sympy.Float(qm, 25), sympy.Float(cm, 25)
             q_err, chi1_err = float(qe), float(ce)
             chi1f = float(cm)
         else:
             q_star, chi1 = _f(q), _f(chi1f)
-        errors["q_star"] = float(q_err / q) if fp is FixedPoint.FINITE else 0.0
+        errors["q_star"] = float(q_err / q) if fp is VarianceFixedPoint.FINITE else 0.0
         errors["chi1"] = float(chi1_err / chi1f) if chi1f else float(chi1_err)
         steps.append(Step("fixed point and gradient factor", sympy.Eq(sympy.Symbol("q^*"), q_star)))
         if chi1f > 1 + errors["chi1"] * chi1f:

@@ -28,7 +28,7 @@ import numpy as np
 
 from symgrad.activations import activation
 from symgrad.criticality import critical_sigma_w
-from symgrad.meanfield import FixedPoint, mean_field
+from symgrad.meanfield import VarianceFixedPoint, mean_field
 from symgrad.numeric._rng import child, generator
 from symgrad.numeric.checks import CheckRow
 from symgrad.numeric.mlp import simulate
@@ -44,11 +44,11 @@ def gradient_rates(name: str, sigma_w: float, sigma_b: float, seed: np.random.Se
     """(predicted ln χ₁, measured ln r̂ of ``networks`` independent wide networks)."""
     act = activation(name)
     mf = mean_field(act, sigma_w=sigma_w, sigma_b=sigma_b)
-    q_in = float(mf.q_star) if mf.fixed_point is FixedPoint.FINITE else 1.0
+    q_in = float(mf.q_star) if mf.fixed_point is VarianceFixedPoint.FINITE else 1.0
     rng = generator(child(seed, 0))
     logs = []
     for s in range(networks):
-        if mf.fixed_point is FixedPoint.FINITE:
+        if mf.fixed_point is VarianceFixedPoint.FINITE:
             # a₀ = φ(√q*·Z) gives E[z₁²] = σ_w²·E[φ(√q* Z)²] + σ_b² = q*.
             inputs = act.numpy(math.sqrt(q_in) * rng.standard_normal((batch, width)))
         else:
