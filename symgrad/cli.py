@@ -19,7 +19,7 @@ from symgrad.errors import SymgradError
 __all__ = ["emit", "main"]
 
 # Sub-command modules in symgrad/_commands, in the order --help lists them.
-_COMMANDS = ("list", "activation", "chain", "claims", "report", "crosscheck")
+_COMMANDS = ("list", "activation", "chain", "claims", "report", "crosscheck", "meanfield", "gain")
 
 
 class _Parser(argparse.ArgumentParser):
