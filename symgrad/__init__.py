@@ -8,19 +8,16 @@ from symgrad.activations import (
     unregister_activation,
     z,
 )
-from symgrad.clipping import clip, clipping_facts
-from symgrad.depth import (
+from symgrad.bounds import (
     DepthThreshold,
-    FixedPoint,
-    GradientProduct,
     Growth,
     WeightBound,
     exploding_depth,
-    fixed_point,
-    gradient_product,
     vanishing_depth,
     weight_bound,
 )
+from symgrad.clipping import clip, clipping_facts
+from symgrad.depth import FixedPoint, GradientProduct, fixed_point, gradient_product
 from symgrad.errors import InvalidArgument, NoClosedForm, SymgradError
 from symgrad.numeric import Simulation, compare, crosscheck, simulate, sweep, train
 from symgrad.recurrent import (

@@ -30,9 +30,10 @@ import sympy
 
 from symgrad._validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
-from symgrad.depth import Growth
+from symgrad.bounds import Growth
 from symgrad.errors import InvalidArgument
 from symgrad.records import Exactness, Record, Step
+from symgrad.slopes import max_slope
 from symgrad.types import FloatArray, RealLike
 
 __all__ = [
@@ -50,12 +51,6 @@ __all__ = [
 #: The symbolic number of time steps.
 T = sympy.Symbol("T", integer=True, positive=True)
 _EXACT_SIZE = 4  # largest matrix whose spectral norm is found exactly
-
-
-def _max_slope(act: Activation) -> Any:
-    from symgrad.slopes import max_slope
-
-    return max_slope(act)
 
 
 def _matrix(W: Any, name: str = "W") -> tuple[list[list[Any]], FloatArray]:
@@ -143,7 +138,7 @@ def pascanu_conditions(act: Activation | str, W: Any) -> SpectralCondition:
     phi = as_activation(act)
     exact, approx = _matrix(W)
     sigma, exactness = _spectral_norm(exact, approx)
-    ms = _max_slope(phi)
+    ms = max_slope(phi)
     gamma = sympy.sympify(ms.value)
     if not ms.exact:
         exactness = Exactness.NUMERIC

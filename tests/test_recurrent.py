@@ -24,7 +24,7 @@ from symgrad import (
     lstm_carousel,
     pascanu_conditions,
 )
-from symgrad.depth import Growth
+from symgrad.bounds import Growth
 
 
 def test_spectral_norm_exact_for_small_rational_matrices():
