@@ -28,7 +28,15 @@ from mpmath.ctx_iv import MPIntervalContext
 from symgrad.activations import z
 from symgrad.errors import NoClosedForm
 
-__all__ = ["CertifiedRoot", "Tails", "certified_roots", "exact_roots", "iv_function"]
+__all__ = [
+    "CertifiedRoot",
+    "Tails",
+    "certified_roots",
+    "enclosure_bounds",
+    "exact_roots",
+    "interval",
+    "iv_function",
+]
 
 _PREC = 240  # bits of the interval context: ~72 significant digits
 _DIGITS = 36  # bracket width target: relative 1e-36 (the records promise ≥ 30 digits)
@@ -125,8 +133,17 @@ def iv_function(expr: sympy.Expr) -> Callable[[Any], Any]:
     return evaluate
 
 
-def _iv(lo: Any, hi: Any) -> Any:
+def interval(lo: Any, hi: Any) -> Any:
+    """The interval [lo, hi] in the private high-precision interval context."""
     return _IV.mpf([lo, hi])
+
+
+def enclosure_bounds(value: Any) -> tuple[Any, Any]:
+    """The end points of an interval as high-precision mpmath numbers (no rounding)."""
+    return _MP.make_mpf(value._mpi_[0]), _MP.make_mpf(value._mpi_[1])
+
+
+_iv = interval
 
 
 def _sign(F: Any) -> int:

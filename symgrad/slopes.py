@@ -25,7 +25,14 @@ from typing import Any
 import mpmath
 import sympy
 
-from symgrad._roots import WINDOW, certified_roots, exact_roots, iv_function
+from symgrad._roots import (
+    WINDOW,
+    certified_roots,
+    enclosure_bounds,
+    exact_roots,
+    interval,
+    iv_function,
+)
 from symgrad._validate import as_exact_real, as_positive_int
 from symgrad.activations import Activation, Piece, as_activation, z
 from symgrad.errors import InvalidArgument, NoClosedForm
@@ -249,11 +256,11 @@ def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
         enclose = iv_function(d)
         points = []
         for root in certified:
-            image = enclose(_iv_point(root.lo, root.hi))
-            mid = (mpmath.mpf(image.a) + mpmath.mpf(image.b)) / 2
+            lo, hi = enclosure_bounds(enclose(_iv_point(root.lo, root.hi)))
+            mid = abs(lo + hi) / 2  # |φ'| at the root, enclosed to ~1e-36 relative
             at = _float(root.mid)
             points.append(at)
-            out.append(_Candidate(_float(abs(mid)), abs(mid), at, Reach.POINT, False,
+            out.append(_Candidate(_float(mid), mid, at, Reach.POINT, False,
                                   sympy.FiniteSet(at)))
         shown = sympy.FiniteSet(*points)
         how = "as certified brackets (sign change verified by interval arithmetic)"
@@ -263,9 +270,7 @@ def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
 
 
 def _iv_point(lo: Any, hi: Any) -> Any:
-    from symgrad._roots import _IV  # the private interval context
-
-    return _IV.mpf([lo, hi])
+    return interval(lo, hi)
 
 
 def _limit(expr: sympy.Expr, at: sympy.Expr, direction: str) -> sympy.Expr:
@@ -544,13 +549,76 @@ def _expected_slope(act: Activation, q: sympy.Expr, power: int, dps: int) -> Exp
 def _integrate_terms(
     expr: sympy.Expr, density: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr
 ) -> sympy.Expr:
-    """∫ expr·density over (lo, hi), term by term with constant coefficients pulled out
-    (SELU's erfc constants would otherwise slow SymPy's integrator down a hundredfold)."""
+    """∫ expr·density over (lo, hi), term by term, each term c·zⁿ·e^{az² + bz + c0}.
+
+    Constant factors (SELU's erfc expressions) are frozen into symbols first, so that
+    expansion cannot tangle them with z, and restored in the result.
+    """
+    frozen, constants = _freeze_constants(expr * density)
     total = sympy.Integer(0)
-    for term in sympy.Add.make_args(sympy.expand(expr)):
+    for term in sympy.Add.make_args(sympy.expand(frozen, power_exp=False)):
         coeff, dependent = term.as_independent(z)
-        total += coeff * sympy.integrate(dependent * density, (z, lo, hi))
-    return total
+        n, exponent = 0, sympy.Integer(0)
+        for factor in sympy.Mul.make_args(sympy.powsimp(dependent, combine="exp")):
+            base, power = factor.as_base_exp()
+            if base == z:
+                n += int(power)
+            else:
+                exponent += factor.args[0] if isinstance(factor, sympy.exp) else power
+        if coeff == 0:
+            continue
+        coeffs = sympy.Poly(sympy.expand(exponent), z).all_coeffs()
+        if len(coeffs) > 3:
+            return sympy.Integral(term, (z, lo, hi))  # not of the closed-form shape
+        a, b, c0 = [sympy.Integer(0)] * (3 - len(coeffs)) + coeffs
+        if not a.is_negative:
+            raise InvalidArgument("E[φ'(√q Z)^p] diverges: an exp(a·z²) term with a ≥ 0")
+        total += coeff * sympy.exp(c0) * _moment(n, a, b, lo, hi)
+    return total.subs(constants)
+
+
+def _freeze_constants(expr: sympy.Expr) -> tuple[sympy.Expr, dict[sympy.Dummy, sympy.Expr]]:
+    """Replace z-free, non-rational subexpressions outside exponents by symbols."""
+    constants: dict[sympy.Dummy, sympy.Expr] = {}
+
+    def freeze(e: sympy.Expr) -> sympy.Expr:
+        if isinstance(e, sympy.exp) or e.is_Rational:
+            return e
+        if not e.has(z):
+            symbol = sympy.Dummy()
+            constants[symbol] = e
+            return symbol
+        return e.func(*[freeze(a) for a in e.args]) if e.args else e
+
+    return freeze(expr), constants
+
+
+def _moment(n: int, a: sympy.Expr, b: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> sympy.Expr:
+    """∫_lo^hi zⁿ e^{az² + bz} dz for a < 0, exactly.
+
+    I₀ = e^{−b²/4a}·√π/(2√−a)·[erf(√−a·(z + b/2a))], and from
+    d/dz(z^m g) = m z^{m−1} g + (2az + b) z^m g:
+    I_{m+1} = ([z^m g] − m·I_{m−1} − b·I_m)/(2a).
+    """
+    s = sympy.sqrt(-a)
+    g = sympy.exp(a * z**2 + b * z)
+
+    def erf_at(point: sympy.Expr) -> sympy.Expr:
+        # erf(±∞) = ±1
+        return sympy.sign(point) if point.is_infinite else sympy.erf(s * (point + b / (2 * a)))
+
+    def boundary(m: int, point: sympy.Expr) -> sympy.Expr:
+        # z^m·e^{az² + bz} → 0 at ±∞ because a < 0
+        return sympy.Integer(0) if point.is_infinite else (z**m * g).subs(z, point)
+
+    first = sympy.exp(-(b**2) / (4 * a)) * sympy.sqrt(sympy.pi) / (2 * s) * (
+        erf_at(hi) - erf_at(lo))
+    moments = [first]
+    for m in range(n):
+        previous = moments[m - 1] if m >= 1 else sympy.Integer(0)
+        edge = boundary(m, hi) - boundary(m, lo)
+        moments.append((edge - m * previous - b * moments[m]) / (2 * a))
+    return moments[n]
 
 
 def _gaussian_closed(expr: sympy.Expr) -> bool:
