@@ -194,6 +194,11 @@ def test_rows_behave_as_a_sequence():
     assert list(rows)[2500] == rows[2500]
     with pytest.raises(IndexError):
         rows[3000]
+    # ∂L/∂a_0 = ∂L/∂a_1 · w_1 φ'(z_1), the input gradient the rows do not list
+    assert trace.gradient(2500) == rows[2499].grad_a
+    with mpmath.workdps(30):
+        assert abs(trace.gradient(0) - rows[0].grad_a * rows[0].factor) <= mpmath.mpf(
+            10) ** -28 * abs(trace.gradient(0))
 
 
 def test_markdown_and_latex_render_every_layer_or_elide():
