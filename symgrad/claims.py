@@ -312,7 +312,7 @@ _Outcome = tuple[bool, Any, Any, str]  # holds, value, witness, detail
 
 
 def _slope_max(c: _Claim) -> _Outcome:
-    from symgrad.slopes import max_slope
+    from symgrad import max_slope
 
     act, claimed = c.activation(), c.number("value")
     rec = max_slope(act)
@@ -322,7 +322,7 @@ def _slope_max(c: _Claim) -> _Outcome:
 
 
 def _slope_at(c: _Claim) -> _Outcome:
-    from symgrad.slopes import slope
+    from symgrad import slope
 
     act, at, claimed = c.activation(), c.number("at"), c.number("value")
     rec = slope(act, at.value)
@@ -359,7 +359,7 @@ def _pick(points: sympy.Set) -> sympy.Expr | None:
 
 
 def _slope_below_beyond(c: _Claim) -> _Outcome:
-    from symgrad.slopes import saturation
+    from symgrad import saturation
 
     act, beyond, bound = c.activation(), c.number("beyond"), c.number("bound")
     if beyond.value < 0:
@@ -385,7 +385,7 @@ def _slope_below_beyond(c: _Claim) -> _Outcome:
 
 
 def _weight_bound(c: _Claim) -> _Outcome:
-    from symgrad.depth import weight_bound
+    from symgrad import weight_bound
 
     act, bound = c.activation(), c.number("bound")
     rec = weight_bound(act)
@@ -401,7 +401,7 @@ def _weight_bound(c: _Claim) -> _Outcome:
 
 
 def _trace(c: _Claim) -> Any:
-    from symgrad.trace import chain_trace
+    from symgrad import chain_trace
 
     act = c.activation()
     depth = c.integer("depth")

@@ -130,7 +130,7 @@ def _plot_range(saturations: tuple[tuple[sympy.Expr, Any], ...]) -> tuple[float,
 @functools.cache
 def activation_profile(name: str) -> ActivationProfile:
     """Derive (and cross-check) everything the report for activation ``name`` shows."""
-    from symgrad.slopes import expected_slope, max_slope, saturation
+    from symgrad import expected_slope, max_slope, saturation
 
     act = activation(name)
     peak = max_slope(act)

@@ -86,9 +86,8 @@ class WorkedChain(Record):
 @functools.cache
 def worked_chain() -> WorkedChain:
     """Trace, simulate and put in closed form every configuration of :data:`CONFIGS`."""
-    from symgrad.depth import gradient_product
+    from symgrad import chain_trace, gradient_product
     from symgrad.numeric.chain import simulate_chain
-    from symgrad.trace import chain_trace
 
     cases = []
     for label, act, depth, weight in CONFIGS:
