@@ -52,7 +52,9 @@ __all__ = [
 ]
 
 _DIGITS = 40  # digits kept for certified numbers (≥ 30 promised)
-_PRIME = sympy.Symbol("varphi'(z)")
+_PHI = sympy.Function("varphi")(z)
+_PRIME = sympy.Derivative(_PHI, z)
+_SECOND = sympy.Derivative(_PHI, (z, 2))
 _TIE = mpmath.mpf(10) ** -35
 
 
@@ -170,7 +172,7 @@ def _max_slope(act: Activation) -> MaxSlope:
         Step("Differentiate φ.", sympy.Eq(_PRIME, act.derivative, evaluate=False)),
         Step(
             "Away from kinks, |φ'| is largest at a root of φ'', at a piece's end, or at ±∞.",
-            sympy.Eq(sympy.Symbol("varphi''(z)"), act.second_derivative, evaluate=False),
+            sympy.Eq(_SECOND, act.second_derivative, evaluate=False),
         ),
     ]
     tails_proven = True
@@ -189,7 +191,7 @@ def _max_slope(act: Activation) -> MaxSlope:
     steps.append(Step("Candidates (z, |φ'(z)|), largest first.", table))
     steps.append(
         Step(
-            f"The supremum is {winner.reach.value} at z = {sympy.sstr(winner.at)}.",
+            f"The supremum is {_REACHED[winner.reach]} {_point_text(winner.at)}.",
             sympy.Eq(sympy.Symbol("gamma"), winner.value, evaluate=False),
         )
     )
@@ -217,6 +219,26 @@ def _max_slope(act: Activation) -> MaxSlope:
     )
 
 
+_REACHED = {
+    Reach.POINT: "attained at",
+    Reach.INTERVAL: "attained on an interval ending at",
+    Reach.LEFT_LIMIT: "approached from the left at the kink",
+    Reach.RIGHT_LIMIT: "approached from the right at the kink",
+    Reach.INFINITY: "approached as z tends to",
+}
+
+
+def _point_text(at: sympy.Expr) -> str:
+    return "+∞" if at == sympy.oo else "−∞" if at == -sympy.oo else f"z = {sympy.sstr(at)}"
+
+
+def interval_text(interval: sympy.Interval) -> str:
+    """(a, b) with ∞ signs, for step texts."""
+    lo = "−∞" if interval.start == -sympy.oo else sympy.sstr(interval.start)
+    hi = "∞" if interval.end == sympy.oo else sympy.sstr(interval.end)
+    return f"{'(' if interval.left_open else '['}{lo}, {hi}{')' if interval.right_open else ']'}"
+
+
 def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
     d = piece.derivative
     interval = piece.interval
@@ -226,7 +248,7 @@ def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
             piece.lo if _hp(abs(piece.lo)) <= _hp(abs(piece.hi)) else piece.hi)
         reach = Reach.POINT if inside else Reach.INTERVAL
         value = _abs_exact(d)
-        step = Step(f"On {sympy.sstr(interval)} φ' is constant.", sympy.Eq(_PRIME, d))
+        step = Step(f"On {interval_text(interval)} φ' is constant.", sympy.Eq(_PRIME, d))
         return [_Candidate(value, _hp(value), at, reach, True, interval)], True, step
     out: list[_Candidate] = []
     for end, reach, direction in ((piece.lo, Reach.RIGHT_LIMIT, "+"),
@@ -264,7 +286,7 @@ def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
                                   sympy.FiniteSet(at)))
         shown = sympy.FiniteSet(*points)
         how = "as certified brackets (sign change verified by interval arithmetic)"
-    step = Step(f"On {sympy.sstr(interval)} the roots of φ'' are found {how}.",
+    step = Step(f"On {interval_text(interval)} the roots of φ'' are found {how}.",
                 sympy.Eq(sympy.Symbol("z_crit"), shown, evaluate=False))
     return out, proven, step
 
@@ -376,7 +398,7 @@ def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
                 brackets.append((_float(root.lo), _float(root.hi)))
         points = sorted(set(points), key=_hp)
         if points:
-            steps.append(Step(f"On {sympy.sstr(piece.interval)}, |φ'(z)| = ε at",
+            steps.append(Step(f"On {interval_text(piece.interval)}, |φ'(z)| = ε at",
                               sympy.FiniteSet(*points)))
         fn = sympy.lambdify(z, d, modules="mpmath")
         edges = [piece.lo, *points, piece.hi]
