@@ -51,6 +51,7 @@ from symgrad.residual import (
     residual_product,
 )
 from symgrad.slopes import (
+    EPSILON,
     ExpectedSlope,
     MaxSlope,
     PointSlope,
@@ -64,6 +65,7 @@ from symgrad.slopes import (
 from symgrad.trace import Architecture, ChainRow, ChainTrace, chain_trace, residual_trace
 
 __all__ = [
+    "EPSILON",
     "Activation",
     "Architecture",
     "ChainRow",

@@ -36,6 +36,7 @@ __all__ = [
     "exact_roots",
     "interval",
     "iv_function",
+    "symbolic_roots",
 ]
 
 _PREC = 240  # bits of the interval context: ~72 significant digits
@@ -266,6 +267,42 @@ def _solve_in_exp(base: sympy.Expr) -> list[sympy.Expr] | None:
             s = sympy.sqrt(sympy.simplify(t))
             out += [s, -s] if s != 0 else [s]
     return out
+
+
+def symbolic_roots(
+    f: sympy.Expr, parameter: sympy.Symbol, value: sympy.Expr, known: list[sympy.Expr]
+) -> list[sympy.Expr] | None:
+    """Roots of f as closed forms in ``parameter``, one per root in ``known`` (the exact
+    roots of f at parameter = value); None unless every known root has a formula.
+
+    The same substitutions as :func:`exact_roots`, with the branch of each formula chosen
+    by evaluating it at ``value``: the result is valid on the parameter interval around
+    ``value`` where the branches stay real and distinct.
+    """
+    f = sympy.together(f.rewrite(sympy.exp))
+    num, _ = sympy.fraction(f)
+    shape = _exp_substitution(sympy.factor_terms(sympy.expand(num)))
+    if shape is None:
+        return None
+    g, u, k, power = shape
+    gnum = sympy.expand(sympy.fraction(sympy.together(g))[0])
+    if not gnum.is_polynomial(u) or sympy.degree(gnum, u) > 4:
+        return None
+    formulas = []
+    for r in sympy.roots(sympy.Poly(gnum, u), multiple=True):
+        t = sympy.log(r) / k
+        formulas += [t] if power == 1 else [sympy.sqrt(t), -sympy.sqrt(t)]
+    chosen = []
+    for root in known:
+        target = root.evalf(50)
+        match = [
+            fm for fm in formulas
+            if abs(sympy.N(fm.subs(parameter, value), 50) - target) < sympy.Float(10) ** -40
+        ]
+        if not match:
+            return None
+        chosen.append(sympy.simplify(match[0]))
+    return chosen
 
 
 def _strictly_inside(r: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> bool:

@@ -32,6 +32,7 @@ from symgrad._roots import (
     exact_roots,
     interval,
     iv_function,
+    symbolic_roots,
 )
 from symgrad._validate import as_exact_real, as_positive_int
 from symgrad.activations import Activation, Piece, as_activation, z
@@ -40,6 +41,7 @@ from symgrad.records import Record, Step
 from symgrad.types import RealLike
 
 __all__ = [
+    "EPSILON",
     "ExpectedSlope",
     "MaxSlope",
     "PointSlope",
@@ -56,6 +58,8 @@ _PHI = sympy.Function("varphi")(z)
 _PRIME = sympy.Derivative(_PHI, z)
 _SECOND = sympy.Derivative(_PHI, (z, 2))
 _TIE = mpmath.mpf(10) ** -35
+#: The symbol standing for ε in :attr:`Saturation.formulas`.
+EPSILON = sympy.Symbol("epsilon", positive=True)
 
 
 class Reach(enum.Enum):
@@ -338,6 +342,7 @@ class Saturation(Record):
     exact: bool
     brackets: tuple[tuple[sympy.Float, sympy.Float], ...]
     steps: tuple[Step, ...]
+    formulas: tuple[sympy.Expr, ...] = ()
 
     def title(self) -> str:
         return f"saturation of {self.activation} at eps = {sympy.sstr(self.eps)}"
@@ -377,6 +382,7 @@ def saturation(act: Activation | str, eps: RealLike) -> Saturation:
 def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
     parts: list[sympy.Set] = []
     exact = True
+    formulas: list[sympy.Expr] | None = []
     brackets: list[tuple[sympy.Float, sympy.Float]] = []
     steps = [Step("The region where the gradient factor is below ε.",
                   sympy.Lt(sympy.Abs(_PRIME), eps))]
@@ -391,8 +397,13 @@ def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
             roots = exact_roots(d - target, piece.lo, piece.hi)
             if roots is not None:
                 points += roots
+                if formulas is not None and roots:
+                    general = symbolic_roots(d - target.subs(eps, EPSILON), EPSILON, eps,
+                                             roots)
+                    formulas = None if general is None else formulas + general
                 continue
             exact = False
+            formulas = None
             for root in certified_roots(d - target, piece.lo, piece.hi)[0]:
                 points.append(_float(root.mid))
                 brackets.append((_float(root.lo), _float(root.hi)))
@@ -411,10 +422,15 @@ def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
     region = sympy.Union(*parts) if parts else sympy.S.EmptySet
     boundary = tuple(sorted((p for p in region.boundary if p.is_finite), key=_hp))
     left, right = _thresholds(region)
+    in_epsilon = tuple(sorted(formulas or (), key=lambda f: _hp(f.subs(EPSILON, eps))))
+    if in_epsilon:
+        steps.append(Step("The same equation solved for a symbolic ε gives the boundary for "
+                          "every ε near this one, as a closed form:",
+                          sympy.FiniteSet(*in_epsilon)))
     steps.append(Step("Hence the saturation region.", sympy.Eq(sympy.Symbol("S_epsilon"),
                                                                region, evaluate=False)))
     return Saturation(act.label, eps, region, boundary, left, right, exact, tuple(brackets),
-                      tuple(steps))
+                      tuple(steps), in_epsilon)
 
 
 def _inside(a: sympy.Expr, b: sympy.Expr) -> mpmath.mpf:

@@ -18,6 +18,7 @@ import sympy
 from hypothesis import given, settings
 
 from symgrad import (
+    EPSILON,
     Reach,
     activation,
     activation_names,
@@ -199,6 +200,17 @@ def test_sigmoid_and_tanh_thresholds_are_closed_forms():
         # atanh(r) = log((1 + r)/(1 − r))/2, so e^{2t} must equal (1 + r)/(1 − r) exactly.
         r = sympy.sqrt(1 - eps)
         assert sympy.radsimp(sympy.exp(2 * th.right_threshold) - (1 + r) / (1 - r)) == 0
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "softplus", "erf", "elu", "selu"])
+def test_general_epsilon_formulas_hold_at_other_epsilons(name):
+    formulas = saturation(name, sympy.Rational(1, 10)).formulas
+    assert formulas
+    for other in (sympy.Rational(1, 20), sympy.Rational(1, 1000), sympy.Rational(3, 100000)):
+        sat = saturation(name, other)
+        assert len(sat.boundary) == len(formulas)
+        for formula, point in zip(formulas, sat.boundary, strict=True):
+            assert abs(sympy.N(formula.subs(EPSILON, other) - point, 50)) < 1e-45
 
 
 @pytest.mark.parametrize(
