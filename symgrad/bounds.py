@@ -23,6 +23,7 @@ from typing import Any
 
 import mpmath
 import sympy
+from mpmath.ctx_iv import MPIntervalContext
 
 from symgrad._validate import as_exact_real, describe
 from symgrad.activations import Activation, as_activation
@@ -167,24 +168,22 @@ def _compare_power(f: sympy.Expr, n: int, t: sympy.Expr) -> int:
         return -1 if n > 0 else (1 if t < 1 else (0 if t == 1 else -1))
     if f.is_Rational and t.is_Rational:
         p, q, r, s = int(f.p), int(f.q), int(t.p), int(t.q)
-        if n * max(p.bit_length(), q.bit_length()) <= 400_000:
+        # f**n = t needs p**n | r and q**n | s (gcd(p, q) = 1): a threshold with at
+        # least n·(bits of max(p, q)) − n bits.  Small powers, or such a threshold,
+        # are compared exactly in integers; otherwise f**n ≠ t, and an interval
+        # enclosure of n·ln f − ln t decides its sign at some precision.
+        power_bits = n * max(p.bit_length(), q.bit_length())
+        if power_bits <= 400_000 or max(r.bit_length(), s.bit_length()) >= power_bits - n:
             lhs, rhs = p**n * s, r * q**n
             return int(lhs > rhs) - int(lhs < rhs)
-        # f**n = t would need q**n to divide s (gcd(p, q) = 1), impossible here,
-        # so an interval enclosure of n·ln f − ln t decides at some precision.
-        ctx = mpmath.iv
         for prec in (256, 1024, 4096, 16384, 65536):
-            with mpmath.workprec(prec):
-                old = ctx.prec
-                ctx.prec = prec
-                try:
-                    d = n * ctx.log(ctx.mpf(p) / q) - ctx.log(ctx.mpf(r) / s)
-                finally:
-                    ctx.prec = old
-                if d.a > 0:
-                    return 1
-                if d.b < 0:
-                    return -1
+            ctx = MPIntervalContext()  # private: outward-rounded interval arithmetic
+            ctx.prec = prec
+            d = n * ctx.log(ctx.mpf(p) / q) - ctx.log(ctx.mpf(r) / s)
+            if d.a > 0:
+                return 1
+            if d.b < 0:
+                return -1
         raise NoClosedForm(f"could not decide {f}**{n} against {t}")  # pragma: no cover
     difference = sympy.powsimp(f**n) - t
     for digits in (60, 200, 1000):
