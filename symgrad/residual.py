@@ -178,6 +178,10 @@ def residual_negative_cases() -> tuple[Fact, ...]:
                     sympy.StrictLessThan(sympy.Abs(1 + t), 1),
                     (Step("t = −1 − 1/(1 + u), u > 0", sympy.Eq((1 + t), f3)),),
                     bool(f3.is_negative) and bool((1 + f3).is_positive)))
+    flip = (1 + t).subs(t, -2)
+    out.append(Fact("t = −2: 1 + t = −1, the sign flips and the magnitude is kept",
+                    sympy.Eq(sympy.Abs(1 + t), 1), (Step("At t = −2", sympy.Eq(1 + t, flip)),),
+                    flip == -1))
     f4 = 1 - (2 + s)
     out.append(Fact("t < −2: |1 + t| > 1, the factor grows the gradient",
                     sympy.StrictGreaterThan(sympy.Abs(1 + t), 1),
