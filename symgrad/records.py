@@ -73,10 +73,3 @@ class Record:
             if not isinstance(value, str)
         ]
         return "$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$"
-
-
-def exact_or_float(value: Any) -> sympy.Expr:
-    """A SymPy number from a SymPy expression or an mpmath/Python float (kept at its precision)."""
-    if isinstance(value, sympy.Basic):
-        return sympy.sympify(value)
-    return sympy.Float(value, 50) if not isinstance(value, float) else sympy.Float(value)

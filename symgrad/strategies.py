@@ -41,8 +41,8 @@ def _rational_in(domain: sympy.Set, *, lo: int = -4, hi: int = 4) -> st.SearchSt
                        == sympy.true)
 
 
-def activation_names_st(*, include_user: bool = True) -> st.SearchStrategy[str]:
-    """Registered names (the catalogue, plus user registrations at draw time)."""
+def activation_names_st() -> st.SearchStrategy[str]:
+    """Registered names: the catalogue plus the user registrations at draw time."""
     return st.deferred(lambda: st.sampled_from(activation_names()))
 
 
