@@ -12,8 +12,6 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-import sympy
-
 from symgrad._format import latex, number_text
 
 __all__ = ["Exactness", "Record", "Step"]
