@@ -201,8 +201,9 @@ def simulate(
          else as_matrix(inputs, "inputs", (batch, widths[0])))
     g = (normal_matrix(child(root, _UPSTREAM), batch, widths[-1]) if upstream is None
          else as_matrix(upstream, "upstream", (batch, widths[-1])))
-    x_kept = x.copy() if record else None
-    g_kept = g.copy() if record else None
+    # Neither pass writes into x or g, so the record can keep them without copies.
+    x_kept = x if record else None
+    g_kept = g if record else None
 
     def weight(layer: int) -> FloatArray:
         return draw_weights(scheme, widths[layer + 1], widths[layer], sigma_w=sigma_w,
