@@ -211,3 +211,25 @@ def test_record_summary_renders():
     sim = simulate("tanh", width=8, depth=2, sigma_w=1.0, batch=2, rng=0)
     text = sim._repr_markdown_()
     assert "Simulation" in text and "tanh" in text
+
+
+def test_memory_is_what_the_outputs_need(monkeypatch):
+    """With weights re-drawn, the peak is a few weight matrices plus φ' per layer — not
+    the whole stack (20 matrices of 2 MiB)."""
+    import tracemalloc
+
+    width, depth, batch = 512, 20, 16
+    matrix = 8 * width * width
+    slopes = 8 * batch * width * depth
+    monkeypatch.setattr(mlp, "_KEEP_WEIGHTS_BYTES", 0)
+    simulate("tanh", width=width, depth=depth, sigma_w=1.0, batch=batch, rng=0)  # warm up
+    tracemalloc.start()
+    try:
+        simulate("tanh", width=width, depth=depth, sigma_w=1.0, batch=batch, rng=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # At most: the matrix in use, the one drawn ahead, one being scaled, the slopes, and
+    # O(batch·width) temporaries (one matrix's worth is ample for those).
+    assert peak < 4 * matrix + slopes, (peak, matrix)
+    assert peak < depth * matrix / 2
