@@ -83,9 +83,13 @@ def test_sigmoid_plateaus_and_its_first_layer_barely_moves():
     assert relu_moved[0] > relu_moved[4] / 16, relu_moved
 
 
-def test_compare_uses_the_same_initial_weights():
-    # Same seed and same widths: the first-epoch update of the readout starts from the
-    # same weights, and at initialisation both nets see identical data; with identity vs
-    # identity (same activation) the two runs are bit-identical.
-    cmp = compare({"act": "identity"}, "identity", depth=2, width=6, epochs=2, rng=4)
+def test_compare_gives_both_runs_the_same_data_weights_and_order():
+    # The same activation given once as a mapping and once as a name: if both runs got
+    # the same data, initial weights and minibatch order, they are bit-identical.
+    cmp = compare({"act": "tanh", "lr": 0.1}, "tanh", depth=2, width=6, epochs=2, rng=4,
+                  lr=0.1)
     assert np.array_equal(cmp.first.loss, cmp.second.loss)
+    assert np.array_equal(cmp.first.update_norm, cmp.second.update_norm)
+    # …and a different seed changes them.
+    other = compare("tanh", "tanh", depth=2, width=6, epochs=2, rng=5, lr=0.1)
+    assert not np.array_equal(other.first.loss, cmp.first.loss)
