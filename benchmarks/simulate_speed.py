@@ -16,7 +16,8 @@ Prints, side by side and measured in the same run:
 3. the same per-layer norms with torch autograd on CPU (when torch is importable; its
    weights drawn with ``torch.randn`` inside the timed region, as symgrad's are), the
    ratio, and a number-for-number comparison on one recorded network;
-4. peak memory of ``simulate`` at width 4096, depth 100, batch 256, in a fresh process
+4. where the time goes: each part of one layer timed on its own;
+5. peak memory of ``simulate`` at width 4096, depth 100, batch 256, in a fresh process
    (peak RSS from /proc/self/status VmHWM, and ``tracemalloc``'s peak of NumPy
    allocations; run first, before this process grows).
 """
@@ -79,6 +80,34 @@ def paired_rates(width: int, depth: int, batch: int, repeats: int, keep: bool
         mlp._KEEP_WEIGHTS_BYTES = saved
     ratios = sorted(s / g for g, s in pairs)
     return max(g for g, _ in pairs), max(s for _, s in pairs), ratios[len(ratios) // 2]
+
+
+def breakdown(width: int, batch: int, repeats: int) -> str:
+    """Per-layer cost of simulate's parts (best of ``repeats``), in milliseconds."""
+    from symgrad import activation
+    from symgrad.numeric._rng import child, inner, root_seed
+    from symgrad.numeric.weights import draw_weights
+
+    phi = activation("tanh")
+    rs = np.random.default_rng(0)
+    z = rs.standard_normal((batch, width))
+    w = rs.standard_normal((width, width))
+    slope = phi.numpy_prime(z)
+    parts = {
+        "GEMM (one of two)": lambda: z @ w.T,
+        "draw W": lambda: draw_weights("gaussian", width, width, sigma_w=1.0,
+                                       seed=child(root_seed(1), 3)),
+        "φ": lambda: phi.numpy(z),
+        "φ'": lambda: phi.numpy_prime(z),
+        "statistics": lambda: (z.sum(), inner(z, z), np.count_nonzero(np.abs(slope) < 1e-3),
+                               slope.sum(), inner(slope, slope), inner(z * slope, z * slope)),
+    }
+    times = {name: 1e3 * best_of(fn, repeats) for name, fn in parts.items()}
+    gemm = 2 * times["GEMM (one of two)"]
+    rest = times["draw W"] + times["φ"] + times["φ'"] + times["statistics"]
+    shown = ", ".join(f"{name} {ms:.1f}" for name, ms in times.items())
+    return (f"per layer, ms: {shown}; two GEMMs / everything = {gemm / (gemm + rest):.1%}"
+            " (the weights drawn once)")
 
 
 def torch_comparison(width: int, depth: int, batch: int, repeats: int) -> str:
@@ -186,6 +215,7 @@ def main() -> None:
           f" {kept_ratio:5.1%} of GEMM")
     print(f"simulate, weights re-drawn in backward, best:{redrawn:7.1f} GFLOP/s;"
           f" {redrawn_ratio:5.1%} of GEMM")
+    print(breakdown(width, batch, 2 * repeats))
     print(torch_comparison(width, depth, batch, repeats))
     gib = 2**30
     print(f"memory at width {mem_size[0]}, depth {mem_size[1]}, batch {mem_size[2]}:"
