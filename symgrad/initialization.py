@@ -293,7 +293,10 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
     if p is Principle.SECOND_MOMENT:
         moment, how = second_moment(a)
         value = 1 / sympy.sqrt(moment)
-        value = sympy.radsimp(value) if how is Exactness.EXACT else sympy.Float(value, 30)
+        if how is not Exactness.EXACT:
+            value = sympy.Float(value, 30)
+        elif sympy.count_ops(value) < 60:  # long closed forms (selu) stay as they are
+            value = sympy.radsimp(value)
         return Gain(a.label, p, value, how, (
             Step("E[φ(Z)²], Z ~ N(0, 1)", moment),
             Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value))))
