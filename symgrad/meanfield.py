@@ -173,11 +173,14 @@ def mean_field(
     sigma_b: RealLike,
     mode: MeanFieldMode | str = MeanFieldMode.AUTO,
     q0: RealLike = 1,
+    correlation: bool = True,
 ) -> MeanField:
     """q*, χ₁, c*, χ_{c*}, ξ_c, ξ_∇ and the phase of a wide network with activation ``act``.
 
     ``sigma_w`` > 0 and ``sigma_b`` ≥ 0 are the weight and bias standard deviations
     (W_ij ~ N(0, σ_w²/n)); ``q0`` > 0 is the input variance the iteration starts from.
+    ``correlation=False`` skips the 2-D quadrature for c* in the chaotic phase of the
+    numeric modes (c*, χ_c*, ξ_c are then NaN): q*, χ₁ and the phase only.
     Raises :class:`InvalidArgument` for bad input or an activation whose Gaussian moments
     diverge; a variance that grows without bound is a result (``fixed_point`` says so).
     References: Poole et al. 2016, Schoenholz et al. 2017.
@@ -192,6 +195,8 @@ def mean_field(
     sb = as_exact_real(sigma_b, "sigma_b", domain=_NONNEG)
     start = as_exact_real(q0, "q0", domain=_POS)
     m = as_mode(mode)
+    if not isinstance(correlation, bool):
+        raise InvalidArgument(f"correlation must be True or False, got {describe(correlation)}")
     kernels = closed_kernels(a) if m in (MeanFieldMode.AUTO, MeanFieldMode.EXACT) else None
     if m is MeanFieldMode.EXACT and kernels is None:
         from symgrad.errors import NoClosedForm
@@ -204,11 +209,12 @@ def mean_field(
 
         result: MeanField = exact_mean_field(a, kernels, sw, sb, start)
         return result
-    return _numeric_mean_field(a, sw, sb, start, MeanFieldMode.PRECISE if m is MeanFieldMode.PRECISE else MeanFieldMode.FAST)
+    numeric = MeanFieldMode.PRECISE if m is MeanFieldMode.PRECISE else MeanFieldMode.FAST
+    return _numeric_mean_field(a, sw, sb, start, numeric, correlation)
 
 
 def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sympy.Expr,
-                        mode: MeanFieldMode) -> MeanField:
+                        mode: MeanFieldMode, correlation: bool = True) -> MeanField:
     k = num.kernels(a)
     sw2f, sb2f = float(sw) ** 2, float(sb) ** 2
     sol = num.solve_fast(k, np.array([sw2f]), np.array([sb2f]), q0=float(start))
@@ -246,7 +252,10 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         errors["q_star"] = float(q_err / q) if fp is VarianceFixedPoint.FINITE else 0.0
         errors["chi1"] = float(chi1_err / chi1f) if chi1f else float(chi1_err)
         steps.append(Step("fixed point and gradient factor", sympy.Eq(sympy.Symbol("q^*"), q_star)))
-        if chi1f > 1 + errors["chi1"] * chi1f:
+        if chi1f > 1 + errors["chi1"] * chi1f and not correlation:
+            c_star = chi_c = sympy.nan
+            steps.append(Step("c* not computed (correlation=False)"))
+        elif chi1f > 1 + errors["chi1"] * chi1f:
             c, c_err, chic, chic_err = num.c_star_fast(k, sw2f, sb2f, q)
             c_star, chi_c = _f(c), _f(chic)
             errors["c_star"] = float(c_err / c) if c else float(c_err)
