@@ -271,3 +271,18 @@ def test_diverging_gaussian_moments_are_refused() -> None:
             mean_field("gauss_blowup", sigma_w=1, sigma_b=0.5)
     finally:
         unregister_activation("gauss_blowup")
+
+
+def test_readme_meanfield_examples_run_as_written() -> None:
+    import doctest
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index("<!-- section: meanfield -->")
+    end = text.find("<!-- section:", start + 1)
+    test = doctest.DocTestParser().get_doctest(text[start:end], {}, "README:meanfield",
+                                               "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 10 and result.failed == 0
