@@ -375,7 +375,10 @@ def _slope_below_beyond(c: _Claim) -> _Outcome:
     if steep is sympy.S.EmptySet:
         threshold: sympy.Expr = sympy.Integer(0)
     else:
-        threshold = sympy.Max(abs(steep.inf), abs(steep.sup))
+        # The farther end from 0 (compared numerically: SymPy leaves Max of logs unevaluated).
+        ends = (sympy.Abs(steep.inf), sympy.Abs(steep.sup))
+        threshold = max(ends, key=lambda e: (float(e), -len(sympy.sstr(e))))
+        threshold = sympy.simplify(threshold) if threshold.has(sympy.Abs) else threshold
     holds = outside is sympy.S.EmptySet
     witness = None if holds else _pick(outside)
     detail = f"|φ'(z)| < {number_text(bound.value)} holds for all |z| > {number_text(threshold)}"
