@@ -155,14 +155,15 @@ _GELU_K = 0.044715
 
 
 def gelu_tanh(x: FloatArray, **_: Any) -> FloatArray:
+    # (1 + tanh u)/2 = σ(2u): no cancellation where tanh u ≈ −1.
     u = _GELU_C * (x + _GELU_K * x**3)
-    return 0.5 * x * (1.0 + np.tanh(u))
+    return x * _logistic(2.0 * u)
 
 
 def gelu_tanh_prime(x: FloatArray, **_: Any) -> FloatArray:
     u = _GELU_C * (x + _GELU_K * x**3)
     du = _GELU_C * (1.0 + 3.0 * _GELU_K * np.square(x))
-    return 0.5 * (1.0 + np.tanh(u)) + 0.5 * x * _sech2(u) * du
+    return _logistic(2.0 * u) + 0.5 * x * _sech2(u) * du
 
 
 def softplus(x: FloatArray, *, beta: float, **_: Any) -> FloatArray:

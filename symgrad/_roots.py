@@ -217,6 +217,7 @@ def exact_roots(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> list[sympy.Exp
     >>> exact_roots(z**2 - 2, 0, sympy.oo)
     [sqrt(2)]
     """
+    lo, hi = sympy.sympify(lo), sympy.sympify(hi)
     f = sympy.together(f.rewrite(sympy.exp))
     num, den = sympy.fraction(f)
     num = sympy.factor_terms(sympy.expand(num))

@@ -11,7 +11,7 @@ and ≥ 30 significant digits; see :mod:`symgrad._roots`).
 >>> m.value, m.at, m.attained, m.exact
 (1/4, 0, True, True)
 >>> saturation("tanh", 0.01).right_threshold
-log(199 + 20*sqrt(99))/2
+log(60*sqrt(11) + 199)/2
 """
 
 from __future__ import annotations
