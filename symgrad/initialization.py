@@ -218,8 +218,16 @@ def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr
             total += part.subs(values)
         return sympy.nsimplify(sympy.simplify(total)) if total.is_Rational else total, \
             Exactness.EXACT
-    from symgrad._mf_numeric import _mp_expect, kernels
+    import numpy as np
 
+    from symgrad._mf_numeric import _TAIL, _moments, _mp_expect, kernels
+
+    # Screen with the panel rule: a non-finite value or a tail beyond |Z| = 12 that is not
+    # negligible means the Gaussian moment diverges (mpmath.quad would return a huge number).
+    fast, _, tail = _moments(kernels(a), np.array([float(qq)]))
+    if not np.isfinite(fast[0, 0]) or tail[0, 0] > _TAIL * abs(fast[0, 0]):
+        raise InvalidArgument(f"E[φ(√q·Z)²] of {a.label} does not converge: its Gaussian "
+                              "moments diverge")
     with mpmath.workdps(35):
         value, err = _mp_expect(a, kernels(a), mpmath.mpf(sympy.N(qq, 40)), "m")
     if not mpmath.isfinite(value) or err > abs(value) * mpmath.mpf(10) ** -25:

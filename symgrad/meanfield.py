@@ -20,8 +20,9 @@ Modes (:class:`MeanFieldMode`): ``exact`` uses the closed-form kernels (identity
 relu, erf) and solves their fixed-point equations exactly or as certified roots;
 ``fast`` is the vectorized NumPy quadrature of :mod:`symgrad._gauss` with an error
 estimate (≤ 1e-8 relative up to q* = 100 and far beyond); ``precise`` uses
-``mpmath.quad`` for q* and χ₁ (≤ 1e-10 relative); ``auto`` is exact where a closed
-form exists, fast otherwise.
+``mpmath.quad`` for q* and χ₁ (≤ 1e-10 relative) — c* and χ_c* stay with the fast 2-D
+rule, whose error estimate the record carries; ``auto`` is exact where a closed form
+exists, fast otherwise.
 
 >>> mf = mean_field("relu", sigma_w=1.2, sigma_b=0.1)
 >>> mf.q_star, mf.chi1, mf.phase.value

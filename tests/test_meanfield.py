@@ -264,11 +264,18 @@ def test_invalid_activation_and_grids() -> None:
         mean_field("tanh", sigma_w=1, sigma_b=0, mode=MeanFieldMode.EXACT)
 
 
-def test_diverging_gaussian_moments_are_refused() -> None:
-    register_activation("gauss_blowup", z * sympy.exp(z**2), replace=True)
+@pytest.mark.parametrize("expr", [z * sympy.exp(z**2), sympy.exp(z**2)])
+def test_diverging_gaussian_moments_are_refused(expr: sympy.Expr) -> None:
+    from symgrad import gain
+
+    register_activation("gauss_blowup", expr, replace=True)
     try:
-        with pytest.raises(InvalidArgument, match="diverge"):
-            mean_field("gauss_blowup", sigma_w=1, sigma_b=0.5)
+        for mode in ("fast", "precise"):
+            with pytest.raises(InvalidArgument, match="diverge"):
+                mean_field("gauss_blowup", sigma_w=1, sigma_b=0.5, mode=mode)
+        for principle in ("second_moment", "criticality"):
+            with pytest.raises(InvalidArgument, match="diverge"):
+                gain("gauss_blowup", principle=principle)
     finally:
         unregister_activation("gauss_blowup")
 
