@@ -14,7 +14,14 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symgrad import InvalidArgument, NoClosedForm, activation, register_activation, z
+from symgrad import (
+    InvalidArgument,
+    NoClosedForm,
+    activation,
+    activation_names,
+    register_activation,
+    z,
+)
 from symgrad.activations import unregister_activation
 from symgrad.criticality import critical_sigma_w
 from symgrad.meanfield import MeanFieldMode, Phase, VarianceFixedPoint, mean_field
@@ -293,3 +300,19 @@ def test_readme_meanfield_examples_run_as_written() -> None:
     runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.attempted >= 10 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", activation_names())
+def test_every_registered_activation_solves_its_map(name: str) -> None:
+    # Registry-driven: a new activation is checked without a new test.  G(q*) by the
+    # mpmath reference at 20 digits; the fast mode promises ≤ 1e-8 relative.
+    act = activation(name)
+    mf = mean_field(act, sigma_w=1.2, sigma_b=0.3, mode="fast")
+    if mf.fixed_point is not VarianceFixedPoint.FINITE:
+        assert mf.q_star == sympy.oo and float(mf.chi1) >= 1
+        return
+    q = float(mf.q_star)
+    image = 1.44 * float(ref_moment(act, q, dps=20)) + 0.09
+    assert abs(image - q) <= 1e-8 * q
+    chi = 1.44 * float(ref_moment(act, q, slope=True, dps=20))
+    assert abs(float(mf.chi1) - chi) <= 1e-8 * chi
