@@ -107,8 +107,8 @@ def expect(
     """E[f(a + b·Z)] for every (a_j, b_j), with ``n``/``2n``-node error estimates.
 
     ``a`` and ``b`` are 1-D arrays of equal length (b ≥ 0); ``f(u, Z)`` returns k
-    arrays of shape (N, M) for arguments of shape (N, M).  With ``estimate=False`` only the ``n``-node
-    rule is evaluated and ``error`` is NaN.
+    arrays of shape (N, M) for arguments of shape (N, M).  With ``estimate=False`` only
+    the ``n``-node rule is evaluated and ``error`` is NaN.
 
     >>> import numpy as np
     >>> r = expect(lambda u, Z: [u * u], np.zeros(1), np.array([3.0]))

@@ -131,6 +131,6 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
     xi_grad = sympy.oo if phase is Phase.CRITICAL else _xi(chi1)
     if fp is VarianceFixedPoint.DIVERGES:
         xi_c = sympy.nan
-    return MeanField(act.label, sw, sb, q0, MeanFieldMode.EXACT, fp, q_star, chi1, c_star, chi_c, xi_c,
-                     xi_grad, phase, exactness, tuple(sorted(errors.items())),
+    return MeanField(act.label, sw, sb, q0, MeanFieldMode.EXACT, fp, q_star, chi1, c_star, chi_c,
+                     xi_c, xi_grad, phase, exactness, tuple(sorted(errors.items())),
                      _statement(fp, act.label, rate), tuple(steps))

@@ -32,7 +32,15 @@ from symgrad.activations import Activation, z
 from symgrad.errors import InvalidArgument
 from symgrad.types import FloatArray
 
-__all__ = ["Kernels", "Solution", "VarianceFixedPoint", "c_star_fast", "kernels", "precise", "solve_fast"]
+__all__ = [
+    "Kernels",
+    "Solution",
+    "VarianceFixedPoint",
+    "c_star_fast",
+    "kernels",
+    "precise",
+    "solve_fast",
+]
 
 _K = 40  # scan q⁰·2^k for |k| ≤ 40: q from ~1e-12·q⁰ to ~1e12·q⁰
 _N_SCAN = 10  # nodes per panel while bracketing and iterating; the final step uses 16 and 32
