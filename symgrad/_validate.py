@@ -83,10 +83,16 @@ def as_exact_real(value: Any, name: str, *, domain: sympy.Set = sympy.S.Reals) -
         exact = sympy.Integer(man) * sympy.Integer(2) ** exp
     else:
         raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
-    if exact.has(sympy.nan, sympy.zoo) or not exact.is_finite:
+    infinite = sympy.nan, sympy.zoo, sympy.oo, -sympy.oo
+    if exact.has(*infinite) or exact.is_finite is False:
         raise InvalidArgument(f"{name} must be a finite real number, got {describe(value)}")
     if exact.is_real is False:
         raise InvalidArgument(f"{name} must be real, got {describe(value)}")
+    if exact.is_finite is None or exact.is_real is None:
+        # Long closed forms (SELU's constants) leave SymPy's assumptions undecided.
+        approx = sympy.N(exact, 30)
+        if approx.has(*infinite) or not approx.is_finite or abs(sympy.im(approx)) > 1e-25:
+            raise InvalidArgument(f"{name} must be a finite real number, got {describe(value)}")
     inside = domain.contains(exact)
     if inside is not sympy.true and inside != True:  # noqa: E712 - SymPy boolean
         if inside is sympy.false or inside == False:  # noqa: E712
