@@ -160,6 +160,13 @@ def test_families_and_members():
     assert activation("leaky_relu", alpha=0.2).param("alpha") == sympy.Rational(1, 5)
 
 
+def test_long_exact_parameters_are_accepted():
+    # SymPy leaves is_finite undecided for SELU's closed-form constants; they are real.
+    selu = activation("selu")
+    elu = activation("elu", alpha=selu.param("alpha"), scale=selu.param("scale"))
+    assert elu.expr == selu.expr
+
+
 def test_registered_activation_behaves_like_catalogue():
     act = activation("bent_identity")
     assert act.reference == "test"
