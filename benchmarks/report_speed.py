@@ -5,7 +5,7 @@ Run:  python benchmarks/report_speed.py
 Prints one row per report (first build in a fresh process, then a second build in the
 same process, where the cached derivations are reused and only rendering and figures
 are redone), the share of the total, and the wall time of the whole command in a
-fresh interpreter (imports included).
+fresh interpreter (imports included), serially and with one worker per core.
 """
 
 from __future__ import annotations
@@ -36,14 +36,19 @@ def main() -> None:
         print(f"{name:<{width}}  {seconds:8.2f}  {warm[name]:8.2f}  {ratio:11.1f}  "
               f"{seconds / total:6.1%}")
     print(f"{'total':<{width}}  {total:8.2f}  {sum(warm.values()):8.2f}")
-    with tempfile.TemporaryDirectory() as tmp:
-        began = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "symgrad", "report", "--out", os.path.join(tmp, "proofs")],
-            check=True, stdout=subprocess.DEVNULL,
-        )
-        wall = time.perf_counter() - began
-    print(f"`symgrad report` in a fresh interpreter: {wall:.1f} s wall on {os.cpu_count()} cores")
+    walls = {}
+    for jobs in (1, os.cpu_count() or 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            began = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "symgrad", "report", "--jobs", str(jobs),
+                 "--out", os.path.join(tmp, "proofs")],
+                check=True, stdout=subprocess.DEVNULL,
+            )
+            walls[jobs] = time.perf_counter() - began
+    for jobs, wall in walls.items():
+        print(f"`symgrad report --jobs {jobs}` in a fresh interpreter: {wall:.1f} s wall "
+              f"(×{walls[1] / wall:.2f})")
 
 
 if __name__ == "__main__":

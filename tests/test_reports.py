@@ -112,6 +112,17 @@ def test_two_reports_writing_one_path_is_refused() -> None:
         generate([_report("a", "1\n"), _report("a", "2\n")])
 
 
+def test_worker_processes_give_the_same_bytes() -> None:
+    names = ["clipping", "sigmoid-bound"]
+    assert render_reports(names, jobs=2) == render_reports(names)
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True, "2"])
+def test_jobs_must_be_a_positive_integer(jobs: object) -> None:
+    with pytest.raises(InvalidArgument, match="jobs"):
+        generate([_report("a", "1\n")], jobs=jobs)  # type: ignore[arg-type]
+
+
 def test_unknown_report_name_lists_the_known_ones() -> None:
     with pytest.raises(InvalidArgument, match=r"known reports: .*sigmoid-bound"):
         render_reports(["no-such-report"])

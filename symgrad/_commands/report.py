@@ -13,6 +13,7 @@ EPILOG = """\
 examples:
   symgrad report                         regenerate proofs/ (atomically)
   symgrad report --check                 exit 1 and print a diff if proofs/ is stale
+  symgrad report -j 2                    the same, on two worker processes
   symgrad report --only sigmoid-bound --out /tmp/proofs
   symgrad report --list
 """
@@ -33,6 +34,9 @@ def register(sub: Any) -> None:
                         help="write nothing; print a unified diff and exit 1 if DIR is stale")
     parser.add_argument("--only", metavar="NAME", action="append",
                         help="only this report (repeatable); see --list")
+    parser.add_argument("--jobs", "-j", metavar="N", type=int, default=1,
+                        help="build the reports on N worker processes (same output; "
+                             "default 1)")
     parser.add_argument("--list", action="store_true", help="list the report names and exit")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(run=run)
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = Path(args.out)
     if args.check:
-        diff = check_reports(out, only=args.only)
+        diff = check_reports(out, only=args.only, jobs=args.jobs)
         if args.json:
             emit({"out": str(out), "current": not diff, "diff": diff}, as_json=True, text="")
         elif diff:
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{out} is current ({len(args.only or report_names())} reports)")
         return 1 if diff else 0
     timings: list[Timing] = []
-    files = build_reports(out, only=args.only, timings=timings)
+    files = build_reports(out, only=args.only, timings=timings, jobs=args.jobs)
     payload = {
         "out": str(out),
         "files": sorted(files),

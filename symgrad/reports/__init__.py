@@ -39,10 +39,14 @@ def render_reports(
     *,
     progress: TextIO | None = None,
     timings: list[Timing] | None = None,
+    jobs: int = 1,
 ) -> dict[str, bytes]:
-    """Every file of the selected reports (and the index), in memory: path → bytes."""
+    """Every file of the selected reports (and the index), in memory: path → bytes.
+
+    ``jobs`` > 1 builds the reports on that many worker processes (same bytes).
+    """
     chosen = select(all_reports(), only)
-    files = generate(chosen, progress=progress, timings=timings)
+    files = generate(chosen, progress=progress, timings=timings, jobs=jobs)
     entry = index(all_reports())
     files[entry.path] = entry.content
     return dict(sorted(files.items()))
@@ -54,20 +58,21 @@ def build_reports(
     only: Iterable[str] | None = None,
     progress: TextIO | None = None,
     timings: list[Timing] | None = None,
+    jobs: int = 1,
 ) -> dict[str, bytes]:
     """Regenerate the reports into ``out`` atomically; returns what was written.
 
     Without ``only`` the directory afterwards holds exactly the generated files.
     """
-    files = render_reports(only, progress=progress, timings=timings)
+    files = render_reports(only, progress=progress, timings=timings, jobs=jobs)
     write(Path(out), files, replace_all=only is None)
     return files
 
 
 def check_reports(
     out: str | Path = "proofs", *, only: Iterable[str] | None = None,
-    progress: TextIO | None = None,
+    progress: TextIO | None = None, jobs: int = 1,
 ) -> str:
     """The unified diff between ``out`` and a fresh generation ("" when current)."""
-    files = render_reports(only, progress=progress)
+    files = render_reports(only, progress=progress, jobs=jobs)
     return check(Path(out), files, replace_all=only is None)

@@ -113,33 +113,72 @@ def select(reports: Sequence[Report], only: Iterable[str] | None) -> list[Report
     return [r for r in reports if r.name in wanted]
 
 
+def _timed(build: Callable[[], Sequence[Output]]) -> tuple[list[Output], float]:
+    """Run one builder and time it (module level, so a process pool can call it)."""
+    began = time.perf_counter()
+    outputs = list(build())
+    return outputs, time.perf_counter() - began
+
+
+def _run_parallel(
+    reports: Sequence[Report], jobs: int, bar: _Progress
+) -> list[tuple[list[Output], float]]:
+    """Every builder on a pool of ``jobs`` fresh interpreters; results in report order.
+
+    Builders are module-level functions (or partials of them), so they pickle by
+    reference.  ``spawn`` workers start clean (no forked BLAS threads); the outputs do
+    not depend on which worker built them.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: list[tuple[list[Output], float] | None] = [None] * len(reports)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_timed, report.build): i for i, report in enumerate(reports)}
+        for done, future in enumerate(as_completed(futures), 1):
+            i = futures[future]
+            results[i] = future.result()
+            bar.start(done, reports[i].name)
+    return [r for r in results if r is not None]
+
+
 def generate(
     reports: Sequence[Report],
     *,
     index: Callable[[Sequence[Report]], Output] | None = None,
     progress: TextIO | None = None,
     timings: list[Timing] | None = None,
+    jobs: int = 1,
 ) -> dict[str, bytes]:
     """Build ``reports`` in memory: path → bytes, plus the index when given.
 
-    Two reports writing the same path is an error (it would make the result depend
-    on order).
+    ``jobs`` > 1 builds them on that many worker processes (the result is identical;
+    derivations cached in one report are then not shared with reports built in another
+    worker).  Two reports writing the same path is an error (it would make the result
+    depend on order).
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidArgument(f"jobs must be an integer >= 1, got {describe(jobs)}")
     files: dict[str, bytes] = {}
     bar = _Progress(len(reports), progress)
     try:
-        for i, report in enumerate(reports, 1):
-            bar.start(i, report.name)
-            began = time.perf_counter()
-            outputs = report.build()
-            for out in outputs:
-                if out.path in files:
-                    raise InvalidArgument(f"report {report.name} writes {out.path} twice")
-                files[out.path] = out.content
-            if timings is not None:
-                timings.append(Timing(report.name, time.perf_counter() - began, len(outputs)))
+        if jobs > 1 and len(reports) > 1:
+            built = _run_parallel(reports, min(jobs, len(reports)), bar)
+        else:
+            built = []
+            for i, report in enumerate(reports, 1):
+                bar.start(i, report.name)
+                built.append(_timed(report.build))
     finally:
         bar.done()
+    for report, (outputs, seconds) in zip(reports, built, strict=True):
+        for out in outputs:
+            if out.path in files:
+                raise InvalidArgument(f"report {report.name} writes {out.path} twice")
+            files[out.path] = out.content
+        if timings is not None:
+            timings.append(Timing(report.name, seconds, len(outputs)))
     if index is not None:
         entry = index(reports)
         files[entry.path] = entry.content
