@@ -138,11 +138,14 @@ def build() -> list[Any]:
           f"{run.total_update()[0] / run.total_update()[run.depth - 1]:.3g}")
          for run in (sig, relu)],
     )
+    moved = sig.total_update()
     page.para(
-        "“Moved” is Σ over epochs of ‖ΔW_l‖_F/‖W_l(0)‖_F. The sigmoid network sits at the",
-        "chance loss ln 2 ≈ 0.6931 and its first layer moves hundreds of times less than its",
-        "last: each sigmoid layer passes back at most 1/4 of the gradient times |w|, so the",
-        "updates shrink geometrically towards the input. With ReLU every layer moves.",
+        "“Moved” is Σ over epochs of ‖ΔW_l‖_F/‖W_l(0)‖_F. The sigmoid network ends at loss",
+        f"{sig.loss[-1]:.4f} (chance is ln 2 ≈ 0.6931) and its first layer moves",
+        f"{moved[sig.depth - 1] / moved[0]:.0f} times less than its last: each sigmoid layer",
+        "passes back at most 1/4 of the gradient times |w|, so the updates shrink",
+        f"geometrically towards the input. With ReLU the loss reaches {relu.loss[-1]:.4f}",
+        "and every layer moves.",
     )
     page.section("Per-layer gradient at initialization")
     page.table(
