@@ -117,7 +117,9 @@ class MaxSlope(Record):
     ``value`` and ``at`` are SymPy numbers (``at`` is ±``sympy.oo`` for a supremum
     approached at ±∞); ``attained`` says whether some z has |φ'(z)| = value; ``exact``
     whether ``value`` is a closed form (else a certified number with ``value_bracket``).
-    ``argmax`` is the set of differentiable points where the sup is attained.
+    ``argmax`` is the set where the sup is attained.  At a kink φ' is the value of the
+    piece containing it (:attr:`Activation.derivative`, as in the NumPy kernels and the
+    deep-learning frameworks), so SELU's sup λα is attained at 0 (its left limit).
     """
 
     activation: str
@@ -188,7 +190,7 @@ def _max_slope(act: Activation) -> MaxSlope:
     candidates += _join_candidates(act)
     best = max(c.approx for c in candidates)
     tied = [c for c in candidates if abs(c.approx - best) <= _TIE * max(1, abs(best))]
-    order = [Reach.POINT, Reach.INTERVAL, Reach.LEFT_LIMIT, Reach.RIGHT_LIMIT, Reach.INFINITY]
+    order = [Reach.INTERVAL, Reach.POINT, Reach.LEFT_LIMIT, Reach.RIGHT_LIMIT, Reach.INFINITY]
     winner = min(tied, key=lambda c: (not c.exact, order.index(c.reach), abs(_hp(c.at))))
     argmax = sympy.Union(*[c.where for c in tied]) if tied else sympy.S.EmptySet
     table = sympy.Matrix([[c.at, c.value] for c in sorted(candidates, key=lambda c: -c.approx)])
@@ -291,7 +293,7 @@ def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
         shown = sympy.FiniteSet(*points)
         how = "as certified brackets (sign change verified by interval arithmetic)"
     step = Step(f"On {interval_text(interval)} the roots of φ'' are found {how}.",
-                sympy.Eq(sympy.Symbol("z_crit"), shown, evaluate=False))
+                sympy.Eq(sympy.Symbol(r"z_{\mathrm{crit}}"), shown, evaluate=False))
     return out, proven, step
 
 
@@ -307,13 +309,12 @@ def _limit(expr: sympy.Expr, at: sympy.Expr, direction: str) -> sympy.Expr:
 
 
 def _join_candidates(act: Activation) -> list[_Candidate]:
-    """Breakpoints where φ is differentiable (both one-sided derivatives agree)."""
-    kinks = {k.at for k in act.kinks}
+    """Breakpoints: smooth joins, and kinks with the value φ' takes there by the
+    ``Piecewise`` convention (that of the piece containing the kink, as in
+    :attr:`Activation.derivative`, the NumPy kernels and the frameworks)."""
     out = []
     for b in act.breakpoints:
-        if b in kinks:
-            continue
-        value = _abs_exact(act.one_sided_derivatives(b)[0])
+        value = _abs_exact(act.derivative.subs(z, b))
         out.append(_Candidate(value, _hp(value), b, Reach.POINT, True, sympy.FiniteSet(b)))
     return out
 
@@ -565,7 +566,7 @@ def expected_slope(
 @lru_cache(maxsize=1024)
 def _expected_slope(act: Activation, q: sympy.Expr, power: int, dps: int) -> ExpectedSlope:
     density = sympy.exp(-(z**2) / (2 * q)) / sympy.sqrt(2 * sympy.pi * q)
-    expectation = sympy.Symbol(f"E[varphi'(sqrt(q) Z)^{power}]")
+    expectation = sympy.Symbol(rf"\mathbb{{E}}\left[\varphi'(\sqrt{{q}}\,Z)^{{{power}}}\right]")
     steps = [Step("Integrate φ'^p against the N(0, q) density, piece by piece.",
                   sympy.Eq(expectation, sympy.Integral(act.derivative**power * density,
                                                        (z, -sympy.oo, sympy.oo)),

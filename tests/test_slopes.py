@@ -135,10 +135,13 @@ def test_tanh_erf_and_gelu_exact():
         ("relu", {}, 1, 0, Reach.INTERVAL, True),
         ("leaky_relu", {"alpha": 3}, 3, 0, Reach.INTERVAL, True),
         ("leaky_relu", {"alpha": -1}, 1, 0, Reach.INTERVAL, True),
-        ("elu", {"alpha": 2}, 2, 0, Reach.LEFT_LIMIT, False),
-        ("elu", {}, 1, 0, Reach.POINT, True),
+        # the kink belongs to the left piece (z ≤ 0), so φ'(0) = α is attained there
+        ("elu", {"alpha": 2}, 2, 0, Reach.POINT, True),
+        ("elu", {}, 1, 0, Reach.INTERVAL, True),  # φ' = 1 on [0, ∞): the join is smooth
         ("hard_tanh", {}, 1, 0, Reach.POINT, True),
         ("hard_sigmoid", {}, sympy.Rational(1, 6), 0, Reach.POINT, True),
+        # sup is a right limit at the kink 0 that the convention gives to the left piece
+        ("leaky_relu", {"alpha": sympy.Rational(1, 2)}, 1, 0, Reach.INTERVAL, True),
         ("softplus", {"beta": 2}, 1, sympy.oo, Reach.INFINITY, False),
         ("softsign", {}, 1, 0, Reach.POINT, True),
         ("identity", {}, 1, 0, Reach.POINT, True),
@@ -149,10 +152,12 @@ def test_piecewise_and_asymptotic_shapes(name, params, value, at, reach, attaine
     assert (m.value, m.at, m.reach, m.attained, m.exact) == (value, at, reach, attained, True)
 
 
-def test_selu_sup_is_a_left_limit_lambda_alpha():
+def test_selu_sup_is_lambda_alpha_at_the_kink():
     selu = activation("selu")
     m = max_slope(selu)
-    assert m.reach is Reach.LEFT_LIMIT and not m.attained and m.exact
+    # λα is the left limit at 0, and φ'(0) = λα by the kink convention.
+    assert m.reach is Reach.POINT and m.attained and m.exact and m.at == 0
+    assert selu.one_sided_derivatives(0)[0] == m.value
     lam_alpha = 1.0507009873554804934 * 1.6732632423543772848  # Klambauer et al. 2017
     assert float(m.value) == pytest.approx(lam_alpha, rel=1e-15)
 
