@@ -108,6 +108,7 @@ def clipping_facts() -> tuple[Fact, ...]:
     dir_steps: list[Step] = []
     idem_steps: list[Step] = []
     norm_ok = dir_ok = idem_ok = True
+    g = sympy.latex(r)
     for rr, label, smaller in cases:
         lam_c = lam.subs(r, rr)
         # min(r, c) in this case, decided by the sign of r − c
@@ -115,20 +116,28 @@ def clipping_facts() -> tuple[Fact, ...]:
         min_ok = (side.is_nonpositive and smaller == rr) or (side.is_positive and smaller == c)
         norm_eq = sympy.simplify(lam_c * rr - smaller) == 0
         norm_ok &= bool(min_ok) and norm_eq
-        norm_steps.append(Step(f"Case {label}: λ = {sympy.sstr(lam_c)}, λ‖g‖ = min(‖g‖, c)",
-                               sympy.Eq(lam_c * rr, smaller, evaluate=False)))
+        # The rendered chain: substitute r, show λ, then λ·r and min(r, c) in this case.
+        where = rf"{g} = {sympy.latex(rr)}"
+        clipped = sympy.simplify(lam_c * rr)
+        norm_steps.append(Step(
+            f"Case {label}: substitute and simplify; SymPy checks λ‖g‖ − min(‖g‖, c) = 0",
+            rf"{where}:\quad \lambda = {sympy.latex(lam_c)},\quad \lambda {g} = "
+            rf"{sympy.latex(clipped)} = \min\left({g}, c\right)"))
         dir_ok &= bool(lam_c.is_positive)
-        dir_steps.append(Step(f"Case {label}: λ > 0",
-                              sympy.StrictGreaterThan(lam_c, 0, evaluate=False)))
-        lam_again = sympy.Min(1, c / sympy.simplify(lam_c * rr))
+        dir_steps.append(Step(f"Case {label}: λ > 0 (SymPy decides the sign)",
+                              rf"{where}:\quad \lambda = {sympy.latex(lam_c)} > 0"))
+        lam_again = sympy.Min(1, c / clipped)
         idem_ok &= sympy.simplify(lam_again - 1) == 0
-        idem_steps.append(Step(f"Case {label}: the clipped norm is ≤ c, so the second λ is 1",
-                               sympy.Eq(lam_again, 1, evaluate=False)))
+        idem_steps.append(Step(
+            f"Case {label}: the clipped norm is ≤ c, so the second λ is 1",
+            rf"{where}:\quad \min\left(1, \frac{{c}}{{{sympy.latex(clipped)}}}\right) = "
+            rf"{sympy.latex(sympy.simplify(lam_again))}"))
     return (
-        Fact("‖clip(g, c)‖ = min(‖g‖, c)", sympy.Eq(lam * r, sympy.Min(r, c)),
+        Fact("‖clip(g, c)‖ = min(‖g‖, c)", sympy.Eq(lam * r, sympy.Min(r, c), evaluate=False),
              tuple(norm_steps), norm_ok),
         Fact("clip(g, c) = λ·g with λ = min(1, c/‖g‖) > 0: the direction is unchanged",
-             sympy.StrictGreaterThan(lam, 0), tuple(dir_steps), dir_ok),
-        Fact("clip(clip(g, c), c) = clip(g, c)", sympy.Eq(sympy.Min(1, c / sympy.Min(r, c)), 1),
+             sympy.StrictGreaterThan(lam, 0, evaluate=False), tuple(dir_steps), dir_ok),
+        Fact("clip(clip(g, c), c) = clip(g, c)",
+             sympy.Eq(sympy.Min(1, c / sympy.Min(r, c)), 1, evaluate=False),
              tuple(idem_steps), idem_ok),
     )
