@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import mpmath
+import numpy as np
 import pytest
 import sympy
 from hypothesis import given, settings
@@ -107,6 +108,47 @@ def test_gelu_has_no_criticality_gain_from_unit_input() -> None:
     # and diverges (χ₁ → σ_w²/2) above it: χ₁ jumps across 1 there.
     with pytest.raises(InvalidArgument, match="jumps"):
         gain("gelu", principle="criticality")
+
+
+@pytest.mark.parametrize("name", ["softsign", "hard_tanh", "elu"])
+def test_criticality_gain_on_the_zero_branch(name: str) -> None:
+    # φ(0) = 0 and σ_b = 0: q* = 0 is the fixed point below criticality, where
+    # χ₁ = σ_w²·φ'(0)², so the critical gain is 1/|φ'(0)|; φ'(0) from SymPy's derivative
+    # here (every one of these has φ'(0) = 1 on both sides).
+    act = activation(name)
+    # The branch argument needs φ(0) = 0 and |φ(z)| ≤ |z| (so G(q) ≤ σ_w² q: q⁰ = 1 falls
+    # to 0 below σ_w = 1); both checked here on a grid.
+    assert act.mpmath(0) == 0
+    grid = np.linspace(-6, 6, 241)
+    assert np.all(np.abs(act.numpy(grid)) <= np.abs(grid) + 1e-15)
+    with mpmath.workdps(30):
+        slope0 = mpmath.diff(act.mpmath, mpmath.mpf(10) ** -12)
+    g = float(gain(name, principle="criticality").value)
+    # |φ'(10⁻¹²) − φ'(0)| ≤ 10⁻¹²·sup|φ''|, and the numeric gains are certified to ~1e-13.
+    assert abs(g - 1 / float(slope0)) <= 1e-11
+
+
+def test_sigmoid_criticality_gain_has_chi1_one() -> None:
+    # σ(0) = 1/2, so q* > 0 and the gain is a certified number: recheck χ₁ = 1 there with
+    # q* by mpmath.findroot on the 30-digit quadrature map (independent of symgrad).
+    g = gain("sigmoid", principle="criticality")
+    assert g.exactness is Exactness.NUMERIC
+    sig = activation("sigmoid")
+    with mpmath.workdps(30):
+        w2 = mpmath.mpf(sympy.N(g.value, 35)) ** 2
+
+        def m(q: Any, f: Any) -> Any:
+            r = mpmath.sqrt(q)
+            return mpmath.quad(lambda t: f(r * t) ** 2 * mpmath.npdf(t),
+                               [-mpmath.inf, -5 / r, -1 / r, 0, 1 / r, 5 / r, mpmath.inf])
+
+        q = mpmath.mpf(1)
+        for _ in range(30):  # the map contracts (slope < 1 below the diverging regime)
+            q = w2 * m(q, sig.mpmath)
+        q = mpmath.findroot(lambda x: w2 * m(x, sig.mpmath) - x, q)
+        chi = w2 * m(q, sig.mpmath_prime)
+    # the gain is certified to ≥ 1e-12 relative; χ₁ ∝ σ_w² near it: ≤ 1e-10.
+    assert abs(chi - 1) <= mpmath.mpf(10) ** -10, chi
 
 
 # ---- the framework table ----
