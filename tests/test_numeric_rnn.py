@@ -9,7 +9,7 @@ import pytest
 from _numeric_fd import assert_directional, clear_of_kinks
 from hypothesis import assume, given, settings
 
-from symgrad import activation
+from symgrad import activation, chain_trace
 from symgrad.numeric import Readout, simulate_chain, simulate_lstm, simulate_rnn
 from symgrad.numeric.rnn import lstm_pass, rnn_pass
 from symgrad.strategies import activations, depths, preactivations, weights
@@ -73,7 +73,9 @@ def test_rnn_record_and_spectral_norm():
     d = sim.upstream
     for t in reversed(range(12)):
         d = (d * slopes[t]) @ sim.recurrent
-    assert sim.grad_h_sq[0] == pytest.approx(np.mean(np.sum(d * d, axis=1)), rel=1e-10)
+    # Same arithmetic up to summation order: 12 steps × ≤ 2·(16 + 3) roundings, each
+    # carried by factors ≤ σ_w·sup tanh' = 0.7 < 1: ≤ 12·38·u ≈ 5e-14, so 1e-12 relative.
+    assert sim.grad_h_sq[0] == pytest.approx(np.mean(np.sum(d * d, axis=1)), rel=1e-12)
 
 
 def test_lstm_record_shapes_and_forget_gates():
@@ -141,3 +143,21 @@ def test_chain_input_gradient_law(act, w, depth, x0):
     assert_directional(lambda t: run(x0 + t).a[-1], sim.grad_input,
                        scale=1.0 + float(np.max(np.abs(sim.a))), ops=depth * 8,
                        what=f"{act.label} w={w} depth={depth} ∂a/∂x")
+
+
+@pytest.mark.parametrize("w", [0.1, 0.5, 2.0, -1.3])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "softplus", "elu", "gelu",
+                                  "softsign"])
+def test_float_chain_equals_the_30_digit_trace(name, w):
+    # The issue's contract: the float64 scalar chain equals chain_trace wherever float64
+    # represents the values.  Tolerance, derived: per layer ≤ 8 roundings (w·a + b, φ, φ',
+    # two backward products) of u = 2⁻⁵³ each, carried forward and backward by factors of
+    # at most max(1, |w|)·max(1, sup|φ'|, sup|φ''/φ'|) ≤ 2 for these activations and
+    # |w| ≤ 2, over 6 layers: 6·8·2⁶·u ≈ 3.4e-13 < 1e-12 relative.
+    depth, x0, b = 6, 0.7, 0.1
+    sim = simulate_chain(name, depth=depth, weight=w, bias=b, x=x0)
+    trace = chain_trace(name, depth=depth, weight=w, bias=b, x=x0)
+    for k, row in enumerate(trace.rows):
+        for field in ("z", "a", "slope", "grad_a", "grad_z", "grad_w"):
+            assert getattr(sim, field)[k] == pytest.approx(float(getattr(row, field)),
+                                                           rel=1e-12, abs=0), (field, k)
