@@ -92,8 +92,40 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("call", [c for _, c in CASES], ids=[name for name, _ in CASES])
-def test_invalid_arguments_raise_invalid_argument(call):
+# What each message must name: the offending argument (or the rule it breaks), so the
+# message says what was wrong — not merely that something was.
+NAMED = {
+    "width 0": "width", "width negative": "width", "width float": "width",
+    "width integral float": "width", "width bool": "width", "width list too short": "width",
+    "width list with 0": "width[1]", "depth 0": "depth", "depth float": "depth",
+    "batch 0": "batch", "sigma_w NaN": "sigma_w", "sigma_w inf": "sigma_w",
+    "sigma_w 0": "sigma_w", "sigma_w negative": "sigma_w", "sigma_w string": "sigma_w",
+    "sigma_b NaN": "sigma_b", "sigma_b negative": "sigma_b", "eps 0": "eps",
+    "unknown init": "init", "init not a string": "init", "unknown activation": "activation",
+    "activation not a name": "activation", "residual with unequal widths": "widths",
+    "batchnorm with batch 1": "batch", "residual not a bool": "residual",
+    "record not a bool": "record", "upstream wrong shape": "upstream",
+    "upstream NaN": "upstream", "upstream not numbers": "upstream",
+    "inputs wrong shape": "inputs", "rng negative": "rng", "rng string": "rng",
+    "rng float": "rng", "chain depth 0": "depth", "chain weights length": "weight",
+    "chain weight NaN": "weight", "rnn relu": "relu", "rnn hidden 0": "hidden",
+    "rnn steps 0": "steps", "rnn recurrent shape": "recurrent", "lstm readout": "readout",
+    "lstm sigma_w negative": "sigma_w", "train lr 0": "lr", "train epochs 0": "epochs",
+    "train batch larger than data": "batch_size", "compare act in shared": "act",
+    "compare mapping without act": "act", "compare rng per run": "rng",
+    "sweep fn not callable": "fn", "sweep empty axis": "grid['a']",
+    "sweep axis not a list": "grid['a']", "sweep no points": "grid",
+    "sweep point sets rng": "rng", "sweep grid a string": "grid",
+    "sweep executor invalid": "executor", "sweep progress string": "progress",
+}
+
+
+def test_every_case_names_what_it_checks():
+    assert sorted(NAMED) == sorted(name for name, _ in CASES)
+
+
+@pytest.mark.parametrize(("name", "call"), CASES, ids=[name for name, _ in CASES])
+def test_invalid_arguments_raise_invalid_argument(name, call):
     with pytest.raises(InvalidArgument) as info:
         call()
-    assert str(info.value)  # the message says what was wrong
+    assert NAMED[name] in str(info.value), (name, str(info.value))
