@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
-import os
+import re
 from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symgrad import slope
 from symgrad.errors import InvalidArgument
 from symgrad.reports import check_reports, pipeline, render_reports, report_names
 from symgrad.reports.figures import figure_svg
@@ -199,31 +201,63 @@ def test_committed_proofs_are_current() -> None:
 def test_sigmoid_bound_identities_hold_and_steps_are_true() -> None:
     proof = sigmoid_bound_proof()
     assert proof.bound == sympy.Rational(1, 4) and proof.at == 0
-    assert all(check.holds for check in proof.checks)
+    assert len(proof.checks) >= 3 and all(check.holds for check in proof.checks)
+    # Each stated identity re-verified here, not trusted: symbolically and at sample points.
+    for identity in proof.checks:
+        difference = identity.lhs - identity.rhs
+        assert sympy.simplify(difference) == 0, identity.claim
+        for free in difference.free_symbols:
+            for value in (sympy.Rational(-7, 3), sympy.Rational(1, 5), 4):
+                gap = difference.subs(free, value)
+                assert abs(sympy.N(gap, 40)) < sympy.Float(10) ** -35, identity.claim
     s = sympy.Symbol("s", real=True)
     # The completed square and the AM–GM gap, re-verified here by expansion.
     assert sympy.expand(s * (1 - s) - (sympy.Rational(1, 4) - (s - sympy.Rational(1, 2)) ** 2)) \
         == 0
     x = sympy.Symbol("x", positive=True)  # x = e^{z/2}
     assert sympy.expand((x**2 + x**-2 - 2) - (x - 1 / x) ** 2) == 0
-    # The finite differences agree with 1/4 at z = 0 within the stated tolerance.
-    assert abs(proof.numeric_max - 0.25) <= proof.numeric_tolerance
-    assert proof.numeric_argmax == 0.0
+    # The finite differences, recomputed here on the record's grid: float64 central
+    # differences (σ(z + h) − σ(z − h))/2h.  Their error, derived: truncation h²|σ‴|/6 with
+    # |σ‴| ≤ 1/8 (its value at 0), plus rounding ≤ 2·u·σ/(2h) ≤ u/(2h) for σ ≤ 1; at
+    # h = 1e-5 that is 2.1e-12 + 5.6e-12 — doubled for the σ evaluation's own ulp: 1.6e-11.
+    h = proof.step_size
+    grid = np.asarray(proof.grid, dtype=float)
+
+    def sig(v: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-v))
+
+    fd = (sig(grid + h) - sig(grid - h)) / (2 * h)
+    bound = 2 * (h * h / 48 + 2.0**-53 / (2 * h))
+    np.testing.assert_allclose(proof.finite_difference, fd, rtol=0, atol=bound)
+    exact = sig(grid) * (1 - sig(grid))
+    assert np.max(np.abs(fd - exact)) <= bound
+    assert abs(proof.numeric_max - 0.25) <= bound <= proof.numeric_tolerance
+    assert proof.numeric_argmax == 0.0 == grid[np.argmax(fd)]
 
 
 @settings(max_examples=60)
 @given(st.floats(min_value=-50, max_value=50, allow_nan=False))
 def test_sigmoid_slope_never_exceeds_a_quarter(x: float) -> None:
+    # symgrad's σ'(x) against e^{-|x|}/(1 + e^{-|x|})² computed here at 40 digits (the
+    # symmetric form: s(1 − s) would cancel for large x), then the bound itself.
+    got = slope("sigmoid", x, dps=40).value
     with mpmath.workdps(40):
-        s = 1 / (1 + mpmath.exp(-mpmath.mpf(x)))
-        slope = s * (1 - s)
-        assert slope <= mpmath.mpf(1) / 4
+        # symgrad reads a float as its shortest decimal (DESIGN: 0.1 is 1/10), so does this.
+        e = mpmath.exp(-abs(mpmath.mpf(repr(x))))
+        ref = e / (1 + e) ** 2
+        # 40-digit evaluations on both sides: relative 1e-35 leaves room for a few ulps.
+        assert abs(got - ref) <= mpmath.mpf(10) ** -35 * ref
+        assert got <= mpmath.mpf(1) / 4
         # 1/4 − σ' = (σ − 1/2)² ≈ x²/16: resolvable at 40 digits when |x| > 1e-15.
         if abs(x) > 1e-15:
-            assert slope < mpmath.mpf(1) / 4
+            assert got < mpmath.mpf(1) / 4
 
 
 def test_report_output_has_no_timestamps() -> None:
-    text = render_reports(["sigmoid-bound"])["sigmoid-bound.md"].decode()
-    assert "2026" not in text and "UTC" not in text
-    assert os.linesep == "\n" or "\r" not in text
+    files = render_reports(["sigmoid-bound"])
+    for name, data in files.items():
+        text = data.decode()
+        # No dates (ISO), no clock times, no CR line ends on any platform.
+        assert not re.search(r"\b(19|20)\d\d-\d\d-\d\d\b", text), name
+        assert not re.search(r"\b\d\d:\d\d:\d\d\b", text), name
+        assert "UTC" not in text and "\r" not in text, name
