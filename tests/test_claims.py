@@ -252,3 +252,61 @@ def test_the_textbook_claims_file_checks_cleanly_with_some_wrong_claims() -> Non
     assert sum(v is Verdict.FAILS for v in verdicts.values()) >= 4
     dumped = json.dumps([r.as_dict() for r in results], default=str)
     assert '"verdict": "holds"' in dumped
+
+
+def _reference_verdict(claim: dict[str, object]) -> Verdict:
+    """The verdict recomputed here from the claim's own fields, without symgrad."""
+    kind, act = claim["kind"], claim.get("activation")
+    slope = {"sigmoid": _sigmoid_slope, "tanh": lambda x: 1 / mpmath.cosh(x) ** 2}
+
+    def num(v: object) -> mpmath.mpf:
+        return mpmath.mpf(sympy.Rational(str(v)).evalf(40)) if isinstance(v, str) \
+            else mpmath.mpf(v)
+
+    def matches(true: mpmath.mpf, claimed: object) -> bool:
+        # Floats in TOML are approximate (rel_tol, default 1 %); ints and strings exact.
+        if isinstance(claimed, float):
+            tol = float(claim.get("rel_tol", 0.01))  # type: ignore[arg-type]
+            return bool(abs(true - num(claimed)) <= tol * abs(true))
+        return bool(abs(true - num(claimed)) <= mpmath.mpf(10) ** -35 * max(1, abs(true)))
+
+    with mpmath.workdps(40):
+        if kind == "slope_max":
+            # sigmoid 1/4 at 0, tanh 1 at 0; gelu' = Φ + zφ peaks where gelu'' = (2 − z²)φ = 0.
+            r2 = mpmath.sqrt(2)
+            true = {"sigmoid": mpmath.mpf(1) / 4, "tanh": mpmath.mpf(1),
+                    "gelu": mpmath.ncdf(r2) + r2 * mpmath.npdf(r2)}[act]  # type: ignore[index]
+            ok = matches(true, claim["value"])
+        elif kind == "slope_at":
+            ok = matches(slope[act](num(claim["at"])), claim["value"])  # type: ignore[index]
+        elif kind == "slope_below_beyond":
+            eps = num(claim["bound"])
+            # both slopes are even and decreasing in |z|: the threshold solves φ' = ε.
+            t = _sigmoid_threshold(eps) if act == "sigmoid" else mpmath.acosh(1 / mpmath.sqrt(eps))
+            ok = num(claim["beyond"]) >= t
+        elif kind == "weight_bound":
+            ok = num(claim["bound"]) == {"sigmoid": 4, "tanh": 1}[act]  # type: ignore[index]
+        elif kind in ("chain_gradient", "chain_ratio"):
+            grads = _chain(num(claim["weight"]), int(claim["depth"]),  # type: ignore[call-overload]
+                           num(claim["x"]))
+            true = grads[int(claim["layer"]) - 1] if kind == "chain_gradient" \
+                else grads[-1] / grads[0]  # type: ignore[call-overload]
+            ok = matches(true, claim["value"])
+        else:
+            n_in, n_out = int(claim["fan_in"]), int(claim["fan_out"])  # type: ignore[call-overload]
+            fan = n_out if claim.get("mode") == "fan_out" else n_in
+            true = mpmath.mpf(2) / (n_in + n_out if claim["scheme"] == "xavier" else fan)
+            ok = matches(true, claim["value"])
+    return Verdict.HOLDS if ok else Verdict.FAILS
+
+
+def test_every_textbook_claim_gets_the_independently_recomputed_verdict() -> None:
+    import tomllib
+
+    path = resources.files("symgrad.reports") / "data" / "textbook_claims.toml"
+    claims = tomllib.loads(path.read_text(encoding="utf-8"))["claim"]
+    with resources.as_file(path) as file:
+        results = check_claims(file)
+    assert [r.id for r in results] == [c["id"] for c in claims]
+    for claim, result in zip(claims, results, strict=True):
+        assert result.verdict is _reference_verdict(claim), (claim, result)
