@@ -397,15 +397,38 @@ def test_residual_negative_factor_can_cut_the_gradient():
 
 
 def test_residual_facts_and_closed_forms():
-    assert residual_lower_bound(5).holds
-    assert all(f.holds for f in residual_negative_cases())
+    fact = residual_lower_bound(5)
+    assert fact.holds
+    # The claim ∏(1 + t_k) ≥ 1 re-checked here at L = 5 with sample t_k: true for t_k ≥ 0,
+    # and false once one t_k is negative (the condition is needed, the claim is not vacuous).
+    (ts,) = {i.base for i in fact.claim.atoms(sympy.Indexed)}
+    L = next(iter(fact.claim.free_symbols - {ts.label}))
+    claim5 = fact.claim.subs(L, 5).doit()
+    nonneg = [sympy.Rational(v, 7) for v in (0, 1, 3, 0, 9)]
+    assert claim5.subs({ts[k + 1]: nonneg[k] for k in range(5)}) == sympy.true
+    neg = [*nonneg[:4], sympy.Rational(-1, 2)]
+    assert claim5.subs({ts[k + 1]: neg[k] for k in range(5)}) == sympy.false
+    # The negative cases, each checked at a sample of its own range and refuted at a sample
+    # of the next range: (−1, 0), −1, (−2, −1), −2, (−∞, −2).
+    cases = residual_negative_cases()
+    samples = [sympy.Rational(-1, 2), -1, sympy.Rational(-3, 2), -2, -3]
+    assert len(cases) == len(samples) and all(f.holds for f in cases)
+    for k, (case, t0) in enumerate(zip(cases, samples, strict=True)):
+        (t,) = case.claim.free_symbols
+        assert case.claim.subs(t, t0) == sympy.true, case.statement
+        assert case.claim.subs(t, samples[(k + 1) % 5]) == sympy.false, case.statement
     x = sympy.Symbol("x")
     w = sympy.Symbol("w")
     block = residual_block(w * sympy.sin(x), x)
     assert sympy.simplify(block.jacobian - (1 + w * sympy.cos(x))) == 0
     prod = residual_product("sigmoid").product
     assert isinstance(prod, sympy.Product)
-    assert sympy.simplify(prod.function.subs(prod.function.atoms(sympy.Indexed).pop(), 0)) != 0
+    # The factor is 1 + w_k σ'(z_k), with σ' = e^{−z}/(1 + e^{−z})² written out here.
+    bases = {i.base.label.name: i.base for i in prod.function.atoms(sympy.Indexed)}
+    k = prod.limits[0][0]
+    wk, zk = bases["w"][k], bases["z"][k]
+    expected = 1 + wk * sympy.exp(-zk) / (1 + sympy.exp(-zk)) ** 2
+    assert sympy.simplify(prod.function - expected) == 0
 
 
 # ---- fixed points and the geometric form ----
@@ -496,6 +519,14 @@ def test_clipping_identities_hold_exactly(g, c):
 def test_clipping_facts_are_proved():
     facts = clipping_facts()
     assert len(facts) == 3 and all(f.holds for f in facts)
+    # Each claim re-checked here at norms below, at and above c (positive rationals).
+    for fact in facts:
+        symbols = sorted(fact.claim.free_symbols, key=str)
+        assert len(symbols) == 2, fact.statement  # ‖g‖ and c
+        for norm, c in ((sympy.Rational(1, 3), 2), (2, 2), (7, sympy.Rational(1, 5))):
+            values = {sym: (c if sym.name == "c" else norm) for sym in symbols}
+            assert sympy.simplify(fact.claim.subs(values)) == sympy.true, (fact.statement,
+                                                                           norm, c)
 
 
 # ---- invalid inputs ----
