@@ -569,7 +569,19 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize(("fn", "args", "kwargs"), INVALID)
-def test_invalid_arguments_raise(fn, args, kwargs):
-    with pytest.raises(InvalidArgument):
+# What each message must name (the offending argument), case by case: a message that
+# only says "invalid" does not tell the user what was wrong.
+NAMED = [
+    "depth", "depth", "depth", "depth", "weight", "weight", "weight[1]", "weight", "bias",
+    "weight", "x", "upstream", "lr", "dps", "activation", "depth", "eps", "eps", "eps",
+    "eps", "factor", "factor", "factor", "size", "factor", "weight", "weight", "c", "c",
+    "g", "g", "g[1]", "depth", "x",
+]
+
+
+@pytest.mark.parametrize(("fn", "args", "kwargs", "named"),
+                         [(*case, n) for case, n in zip(INVALID, NAMED, strict=True)])
+def test_invalid_arguments_raise(fn, args, kwargs, named):
+    with pytest.raises(InvalidArgument) as info:
         fn(*args, **kwargs)
+    assert named in str(info.value), str(info.value)

@@ -157,7 +157,17 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize(("fn", "args", "kwargs"), INVALID)
-def test_invalid_arguments_raise(fn, args, kwargs):
-    with pytest.raises(InvalidArgument):
+# What each message must name (the offending argument), case by case: a message that
+# only says "invalid" does not tell the user what was wrong.
+NAMED = [
+    "W", "W", "W[0][0]", "W", "steps", "h0", "h0", "inputs", "gate", "gate[1]", "gate",
+    "steps", "steps", "gate", "steps", "factor",
+]
+
+
+@pytest.mark.parametrize(("fn", "args", "kwargs", "named"),
+                         [(*case, n) for case, n in zip(INVALID, NAMED, strict=True)])
+def test_invalid_arguments_raise(fn, args, kwargs, named):
+    with pytest.raises(InvalidArgument) as info:
         fn(*args, **kwargs)
+    assert named in str(info.value), str(info.value)
