@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -32,9 +34,21 @@ class _Parser(argparse.ArgumentParser):
 def emit(payload: Any, *, as_json: bool, text: str) -> None:
     """Print ``text`` for people, or ``payload`` as JSON for scripts."""
     if as_json:
-        print(json.dumps(jsonable(payload), indent=2, sort_keys=False, ensure_ascii=False))
+        print(json.dumps(_strict_json(jsonable(payload)), indent=2, sort_keys=False,
+                         ensure_ascii=False, allow_nan=False))
     else:
         print(text)
+
+
+def _strict_json(value: Any) -> Any:
+    """NaN becomes the string "nan" (JSON has no NaN; ±∞ are already strings)."""
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strict_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +69,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.run(args)
+        sys.stdout.flush()
     except SymgradError as exc:
-        print(f"symgrad {args.command}: error: {exc}", file=sys.stderr)
+        print(f"symgrad {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (`| head`) went away: stop quietly, as other Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"symgrad {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        # A bug, not bad input: one line (exit 70, EX_SOFTWARE), the traceback on request.
+        if os.environ.get("SYMGRAD_TRACEBACK"):
+            raise
+        print(f"symgrad {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)}"
+              " (a bug in symgrad; rerun with SYMGRAD_TRACEBACK=1 for the traceback)",
+              file=sys.stderr)
+        return 70
     return int(status or 0)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from symgrad._commands._common import activation_from_args, decimal_number
 from symgrad.cli import emit
 from symgrad.errors import InvalidArgument
 
@@ -51,14 +52,12 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
+_MAX_DEPTH = 10**18  # the trace indexes its layers with machine-size integers
+_MAX_DPS = 10_000    # mpmath at 10,000 digits is already slow; a billion would never return
+
+
 def _number(text: str, name: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise InvalidArgument(f"{name} must be a number, got {text!r}") from None
-    if not value.is_finite():
-        raise InvalidArgument(f"{name} must be finite, got {text!r}")
-    return value
+    return decimal_number(text, f"--{name}")
 
 
 def _numbers(text: str, name: str) -> Decimal | list[Decimal]:
@@ -69,16 +68,15 @@ def _numbers(text: str, name: str) -> Decimal | list[Decimal]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symgrad.activations import activation
     from symgrad.trace import chain_trace, residual_trace
 
-    params: dict[str, Any] = {}
-    for item in args.param:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InvalidArgument(f"--param takes KEY=VALUE, got {item!r}")
-        params[key.strip()] = _number(value, key)
-    act = activation(args.name, **params)
+    if not 1 <= args.depth <= _MAX_DEPTH:
+        raise InvalidArgument(f"--depth must be an integer in [1, 10^18], got {args.depth}")
+    if not 5 <= args.dps <= _MAX_DPS:
+        raise InvalidArgument(f"--dps must be an integer in [5, {_MAX_DPS}], got {args.dps}")
+    if args.rows < 2:
+        raise InvalidArgument(f"--rows must be an integer >= 2, got {args.rows}")
+    act = activation_from_args(args)
     trace = (residual_trace if args.residual else chain_trace)(
         act,
         depth=args.depth,

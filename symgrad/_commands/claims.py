@@ -51,17 +51,22 @@ def _cell(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from symgrad.claims import Verdict, check_claims
+    from symgrad.errors import InvalidArgument
 
+    if not args.file.strip():
+        raise InvalidArgument("FILE must not be empty; give the path of a TOML claims file")
     results = check_claims(args.file)
     width = max(len(r.id) for r in results)
     lines = [f"{'id':<{width}}  verdict  value                 witness"]
     for r in results:
         lines.append(f"{r.id:<{width}}  {r.verdict.value:<7}  {_cell(r.value):<20}  "
                      f"{_cell(r.witness)}")
-    emit([r.as_dict() for r in results], as_json=args.json, text="\n".join(lines))
     errors = [r for r in results if r.verdict is Verdict.ERROR]
-    for r in errors:
-        print(f"symgrad claims: error: {r.error}", file=sys.stderr)
+    # Every reason goes with the table on stdout; stderr gets one line.
+    lines.extend(f"error: {r.error}" for r in errors)
+    emit([r.as_dict() for r in results], as_json=args.json, text="\n".join(lines))
     if errors:
+        more = f" (and {len(errors) - 1} more, listed above)" if len(errors) > 1 else ""
+        print(f"symgrad claims: error: {errors[0].error}{more}", file=sys.stderr)
         return 2
     return 1 if any(r.verdict is Verdict.FAILS for r in results) else 0

@@ -39,6 +39,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list and args.check:
+        from symgrad.errors import InvalidArgument
+
+        raise InvalidArgument("--list and --check exclude each other; --list takes no names")
     if args.list:
         names = list(check_names())
         emit(names, as_json=args.json, text="\n".join(names))
