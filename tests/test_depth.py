@@ -402,7 +402,7 @@ def test_residual_facts_and_closed_forms():
     # The claim ∏(1 + t_k) ≥ 1 re-checked here at L = 5 with sample t_k: true for t_k ≥ 0,
     # and false once one t_k is negative (the condition is needed, the claim is not vacuous).
     (ts,) = {i.base for i in fact.claim.atoms(sympy.Indexed)}
-    L = next(iter(fact.claim.free_symbols - {ts.label}))
+    L = fact.claim.lhs.limits[0][2]  # the upper limit of ∏_{k=1}^{L}
     claim5 = fact.claim.subs(L, 5).doit()
     nonneg = [sympy.Rational(v, 7) for v in (0, 1, 3, 0, 9)]
     assert claim5.subs({ts[k + 1]: nonneg[k] for k in range(5)}) == sympy.true
