@@ -11,11 +11,11 @@ from symgrad.errors import InvalidArgument
 
 __all__ = ["activation_from_args", "add_activation_arguments", "decimal_number", "parse_params"]
 
-# Magnitudes a command line number may have: up to the float64 range (what the
-# numeric layer can hold) and down to 1e-4000 (exact arithmetic on 10**4000 is
-# instant; 1e-999999999 would make SymPy build a billion-digit integer and hang).
+# Magnitudes a command line number may have: the float64 range (what the
+# numeric layer can hold, down to its smallest subnormal 4.9e-324; exact work on
+# 1e-4000 already takes minutes and 1e-999999999 builds a billion-digit integer).
 _LARGEST = Decimal("1.7976931348623157e308")
-_MIN_EXPONENT = -4000
+_MIN_EXPONENT = -324
 
 
 def add_activation_arguments(parser: argparse.ArgumentParser) -> None:
