@@ -131,7 +131,7 @@ def test_claims_with_several_broken_claims_lists_all_on_stdout_one_line_on_stder
     body = "".join(f'[[claim]]\nid = "{i}"\ntext = "t"\nkind = "nosuchkind"\n' for i in "abc")
     assert main(["claims", _write(tmp_path / "c.toml", body.encode())]) == 2
     captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1 and "(and 2 more" in captured.err
+    assert captured.err.count("\n") == 1 and "(and 2 more, in the output)" in captured.err
     assert captured.out.count("field 'kind' is unknown") == 3
 
 

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     lines.extend(f"error: {r.error}" for r in errors)
     emit([r.as_dict() for r in results], as_json=args.json, text="\n".join(lines))
     if errors:
-        more = f" (and {len(errors) - 1} more, listed above)" if len(errors) > 1 else ""
+        more = f" (and {len(errors) - 1} more, in the output)" if len(errors) > 1 else ""
         print(f"symgrad claims: error: {errors[0].error}{more}", file=sys.stderr)
         return 2
     return 1 if any(r.verdict is Verdict.FAILS for r in results) else 0
