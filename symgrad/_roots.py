@@ -36,6 +36,7 @@ __all__ = [
     "exact_roots",
     "interval",
     "iv_function",
+    "numeric",
     "symbolic_roots",
 ]
 
@@ -159,11 +160,57 @@ def _sign(F: Any) -> int:
 
 # ---- exact roots ----
 
+_MAXN = 3000  # digits SymPy's evalf may use internally to beat cancellation
+
+
+def numeric(expr: sympy.Expr, digits: int = 60) -> sympy.Expr:
+    """``expr`` to ``digits`` correct digits, working as precisely as cancellation needs
+    (2 − ε − 2√(1 − ε) ≈ ε²/4 needs 2·log10(1/ε) extra digits)."""
+    return sympy.N(expr, digits, maxn=_MAXN)
+
+
+def _sign_of(expr: sympy.Expr) -> int | None:
+    """The sign of a real closed form, or None when it cannot be decided."""
+    value = numeric(expr)
+    if not value.is_Number or value.is_zero:
+        return 0 if sympy.simplify(expr) == 0 else None
+    return 1 if value > 0 else -1
+
+
+def _quadratic_roots(
+    a: sympy.Expr, b: sympy.Expr, c: sympy.Expr, at: dict[Any, Any] | None = None
+) -> list[sympy.Expr] | None:
+    """Real roots of a·x² + b·x + c without cancellation: with q = −(b + sign(b)·√D)/2 the
+    roots are q/a and c/q (the textbook ± form loses 2·log10(1/ε) digits in
+    2 − ε − 2√(1 − ε), the small root of the tanh saturation equation).  With symbolic
+    coefficients, signs are decided at the parameter values ``at``."""
+    at = at or {}
+    disc = sympy.expand(b**2 - 4 * a * c)
+    sign_d = _sign_of(disc.subs(at))
+    if sign_d is None:
+        return None
+    if sign_d < 0:
+        return []
+    # SymPy factors integers under a square root; for 100-digit discriminants that is slow
+    # and can fail, so a big integer's root stays unevaluated (it is exact either way).
+    big = disc.is_Integer and abs(disc) > 10**40
+    root_d = sympy.Pow(disc, sympy.Rational(1, 2), evaluate=not big)
+    if sign_d == 0:
+        return [sympy.nsimplify(-b / (2 * a)) if (-b / (2 * a)).is_Rational else -b / (2 * a)]
+    sign_b = _sign_of(b.subs(at))
+    if sign_b is None:
+        return None
+    q = -(b + (1 if sign_b >= 0 else -1) * root_d) / 2
+    # cancel() only clears sign pairs such as −1/(−49 − 20√6); it does not rationalise.
+    return [sympy.cancel(q / a), sympy.cancel(c / q)]
+
 
 def _real_poly_roots(poly_expr: sympy.Expr, var: sympy.Symbol) -> list[sympy.Expr] | None:
     poly = sympy.Poly(poly_expr, var)
     if poly.degree() <= 0:
         return [] if not poly.is_zero else None
+    if poly.degree() == 2:
+        return _quadratic_roots(*poly.all_coeffs())
     if all(c.is_Rational for c in poly.all_coeffs()):
         return list(dict.fromkeys(poly.real_roots()))
     found = sympy.roots(poly, multiple=False)
@@ -171,7 +218,7 @@ def _real_poly_roots(poly_expr: sympy.Expr, var: sympy.Symbol) -> list[sympy.Exp
         return None
     real = []
     for r in found:
-        im = sympy.im(r.evalf(60))
+        im = sympy.im(numeric(r))
         if abs(im) < sympy.Float(10) ** -50:
             real.append(sympy.re(r) if r.is_real is not True else r)
     return real
@@ -238,10 +285,10 @@ def exact_roots(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> list[sympy.Exp
     # Denominator zeros are not roots; a root must make |f| tiny at high precision.
     result = []
     for r in inside:
-        if sympy.Abs(den.subs(z, r)).evalf(50) < sympy.Float(10) ** -40:
+        if abs(numeric(den.subs(z, r), 50)) < sympy.Float(10) ** -40:
             continue
         result.append(r)
-    return sorted(result, key=lambda r: float(r))
+    return sorted(result, key=lambda r: numeric(r))
 
 
 def _solve_in_exp(base: sympy.Expr) -> list[sympy.Expr] | None:
@@ -259,13 +306,18 @@ def _solve_in_exp(base: sympy.Expr) -> list[sympy.Expr] | None:
         return None
     out = []
     for r in roots_u:
-        if not r.evalf(60) > 0:
+        positive = _sign_of(r)
+        if positive is None:
+            return None  # undecidable here: let the certified path handle it
+        if positive <= 0:
             continue
-        t = sympy.log(r) / k
+        # log(1/x) written −log(x): the threshold of the far side reads as a plain log.
+        t = (-sympy.log(1 / r) if r.is_Pow and r.exp == -1 else sympy.log(r)) / k
+        # No simplify(): it would rationalise q/a, c/q back into a cancelling difference.
         if power == 1:
-            out.append(sympy.simplify(t))
-        elif t.evalf(60) >= 0:
-            s = sympy.sqrt(sympy.simplify(t))
+            out.append(t)
+        elif (_sign_of(t) or 0) >= 0:
+            s = sympy.sqrt(t)
             out += [s, -s] if s != 0 else [s]
     return out
 
@@ -289,16 +341,22 @@ def symbolic_roots(
     gnum = sympy.expand(sympy.fraction(sympy.together(g))[0])
     if not gnum.is_polynomial(u) or sympy.degree(gnum, u) > 4:
         return None
+    poly = sympy.Poly(gnum, u)
+    a, b, c = poly.all_coeffs() if poly.degree() == 2 else (None, None, None)
+    found = (_quadratic_roots(a, b, c, at={parameter: value}) if poly.degree() == 2
+             else sympy.roots(poly, multiple=True))
     formulas = []
-    for r in sympy.roots(sympy.Poly(gnum, u), multiple=True):
-        t = sympy.log(r) / k
+    for r in found or []:
+        # log(1/x) written −log(x): the threshold of the far side reads as a plain log.
+        t = (-sympy.log(1 / r) if r.is_Pow and r.exp == -1 else sympy.log(r)) / k
         formulas += [t] if power == 1 else [sympy.sqrt(t), -sympy.sqrt(t)]
     chosen = []
     for root in known:
-        target = root.evalf(50)
+        target = numeric(root, 50)
         match = [
             fm for fm in formulas
-            if abs(sympy.N(fm.subs(parameter, value), 50) - target) < sympy.Float(10) ** -40
+            if abs(numeric(fm.subs(parameter, value), 50) - target)
+            <= sympy.Float(10) ** -40 * max(1, abs(target))
         ]
         if not match:
             return None
@@ -307,9 +365,11 @@ def symbolic_roots(
 
 
 def _strictly_inside(r: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> bool:
-    value = r.evalf(60)
-    above = lo == -sympy.oo or value > lo.evalf(60)
-    below = hi == sympy.oo or value < hi.evalf(60)
+    value = numeric(r)
+    if not value.is_real or not value.is_finite:
+        return False
+    above = lo == -sympy.oo or value > numeric(lo)
+    below = hi == sympy.oo or value < numeric(hi)
     return bool(above and below)
 
 

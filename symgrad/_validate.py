@@ -26,23 +26,28 @@ __all__ = [
 ]
 
 
+def _end(value: sympy.Expr) -> str:
+    return f"{float(value):g}" if value.is_Integer and abs(value) >= 10**6 else str(value)
+
+
 def domain_text(domain: sympy.Set) -> str:
     """A domain for error messages: ``> 0``, ``>= 0``, ``in [a, b]``, ``real``."""
     if domain == sympy.S.Reals:
         return "real"
     if isinstance(domain, sympy.Interval):
         if domain.end == sympy.oo:
-            return f"{'>' if domain.left_open else '>='} {domain.start}"
+            return f"{'>' if domain.left_open else '>='} {_end(domain.start)}"
         if domain.start == -sympy.oo:
-            return f"{'<' if domain.right_open else '<='} {domain.end}"
+            return f"{'<' if domain.right_open else '<='} {_end(domain.end)}"
         lb, rb = "(" if domain.left_open else "[", ")" if domain.right_open else "]"
-        return f"in {lb}{domain.start}, {domain.end}{rb}"
+        return f"in {lb}{_end(domain.start)}, {_end(domain.end)}{rb}"
     return f"in {domain}"
 
 
 def describe(value: Any) -> str:
-    """A short, safe rendering of a user's value for error messages."""
-    text = repr(value)
+    """A short, safe rendering of a user's value for error messages (numbers as typed)."""
+    plain = isinstance(value, Decimal | Fraction | np.number) and not isinstance(value, bool)
+    text = str(value) if plain else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

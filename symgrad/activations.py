@@ -432,8 +432,9 @@ def activation(name: str, **params: Any) -> Activation:
                 f"{name} has no parameter {', '.join(unknown)}; its parameters: {what}"
             )
         values = tuple(
-            (p.name, as_exact_real(params[p.name], f"{name} {p.name}", domain=p.domain)
-             if p.name in params else p.default)
+            (p.name, _magnitude_checked(
+                as_exact_real(params[p.name], f"{name} {p.name}", domain=p.domain),
+                f"{name} {p.name}") if p.name in params else p.default)
             for p in entry.params
         )
     expr = entry.expr.subs({sympy.Symbol(k, real=True): v for k, v in values})
@@ -441,6 +442,20 @@ def activation(name: str, **params: Any) -> Activation:
     act = Activation(name, expr, values, entry.latex, entry.reference, family, entry.kernel)
     _check_continuous(act)
     return act
+
+
+# Parameters feed float64 kernels and quadratures: keep them far inside float64's range.
+_PARAM_MAX = sympy.Integer(10) ** 100
+
+
+def _magnitude_checked(value: sympy.Expr, name: str) -> sympy.Expr:
+    size = abs(value)
+    if value != 0 and not (1 / _PARAM_MAX <= size <= _PARAM_MAX):
+        raise InvalidArgument(
+            f"{name} must be 0 or of magnitude between 1e-100 and 1e100, got "
+            f"{sympy.sstr(sympy.Float(value, 3))}"
+        )
+    return value
 
 
 def as_activation(act: Activation | str) -> Activation:

@@ -123,13 +123,16 @@ class MeanField(Record):
         return dict(self.errors).get(name, 0.0)
 
 
+_SIGMA_MAX = sympy.Integer(10) ** 100
+
+
 def _xi(chi: sympy.Expr) -> sympy.Expr:
     """−1/ln χ: ∞ at χ = 1, 0 at χ = 0, NaN for NaN."""
     if chi is sympy.nan or chi == sympy.oo:
         return sympy.nan if chi is sympy.nan else sympy.Integer(0)
     if chi == 1:
         return sympy.oo
-    if chi == 0:
+    if chi.is_zero:  # also Float(0.0), which is not == 0 in SymPy
         return sympy.Integer(0)
     if chi.is_Float:
         log = float(sympy.log(chi).evalf(20))
@@ -192,8 +195,9 @@ def mean_field(
     'critical'
     """
     a = as_activation(act)
-    sw = as_exact_real(sigma_w, "sigma_w", domain=_POS)
-    sb = as_exact_real(sigma_b, "sigma_b", domain=_NONNEG)
+    # σ_w² and σ_b² enter float64 quadrature: keep them far inside its range.
+    sw = as_exact_real(sigma_w, "sigma_w", domain=sympy.Interval.Lopen(0, _SIGMA_MAX))
+    sb = as_exact_real(sigma_b, "sigma_b", domain=sympy.Interval(0, _SIGMA_MAX))
     start = as_exact_real(q0, "q0", domain=_POS)
     m = as_mode(mode)
     if not isinstance(correlation, bool):

@@ -32,6 +32,7 @@ from symgrad._roots import (
     exact_roots,
     interval,
     iv_function,
+    numeric,
     symbolic_roots,
 )
 from symgrad._validate import as_exact_real, as_positive_int
@@ -96,7 +97,7 @@ def _hp(expr: sympy.Expr) -> mpmath.mpf:
     if expr in (sympy.oo, -sympy.oo):
         return mpmath.inf if expr == sympy.oo else -mpmath.inf
     with mpmath.workdps(60):
-        return mpmath.mpf(sympy.N(expr, 60))
+        return mpmath.mpf(numeric(expr))
 
 
 def _abs_exact(value: sympy.Expr) -> sympy.Expr:
@@ -370,7 +371,7 @@ def saturation(act: Activation | str, eps: RealLike) -> Saturation:
 
     >>> s = saturation("sigmoid", 0.1)
     >>> s.region
-    Union(Interval.open(-oo, log(4 - sqrt(15))), Interval.open(log(sqrt(15) + 4), oo))
+    Union(Interval.open(-oo, -log(sqrt(15) + 4)), Interval.open(log(sqrt(15) + 4), oo))
     >>> saturation("relu", 0.5).region
     Interval(-oo, 0)
     """

@@ -36,8 +36,8 @@ BAD: list[tuple[list[str], int, str]] = [
     (["activation", "tanh", "--eps", "-1"], 2, "eps must be > 0"),
     (["activation", "tanh", "--eps", "1e400"], 2, "at most 1.79e308"),
     (["activation", "tanh", "--eps", "1e-999999999"], 2, "at least 1e-324"),
-    (["meanfield", "tanh", "--sigma-w", "0", "--sigma-b", "0"], 2, "sigma_w must be > 0"),
-    (["meanfield", "tanh", "--sigma-w", "1", "--sigma-b", "-1"], 2, "sigma_b must be >= 0"),
+    (["meanfield", "tanh", "--sigma-w", "0", "--sigma-b", "0"], 2, "sigma_w must be in (0, 1e+100], got 0"),
+    (["meanfield", "tanh", "--sigma-w", "1", "--sigma-b", "-1"], 2, "sigma_b must be in [0, 1e+100], got -1"),
     (["meanfield", "tanh", "--sigma-w", "inf", "--sigma-b", "0"], 2, "--sigma-w must be finite"),
     # --param: no '=', empty key, unknown key, string value, repeated, parameterless activation
     (["activation", "elu", "--param", "alpha"], 2, "--param takes KEY=VALUE"),
@@ -197,22 +197,31 @@ def test_no_traceback_from_a_real_process(argv: list[str], message: str) -> None
     assert len(lines) == 1 and message in lines[0]
 
 
-# Valid input the library still crashes on (a one-line "internal error", exit 70, since
-# the command layer catches it).  Strict: once the library is fixed these XPASS and fail,
-# and the mark goes.
-@pytest.mark.xfail(strict=True, reason="library bug: see the argv (meanfield._xi / float overflow)")
+# Extreme but valid input: the library answers (these used to crash inside it).
 @pytest.mark.parametrize("argv", [
-    ["meanfield", "tanh", "--sigma-w", "1e10", "--sigma-b", "0"],  # _xi(Float(0.0)): TypeError
-    ["meanfield", "tanh", "--sigma-w", "1e200", "--sigma-b", "0"],  # float(sw)**2 overflows
-    ["gain", "elu", "--param", "alpha=1e300"],  # _mf_numeric.kernels: OverflowError
-    ["activation", "tanh", "--eps", "1e-100"],  # slopes.saturation: TypeError (mpf)
+    ["meanfield", "tanh", "--sigma-w", "1e10", "--sigma-b", "0"],  # χ₁ underflows to 0
+    ["activation", "tanh", "--eps", "1e-100"],  # thresholds need 200 extra digits
+    ["activation", "sigmoid", "--eps", "1e-300"],
 ])
-def test_valid_input_the_library_cannot_handle_yet(argv: list[str],
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_extreme_valid_input_is_answered(argv: list[str],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 0
+    assert capsys.readouterr().err == ""
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: slopes.saturation(tanh, 1e-30) returns ℝ")
+# Out of float64's working range: refused with the allowed range, not an overflow.
+@pytest.mark.parametrize(("argv", "message"), [
+    (["meanfield", "tanh", "--sigma-w", "1e200", "--sigma-b", "0"],
+     "sigma_w must be in (0, 1e+100]"),
+    (["gain", "elu", "--param", "alpha=1e300"], "between 1e-100 and 1e100"),
+])
+def test_out_of_range_parameters_are_refused(argv: list[str], message: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
 def test_tanh_is_not_saturated_at_zero_for_tiny_eps(capsys: pytest.CaptureFixture[str]) -> None:
     # tanh'(0) = 1, so {z : |tanh'(z)| < 1e-30} cannot contain 0; it is |z| > atanh(√(1-ε)).
     assert main(["activation", "tanh", "--eps", "1e-30", "--json"]) == 0
