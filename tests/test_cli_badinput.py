@@ -36,8 +36,10 @@ BAD: list[tuple[list[str], int, str]] = [
     (["activation", "tanh", "--eps", "-1"], 2, "eps must be > 0"),
     (["activation", "tanh", "--eps", "1e400"], 2, "at most 1.79e308"),
     (["activation", "tanh", "--eps", "1e-999999999"], 2, "at least 1e-324"),
-    (["meanfield", "tanh", "--sigma-w", "0", "--sigma-b", "0"], 2, "sigma_w must be in (0, 1e+100], got 0"),
-    (["meanfield", "tanh", "--sigma-w", "1", "--sigma-b", "-1"], 2, "sigma_b must be in [0, 1e+100], got -1"),
+    (["meanfield", "tanh", "--sigma-w", "0", "--sigma-b", "0"], 2,
+     "sigma_w must be in (0, 1e+100], got 0"),
+    (["meanfield", "tanh", "--sigma-w", "1", "--sigma-b", "-1"], 2,
+     "sigma_b must be in [0, 1e+100], got -1"),
     (["meanfield", "tanh", "--sigma-w", "inf", "--sigma-b", "0"], 2, "--sigma-w must be finite"),
     # --param: no '=', empty key, unknown key, string value, repeated, parameterless activation
     (["activation", "elu", "--param", "alpha"], 2, "--param takes KEY=VALUE"),
