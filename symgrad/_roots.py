@@ -34,6 +34,7 @@ __all__ = [
     "certified_roots",
     "enclosure_bounds",
     "exact_roots",
+    "freeze_constants",
     "interval",
     "iv_function",
     "numeric",
@@ -105,26 +106,40 @@ def _iv_namespace() -> dict[str, Any]:
     }
 
 
+def freeze_constants(
+    expr: sympy.Expr, *, keep_exp: bool = False
+) -> tuple[sympy.Expr, dict[sympy.Dummy, sympy.Expr]]:
+    """Replace maximal z-free, non-rational subexpressions by symbols: (expr', {symbol: value}).
+
+    ``keep_exp`` leaves every exponential whole (its argument's constants included), as
+    exact Gaussian integration needs to read exponents.
+    """
+    constants: dict[sympy.Dummy, sympy.Expr] = {}
+
+    def freeze(e: sympy.Expr) -> sympy.Expr:
+        if e.is_Rational or (keep_exp and isinstance(e, sympy.exp)):
+            return e
+        if not e.has(z):
+            symbol = sympy.Dummy()
+            constants[symbol] = e
+            return symbol
+        return e.func(*[freeze(a) for a in e.args]) if e.args else e
+
+    return freeze(expr), constants
+
+
 def iv_function(expr: sympy.Expr) -> Callable[[Any], Any]:
     """``expr`` (in z) as a function of an interval, returning an enclosure of its range.
 
     Constant subexpressions (SELU's erfc constants, √(2/π), …) are enclosed once, from an
     80-digit ``evalf`` widened by 10⁻⁷⁰ relative, instead of at every call.
     """
+    frozen, exact = freeze_constants(expr)
     constants: dict[sympy.Dummy, Any] = {}
-
-    def freeze(e: sympy.Expr) -> sympy.Expr:
-        if not e.has(z):
-            if e.is_Rational:
-                return e
-            v = _MP.mpf(sympy.N(e, 80))
-            d = sympy.Dummy()
-            pad = abs(v) * _MP.mpf(10) ** -70
-            constants[d] = _IV.mpf([v - pad, v + pad])
-            return d
-        return e.func(*[freeze(a) for a in e.args]) if e.args else e
-
-    frozen = freeze(expr)
+    for d, e in exact.items():
+        v = _MP.mpf(sympy.N(e, 80))
+        pad = abs(v) * _MP.mpf(10) ** -70
+        constants[d] = _IV.mpf([v - pad, v + pad])
     names = list(constants)
     fn = sympy.lambdify([z, *names], frozen, modules=[_iv_namespace(), "mpmath"])
     values = [constants[d] for d in names]

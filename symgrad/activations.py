@@ -45,6 +45,7 @@ __all__ = [
     "activation",
     "activation_names",
     "as_activation",
+    "one_sided_limit",
     "register_activation",
     "unregister_activation",
     "z",
@@ -260,11 +261,18 @@ class Activation:
         return f"$\\varphi(z) = {sympy.latex(self.expr)}$"
 
 
-def _limit(expr: sympy.Expr, at: sympy.Expr, direction: str) -> sympy.Expr:
-    """One-sided limit; substitution first (pieces are analytic up to their ends)."""
+def one_sided_limit(expr: sympy.Expr, at: sympy.Expr, direction: str) -> sympy.Expr:
+    """lim expr as z → at from ``direction`` ("-" or "+"); substitution first, since
+    pieces are analytic up to their ends, SymPy's ``limit`` only where that fails."""
     value = expr.subs(z, at)
     if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or not value.is_finite:
         value = sympy.limit(expr, z, at, direction)
+    return value
+
+
+def _limit(expr: sympy.Expr, at: sympy.Expr, direction: str) -> sympy.Expr:
+    """:func:`one_sided_limit`, with a float result written as the number it rounds."""
+    value = one_sided_limit(expr, at, direction)
     return sympy.nsimplify(value) if value.is_Float else value
 
 

@@ -30,13 +30,14 @@ from symgrad._roots import (
     certified_roots,
     enclosure_bounds,
     exact_roots,
+    freeze_constants,
     interval,
     iv_function,
     numeric,
     symbolic_roots,
 )
 from symgrad._validate import as_exact_real, as_positive_int
-from symgrad.activations import Activation, Piece, as_activation, z
+from symgrad.activations import Activation, Piece, as_activation, one_sided_limit, z
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Record, Step
 from symgrad.types import RealLike
@@ -261,7 +262,7 @@ def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
     for end, reach, direction in ((piece.lo, Reach.RIGHT_LIMIT, "+"),
                                   (piece.hi, Reach.LEFT_LIMIT, "-")):
         if end.is_finite:
-            value = _abs_exact(_limit(d, end, direction))
+            value = _abs_exact(one_sided_limit(d, end, direction))
             out.append(_Candidate(value, _hp(value), end, reach, True, sympy.S.EmptySet))
         else:
             limit = sympy.limit(d, z, end)
@@ -300,13 +301,6 @@ def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
 
 def _iv_point(lo: Any, hi: Any) -> Any:
     return interval(lo, hi)
-
-
-def _limit(expr: sympy.Expr, at: sympy.Expr, direction: str) -> sympy.Expr:
-    value = expr.subs(z, at)
-    if value.has(sympy.nan, sympy.zoo) or not value.is_finite:
-        value = sympy.limit(expr, z, at, direction)
-    return value
 
 
 def _join_candidates(act: Activation) -> list[_Candidate]:
@@ -594,7 +588,7 @@ def _integrate_terms(
     Constant factors (SELU's erfc expressions) are frozen into symbols first, so that
     expansion cannot tangle them with z, and restored in the result.
     """
-    frozen, constants = _freeze_constants(expr * density)
+    frozen, constants = freeze_constants(expr * density, keep_exp=True)
     total = sympy.Integer(0)
     for term in sympy.Add.make_args(sympy.expand(frozen, power_exp=False)):
         coeff, dependent = term.as_independent(z)
@@ -615,22 +609,6 @@ def _integrate_terms(
             raise InvalidArgument("E[φ'(√q Z)^p] diverges: an exp(a·z²) term with a ≥ 0")
         total += coeff * sympy.exp(c0) * _moment(n, a, b, lo, hi)
     return total.subs(constants)
-
-
-def _freeze_constants(expr: sympy.Expr) -> tuple[sympy.Expr, dict[sympy.Dummy, sympy.Expr]]:
-    """Replace z-free, non-rational subexpressions outside exponents by symbols."""
-    constants: dict[sympy.Dummy, sympy.Expr] = {}
-
-    def freeze(e: sympy.Expr) -> sympy.Expr:
-        if isinstance(e, sympy.exp) or e.is_Rational:
-            return e
-        if not e.has(z):
-            symbol = sympy.Dummy()
-            constants[symbol] = e
-            return symbol
-        return e.func(*[freeze(a) for a in e.args]) if e.args else e
-
-    return freeze(expr), constants
 
 
 def _moment(n: int, a: sympy.Expr, b: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> sympy.Expr:
