@@ -255,6 +255,22 @@ class Activation:
         """φ'(x) elementwise in float64, stable, with the ``derivative`` convention at kinks."""
         return self._numpy_eval(x, 1)
 
+    def numpy_into(self, x: FloatArray, value: FloatArray, slope: FloatArray, *,
+                   work: FloatArray | None = None, mask: Any = None) -> None:
+        """φ(x) into ``value`` and φ'(x) into ``slope`` (float64 arrays of x's shape).
+
+        Bit-identical to :meth:`numpy` and :meth:`numpy_prime`; for the common catalogue
+        members no temporary array is allocated (``work``: float64 scratch, ``mask``:
+        bool scratch, of x's shape, allocated here when not given).
+        """
+        into = _kernels.INTO.get(self._kernel[0]) if self._kernel is not None else None
+        if into is None:
+            np.copyto(value, self.numpy(x))
+            np.copyto(slope, self.numpy_prime(x))
+            return
+        into(x, value, slope, np.empty_like(x) if work is None else work,
+             np.empty(x.shape, dtype=bool) if mask is None else mask, **self._float_params)
+
     # ---- rendering ----
 
     def _repr_latex_(self) -> str:

@@ -19,6 +19,26 @@ from symgrad.numeric.backprop import propagate
 ARCHITECTURES = [(False, False), (True, False), (False, True)]
 
 
+@pytest.fixture(params=["one block", "row blocks"])
+def cut(request, monkeypatch):
+    """Run these tiny networks both in one block and cut into row blocks on 3 threads (as
+    large layers are), whatever this machine's core count."""
+    if request.param == "row blocks":
+        from concurrent.futures import ThreadPoolExecutor
+
+        import symgrad.numeric._parallel as parallel
+
+        pool = ThreadPoolExecutor(3)
+        monkeypatch.setattr(parallel, "MIN_WORK", 0)
+        monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+        monkeypatch.setattr(rng_module, "_pool", lambda: pool)
+        monkeypatch.setattr(rng_module, "worker_count", lambda: 3)
+        yield request.param
+        pool.shutdown()
+    else:
+        yield request.param
+
+
 def _small_network(act_name: str, residual: bool, batchnorm: bool):
     """A 3-layer network whose pre-activations all stay 1e-3 away from φ's kinks."""
     phi = activation(act_name)
@@ -41,7 +61,7 @@ def _small_network(act_name: str, residual: bool, batchnorm: bool):
 
 @pytest.mark.parametrize("residual,batchnorm", ARCHITECTURES)
 @pytest.mark.parametrize("name", activation_names())
-def test_backward_matches_finite_differences(name, residual, batchnorm):
+def test_backward_matches_finite_differences(name, residual, batchnorm, cut):
     phi, widths, ws, bs, x, g, run, rs = _small_network(name, residual, batchnorm)
     scale = float(np.sum(np.abs(g * run.a[-1])))
     for kind, grads in (("z", run.dz), ("a", run.da)):
@@ -91,7 +111,7 @@ def _independent_norms(phi, weights, biases, x, g, *, residual=False):
 
 @pytest.mark.parametrize("init", list(Init))
 @pytest.mark.parametrize("name,residual", [("tanh", False), ("relu", True), ("gelu", False)])
-def test_recorded_network_reevaluates_to_the_same_norms(name, residual, init):
+def test_recorded_network_reevaluates_to_the_same_norms(name, residual, init, cut):
     sim = simulate(name, width=24 if residual else [10, 24, 16, 8], depth=3, sigma_w=1.2,
                    sigma_b=0.1, batch=9, init=init, residual=residual, rng=5, record=True)
     assert [w.shape for w in sim.weights] == (

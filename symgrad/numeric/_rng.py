@@ -86,11 +86,16 @@ def seed_label(seq: np.random.SeedSequence) -> str:
     return f"SeedSequence({seq.entropy}{key})"
 
 
+def worker_count() -> int:
+    """Threads symgrad's pool has: the CPUs this process may run on (taskset, cgroups),
+    not all the machine has, at most 8."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return min(len(usable) if usable else (os.cpu_count() or 1), 8)
+
+
 def _pool() -> ThreadPoolExecutor | None:
     global _POOL
-    # The CPUs this process may run on (taskset, cgroups), not all the machine has.
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    workers = min(len(usable) if usable else (os.cpu_count() or 1), 8)
+    workers = worker_count()
     if workers < 2:
         return None
     with _POOL_LOCK:
@@ -124,11 +129,13 @@ def prefetched(make: Callable[[int], FloatArray], order: Sequence[int], *, size:
     yield pending.result()
 
 
-def _fill(seq: np.random.SeedSequence, rows: int, cols: int, uniform: bool) -> FloatArray:
+def _fill(seq: np.random.SeedSequence, rows: int, cols: int, uniform: bool,
+          out: FloatArray | None = None, scale: float = 1.0, shift: float = 0.0) -> FloatArray:
     # Rows are cut into fixed blocks of about _BLOCK elements, block b drawn from
     # child(seq, b) with SFC64 (the fastest of NumPy's bit generators). NumPy releases
     # the GIL while filling, so blocks drawn on threads run in parallel.
-    out = np.empty((rows, cols), dtype=np.float64)
+    if out is None:
+        out = np.empty((rows, cols), dtype=np.float64)
     step = max(1, _BLOCK // max(cols, 1))
     starts = range(0, rows, step)
 
@@ -140,6 +147,11 @@ def _fill(seq: np.random.SeedSequence, rows: int, cols: int, uniform: bool) -> F
             gen.random(out=view)
         else:
             gen.standard_normal(out=view)
+        # Scaled while the block is still in cache (the same products as afterwards).
+        if scale != 1.0:
+            view *= scale
+        if shift != 0.0:
+            view += shift
 
     pool = _pool() if len(starts) > 1 else None
     if pool is None:
@@ -150,14 +162,19 @@ def _fill(seq: np.random.SeedSequence, rows: int, cols: int, uniform: bool) -> F
     return out
 
 
-def normal_matrix(seq: np.random.SeedSequence, rows: int, cols: int) -> FloatArray:
-    """A (rows, cols) matrix of independent N(0, 1), a pure function of ``seq``."""
-    return _fill(seq, rows, cols, uniform=False)
+def normal_matrix(seq: np.random.SeedSequence, rows: int, cols: int, *,
+                  out: FloatArray | None = None, scale: float = 1.0) -> FloatArray:
+    """A (rows, cols) matrix of independent N(0, 1), times ``scale``, a pure function of
+    ``seq`` (written into ``out``, a C-contiguous float64 array of that shape, if given)."""
+    return _fill(seq, rows, cols, uniform=False, out=out, scale=scale)
 
 
-def uniform_matrix(seq: np.random.SeedSequence, rows: int, cols: int) -> FloatArray:
-    """A (rows, cols) matrix of independent U[0, 1), a pure function of ``seq``."""
-    return _fill(seq, rows, cols, uniform=True)
+def uniform_matrix(seq: np.random.SeedSequence, rows: int, cols: int, *,
+                   out: FloatArray | None = None, scale: float = 1.0, shift: float = 0.0
+                   ) -> FloatArray:
+    """A (rows, cols) matrix of independent U[0, 1)·``scale`` + ``shift``, a pure function
+    of ``seq`` (written into ``out`` when given)."""
+    return _fill(seq, rows, cols, uniform=True, out=out, scale=scale, shift=shift)
 
 
 def inner(a: FloatArray, b: FloatArray) -> float:

@@ -28,11 +28,13 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy
 
 from symgrad.activations import Activation, _split
+from symgrad.numeric._parallel import blas_one_thread, row_blocks, run_blocks, workers_for
 from symgrad.numeric._rng import inner, prefetched
 from symgrad.types import FloatArray
 
@@ -82,6 +84,17 @@ class Propagation:
     da: list[FloatArray] | None = None
 
 
+def _view(flat: FloatArray, batch: int, n: int) -> FloatArray:
+    """The first batch·n entries of a flat workspace as a contiguous (batch, n) array."""
+    return flat[: batch * n].reshape(batch, n)
+
+
+def _row_inner(a: FloatArray) -> FloatArray:
+    """Σ_j a_ij² for every row i."""
+    out: FloatArray = np.einsum("ij,ij->i", a, a)
+    return out
+
+
 def propagate(
     phi: Activation,
     widths: tuple[int, ...],
@@ -106,7 +119,41 @@ def propagate(
     backward pass unless ``keep_weights``).  ``nudge=("z" | "a", l, v)`` adds ``v`` to
     z_l or a_l (l = 1..depth) in the forward pass: finite-difference tests of ∂L/∂z_l and
     ∂L/∂a_l use it.  ``backward=False`` stops after the loss.
+
+    Large layers run as row blocks on symgrad's threads (:mod:`._parallel`) with the
+    BLAS held to one thread; statistics are summed per row and then over rows in a fixed
+    order, so they do not depend on the cut.  Activations, pre-activations and gradients
+    live in workspaces reused from layer to layer; only φ'(u_l) is kept per layer.
     """
+    batch = x.shape[0]
+    blocks = row_blocks(batch, workers_for(
+        batch, batch * max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))))
+    with blas_one_thread(len(blocks) > 1):
+        return _propagate(phi, widths, weight, bias, x, g, blocks, residual=residual,
+                          batchnorm=batchnorm, eps=eps, keep_weights=keep_weights,
+                          record=record, use_bias=use_bias, trace=trace, backward=backward,
+                          nudge=nudge)
+
+
+def _propagate(
+    phi: Activation,
+    widths: tuple[int, ...],
+    weight: Callable[[int], FloatArray],
+    bias: Callable[[int], FloatArray],
+    x: FloatArray,
+    g: FloatArray,
+    blocks: list[tuple[int, int]],
+    *,
+    residual: bool,
+    batchnorm: bool,
+    eps: float,
+    keep_weights: bool,
+    record: bool,
+    use_bias: bool,
+    trace: bool,
+    backward: bool,
+    nudge: tuple[str, int, FloatArray] | None,
+) -> Propagation:
     depth = len(widths) - 1
     batch = x.shape[0]
     relu_like = is_relu_like(phi)
@@ -120,50 +167,108 @@ def propagate(
     zs: list[FloatArray] = []
     acts: list[FloatArray] = [x] if trace else []
 
+    # Workspaces: rows of every layer's arrays are views of these.  What is kept per
+    # layer (φ'(u_l), and û_l under batchnorm) is cut from one allocation each: far
+    # fewer page faults than an array per layer.
+    flat = batch * max(widths)
+    ends = np.cumsum([0, *widths[1:]]).tolist()
+    slope_arena = np.empty(batch * ends[-1]) if backward else None
+    uhat_arena = np.empty(batch * ends[-1]) if batchnorm else None
+
+    def kept(arena: FloatArray, layer: int) -> FloatArray:
+        return arena[batch * ends[layer]: batch * ends[layer + 1]].reshape(batch, -1)
+
+    z_space, work, scratch = np.empty(flat), np.empty(flat), np.empty(flat)
+    a_space = (np.empty(flat), np.empty(flat))
+    mask = np.empty(flat, dtype=bool)
+    rows = np.empty((4, batch))
+    counts = np.zeros(len(blocks), dtype=np.int64)
+    alive: list[Any] = [None] * len(blocks)
+    # One task does a whole layer per block unless something needs the whole z between
+    # the GEMM and φ (a nudge, a trace copy, batch statistics).
+    fused = not (batchnorm or trace or nudge is not None)
+
     # ---- forward: keep φ'(u_l) (and û_l, s_l under batchnorm) only ----
     a = x
     biggest = max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))
     forward_weights = prefetched(weight, range(depth), size=biggest)
     for layer in range(depth):
+        n = widths[layer + 1]
         w = next(forward_weights)
-        z = a @ w.T
-        if use_bias or record:
-            b = bias(layer)
-            if use_bias:
-                z += b
-            if record:
-                kept_b.append(b)
+        b = bias(layer) if use_bias or record else None
+        if record:
+            kept_b.append(b)  # type: ignore[arg-type]
         if keep_weights:
             kept_w.append(w)
-        del w
-        if nudge is not None and nudge[0] == "z" and nudge[1] == layer + 1:
-            z += nudge[2]
-        if trace:
-            zs.append(z.copy())
+        # Under batchnorm û_l is kept, so z_l gets its own array.
+        z = _view(z_space, batch, n) if uhat_arena is None else kept(uhat_arena, layer)
+        out = _view(a_space[layer % 2], batch, n)
+        slope = _view(scratch, batch, n) if slope_arena is None else kept(slope_arena, layer)
+        wk, mk = _view(work, batch, n), mask[: batch * n].reshape(batch, n)
+
+        def gemm(k: int, lo: int, hi: int, a: FloatArray = a, w: FloatArray = w,
+                 b: FloatArray | None = b, z: FloatArray = z) -> None:
+            np.matmul(a[lo:hi], w.T, out=z[lo:hi])
+            if use_bias and b is not None:
+                z[lo:hi] += b
+
+        def z_rows(k: int, lo: int, hi: int, z: FloatArray = z) -> None:
+            rows[0, lo:hi] = z[lo:hi].sum(axis=1)
+            rows[1, lo:hi] = _row_inner(z[lo:hi])
+
+        def activate(k: int, lo: int, hi: int, a: FloatArray = a, z: FloatArray = z,
+                     out: FloatArray = out, slope: FloatArray = slope, wk: FloatArray = wk,
+                     mk: Any = mk) -> None:
+            s = slope[lo:hi]
+            phi.numpy_into(z[lo:hi], out[lo:hi], s, work=wk[lo:hi], mask=mk[lo:hi])
+            np.abs(s, out=wk[lo:hi])
+            counts[k] = np.count_nonzero(np.less(wk[lo:hi], eps, out=mk[lo:hi]))
+            rows[2, lo:hi] = s.sum(axis=1)
+            rows[3, lo:hi] = _row_inner(s)
+            if relu_like:
+                alive[k] = np.not_equal(s, 0.0, out=mk[lo:hi]).any(axis=0)
+            if residual:
+                out[lo:hi] += a[lo:hi]
+
+        if fused:
+            def whole(k: int, lo: int, hi: int, gemm: Callable[[int, int, int], None] = gemm,
+                      z_rows: Callable[[int, int, int], None] = z_rows,
+                      activate: Callable[[int, int, int], None] = activate) -> None:
+                gemm(k, lo, hi)
+                z_rows(k, lo, hi)
+                activate(k, lo, hi)
+
+            run_blocks(whole, blocks)
+        else:
+            run_blocks(gemm, blocks)
+            if nudge is not None and nudge[0] == "z" and nudge[1] == layer + 1:
+                z += nudge[2]
+            if trace:
+                zs.append(z.copy())
+            run_blocks(z_rows, blocks)
+            if batchnorm:
+                mu = z.mean(axis=0)
+                inv = 1.0 / np.sqrt(z.var(axis=0) + BN_EPS)
+                z -= mu
+                z *= inv
+                norm_cache.append((z, inv))
+            run_blocks(activate, blocks)
+        del w, b
         size = z.size
-        mean[layer] = z.sum() / size
-        second[layer] = inner(z, z) / size
-        if batchnorm:
-            mu = z.mean(axis=0)
-            inv = 1.0 / np.sqrt(z.var(axis=0) + BN_EPS)
-            z -= mu
-            z *= inv
-            norm_cache.append((z, inv))
-        out = phi.numpy(z)
-        slope = phi.numpy_prime(z)
-        saturated[layer] = np.count_nonzero(np.abs(slope) < eps) / size
-        slope1[layer] = slope.sum() / size
-        slope2[layer] = inner(slope, slope) / size
+        mean[layer] = rows[0].sum() / size
+        second[layer] = rows[1].sum() / size
+        saturated[layer] = int(counts.sum()) / size
+        slope1[layer] = rows[2].sum() / size
+        slope2[layer] = rows[3].sum() / size
         if dead is not None:
-            dead[layer] = np.count_nonzero(~(slope != 0).any(axis=0)) / slope.shape[1]
+            dead[layer] = np.count_nonzero(~np.logical_or.reduce(alive)) / n
         if backward:
             slopes.append(slope)
-        a = a + out if residual else out
+        a = out
         if nudge is not None and nudge[0] == "a" and nudge[1] == layer + 1:
-            a = a + nudge[2]
+            a += nudge[2]
         if trace:
-            acts.append(a)
-        del z, out, slope
+            acts.append(a.copy())
     # Release the prefetcher: it still holds the last matrices it drew.
     forward_weights.close()
     loss = float(inner(g, a))
@@ -176,23 +281,50 @@ def propagate(
     if backward:
         redrawn = None if keep_weights else prefetched(
             weight, range(depth - 1, -1, -1), size=biggest)
-        for layer in range(depth - 1, -1, -1):
-            grad_a[layer] = inner(g, g) / batch
-            dz = g * slopes.pop()
+        # g_space[0] is free first: a_space is done with, so reuse it.
+        g_space = a_space
+        for step, layer in enumerate(range(depth - 1, -1, -1)):
+            n_in = widths[layer]
+            slope = slopes.pop()
+            w = kept_w[layer] if redrawn is None else next(redrawn)
+            dz = _view(z_space, batch, widths[layer + 1])
+            back = _view(g_space[step % 2], batch, n_in)
+
+            def scale(k: int, lo: int, hi: int, g: FloatArray = g, slope: FloatArray = slope,
+                      dz: FloatArray = dz) -> None:
+                rows[0, lo:hi] = _row_inner(g[lo:hi])
+                np.multiply(g[lo:hi], slope[lo:hi], out=dz[lo:hi])
+
+            def pull(k: int, lo: int, hi: int, g: FloatArray = g, w: FloatArray = w,
+                     dz: FloatArray = dz, back: FloatArray = back) -> None:
+                rows[1, lo:hi] = _row_inner(dz[lo:hi])
+                np.matmul(dz[lo:hi], w, out=back[lo:hi])
+                if residual:
+                    back[lo:hi] += g[lo:hi]
+
             if batchnorm:
+                run_blocks(scale, blocks)
                 uhat, inv = norm_cache.pop()
                 along = (dz * uhat).mean(axis=0)
                 dz -= dz.mean(axis=0)
                 dz -= uhat * along
                 dz *= inv
-            grad_z[layer] = inner(dz, dz) / batch
+                run_blocks(pull, blocks)
+            else:
+                def both(k: int, lo: int, hi: int,
+                         scale: Callable[[int, int, int], None] = scale,
+                         pull: Callable[[int, int, int], None] = pull) -> None:
+                    scale(k, lo, hi)
+                    pull(k, lo, hi)
+
+                run_blocks(both, blocks)
+            grad_a[layer] = rows[0].sum() / batch
+            grad_z[layer] = rows[1].sum() / batch
             if trace:
-                dzs.append(dz)
-                das.append(g)
-            w = kept_w[layer] if redrawn is None else next(redrawn)
-            back = dz @ w
-            g = back + g if residual else back
-            del dz, w
+                dzs.append(dz.copy())
+                das.append(g.copy())
+            g = back
+            del w
         grad_in = float(inner(g, g) / batch)
     return Propagation(
         loss=loss, mean=mean, second=second, grad_z=grad_z, grad_a=grad_a,

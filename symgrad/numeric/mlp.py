@@ -205,9 +205,19 @@ def simulate(
     x_kept = x if record else None
     g_kept = g if record else None
 
+    shapes = list(zip(widths[1:], widths[:-1], strict=True))
+    weight_bytes = 8 * sum(m * n for m, n in shapes)
+    keep = record or weight_bytes <= _KEEP_WEIGHTS_BYTES
+    # Kept weights share one allocation: far fewer page faults than a matrix each.
+    arena = np.empty(weight_bytes // 8) if keep else None
+    offsets = np.cumsum([0] + [m * n for m, n in shapes]).tolist()
+
     def weight(layer: int) -> FloatArray:
-        return draw_weights(scheme, widths[layer + 1], widths[layer], sigma_w=sigma_w,
-                            seed=child(root, _WEIGHTS, layer))
+        m, n = shapes[layer]
+        out = (None if arena is None
+               else arena[offsets[layer]:offsets[layer + 1]].reshape(m, n))
+        return draw_weights(scheme, m, n, sigma_w=sigma_w, seed=child(root, _WEIGHTS, layer),
+                            out=out)
 
     def bias(layer: int) -> FloatArray:
         if sigma_b == 0.0:
@@ -216,10 +226,9 @@ def simulate(
         out *= sigma_b
         return out
 
-    weight_bytes = 8 * sum(a * b for a, b in zip(widths[1:], widths[:-1], strict=True))
     run = propagate(
         phi, widths, weight, bias, x, g, residual=residual, batchnorm=batchnorm, eps=eps,
-        keep_weights=record or weight_bytes <= _KEEP_WEIGHTS_BYTES, record=record,
+        keep_weights=keep, record=record,
         use_bias=sigma_b != 0.0,
     )
     mean, second, grad_z, grad_a, saturated, dead = (

@@ -79,17 +79,22 @@ def weight_variance(init: Init | str, n_out: int, n_in: int, *, sigma_w: float) 
 
 
 def draw_weights(
-    init: Init | str, n_out: int, n_in: int, *, sigma_w: float, seed: np.random.SeedSequence
+    init: Init | str, n_out: int, n_in: int, *, sigma_w: float, seed: np.random.SeedSequence,
+    out: FloatArray | None = None,
 ) -> FloatArray:
-    """One (n_out, n_in) weight matrix, a pure function of ``seed``."""
+    """One (n_out, n_in) weight matrix, a pure function of ``seed``.
+
+    ``out``: a C-contiguous float64 array of that shape to draw into (returned).
+    """
     scheme = as_init(init)
+    if out is not None and (out.shape != (n_out, n_in) or out.dtype != np.float64
+                            or not out.flags.c_contiguous):
+        raise InvalidArgument(
+            f"out must be a C-contiguous float64 array of shape {(n_out, n_in)}")
     if scheme in (Init.XAVIER_UNIFORM, Init.HE_UNIFORM):
         # U(−b, b) has variance b²/3, so b = √(3·Var).
         bound = math.sqrt(3.0 * weight_variance(scheme, n_out, n_in, sigma_w=sigma_w))
-        w = uniform_matrix(seed, n_out, n_in)
-        w *= 2.0 * bound
-        w -= bound
-        return w
+        return uniform_matrix(seed, n_out, n_in, out=out, scale=2.0 * bound, shift=-bound)
     if scheme is Init.ORTHOGONAL:
         tall = n_out >= n_in
         g = normal_matrix(seed, max(n_out, n_in), min(n_out, n_in))
@@ -99,7 +104,9 @@ def draw_weights(
         signs[signs == 0] = 1.0
         q *= signs
         q *= sigma_w
-        return np.ascontiguousarray(q if tall else q.T)
-    w = normal_matrix(seed, n_out, n_in)
-    w *= math.sqrt(weight_variance(scheme, n_out, n_in, sigma_w=sigma_w))
-    return w
+        if out is None:
+            return np.ascontiguousarray(q if tall else q.T)
+        np.copyto(out, q if tall else q.T)
+        return out
+    return normal_matrix(seed, n_out, n_in, out=out,
+                         scale=math.sqrt(weight_variance(scheme, n_out, n_in, sigma_w=sigma_w)))

@@ -1,0 +1,104 @@
+"""Row blocks on symgrad's threads, with NumPy's BLAS held to one thread meanwhile.
+
+A simulated layer is a GEMM followed by elementwise work, and every row of the batch is
+independent of the others.  On a machine with several cores :func:`row_blocks` cuts the
+batch into a few contiguous blocks and :func:`run_blocks` runs one task per block on
+symgrad's thread pool (NumPy releases the GIL in GEMM and ufuncs).  While that happens
+:func:`blas_one_thread` holds the BLAS to one thread per call: otherwise its own worker
+threads would compete with the blocks for the same cores (and OpenBLAS's idle workers
+spin for a while after each call, slowing whatever runs next on their cores).
+
+Reductions never depend on the cut: statistics are summed per row first and the row
+totals are then summed in one fixed order, so only the GEMM calls themselves see the
+block boundaries.
+
+>>> row_blocks(10, 1)
+[(0, 10)]
+>>> run_blocks(lambda i, lo, hi: hi - lo, [(0, 4), (4, 10)])
+[4, 6]
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from symgrad.numeric import _rng
+
+__all__ = ["MIN_ROWS", "MIN_WORK", "blas_one_thread", "row_blocks", "run_blocks", "workers_for"]
+
+T = TypeVar("T")
+
+#: Fewest rows per block: below this GEMM loses too much of its speed per core.
+MIN_ROWS = 64
+#: Multiply-adds per layer below which one thread is faster than any hand-off.
+MIN_WORK = 1 << 22
+
+_LOCK = threading.Lock()
+_USERS = 0
+_LIMITER: Any = None
+_CONTROLLER: Any = None
+
+
+def row_blocks(batch: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous (lo, hi) blocks of ``range(batch)``: one per worker, ≥ ``MIN_ROWS`` rows."""
+    count = max(1, min(workers, batch // MIN_ROWS))
+    cuts = [batch * k // count for k in range(count + 1)]
+    return list(itertools.pairwise(cuts))
+
+
+def workers_for(batch: int, work: int) -> int:
+    """How many blocks a layer of ``work`` multiply-adds over ``batch`` rows is cut into."""
+    pool = _rng._pool()
+    if pool is None or work < MIN_WORK:
+        return 1
+    return len(row_blocks(batch, _rng.worker_count()))
+
+
+def run_blocks(task: Callable[[int, int, int], T], blocks: list[tuple[int, int]]) -> list[T]:
+    """``task(k, lo, hi)`` for every block, on the pool when there are several."""
+    if len(blocks) == 1:
+        lo, hi = blocks[0]
+        return [task(0, lo, hi)]
+    pool = _rng._pool()
+    if pool is None:  # pragma: no cover - several blocks are only cut when a pool exists
+        return [task(k, lo, hi) for k, (lo, hi) in enumerate(blocks)]
+    futures = [pool.submit(task, k, lo, hi) for k, (lo, hi) in enumerate(blocks)]
+    return [f.result() for f in futures]
+
+
+def _controller() -> Any:
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+@contextmanager
+def blas_one_thread(active: bool = True) -> Iterator[None]:
+    """Hold NumPy's BLAS to one thread while the block holds (process-wide).
+
+    Nested and concurrent uses share one limit: the first to enter sets it, the last
+    to leave restores what was there before.
+    """
+    global _USERS, _LIMITER
+    if not active:
+        yield
+        return
+    with _LOCK:
+        if _USERS == 0:
+            _LIMITER = _controller().limit(limits=1, user_api="blas")
+        _USERS += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _USERS -= 1
+            if _USERS == 0:
+                _LIMITER.restore_original_limits()
+                _LIMITER = None

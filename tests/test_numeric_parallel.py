@@ -1,0 +1,194 @@
+"""The pieces under simulate's speed: in-place (φ, φ') kernels, weights drawn into given
+memory, row blocks, and the BLAS thread limit held while blocks run."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+from threadpoolctl import threadpool_info
+
+import symgrad.numeric._parallel as parallel
+import symgrad.numeric._rng as rng_module
+from symgrad import activation, activation_names, register_activation, unregister_activation
+from symgrad.activations import z as Z
+from symgrad.errors import InvalidArgument
+from symgrad.numeric import Init, draw_weights, simulate
+from symgrad.numeric._rng import root_seed
+
+_EDGES = [0.0, -0.0, 1e-300, -1e-300, 5e-324, -5e-324, 1e-8, -1e-8, 1.0, -1.0, 3.0, -3.0,
+          18.0, -18.0, 40.0, -40.0, 700.0, -700.0, 1e4, -1e4]
+
+
+def _points() -> np.ndarray:
+    rs = np.random.default_rng(0)
+    return np.concatenate([rs.standard_normal(2000) * 4, _EDGES]).reshape(-1, 4)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    # Bit for bit: equal values, and equal signs of zeros.
+    return bool(np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b)))
+
+
+@pytest.mark.parametrize("name", activation_names())
+@pytest.mark.parametrize("scratch", [False, True])
+def test_numpy_into_is_bit_identical_to_numpy_and_numpy_prime(name, scratch):
+    phi = activation(name)
+    x = _points()
+    value, slope = np.full_like(x, np.nan), np.full_like(x, np.nan)
+    kw = dict(work=np.empty_like(x), mask=np.empty(x.shape, dtype=bool)) if scratch else {}
+    phi.numpy_into(x, value, slope, **kw)
+    assert _same(value, phi.numpy(x)), name
+    assert _same(slope, phi.numpy_prime(x)), name
+
+
+@pytest.mark.parametrize("family,params", [("leaky_relu", {"alpha": 0.2}),
+                                           ("leaky_relu", {"alpha": -0.5}),
+                                           ("elu", {"alpha": 2}), ("swish", {"beta": 3})])
+def test_numpy_into_with_family_parameters(family, params):
+    phi = activation(family, **params)
+    x = _points()
+    value, slope = np.empty_like(x), np.empty_like(x)
+    phi.numpy_into(x, value, slope)
+    assert _same(value, phi.numpy(x)) and _same(slope, phi.numpy_prime(x))
+
+
+def test_numpy_into_for_a_users_activation():
+    act = register_activation("cubic_soft", Z / (1 + Z**2) + sympy.Rational(1, 3) * Z)
+    try:
+        x = _points()
+        value, slope = np.empty_like(x), np.empty_like(x)
+        act.numpy_into(x, value, slope)
+        assert _same(value, act.numpy(x)) and _same(slope, act.numpy_prime(x))
+    finally:
+        unregister_activation("cubic_soft")
+
+
+@pytest.mark.parametrize("init", list(Init))
+@pytest.mark.parametrize("shape", [(3, 5), (700, 400)])
+def test_weights_drawn_into_given_memory_equal_fresh_ones(init, shape):
+    fresh = draw_weights(init, *shape, sigma_w=1.3, seed=root_seed(4))
+    out = np.full(shape, np.nan)
+    got = draw_weights(init, *shape, sigma_w=1.3, seed=root_seed(4), out=out)
+    assert got is out
+    assert np.array_equal(out, fresh)
+
+
+@pytest.mark.parametrize("out", [np.empty((4, 3)), np.empty((3, 4), dtype=np.float32),
+                                 np.empty((3, 8))[:, ::2], np.empty((4, 3)).T])
+def test_weights_refuse_unusable_memory(out):
+    with pytest.raises(InvalidArgument, match="C-contiguous float64 array of shape"):
+        draw_weights("gaussian", 3, 4, sigma_w=1.0, seed=root_seed(0), out=out)
+
+
+@given(st.integers(1, 5000), st.integers(1, 16))
+def test_row_blocks_cover_the_batch_in_order(batch, workers):
+    blocks = parallel.row_blocks(batch, workers)
+    assert blocks[0][0] == 0 and blocks[-1][1] == batch
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(blocks))
+    assert 1 <= len(blocks) <= workers
+    sizes = [hi - lo for lo, hi in blocks]
+    assert max(sizes) - min(sizes) <= 1  # balanced
+    assert len(blocks) == 1 or min(sizes) >= parallel.MIN_ROWS
+
+
+def _blas_threads() -> list[int]:
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+@pytest.fixture
+def blocks_on_three_threads(monkeypatch):
+    """Row blocks for any layer, on a 3-thread pool, whatever the machine."""
+    pool = ThreadPoolExecutor(3)
+    monkeypatch.setattr(parallel, "MIN_WORK", 0)
+    monkeypatch.setattr(rng_module, "_pool", lambda: pool)
+    monkeypatch.setattr(rng_module, "worker_count", lambda: 3)
+    yield
+    pool.shutdown()
+
+
+def test_blas_is_held_to_one_thread_while_blocks_run_and_restored(blocks_on_three_threads):
+    before = _blas_threads()
+    assert before, "threadpoolctl should see NumPy's BLAS"
+    seen: list[list[int]] = []
+    from symgrad.numeric.backprop import propagate
+
+    rs = np.random.default_rng(0)
+    ws = [rs.standard_normal((8, 8)) for _ in range(2)]
+
+    def bias(layer):
+        seen.append(_blas_threads())
+        return np.zeros(8)
+
+    phi = activation("tanh")
+    propagate(phi, (8, 8, 8), ws.__getitem__, bias, rs.standard_normal((200, 8)),
+              rs.standard_normal((200, 8)))
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert _blas_threads() == before
+    # One block (a batch below 2·MIN_ROWS): the BLAS is left alone.
+    seen.clear()
+    propagate(phi, (8, 8, 8), ws.__getitem__, bias, rs.standard_normal((20, 8)),
+              rs.standard_normal((20, 8)))
+    assert seen and all(threads == before for threads in seen)
+
+
+def test_blas_limit_is_restored_after_an_error(blocks_on_three_threads):
+    from symgrad.numeric.backprop import propagate
+
+    before = _blas_threads()
+
+    def weight(layer):
+        raise RuntimeError("boom")
+
+    rs = np.random.default_rng(0)
+    with pytest.raises(RuntimeError, match="boom"):
+        propagate(activation("relu"), (8, 8), weight, lambda layer: np.zeros(8),
+                  rs.standard_normal((200, 8)), rs.standard_normal((200, 8)))
+    assert _blas_threads() == before
+
+
+def test_concurrent_simulations_share_the_limit_and_match_serial_runs(blocks_on_three_threads):
+    before = _blas_threads()
+    kwargs = dict(width=64, depth=4, sigma_w=1.1, batch=256)
+    serial = [simulate("tanh", rng=seed, **kwargs) for seed in range(6)]
+    start = threading.Barrier(3)
+
+    def one(seed):
+        if seed < 3:
+            start.wait()  # the first three enter together
+        return simulate("tanh", rng=seed, **kwargs)
+
+    with ThreadPoolExecutor(3) as users:
+        together = list(users.map(one, range(6)))
+    assert _blas_threads() == before
+    for a, b in zip(serial, together, strict=True):
+        assert np.array_equal(a.grad_z_sq, b.grad_z_sq)
+        assert np.array_equal(a.preact_second_moment, b.preact_second_moment)
+        assert np.array_equal(a.saturated_fraction, b.saturated_fraction)
+
+
+def test_statistics_do_not_depend_on_the_row_cut(monkeypatch, blocks_on_three_threads):
+    """Statistics are summed per row, then over rows in one order: with the GEMM taken out
+    of the picture (identity weights), any cut gives bit-identical numbers."""
+    from symgrad.numeric.backprop import propagate
+
+    rs = np.random.default_rng(3)
+    n, batch = 16, 300
+    eye = [np.eye(n) * 0.9 for _ in range(3)]
+    x, g = rs.standard_normal((batch, n)), rs.standard_normal((batch, n))
+    runs = []
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(rng_module, "worker_count", lambda workers=workers: workers)
+        runs.append(propagate(activation("sigmoid"), (n,) * 4, eye.__getitem__,
+                              lambda layer: np.zeros(n), x, g))
+    for other in runs[1:]:
+        for field in ("mean", "second", "grad_z", "grad_a", "saturated", "slope_mean",
+                      "slope_second"):
+            assert np.array_equal(getattr(runs[0], field), getattr(other, field)), field
+        assert runs[0].grad_input == other.grad_input and runs[0].loss == other.loss
