@@ -16,7 +16,8 @@ Prints, side by side and measured in the same run:
 3. the same per-layer norms with torch autograd on CPU (when torch is importable; its
    weights drawn with ``torch.randn`` inside the timed region, as symgrad's are), the
    ratio, and a number-for-number comparison on one recorded network;
-4. where the time goes: each part of one layer timed on its own;
+4. where the time goes: each part of one layer timed on one thread, and the share of
+   GEMM that simulate could reach if no core were ever idle (the ceiling);
 5. peak memory of ``simulate`` at width 4096, depth 100, batch 256, in a fresh process
    (peak RSS from /proc/self/status VmHWM, and ``tracemalloc``'s peak of NumPy
    allocations; run first, before this process grows).
@@ -83,31 +84,53 @@ def paired_rates(width: int, depth: int, batch: int, repeats: int, keep: bool
 
 
 def breakdown(width: int, batch: int, repeats: int) -> str:
-    """Per-layer cost of simulate's parts (best of ``repeats``), in milliseconds."""
+    """CPU time of one layer's parts (forward and backward), each on one thread, in ms.
+
+    simulate runs these on every core; with the cores never idle it would reach
+    (two GEMMs) / (everything) of GEMM's rate: the ceiling printed here.
+    """
+    from threadpoolctl import threadpool_limits
+
     from symgrad import activation
-    from symgrad.numeric._rng import child, inner, root_seed
-    from symgrad.numeric.weights import draw_weights
 
     phi = activation("tanh")
     rs = np.random.default_rng(0)
     z = rs.standard_normal((batch, width))
     w = rs.standard_normal((width, width))
-    slope = phi.numpy_prime(z)
+    out, slope, work = np.empty_like(z), np.empty_like(z), np.empty_like(z)
+    mask = np.empty(z.shape, dtype=bool)
+    gen = np.random.Generator(np.random.SFC64(1))
+    drawn = np.empty((width, width))
+
+    def draw() -> None:  # what each block of a weight matrix costs: draw, then scale
+        gen.standard_normal(out=drawn)
+        np.multiply(drawn, 0.03, out=drawn)
+
+    def forward_stats() -> None:  # row sums of z, z², φ', φ'², and the saturated count
+        z.sum(axis=1), np.einsum("ij,ij->i", z, z), slope.sum(axis=1)
+        np.einsum("ij,ij->i", slope, slope)
+        np.count_nonzero(np.less(np.abs(slope, out=work), 1e-3, out=mask))
+
+    def backward_elementwise() -> None:  # ‖g‖² rows, δ = g ⊙ φ', ‖δ‖² rows
+        np.einsum("ij,ij->i", z, z)
+        np.multiply(z, slope, out=work)
+        np.einsum("ij,ij->i", work, work)
+
     parts = {
-        "GEMM (one of two)": lambda: z @ w.T,
-        "draw W": lambda: draw_weights("gaussian", width, width, sigma_w=1.0,
-                                       seed=child(root_seed(1), 3)),
-        "φ": lambda: phi.numpy(z),
-        "φ'": lambda: phi.numpy_prime(z),
-        "statistics": lambda: (z.sum(), inner(z, z), np.count_nonzero(np.abs(slope) < 1e-3),
-                               slope.sum(), inner(slope, slope), inner(z * slope, z * slope)),
+        "GEMM": lambda: np.matmul(z, w.T, out=out),
+        "draw W": draw,
+        "φ and φ'": lambda: phi.numpy_into(z, out, slope, work=work, mask=mask),
+        "statistics": forward_stats,
+        "backward elementwise": backward_elementwise,
     }
-    times = {name: 1e3 * best_of(fn, repeats) for name, fn in parts.items()}
-    gemm = 2 * times["GEMM (one of two)"]
-    rest = times["draw W"] + times["φ"] + times["φ'"] + times["statistics"]
+    with threadpool_limits(1):
+        times = {name: 1e3 * best_of(fn, repeats) for name, fn in parts.items()}
+    gemm = 2 * times["GEMM"]
+    total = gemm + sum(ms for name, ms in times.items() if name != "GEMM")
     shown = ", ".join(f"{name} {ms:.1f}" for name, ms in times.items())
-    return (f"per layer, ms: {shown}; two GEMMs / everything = {gemm / (gemm + rest):.1%}"
-            " (the weights drawn once)")
+    return (f"one layer on one thread, ms: {shown} (GEMM twice: forward and backward);"
+            f" ceiling with no idle core = two GEMMs / everything = {gemm / total:.1%}"
+            " (page faults of the kept arrays not counted)")
 
 
 def torch_comparison(width: int, depth: int, batch: int, repeats: int) -> str:

@@ -19,6 +19,12 @@ Memory: only φ'(u_l) per layer is kept for the backward pass (plus û_l and s_l
 batch normalisation); a weight matrix is re-drawn from its own seed in the backward
 pass unless the whole stack is small (``_KEEP_WEIGHTS_BYTES``) or ``record=True``.
 
+Threads: a large layer is cut into row blocks run on symgrad's threads, one per core
+(GEMM and ufuncs release the GIL), and the next weight matrix is drawn meanwhile.  While
+that runs NumPy's BLAS is held to one thread per call, process-wide (through
+threadpoolctl), and restored afterwards; a BLAS that spreads each small product over
+all cores competes with the blocks and, on a busy machine, stalls on its own threads.
+
 >>> from symgrad.numeric import simulate
 >>> sim = simulate("relu", width=256, depth=4, sigma_w=2 ** 0.5, batch=64, rng=0)
 >>> sim.grad_a_sq.shape
