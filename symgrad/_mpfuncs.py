@@ -4,6 +4,21 @@ Lambdified expressions re-evaluate constant subexpressions on every call (SELU's
 erfc(1/√2) and friends), which dominates long chains.  Here each maximal constant
 subexpression becomes an argument, evaluated once at the requested precision.
 
+Every value must also be correct to the working precision *relative to itself*: a
+chain near a kink at 0 (ELU with a negative weight: z_k alternates sign and shrinks)
+or deep in saturation (tanh' at z = 100 is 5.5·10⁻⁸⁷) lives on values far below the
+precision's absolute resolution.  Written as the registry writes them, α(eᶻ − 1) at
+|z| < 2^−prec rounds to exactly 0, the kink, whose one-sided slope is then the wrong
+one; 1 − tanh²(100) rounds to 0, a gradient that is not 0.  So before compiling,
+:func:`_stable` rewrites the subtractions that cancel into their cancellation-free
+forms (the C library's expm1/log1p; Goldberg 1991, "What every computer scientist
+should know about floating-point arithmetic", §4):
+
+* c·eᵘ − c → c·expm1(u), log(1 + u) → log1p(u)
+* c − c·tanh²(u) → c / cosh²(u)        (sech² = 1 − tanh²)
+* c + c·erf(u) → c·erfc(−u), c + c·tanh(u) → 2c / (1 + e^{−2u})   (GELU as z → −∞)
+* rational pieces with rational coefficients are factored (softsign' = 1/(1 − z)²)
+
 >>> import mpmath
 >>> from symgrad import activation
 >>> both, phi, dphi = compiled(activation("selu"), 120)
@@ -20,12 +35,79 @@ from typing import Any
 
 import mpmath
 import sympy
+from sympy.codegen.cfunctions import expm1, log1p
+from sympy.utilities.lambdify import implemented_function
 
 from symgrad.activations import Activation, z
 
 __all__ = ["compiled"]
 
 _Fn = Callable[[Any], Any]
+
+# erfc(−u) = 1 + erf(u), kept whole: SymPy would turn erfc(−u) back into 2 − erfc(u).
+_erfc_neg = implemented_function("erfc_neg", lambda u: mpmath.erfc(-u))
+
+
+def _stable(expr: Any) -> Any:
+    """``expr`` with the cancelling subtractions of the module docstring rewritten.
+
+    >>> from sympy import exp, log, tanh
+    >>> _stable((exp(z) - 1) / 2), _stable(log(exp(z) + 1)), _stable(1 - tanh(z)**2)
+    (expm1(z)/2, log1p(exp(z)), cosh(z)**(-2))
+    """
+    if not isinstance(expr, sympy.Basic) or not expr.args:
+        return expr
+    args = [_stable(a) for a in expr.args]
+    if any(new is not old for new, old in zip(args, expr.args, strict=True)):
+        expr = expr.func(*args)
+    if isinstance(expr, sympy.log):
+        const, rest = expr.args[0].as_coeff_Add()
+        if const == 1 and rest != 0:
+            return log1p(rest)
+    if isinstance(expr, sympy.Add):
+        return _stable_sum(expr)
+    return expr
+
+
+def _complement(factor: Any, sign: int) -> Any:
+    """f + sign, rewritten without cancellation, for the f that need it (else ``None``)."""
+    if isinstance(factor, sympy.exp) and sign == -1:
+        return expm1(factor.args[0])  # eᵘ − 1
+    if isinstance(factor, sympy.erf):
+        u = factor.args[0]
+        return _erfc_neg(u) if sign == 1 else -sympy.erfc(u)  # erf u ± 1
+    if isinstance(factor, sympy.tanh):
+        u = factor.args[0]  # tanh u ± 1 = ±2/(1 + e^{∓2u})
+        return sign * 2 / (1 + sympy.exp(-2 * sign * u))
+    if factor.is_Pow and factor.exp == 2 and isinstance(factor.base, sympy.tanh) and sign == -1:
+        return -1 / sympy.cosh(factor.base.args[0]) ** 2  # tanh² u − 1 = −sech² u
+    return None
+
+
+def _stable_sum(expr: sympy.Add) -> sympy.Expr:
+    """c·f(u) ± c → c·(f(u) ± 1) without cancellation (see :func:`_complement`);
+    a rational function of z with rational coefficients is factored
+    (softsign' = z/(1 − z)² + 1/(1 − z) = 1/(1 − z)²)."""
+    terms = list(expr.args)
+    for i, term in enumerate(terms):
+        coeff, factor = term.as_independent(z, as_Add=False)
+        if coeff.free_symbols or not factor.free_symbols:
+            continue
+        for j, other in enumerate(terms):
+            if j == i or other.free_symbols:
+                continue
+            for sign in (1, -1):
+                if sympy.expand(other - sign * coeff) != 0:
+                    continue
+                stable = _complement(factor, sign)
+                if stable is not None:
+                    rest = [t for m, t in enumerate(terms) if m not in (i, j)]
+                    return _stable(sympy.Add(coeff * stable, *rest))
+    if expr.is_rational_function(z):
+        num, den = sympy.fraction(sympy.together(expr))
+        if all(sympy.Poly(p, z).domain in (sympy.ZZ, sympy.QQ) for p in (num, den)):
+            return sympy.factor(expr)
+    return expr
 
 
 def _hoist(expr: Any, table: dict[Any, sympy.Dummy]) -> Any:
@@ -46,8 +128,8 @@ def compiled(act: Activation, prec: int) -> tuple[Callable[[Any], list[Any]], _F
     whose branches must stay lazy (softsign's z/(1 − z) is undefined at z = 1).
     """
     table: dict[Any, sympy.Dummy] = {}
-    expr = _hoist(act.expr, table)
-    deriv = _hoist(act.derivative, table)
+    expr = _hoist(_stable(act.expr), table)
+    deriv = _hoist(_stable(act.derivative), table)
     symbols = list(table.values())
     with mpmath.workprec(prec + 20):
         values = [c._to_mpmath(prec + 20) for c in table]

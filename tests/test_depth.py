@@ -213,19 +213,44 @@ def test_markdown_and_latex_render_every_layer_or_elide():
     assert r"\vdots" in big.to_latex(max_rows=6)
 
 
-def _naive_mp_trace(act, depth, w, b, x, digits=60):
-    """Every layer forward, then every ∂L/∂a_k backward, in mpmath at ``digits``."""
+def _accurate(fn, v):
+    """fn(v) correct to the working precision relative to itself, however much cancels
+    inside fn (α(eᶻ − 1) at tiny z, 1 − tanh²): evaluated at twice the bits again and
+    again (starting with enough to resolve a |v| < 1) until two evaluations agree."""
+    prec = mpmath.mp.prec
+    extra = 32 + (max(0, -int(mpmath.mag(v))) if v else 0)
+    while True:
+        with mpmath.workprec(prec + extra):
+            lo = fn(v)
+        with mpmath.workprec(2 * (prec + extra)):
+            hi = fn(v)
+        if abs(hi - lo) <= abs(hi) * mpmath.mpf(2) ** -(prec + 8):
+            return +hi
+        extra = 2 * (prec + extra)
+
+
+def _naive_mp_trace(act, depth, w, b, x, digits=60, residual=False):
+    """Every layer forward, then every ∂L/∂a_k backward, in mpmath at ``digits``, each
+    φ and φ' correct to ``digits`` relative to itself (:func:`_accurate`)."""
     with mpmath.workdps(digits):
         wm, bm = mpmath.mpf(sympy.Rational(repr(w))._to_mpmath(250)), mpmath.mpf(
             sympy.Rational(repr(b))._to_mpmath(250))
-        a, zs = mpmath.mpf(sympy.Rational(repr(x))._to_mpmath(250)), []
+        a, zs, ys = mpmath.mpf(sympy.Rational(repr(x))._to_mpmath(250)), [], []
         for _ in range(depth):
-            zs.append(wm * a + bm)
-            a = act.mpmath(zs[-1])
+            if residual:  # y_k = y_{k−1} + w φ(y_{k−1} + b)
+                zs.append(a + bm)
+                a = a + wm * _accurate(act.mpmath, zs[-1])
+            else:
+                zs.append(wm * a + bm)
+                a = _accurate(act.mpmath, zs[-1])
+            ys.append(a)
         grads, g = [None] * depth, mpmath.mpf(1)
         for k in reversed(range(depth)):
             grads[k] = g
-            g = g * wm * act.mpmath_prime(zs[k])
+            slope = _accurate(act.mpmath_prime, zs[k])
+            g = g * (1 + wm * slope if residual else wm * slope)
+        if residual:
+            return zs, grads, ys
         return zs, grads
 
 
@@ -255,6 +280,68 @@ def test_long_tails_match_a_naive_loop(name, w, b):
             row = trace.rows[k]
             assert abs(row.z - zs[k]) <= mpmath.mpf(10) ** -28 * max(1, abs(zs[k]))
             assert abs(row.grad_a - grads[k]) <= mpmath.mpf(10) ** -28 * abs(grads[k])
+
+
+# Chains that alternate sign while shrinking to a kink at 0 (w < 0, φ(0) = 0): the
+# slope alternates between the two one-sided slopes forever, so every z_k must keep
+# its sign, i.e. φ must be correct relative to itself at |z| far below the precision
+# (ELU's α(eᶻ − 1) written as is rounds to 0 = the kink, whose slope is the left one).
+_KINK_CHAINS = [
+    # name, params, w, depth: the factors w·φ'(0±) are both < 0 and their product < 1
+    ("elu", {"alpha": 0.5}, -0.125, 44),  # the case Hypothesis found: rows[0] was ½ off
+    ("elu", {"alpha": 0.5}, -0.125, 400),
+    ("elu", {"alpha": 2}, -0.3, 5000),  # −0.6, −0.3 per layer
+    ("selu", {}, -0.5, 300),  # −0.5λα, −0.5λ
+    ("leaky_relu", {}, -0.5, 5000),  # homogeneous: the scaled tail repeats the 2-cycle
+    ("leaky_relu", {"alpha": 0.2}, -2.0, 5000),  # −2, −0.4 per layer
+    ("relu", {}, -0.5, 5000),  # lands on the kink exactly: ReLU'(0) = 0 from layer 2
+]
+
+
+@pytest.mark.parametrize(("name", "params", "w", "n"), _KINK_CHAINS)
+def test_chains_alternating_into_a_kink_match_a_naive_loop(name, params, w, n):
+    act = activation(name, **params)
+    trace = chain_trace(act, depth=n, weight=w, x=1.0)
+    zs, grads = _naive_mp_trace(act, n, w, 0.0, 1.0)
+    with mpmath.workdps(60):
+        for k in sorted({0, 1, n // 3, n // 2, n - 2, n - 1}):
+            row = trace.rows[k]
+            # 30-digit rows, relative to z_k itself: on these chains each layer adds at
+            # most ~2 roundings at 40 + digits, so the error stays ≪ 10^−28 relative.
+            assert abs(row.z - zs[k]) <= mpmath.mpf(10) ** -28 * abs(zs[k])
+            assert (row.z > 0) == (zs[k] > 0)
+            assert abs(row.grad_a - grads[k]) <= mpmath.mpf(10) ** -28 * abs(grads[k])
+        first = mpmath.mpf(repr(w)) * _accurate(act.mpmath_prime, zs[0])
+        assert abs(trace.product() - grads[0] * first) <= mpmath.mpf(10) ** -28 * abs(
+            grads[0] * first)
+
+
+@pytest.mark.parametrize(("name", "params", "w", "n"), [
+    # 1 + w·φ'(0±) both < 0 with product < 1: y_k alternates sign and shrinks to 0
+    ("elu", {"alpha": 0.5}, -2.5, 300),  # −1.5, −0.25
+    ("leaky_relu", {"alpha": 0.5}, -2.5, 3000),  # homogeneous: scaled tail
+    ("selu", {}, -1.2, 400),
+])
+def test_residual_chains_alternating_into_a_kink_match_a_naive_loop(name, params, w, n):
+    act = activation(name, **params)
+    trace = residual_trace(act, depth=n, weight=w, x=1.0)
+    _, grads, ys = _naive_mp_trace(act, n, w, 0.0, 1.0, residual=True)
+    with mpmath.workdps(60):
+        for k in sorted({0, 1, n // 3, n // 2, n - 2, n - 1}):
+            row = trace.rows[k]
+            assert abs(row.a - ys[k]) <= mpmath.mpf(10) ** -28 * abs(ys[k])
+            assert abs(row.grad_a - grads[k]) <= mpmath.mpf(10) ** -28 * abs(grads[k])
+
+
+def test_saturated_slopes_are_not_rounded_to_zero():
+    # tanh'(100) = sech²(100) ≈ 5.5·10⁻⁸⁷ is far below the working precision's 1 − tanh²
+    # resolution; the gradient through it is tiny, not 0.
+    trace = chain_trace("tanh", depth=3, weight=100)
+    _, grads = _naive_mp_trace(activation("tanh"), 3, 100.0, 0.0, 1.0)
+    with mpmath.workdps(60):
+        for k in range(3):
+            assert abs(trace.rows[k].grad_a - grads[k]) <= mpmath.mpf(10) ** -28 * grads[k]
+        assert 0 < trace.rows[0].grad_a < mpmath.mpf(10) ** -168  # (100 sech² 100)²
 
 
 # ---- Hypothesis laws ----
