@@ -3,7 +3,9 @@
 Conventions (``DESIGN.md``): a₀ = x, z_k = w_k a_{k−1} + b_k, a_k = φ(z_k), so the
 gradient reaching the input is ∂L/∂a₀ = g·∏_{k=1}^{L} w_k φ'(z_k) (Bengio, Simard and
 Frasconi 1994).  With a constant weight the chain settles at a fixed point
-a* = φ(w a* + b), and the product behaves like (w φ'(z*))^L; every factor is at most
+a* = φ(w a* + b), and the product behaves like (w φ'(z*))^L (at a kink z*, the slope of
+the side the chain approaches from, or the geometric mean of both when it alternates
+sides); every factor is at most
 |w|·γ (γ = sup|φ'|), so it is at most (|w|γ)^L.  Bounds: :mod:`symgrad.bounds`;
 traces: :mod:`symgrad.trace`.
 
@@ -224,6 +226,77 @@ def _certain_sign(g: Any, a: Any) -> int:
     return 1 if low > 0 else -1
 
 
+# ---- a fixed point at a kink ----
+
+
+def _kink_factor(
+    phi: Activation, w: sympy.Expr, b: sympy.Expr, x: RealLike, fp: FixedPoint, dps: int
+) -> tuple[sympy.Expr, Step] | None:
+    """The factor per layer when z* is a kink, φ'(z*−) = s₋ ≠ s₊ = φ'(z*+), and the chain
+    does not land on it (``None`` otherwise: then every factor is w φ'(z*) from the kink's
+    convention, or z* is no kink).
+
+    Near z*, u_k = z_k − z* follows u_{k+1} ≈ w s_± u_k, the slope of u_k's side.  A side
+    with w s > 0 keeps the chain on it (factor w s); with w s < 0 it sends the chain
+    across; both < 0, the sides alternate and two layers multiply by w² s₋ s₊, i.e. by
+    −|w|√(s₋ s₊) per layer; w s = 0 lands on z* (the convention's slope from then on).
+    """
+    if fp.exactness is not Exactness.EXACT:
+        return None
+    zs = fp.preactivation
+    s_minus, s_plus = phi.one_sided_derivatives(zs)
+    if _exact_sign(s_minus - s_plus) == 0:
+        return None
+    side = _side_near(phi, w, b, x, zs, dps)
+    slope = {-1: s_minus, 1: s_plus}
+    sign: dict[int, int] = {}
+    for s in (-1, 1):
+        decided = _exact_sign(w * slope[s])
+        if decided is None:
+            return None
+        sign[s] = decided
+    if side == 0 or sign[side] == 0:
+        return None
+    if sign[side] < 0:  # sent across
+        side = -side
+        if sign[side] == 0:
+            return None
+        if sign[side] < 0:
+            factor = -sympy.Abs(w) * sympy.sqrt(s_minus * s_plus)
+            return factor, Step(
+                "z* is a kink and the chain alternates sides, so two layers multiply by"
+                " w² φ'(z*−) φ'(z*+): per layer",
+                sympy.Eq(sympy.Symbol("f"), factor))
+    which = "below" if side < 0 else "above"
+    factor = w * slope[side]
+    return factor, Step(
+        f"z* is a kink and the chain approaches it from {which}: the one-sided slope",
+        sympy.Eq(sympy.Symbol("f"), factor))
+
+
+def _side_near(
+    phi: Activation, w: sympy.Expr, b: sympy.Expr, x: RealLike, zs: sympy.Expr, dps: int
+) -> int:
+    """The side of z* (−1, +1) of the chain's first z_k within 10^−dps of z*; 0 when the
+    chain lands on z* or does not come that close within the layers tried."""
+    work = dps + 20
+    _, fn, _ = compiled(phi, int(work * 3.33) + 8)
+    with mpmath.workdps(work):
+        prec = mpmath.mp.prec
+        wm, bm = w._to_mpmath(prec), b._to_mpmath(prec)
+        target = zs._to_mpmath(prec)
+        close = mpmath.mpf(10) ** -dps * max(1, abs(target))
+        a = as_exact_real(x, "x")._to_mpmath(prec)
+        for _ in range(_ITERATIONS):
+            zk = wm * a + bm
+            if zk == target:
+                return 0
+            if abs(zk - target) <= close:
+                return 1 if zk > target else -1
+            a = fn(zk)
+    return 0
+
+
 # ---- the gradient product ----
 
 
@@ -232,7 +305,8 @@ class GradientProduct(Record):
     """∂a_L/∂a₀ = ∏_{k=1}^{L} w_k φ'(z_k) for symbolic depth L, with what follows from it.
 
     ``product`` is the SymPy ``Product``; ``bound`` the worst case (|w|γ)^L; for a
-    constant weight, ``fixed_point`` a* (or ``None``), ``factor`` = w φ'(z*), the
+    constant weight, ``fixed_point`` a* (or ``None``), ``factor`` = w φ'(z*) (at a kink
+    the factor per layer the chain sees there, see :func:`_kink_factor`), the
     asymptotic form ``asymptotic`` = factor^L, the decay ``rate`` = −ln|factor| per
     layer (negative: growth) and ``depth_scale`` = 1/|rate|.
     """
@@ -282,6 +356,11 @@ def gradient_product(
     1
     >>> gradient_product("relu", weight=0.5, bias=1).asymptotic
     (1/2)**L
+
+    Leaky ReLU with w = −½ alternates sides of its kink at 0, slopes 1/100 and 1:
+
+    >>> gradient_product("leaky_relu", weight=-0.5).factor
+    -1/20
     """
     phi = as_activation(act)
     ms = max_slope(phi)
@@ -306,7 +385,11 @@ def gradient_product(
     fp = fixed_point(phi, weight=w, bias=b, x=x, dps=dps)
     factor = asymptotic = rate = scale = None
     if fp is not None:
-        if fp.exactness is Exactness.EXACT:
+        kink = _kink_factor(phi, w, b, x, fp, dps) if fp.reached else None
+        if kink is not None:
+            factor = kink[0]
+            steps.append(kink[1])
+        elif fp.exactness is Exactness.EXACT:
             factor = w * fp.slope
         else:
             with mpmath.workdps(dps + 10):

@@ -564,6 +564,35 @@ def test_geometric_rate_matches_the_trace_ratio_of_consecutive_layers():
     assert float(gp.rate) == pytest.approx(-math.log(abs(float(gp.factor))), rel=1e-14)
 
 
+@pytest.mark.parametrize(("name", "params", "w", "x"), [
+    ("elu", {"alpha": 0.5}, -0.125, 1.0),  # alternates: two layers multiply by w²·½·1
+    ("selu", {}, -0.5, 1.0),  # alternates
+    ("leaky_relu", {"alpha": 0.2}, -2.0, 1.0),  # alternates: −2, −0.4
+    ("leaky_relu", {}, 0.5, 1.0),  # stays above 0: w·1, not w·φ'(0) = w/100
+    ("leaky_relu", {}, 0.5, -1.0),  # stays below 0: w/100
+    ("elu", {"alpha": 2}, 0.25, -1.0),  # below: w·2
+    ("relu", {}, -0.5, 1.0),  # lands on 0 at layer 2: ReLU'(0) = 0 from then on
+])
+def test_fixed_point_at_a_kink_gives_the_factor_the_chain_sees(name, params, w, x):
+    # z* = 0 is a kink; the factor per layer is the one-sided slope of the side the chain
+    # approaches from, or −|w|√(s₋s₊) when the sides alternate.  The naive loop's last
+    # factors are taken where |z| < 10^−30, so they differ from their limits by O(|z|).
+    act = activation(name, **params)
+    gp = gradient_product(act, weight=w, x=x)
+    assert gp.fixed_point.value == 0 and gp.asymptotic == gp.factor ** gp.depth
+    assert not gp.factor.has(sympy.Float)  # exact
+    n = 400
+    _, grads = _naive_mp_trace(act, n, w, 0.0, x)
+    with mpmath.workdps(60):
+        f = gp.factor._to_mpmath(200)
+        if grads[n - 2] == 0:
+            assert f == 0
+            return
+        one, two = grads[n - 2] / grads[n - 1], grads[n - 3] / grads[n - 1]
+        assert abs(two - f**2) <= mpmath.mpf(10) ** -25 * abs(two)  # two layers: f²
+        assert (one > 0) == (f > 0)
+
+
 def test_weight_bound_reference_values():
     for name in ("sigmoid", "tanh"):
         act = activation(name)
