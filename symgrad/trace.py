@@ -26,6 +26,9 @@ positively homogeneous φ (ReLU, leaky ReLU, identity) with zero biases, a cycle
 slopes is enough: each later cycle is the last one scaled by its product C > 0.
 The guard digits (10 + the number of digits of the depth) absorb the at most
 2·depth roundings of the running products; reported values are rounded to ``dps``.
+That needs every φ(z_k) and φ'(z_k) correct relative to itself however small it is
+(a chain alternating into ELU's kink at 0, tanh' deep in saturation): they are
+compiled without cancelling subtractions (:mod:`symgrad._mpfuncs`).
 
 >>> t = chain_trace("sigmoid", depth=4, weight=0.1)
 >>> [mpmath.nstr(r.grad_a, 6) for r in t.rows]

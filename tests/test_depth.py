@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from symgrad import (
     InvalidArgument,
     activation,
+    activation_names,
     chain_trace,
     clip,
     clipping_facts,
@@ -35,6 +36,7 @@ from symgrad import (
     vanishing_depth,
     weight_bound,
 )
+from symgrad._mpfuncs import compiled
 from symgrad.activations import z
 from symgrad.strategies import activations, depths, weights
 
@@ -224,8 +226,10 @@ def _accurate(fn, v):
             lo = fn(v)
         with mpmath.workprec(2 * (prec + extra)):
             hi = fn(v)
-        if abs(hi - lo) <= abs(hi) * mpmath.mpf(2) ** -(prec + 8):
+        if hi != 0 and abs(hi - lo) <= abs(hi) * mpmath.mpf(2) ** -(prec + 8):
             return +hi
+        if hi == lo == 0 and extra > 2**15:  # a true 0 (ReLU's left piece), or < 2^−32768
+            return hi
         extra = 2 * (prec + extra)
 
 
@@ -280,6 +284,26 @@ def test_long_tails_match_a_naive_loop(name, w, b):
             row = trace.rows[k]
             assert abs(row.z - zs[k]) <= mpmath.mpf(10) ** -28 * max(1, abs(zs[k]))
             assert abs(row.grad_a - grads[k]) <= mpmath.mpf(10) ** -28 * abs(grads[k])
+
+
+@pytest.mark.parametrize("name", activation_names())
+def test_compiled_phi_is_correct_relative_to_itself(name):
+    # The engine's φ and φ' at 150 bits against the registry's expressions evaluated
+    # until they stop cancelling (_accurate).  Tolerance: a few roundings at 150 bits
+    # times the condition number, which is below 1 + |z|³ here: GELU's e^{−z²/2}
+    # multiplies its rounded argument's relative error by z², gelu_tanh's e^{−2u}
+    # (u ≈ 0.8 z + 0.036 z³) by 2u.
+    act = activation(name)
+    both = compiled(act, 150)[0]
+    for text in ("-30", "-1", "-1e-5", "-1e-60", "1e-60", "1e-5", "1", "30"):
+        with mpmath.workprec(150):
+            v = mpmath.mpf(text)
+            got = both(v)
+        with mpmath.workprec(300):
+            ref = [_accurate(act.mpmath, v), _accurate(act.mpmath_prime, v)]
+            tol = mpmath.mpf(2) ** -140 * (1 + abs(v) ** 3)
+            for g, r in zip(got, ref, strict=True):
+                assert abs(mpmath.mpf(g) - r) <= tol * abs(r), (name, text, g, r)
 
 
 # Chains that alternate sign while shrinking to a kink at 0 (w < 0, φ(0) = 0): the
