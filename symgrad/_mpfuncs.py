@@ -15,7 +15,7 @@ forms (the C library's expm1/log1p; Goldberg 1991, "What every computer scientis
 should know about floating-point arithmetic", §4):
 
 * c·eᵘ − c → c·expm1(u), log(1 + u) → log1p(u)
-* c − c·tanh²(u) → c / cosh²(u)        (sech² = 1 − tanh²)
+* c − c·tanh²(u) → c·sech²(u)          (from tanh u while |tanh u| ≤ ½)
 * c + c·erf(u) → c·erfc(−u), c + c·tanh(u) → 2c / (1 + e^{−2u})   (GELU as z → −∞)
 * rational pieces with rational coefficients are factored (softsign' = 1/(1 − z)²)
 
@@ -48,12 +48,26 @@ _Fn = Callable[[Any], Any]
 _erfc_neg = implemented_function("erfc_neg", lambda u: mpmath.erfc(-u))
 
 
+_HALF = mpmath.mpf(0.5)
+
+
+def _sech2_mp(u: Any, t: Any) -> Any:
+    """sech² u from t = tanh u (shared with φ): 1 − t² ≥ ¾ loses at most a bit while
+    |t| ≤ ½; closer to ±1 it cancels, so sech u is evaluated instead."""
+    if abs(t) <= _HALF:
+        return 1 - t * t
+    return mpmath.sech(u) ** 2
+
+
+_sech2 = implemented_function("sech2", _sech2_mp)
+
+
 def _stable(expr: Any) -> Any:
     """``expr`` with the cancelling subtractions of the module docstring rewritten.
 
     >>> from sympy import exp, log, tanh
     >>> _stable((exp(z) - 1) / 2), _stable(log(exp(z) + 1)), _stable(1 - tanh(z)**2)
-    (expm1(z)/2, log1p(exp(z)), cosh(z)**(-2))
+    (expm1(z)/2, log1p(exp(z)), sech2(z, tanh(z)))
     """
     if not isinstance(expr, sympy.Basic) or not expr.args:
         return expr
@@ -80,7 +94,8 @@ def _complement(factor: Any, sign: int) -> Any:
         u = factor.args[0]  # tanh u ± 1 = ±2/(1 + e^{∓2u})
         return sign * 2 / (1 + sympy.exp(-2 * sign * u))
     if factor.is_Pow and factor.exp == 2 and isinstance(factor.base, sympy.tanh) and sign == -1:
-        return -1 / sympy.cosh(factor.base.args[0]) ** 2  # tanh² u − 1 = −sech² u
+        u = factor.base.args[0]
+        return -_sech2(u, sympy.tanh(u))  # tanh² u − 1 = −sech² u
     return None
 
 
