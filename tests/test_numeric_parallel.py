@@ -192,3 +192,66 @@ def test_statistics_do_not_depend_on_the_row_cut(monkeypatch, blocks_on_three_th
                       "slope_second"):
             assert np.array_equal(getattr(runs[0], field), getattr(other, field)), field
         assert runs[0].grad_input == other.grad_input and runs[0].loss == other.loss
+
+
+def test_reuse_memory_hands_arrays_on_within_its_block_only():
+    from symgrad.numeric import memory
+
+    outside = memory.take(100)
+    memory.give(outside)
+    assert memory.take(100) is not outside  # nothing is kept outside a block
+    with memory.reuse_memory():
+        a = memory.take(1000)
+        memory.give(a[:10].reshape(2, 5))  # a view gives back its whole base
+        b = memory.take(600)
+        assert b.base is a
+        memory.give(b)
+        with memory.reuse_memory():  # nesting keeps the same store
+            assert memory.take(1000).base is a
+        assert memory.take(2000).size == 2000  # too small a kept array is not used
+    assert memory._LOCAL.free == []
+
+
+def test_reuse_memory_is_per_thread():
+    from symgrad.numeric import memory
+
+    with memory.reuse_memory():
+        mine = memory.take(500)
+        memory.give(mine)
+        with ThreadPoolExecutor(1) as other:
+            theirs = other.submit(memory.take, 500).result()
+        assert theirs.base is not mine and theirs is not mine
+        assert memory.take(500).base is mine
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(width=40, depth=4, sigma_w=1.3, batch=200),
+    dict(width=[30, 50, 20], depth=2, sigma_w=0.9, sigma_b=0.3, batch=150, batchnorm=True),
+    dict(width=32, depth=3, sigma_w=0.7, batch=130, residual=True, init="he_uniform"),
+])
+def test_results_are_the_same_with_reused_memory(kwargs, blocks_on_three_threads):
+    from symgrad.numeric import memory
+
+    fields = ("grad_z_sq", "grad_a_sq", "preact_mean", "preact_second_moment",
+              "saturated_fraction", "slope_mean", "slope_second_moment")
+    plain = [simulate("gelu", rng=seed, **kwargs) for seed in range(3)]
+    with memory.reuse_memory():
+        # A bigger network first, so later calls get arrays holding its old numbers.
+        simulate("tanh", width=64, depth=5, sigma_w=2.0, batch=256, rng=9)
+        reused = [simulate("gelu", rng=seed, **kwargs) for seed in range(3)]
+        assert memory._LOCAL.free  # the arrays really were handed on
+    for a, b in zip(plain, reused, strict=True):
+        for field in fields:
+            assert np.array_equal(getattr(a, field), getattr(b, field)), field
+        assert a.grad_input_sq == b.grad_input_sq
+
+
+def test_recorded_weights_are_never_reused():
+    from symgrad.numeric import memory
+
+    with memory.reuse_memory():
+        rec = simulate("tanh", width=16, depth=3, sigma_w=1.0, batch=8, rng=1, record=True)
+        saved = [w.copy() for w in rec.weights]
+        for seed in range(3):
+            simulate("tanh", width=16, depth=3, sigma_w=1.0, batch=8, rng=seed + 5)
+    assert all(np.array_equal(w, s) for w, s in zip(rec.weights, saved, strict=True))

@@ -8,6 +8,7 @@ differences, loops over layers only (the cost is BLAS-bound).
 module                 question
 =====================  =========================================================
 ``mlp``                per-layer moments and gradient norms of a wide random MLP
+``memory``             :func:`reuse_memory`: large arrays handed from call to call
 ``weights``            the initialisation schemes (:class:`Init`)
 ``chain``              the scalar chain in float64 (against ``chain_trace``)
 ``rnn``                vanilla RNNs and an LSTM cell through time
@@ -24,6 +25,7 @@ module                 question
 from symgrad.numeric.chain import ChainSimulation, simulate_chain
 from symgrad.numeric.checks import CHECKS, CheckRow, CrossCheck, check_names, crosscheck
 from symgrad.numeric.grid import Sweep, grid_points, sweep
+from symgrad.numeric.memory import reuse_memory
 from symgrad.numeric.mlp import Simulation, simulate
 from symgrad.numeric.rnn import (
     LSTMSimulation,
@@ -53,6 +55,7 @@ __all__ = [
     "crosscheck",
     "draw_weights",
     "grid_points",
+    "reuse_memory",
     "simulate",
     "simulate_chain",
     "simulate_lstm",

@@ -34,6 +34,7 @@ import numpy as np
 import sympy
 
 from symgrad.activations import Activation, _split
+from symgrad.numeric import memory
 from symgrad.numeric._parallel import blas_one_thread, row_blocks, run_blocks, workers_for
 from symgrad.numeric._rng import inner, prefetched
 from symgrad.types import FloatArray
@@ -172,15 +173,16 @@ def _propagate(
     # fewer page faults than an array per layer.
     flat = batch * max(widths)
     ends = np.cumsum([0, *widths[1:]]).tolist()
-    slope_arena = np.empty(batch * ends[-1]) if backward else None
-    uhat_arena = np.empty(batch * ends[-1]) if batchnorm else None
+    slope_arena = memory.take(batch * ends[-1]) if backward else None
+    uhat_arena = memory.take(batch * ends[-1]) if batchnorm else None
 
     def kept(arena: FloatArray, layer: int) -> FloatArray:
         return arena[batch * ends[layer]: batch * ends[layer + 1]].reshape(batch, -1)
 
-    z_space, work, scratch = np.empty(flat), np.empty(flat), np.empty(flat)
-    a_space = (np.empty(flat), np.empty(flat))
-    mask = np.empty(flat, dtype=bool)
+    z_space, work, scratch = memory.take(flat), memory.take(flat), memory.take(flat)
+    a_space = (memory.take(flat), memory.take(flat))
+    mask_space = memory.take(-(-flat // 8))
+    mask = mask_space.view(bool)[:flat]
     rows = np.empty((4, batch))
     counts = np.zeros(len(blocks), dtype=np.int64)
     alive: list[Any] = [None] * len(blocks)
@@ -326,6 +328,8 @@ def _propagate(
             g = back
             del w
         grad_in = float(inner(g, g) / batch)
+    del a, g, slope, slopes, norm_cache
+    memory.give(slope_arena, uhat_arena, z_space, work, scratch, *a_space, mask_space)
     return Propagation(
         loss=loss, mean=mean, second=second, grad_z=grad_z, grad_a=grad_a,
         grad_input=grad_in, saturated=saturated, dead=dead, slope_mean=slope1,

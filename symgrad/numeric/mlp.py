@@ -45,6 +45,7 @@ import sympy
 from symgrad._validate import as_float, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
+from symgrad.numeric import memory
 from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
 from symgrad.numeric.backprop import propagate
 from symgrad.numeric.weights import Init, as_init, draw_weights
@@ -215,7 +216,9 @@ def simulate(
     weight_bytes = 8 * sum(m * n for m, n in shapes)
     keep = record or weight_bytes <= _KEEP_WEIGHTS_BYTES
     # Kept weights share one allocation: far fewer page faults than a matrix each.
-    arena = np.empty(weight_bytes // 8) if keep else None
+    # (Recorded weights belong to the caller: never from or back to reuse_memory.)
+    arena = (np.empty(weight_bytes // 8) if record else memory.take(weight_bytes // 8)
+             if keep else None)
     offsets = np.cumsum([0] + [m * n for m, n in shapes]).tolist()
 
     def weight(layer: int) -> FloatArray:
@@ -237,6 +240,9 @@ def simulate(
         keep_weights=keep, record=record,
         use_bias=sigma_b != 0.0,
     )
+    if not record:
+        run.weights.clear()  # views of the arena, which goes back for reuse
+        memory.give(arena)
     mean, second, grad_z, grad_a, saturated, dead = (
         run.mean, run.second, run.grad_z, run.grad_a, run.saturated, run.dead)
     slope1, slope2 = run.slope_mean, run.slope_second
