@@ -14,6 +14,8 @@ True
 
 from __future__ import annotations
 
+import collections
+import itertools
 import os
 import threading
 from collections.abc import Callable, Generator, Sequence
@@ -104,13 +106,14 @@ def _pool() -> ThreadPoolExecutor | None:
         return _POOL
 
 
-def prefetched(make: Callable[[int], FloatArray], order: Sequence[int], *, size: int
-               ) -> Generator[FloatArray, None, None]:
-    """``make(i)`` for i in ``order``, each drawn one step ahead on a helper thread.
+def prefetched(make: Callable[[int], FloatArray], order: Sequence[int], *, size: int,
+               ahead: int = 1) -> Generator[FloatArray, None, None]:
+    """``make(i)`` for i in ``order``, drawn up to ``ahead`` steps ahead on a helper thread.
 
-    Drawing the next weight matrix overlaps the current layer's GEMM and elementwise
-    work; results are those of calling ``make`` in order (each is a pure function of
-    its seed).  Small matrices (``size`` < one block) are drawn inline.
+    Drawing the next weight matrices overlaps the current layer's GEMM and elementwise
+    work (and keeps the pool busy while a layer's last block finishes); results are
+    those of calling ``make`` in order (each is a pure function of its seed).  Small
+    matrices (``size`` < one block) are drawn inline.
     """
     global _AHEAD
     if size < _BLOCK or len(order) < 2 or _pool() is None:
@@ -120,13 +123,14 @@ def prefetched(make: Callable[[int], FloatArray], order: Sequence[int], *, size:
     with _POOL_LOCK:
         if _AHEAD is None:
             _AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="symgrad-ahead")
-        ahead = _AHEAD
-    pending = ahead.submit(make, order[0])
-    for nxt in order[1:]:
-        current = pending.result()
-        pending = ahead.submit(make, nxt)
+        helper = _AHEAD
+    todo = iter(order)
+    pending = collections.deque(helper.submit(make, i) for i in itertools.islice(todo, ahead))
+    while pending:
+        current = pending.popleft().result()
+        for i in itertools.islice(todo, 1):
+            pending.append(helper.submit(make, i))
         yield current
-    yield pending.result()
 
 
 def _fill(seq: np.random.SeedSequence, rows: int, cols: int, uniform: bool,

@@ -193,7 +193,8 @@ def _propagate(
     # ---- forward: keep φ'(u_l) (and û_l, s_l under batchnorm) only ----
     a = x
     biggest = max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))
-    forward_weights = prefetched(weight, range(depth), size=biggest)
+    # Two ahead: the pool always has a draw to pick up when a layer's block ends early.
+    forward_weights = prefetched(weight, range(depth), size=biggest, ahead=2)
     for layer in range(depth):
         n = widths[layer + 1]
         w = next(forward_weights)
