@@ -208,9 +208,13 @@ class Activation:
 
     @cached_property
     def _mp_funcs(self) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        # Cancellation-free forms (expm1, log1p, sech², erfc(−u)): values correct relative
+        # to themselves far into saturation and at tiny |z| (tanh'(100) is not 0).
+        from symgrad._mpfuncs import _stable
+
         return (
-            sympy.lambdify(z, self.expr, modules="mpmath"),
-            sympy.lambdify(z, self.derivative, modules="mpmath"),
+            sympy.lambdify(z, _stable(self.expr), modules="mpmath"),
+            sympy.lambdify(z, _stable(self.derivative), modules="mpmath"),
         )
 
     def mpmath(self, x: RealLike) -> Any:

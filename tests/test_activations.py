@@ -106,8 +106,12 @@ def _reference(act, xs):
             previous, dps = value, dps * 2
         return float(value)
 
-    return (np.array([stable(act.mpmath, x) for x in xs]),
-            np.array([stable(act.mpmath_prime, x) for x in xs]))
+    # The registry's expressions exactly as written (independent of Activation.mpmath's
+    # cancellation-free rewriting); the doubling precision absorbs their cancellation.
+    raw = sympy.lambdify(z, act.expr, modules="mpmath")
+    raw_prime = sympy.lambdify(z, act.derivative, modules="mpmath")
+    return (np.array([stable(raw, x) for x in xs]),
+            np.array([stable(raw_prime, x) for x in xs]))
 
 
 @settings(max_examples=60, deadline=None)
@@ -253,3 +257,37 @@ def test_public_api_is_declared_and_sorted():
 def test_every_name_builds_with_defaults(name):
     act = activation(name)
     assert act.name == name and act.expr.has(z)
+
+
+@pytest.mark.parametrize("name", activation_names())
+def test_mpmath_evaluators_are_correct_relative_to_themselves(name):
+    """act.mpmath / mpmath_prime at 30 digits against the raw expressions evaluated by
+    SymPy's adaptive evalf (which raises its precision until the requested digits are
+    certain, cancellation or not).  Tolerance: a few roundings at 30 digits times the
+    condition number, below 1 + |x|³ here (GELU's e^{−x²/2} multiplies its argument's
+    relative error by x², gelu_tanh's e^{−2u} by 2u ≈ 0.07 x³)."""
+    act = activation(name)
+    points = ["-30", "-1", "-1e-5", "-1e-60", "1e-60", "1e-5", "1", "30"]
+    if name != "gelu_tanh":  # whose φ'(−100) ≈ −1e−31053 costs the reference 16 s
+        points += ["-100", "100"]
+    for text in points:
+        x = sympy.Rational(text)  # exact: a Float's digits would cancel in the reference
+        with mpmath.workdps(30):
+            got = (act.mpmath(mpmath.mpf(text)), act.mpmath_prime(mpmath.mpf(text)))
+        for g, expr in zip(got, (act.expr, act.derivative), strict=True):
+            ref = sympy.N(expr.subs(z, x), 40, maxn=20000)
+            tol = mpmath.mpf(10) ** -27 * (1 + abs(mpmath.mpf(text)) ** 3)
+            if ref == 0:
+                assert g == 0, (name, text, g)
+            else:
+                r = ref._to_mpmath(200)
+                assert abs(g - r) <= tol * abs(r), (name, text, g, r)
+
+
+def test_tanh_slope_far_in_saturation_is_not_zero():
+    # sech²(100) = 4/(e^100 + e^−100)², about 5.5e−87: not 1 − tanh²(100) = 0.
+    from symgrad import slope
+
+    with mpmath.workdps(60):
+        expected = 4 / (mpmath.exp(100) + mpmath.exp(-100)) ** 2
+    assert float(slope("tanh", 100).value) == pytest.approx(float(expected), rel=1e-15)

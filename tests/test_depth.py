@@ -7,6 +7,7 @@ precision, exact ``fractions.Fraction`` powers.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from fractions import Fraction
@@ -215,6 +216,14 @@ def test_markdown_and_latex_render_every_layer_or_elide():
     assert r"\vdots" in big.to_latex(max_rows=6)
 
 
+@functools.lru_cache(maxsize=64)
+def _raw(act):
+    """φ and φ' lambdified from the registry's expressions exactly as written (no
+    cancellation-free rewriting: independent of the code under test)."""
+    return (sympy.lambdify(z, act.expr, modules="mpmath"),
+            sympy.lambdify(z, act.derivative, modules="mpmath"))
+
+
 def _accurate(fn, v):
     """fn(v) correct to the working precision relative to itself, however much cancels
     inside fn (α(eᶻ − 1) at tiny z, 1 − tanh²): evaluated at twice the bits again and
@@ -243,15 +252,15 @@ def _naive_mp_trace(act, depth, w, b, x, digits=60, residual=False):
         for _ in range(depth):
             if residual:  # y_k = y_{k−1} + w φ(y_{k−1} + b)
                 zs.append(a + bm)
-                a = a + wm * _accurate(act.mpmath, zs[-1])
+                a = a + wm * _accurate(_raw(act)[0], zs[-1])
             else:
                 zs.append(wm * a + bm)
-                a = _accurate(act.mpmath, zs[-1])
+                a = _accurate(_raw(act)[0], zs[-1])
             ys.append(a)
         grads, g = [None] * depth, mpmath.mpf(1)
         for k in reversed(range(depth)):
             grads[k] = g
-            slope = _accurate(act.mpmath_prime, zs[k])
+            slope = _accurate(_raw(act)[1], zs[k])
             g = g * (1 + wm * slope if residual else wm * slope)
         if residual:
             return zs, grads, ys
@@ -300,7 +309,7 @@ def test_compiled_phi_is_correct_relative_to_itself(name):
             v = mpmath.mpf(text)
             got = both(v)
         with mpmath.workprec(300):
-            ref = [_accurate(act.mpmath, v), _accurate(act.mpmath_prime, v)]
+            ref = [_accurate(_raw(act)[0], v), _accurate(_raw(act)[1], v)]
             tol = mpmath.mpf(2) ** -140 * (1 + abs(v) ** 3)
             for g, r in zip(got, ref, strict=True):
                 assert abs(mpmath.mpf(g) - r) <= tol * abs(r), (name, text, g, r)
@@ -335,7 +344,7 @@ def test_chains_alternating_into_a_kink_match_a_naive_loop(name, params, w, n):
             assert abs(row.z - zs[k]) <= mpmath.mpf(10) ** -28 * abs(zs[k])
             assert (row.z > 0) == (zs[k] > 0)
             assert abs(row.grad_a - grads[k]) <= mpmath.mpf(10) ** -28 * abs(grads[k])
-        first = mpmath.mpf(repr(w)) * _accurate(act.mpmath_prime, zs[0])
+        first = mpmath.mpf(repr(w)) * _accurate(_raw(act)[1], zs[0])
         assert abs(trace.product() - grads[0] * first) <= mpmath.mpf(10) ** -28 * abs(
             grads[0] * first)
 
