@@ -32,6 +32,7 @@ import numpy as np
 from symgrad._validate import describe
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import root_seed, seed_label
+from symgrad.numeric.memory import reuse_memory
 from symgrad.records import Record, Step
 from symgrad.types import Seed
 
@@ -136,8 +137,9 @@ def sweep(
     ``seed`` is point i's child of the root ``SeedSequence`` (``root.spawn``); ``rng``
     is the root (an int, ``SeedSequence``, ``Generator`` or ``None``).  ``executor``:
     any ``concurrent.futures.Executor`` (``fn`` must then be picklable, e.g. defined at
-    module level); serial when ``None``.  ``progress``: a tqdm bar on stderr; ``None``
-    shows it only on a terminal outside CI (``CI`` unset) when tqdm is installed.
+    module level); serial when ``None``, inside :func:`~symgrad.numeric.reuse_memory`.
+    ``progress``: a tqdm bar on stderr; ``None`` shows it only on a terminal outside CI
+    (``CI`` unset) when tqdm is installed.
     """
     if not callable(fn):
         raise InvalidArgument(f"fn must be callable, got {describe(fn)}")
@@ -164,10 +166,11 @@ def sweep(
         results: list[R]
         if executor is None:
             results = []
-            for point, seed in zip(points, seeds, strict=True):
-                results.append(_evaluate(fn, point, seed))
-                if bar is not None:
-                    bar.update(1)
+            with reuse_memory():  # each simulation writes into the previous one's arrays
+                for point, seed in zip(points, seeds, strict=True):
+                    results.append(_evaluate(fn, point, seed))
+                    if bar is not None:
+                        bar.update(1)
         else:
             futures: list[Future[R]] = [
                 executor.submit(_evaluate, fn, point, seed)
