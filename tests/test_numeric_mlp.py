@@ -250,7 +250,7 @@ def test_memory_is_what_the_outputs_need(monkeypatch):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    # At most: the matrix in use, the one drawn ahead, one being scaled, the slopes, and
-    # O(batch·width) temporaries (one matrix's worth is ample for those).
+    # At most: the matrix in use, the two drawn ahead, the slopes, and O(batch·width)
+    # workspaces (one matrix's worth is ample for those).
     assert peak < 4 * matrix + slopes, (peak, matrix)
     assert peak < depth * matrix / 2
