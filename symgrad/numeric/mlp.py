@@ -183,7 +183,8 @@ def simulate(
     ``rng``: a seed, ``SeedSequence`` or ``Generator``; the same seed gives bit-identical
     results on one machine, whatever the scheduling of its threads (the BLAS may round a
     product differently when a machine with another core count cuts the batch into
-    another number of row blocks).  Residual blocks (a_l = a_{l−1} + φ(u_l), He et al. 2016) need equal widths.
+    another number of row blocks).  Residual blocks (a_l = a_{l−1} + φ(u_l), He et al.
+    2016) need equal widths.
 
     >>> sim = simulate("tanh", width=64, depth=3, sigma_w=1.0, batch=8, rng=1, record=True)
     >>> [w.shape for w in sim.weights]
