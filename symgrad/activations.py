@@ -23,6 +23,7 @@ frameworks); :meth:`Activation.one_sided_derivatives` gives both one-sided limit
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +56,7 @@ __all__ = [
 z = sympy.Symbol("z", real=True)
 
 _Kernel = Callable[..., FloatArray]
+_MPMATH_TURN = threading.Lock()
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _POSITIVE = sympy.Interval.open(0, sympy.oo)
 _NONNEGATIVE = sympy.Interval(0, sympy.oo)
@@ -247,7 +249,9 @@ class Activation:
         bad = ~np.isfinite(out)
         if bad.any():
             slow = self.mpmath if which == 0 else self.mpmath_prime
-            with mpmath.workdps(30):
+            # mpmath's working precision is one global: threads (simulate's row blocks)
+            # take turns, or one could restore another's precision on leaving.
+            with _MPMATH_TURN, mpmath.workdps(30):
                 out[bad] = [float(slow(mpmath.mpf(float(v)))) for v in arr[bad]]
         return out
 
@@ -261,7 +265,8 @@ class Activation:
 
     def numpy_into(self, x: FloatArray, value: FloatArray, slope: FloatArray, *,
                    work: FloatArray | None = None, mask: Any = None) -> None:
-        """φ(x) into ``value`` and φ'(x) into ``slope`` (float64 arrays of x's shape).
+        """φ(x) into ``value`` and φ'(x) into ``slope`` (float64 arrays of x's shape,
+        neither overlapping ``x``).
 
         Bit-identical to :meth:`numpy` and :meth:`numpy_prime`; for the common catalogue
         members no temporary array is allocated (``work``: float64 scratch, ``mask``:

@@ -131,11 +131,13 @@ def test_blas_is_held_to_one_thread_while_blocks_run_and_restored(blocks_on_thre
               rs.standard_normal((200, 8)))
     assert seen and all(threads == [1] * len(before) for threads in seen)
     assert _blas_threads() == before
-    # One block (a batch below 2·MIN_ROWS): the BLAS is left alone.
+    # One block (a batch below 2·MIN_ROWS): one BLAS thread all the same, so that its
+    # rounding cannot depend on whether another simulation holds the limit meanwhile.
     seen.clear()
     propagate(phi, (8, 8, 8), ws.__getitem__, bias, rs.standard_normal((20, 8)),
               rs.standard_normal((20, 8)))
-    assert seen and all(threads == before for threads in seen)
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert _blas_threads() == before
 
 
 def test_blas_limit_is_restored_after_an_error(blocks_on_three_threads):
@@ -255,3 +257,144 @@ def test_recorded_weights_are_never_reused():
         for seed in range(3):
             simulate("tanh", width=16, depth=3, sigma_w=1.0, batch=8, rng=seed + 5)
     assert all(np.array_equal(w, s) for w, s in zip(rec.weights, saved, strict=True))
+
+
+def test_reuse_memory_does_not_pile_up_when_sizes_grow():
+    from symgrad.numeric import memory
+
+    def kept_bytes():
+        return sum(arr.nbytes for arr in memory._LOCAL.free)
+
+    kwargs = dict(width=128, sigma_w=1.0, batch=130)
+    with memory.reuse_memory():
+        simulate("tanh", depth=12, rng=0, **kwargs)
+        one_call = kept_bytes()  # what the largest call of the sweep below keeps
+    with memory.reuse_memory():
+        for depth in range(1, 13):  # ascending: every call needs more than the last
+            simulate("tanh", depth=depth, rng=0, **kwargs)
+        assert kept_bytes() <= one_call
+    with memory.reuse_memory():
+        for size in range(1, 200):
+            memory.give(memory.take(size), memory.take(1000 - size))
+        assert len(memory._LOCAL.free) <= memory._MOST
+
+
+def test_blas_limit_set_from_worker_threads_is_effective_and_restored():
+    # threadpoolctl lets only one thread at a time change a process-wide OpenBLAS pool;
+    # simulations on a user's thread pool must still get (and give back) the limit.
+    before = _blas_threads()
+    seen = []
+
+    def fn(sigma_w, rng):
+        from symgrad.numeric import backprop
+
+        sim = simulate("tanh", width=512, depth=2, sigma_w=sigma_w, batch=256, rng=rng)
+        seen.append(backprop.run_blocks is not None)
+        return sim.grad_input_sq
+
+    from symgrad.numeric import sweep
+
+    with ThreadPoolExecutor(2) as users:
+        threaded = sweep(fn, {"sigma_w": [0.5, 1.0, 1.5, 2.0]}, executor=users, rng=0)
+    assert _blas_threads() == before
+    serial = sweep(fn, {"sigma_w": [0.5, 1.0, 1.5, 2.0]}, rng=0)
+    assert threaded.results == serial.results
+    # ... and the user's own limits keep working in other threads afterwards.
+    from threadpoolctl import threadpool_limits
+
+    def own_limit():
+        with threadpool_limits(1):
+            return _blas_threads()
+
+    with ThreadPoolExecutor(1) as other:
+        assert other.submit(own_limit).result() == [1] * len(before)
+    assert _blas_threads() == before
+
+
+def test_same_result_from_any_calling_thread():
+    # Shapes whose products round differently with one or two BLAS threads.
+    def run():
+        return simulate("tanh", width=[512, 700, 300, 512], depth=3, sigma_w=1.1, batch=200,
+                        rng=0).grad_input_sq
+
+    here = run()
+    with ThreadPoolExecutor(1) as worker:
+        there = [worker.submit(run).result() for _ in range(3)]
+    assert there == [here] * 3
+
+
+_FORK_SCRIPT = """
+import multiprocessing, sys
+from concurrent.futures import ProcessPoolExecutor
+from symgrad.numeric import simulate
+
+def fn(seed):
+    return simulate("tanh", width=256, depth=2, sigma_w=1.0, batch=256, rng=seed).grad_input_sq
+
+if __name__ == "__main__":
+    first = fn(0)  # the parent's thread pools exist now
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as ex:
+        children = list(ex.map(fn, [0, 1]))
+    assert children[0] == first, (children, first)
+    print("ok")
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX-only")
+def test_forked_children_do_not_wait_on_the_parents_threads(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "fork_after_blocks.py"
+    script.write_text(_FORK_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+@pytest.mark.parametrize("batch", [20, 300])  # one block, several blocks
+def test_blocks_keep_the_callers_errstate(batch, blocks_on_three_threads):
+    from symgrad.numeric.backprop import propagate
+
+    w = [np.full((4, 4), 1e200)]
+    x = np.full((batch, 4), 1e200)  # z = 4e400: overflow in the GEMM
+
+    def run():
+        return propagate(activation("identity"), (4, 4), w.__getitem__,
+                         lambda layer: np.zeros(4), x, np.ones((batch, 4)), use_bias=False)
+
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        run()
+    with np.errstate(all="ignore"):
+        assert np.isinf(run().second[0])
+
+
+def test_an_error_in_one_block_is_raised_after_every_block_stopped(blocks_on_three_threads):
+    import time
+
+    finished = []
+
+    def task(k, lo, hi):
+        if k == 0:
+            raise ValueError("block 0")
+        time.sleep(0.2)
+        finished.append(k)
+
+    with pytest.raises(ValueError, match="block 0"):
+        parallel.run_blocks(task, [(0, 1), (1, 2), (2, 3)])
+    assert sorted(finished) == [1, 2]
+
+
+def test_a_users_activation_leaves_mpmath_precision_alone(blocks_on_three_threads):
+    import mpmath
+
+    # log(1 + e^z) overflows in float64 for large z, so the NumPy fallback redoes those
+    # points in mpmath, from several row blocks at once.
+    act = register_activation("naive_softplus", sympy.log(1 + sympy.exp(Z)))
+    try:
+        dps = mpmath.mp.dps
+        for seed in range(3):
+            simulate(act, width=64, depth=1, sigma_w=3000.0, batch=300, rng=seed)
+            assert mpmath.mp.dps == dps
+    finally:
+        unregister_activation("naive_softplus")

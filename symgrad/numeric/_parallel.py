@@ -20,11 +20,15 @@ block boundaries.
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
+
+import numpy as np
 
 from symgrad.numeric import _rng
 
@@ -59,14 +63,26 @@ def workers_for(batch: int, work: int) -> int:
 
 
 def run_blocks(task: Callable[[int, int, int], T], blocks: list[tuple[int, int]]) -> list[T]:
-    """``task(k, lo, hi)`` for every block, on the pool when there are several."""
+    """``task(k, lo, hi)`` for every block, on the pool when there are several.
+
+    Blocks run under the caller's ``np.errstate`` (NumPy keeps it per thread), and an
+    error is raised only once every block has stopped writing.
+    """
     if len(blocks) == 1:
         lo, hi = blocks[0]
         return [task(0, lo, hi)]
     pool = _rng._pool()
     if pool is None:  # pragma: no cover - several blocks are only cut when a pool exists
         return [task(k, lo, hi) for k, (lo, hi) in enumerate(blocks)]
-    futures = [pool.submit(task, k, lo, hi) for k, (lo, hi) in enumerate(blocks)]
+    errors = np.geterr()
+
+    def under_callers_errstate(k: int, lo: int, hi: int) -> T:
+        with np.errstate(**errors):
+            return task(k, lo, hi)
+
+    futures = [pool.submit(under_callers_errstate, k, lo, hi)
+               for k, (lo, hi) in enumerate(blocks)]
+    concurrent.futures.wait(futures)
     return [f.result() for f in futures]
 
 
@@ -79,12 +95,23 @@ def _controller() -> Any:
     return _CONTROLLER
 
 
+def _release_control() -> None:
+    # threadpoolctl lets one thread at a time change a process-wide OpenBLAS pool (the
+    # first to try, until it lets go); let go after each change, so that whichever
+    # thread enters or leaves next, symgrad's or the user's, can change it.
+    from threadpoolctl import OpenBLASController
+
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear()
+
+
 @contextmanager
 def blas_one_thread(active: bool = True) -> Iterator[None]:
     """Hold NumPy's BLAS to one thread while the block holds (process-wide).
 
-    Nested and concurrent uses share one limit: the first to enter sets it, the last
-    to leave restores what was there before.
+    Nested and concurrent uses, from any threads, share one limit: the first to enter
+    sets it, the last to leave restores what was there before.
     """
     global _USERS, _LIMITER
     if not active:
@@ -93,6 +120,7 @@ def blas_one_thread(active: bool = True) -> Iterator[None]:
     with _LOCK:
         if _USERS == 0:
             _LIMITER = _controller().limit(limits=1, user_api="blas")
+            _release_control()
         _USERS += 1
     try:
         yield
@@ -102,3 +130,19 @@ def blas_one_thread(active: bool = True) -> Iterator[None]:
             if _USERS == 0:
                 _LIMITER.restore_original_limits()
                 _LIMITER = None
+                _release_control()
+
+
+def _after_fork_in_child() -> None:
+    # A forked child has none of the parent's threads: forget the parent's limit (the
+    # child's BLAS gets its original thread count back) and its thread pools.
+    global _USERS, _LIMITER, _LOCK
+    if _LIMITER is not None:
+        _LIMITER.restore_original_limits()
+        _release_control()
+    _USERS, _LIMITER, _LOCK = 0, None, threading.Lock()
+    _rng._forget_threads()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -95,6 +95,12 @@ def worker_count() -> int:
     return min(len(usable) if usable else (os.cpu_count() or 1), 8)
 
 
+def _forget_threads() -> None:
+    """After a fork, in the child: the parent's thread pools have no threads here."""
+    global _POOL, _AHEAD, _POOL_LOCK
+    _POOL, _AHEAD, _POOL_LOCK = None, None, threading.Lock()
+
+
 def _pool() -> ThreadPoolExecutor | None:
     global _POOL
     workers = worker_count()

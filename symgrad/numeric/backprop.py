@@ -121,15 +121,17 @@ def propagate(
     z_l or a_l (l = 1..depth) in the forward pass: finite-difference tests of ∂L/∂z_l and
     ∂L/∂a_l use it.  ``backward=False`` stops after the loss.
 
-    Large layers run as row blocks on symgrad's threads (:mod:`._parallel`) with the
-    BLAS held to one thread; statistics are summed per row and then over rows in a fixed
+    Large layers run as row blocks on symgrad's threads (:mod:`._parallel`); the BLAS is
+    held to one thread throughout; statistics are summed per row and then over rows in a fixed
     order, so they do not depend on the cut.  Activations, pre-activations and gradients
     live in workspaces reused from layer to layer; only φ'(u_l) is kept per layer.
     """
     batch = x.shape[0]
     blocks = row_blocks(batch, workers_for(
         batch, batch * max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))))
-    with blas_one_thread(len(blocks) > 1):
+    # Always one BLAS thread, even for one block: a product's rounding may depend on the
+    # BLAS's thread count, which another simulation's limit could otherwise change.
+    with blas_one_thread():
         return _propagate(phi, widths, weight, bias, x, g, blocks, residual=residual,
                           batchnorm=batchnorm, eps=eps, keep_weights=keep_weights,
                           record=record, use_bias=use_bias, trace=trace, backward=backward,

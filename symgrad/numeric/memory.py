@@ -30,6 +30,7 @@ from symgrad.types import FloatArray
 __all__ = ["reuse_memory"]
 
 _LOCAL = threading.local()
+_MOST = 24
 
 
 @contextmanager
@@ -58,6 +59,9 @@ def take(size: int) -> FloatArray:
         if fits:
             best = min(fits, key=lambda k: free[k].size)
             return free.pop(best)[:size]
+        # Sizes are growing (a sweep over depth or width): what is kept now is too small
+        # for this call and will be for later ones; let it go rather than pile it up.
+        free[:] = [arr for arr in free if arr.size >= size]
     return np.empty(size)
 
 
@@ -71,3 +75,7 @@ def give(*arrays: FloatArray | None) -> None:
         if arr is not None:
             base = arr if arr.base is None else arr.base
             free.append(base if isinstance(base, np.ndarray) else arr)
+    # A simulation takes at most ten arrays; never keep more than a few calls' worth.
+    if len(free) > _MOST:
+        free.sort(key=lambda arr: arr.size)
+        del free[: len(free) - _MOST]
