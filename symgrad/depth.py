@@ -332,7 +332,8 @@ class GradientProduct(Record):
         out: list[tuple[str, Any]] = [("γ = sup|φ'|", self.gamma)]
         if self.factor is not None:
             out += [("a*", self.fixed_point.value if self.fixed_point else "none"),
-                    ("w φ'(z*)", self.factor), ("rate −ln|w φ'(z*)|", self.rate)]
+                    ("factor per layer f (w φ'(z*) off kinks)", self.factor),
+                    ("rate −ln|f|", self.rate)]
         return out
 
 
