@@ -44,7 +44,6 @@ MIN_WORK = 1 << 22
 _LOCK = threading.Lock()
 _USERS = 0
 _LIMITER: Any = None
-_CONTROLLER: Any = None
 
 
 def row_blocks(batch: int, workers: int) -> list[tuple[int, int]]:
@@ -87,12 +86,11 @@ def run_blocks(task: Callable[[int, int, int], T], blocks: list[tuple[int, int]]
 
 
 def _controller() -> Any:
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+    # Made afresh (0.3 ms) each time a limit is set: a BLAS loaded since (MKL with torch,
+    # say) is limited too.
+    from threadpoolctl import ThreadpoolController
 
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER
+    return ThreadpoolController()
 
 
 def _release_control() -> None:
