@@ -21,18 +21,22 @@ block boundaries.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
 from symgrad.numeric import _rng
 
-__all__ = ["MIN_ROWS", "MIN_WORK", "blas_one_thread", "row_blocks", "run_blocks", "workers_for"]
+__all__ = [
+    "MIN_ROWS", "MIN_WORK", "blas_one_thread", "one_blas_thread", "row_blocks", "run_blocks",
+    "workers_for",
+]
 
 T = TypeVar("T")
 
@@ -129,6 +133,18 @@ def blas_one_thread(active: bool = True) -> Iterator[None]:
                 _LIMITER.restore_original_limits()
                 _LIMITER = None
                 _release_control()
+
+
+P = ParamSpec("P")
+
+
+def one_blas_thread(fn: Callable[P, T]) -> Callable[P, T]:
+    """``fn`` run inside :func:`blas_one_thread`."""
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with blas_one_thread():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _after_fork_in_child() -> None:

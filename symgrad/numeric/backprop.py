@@ -35,7 +35,7 @@ import sympy
 
 from symgrad.activations import Activation, _split
 from symgrad.numeric import memory
-from symgrad.numeric._parallel import blas_one_thread, row_blocks, run_blocks, workers_for
+from symgrad.numeric._parallel import one_blas_thread, row_blocks, run_blocks, workers_for
 from symgrad.numeric._rng import inner, prefetched
 from symgrad.types import FloatArray
 
@@ -96,6 +96,9 @@ def _row_inner(a: FloatArray) -> FloatArray:
     return out
 
 
+# Always one BLAS thread, even for one block: a product's rounding may depend on the
+# BLAS's thread count, which another simulation's limit could otherwise change.
+@one_blas_thread
 def propagate(
     phi: Activation,
     widths: tuple[int, ...],
@@ -129,36 +132,7 @@ def propagate(
     batch = x.shape[0]
     blocks = row_blocks(batch, workers_for(
         batch, batch * max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))))
-    # Always one BLAS thread, even for one block: a product's rounding may depend on the
-    # BLAS's thread count, which another simulation's limit could otherwise change.
-    with blas_one_thread():
-        return _propagate(phi, widths, weight, bias, x, g, blocks, residual=residual,
-                          batchnorm=batchnorm, eps=eps, keep_weights=keep_weights,
-                          record=record, use_bias=use_bias, trace=trace, backward=backward,
-                          nudge=nudge)
-
-
-def _propagate(
-    phi: Activation,
-    widths: tuple[int, ...],
-    weight: Callable[[int], FloatArray],
-    bias: Callable[[int], FloatArray],
-    x: FloatArray,
-    g: FloatArray,
-    blocks: list[tuple[int, int]],
-    *,
-    residual: bool,
-    batchnorm: bool,
-    eps: float,
-    keep_weights: bool,
-    record: bool,
-    use_bias: bool,
-    trace: bool,
-    backward: bool,
-    nudge: tuple[str, int, FloatArray] | None,
-) -> Propagation:
     depth = len(widths) - 1
-    batch = x.shape[0]
     relu_like = is_relu_like(phi)
     mean, second, saturated = np.empty(depth), np.empty(depth), np.empty(depth)
     slope1, slope2 = np.empty(depth), np.empty(depth)
