@@ -109,16 +109,13 @@ def _release_control() -> None:
 
 
 @contextmanager
-def blas_one_thread(active: bool = True) -> Iterator[None]:
+def blas_one_thread() -> Iterator[None]:
     """Hold NumPy's BLAS to one thread while the block holds (process-wide).
 
     Nested and concurrent uses, from any threads, share one limit: the first to enter
     sets it, the last to leave restores what was there before.
     """
     global _USERS, _LIMITER
-    if not active:
-        yield
-        return
     with _LOCK:
         if _USERS == 0:
             _LIMITER = _controller().limit(limits=1, user_api="blas")

@@ -96,6 +96,14 @@ def _row_inner(a: FloatArray) -> FloatArray:
     return out
 
 
+def _in_turn(*tasks: Callable[[int, int, int], None]) -> Callable[[int, int, int], None]:
+    """One block task that runs ``tasks`` on the block, in order."""
+    def run(k: int, lo: int, hi: int) -> None:
+        for task in tasks:
+            task(k, lo, hi)
+    return run
+
+
 # Always one BLAS thread, even for one block: a product's rounding may depend on the
 # BLAS's thread count, which another simulation's limit could otherwise change.
 @one_blas_thread
@@ -130,8 +138,8 @@ def propagate(
     live in workspaces reused from layer to layer; only φ'(u_l) is kept per layer.
     """
     batch = x.shape[0]
-    blocks = row_blocks(batch, workers_for(
-        batch, batch * max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))))
+    biggest = max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))
+    blocks = row_blocks(batch, workers_for(batch, batch * biggest))
     depth = len(widths) - 1
     relu_like = is_relu_like(phi)
     mean, second, saturated = np.empty(depth), np.empty(depth), np.empty(depth)
@@ -148,12 +156,11 @@ def propagate(
     # layer (φ'(u_l), and û_l under batchnorm) is cut from one allocation each: far
     # fewer page faults than an array per layer.
     flat = batch * max(widths)
-    ends = np.cumsum([0, *widths[1:]]).tolist()
-    slope_arena = memory.take(batch * ends[-1]) if backward else None
-    uhat_arena = memory.take(batch * ends[-1]) if batchnorm else None
-
-    def kept(arena: FloatArray, layer: int) -> FloatArray:
-        return arena[batch * ends[layer]: batch * ends[layer + 1]].reshape(batch, -1)
+    layer_shapes = [(batch, n) for n in widths[1:]]
+    slope_arena = memory.take(batch * sum(widths[1:])) if backward else None
+    uhat_arena = memory.take(batch * sum(widths[1:])) if batchnorm else None
+    kept_slopes = None if slope_arena is None else memory.carve(slope_arena, layer_shapes)
+    kept_uhat = None if uhat_arena is None else memory.carve(uhat_arena, layer_shapes)
 
     z_space, work, scratch = memory.take(flat), memory.take(flat), memory.take(flat)
     a_space = (memory.take(flat), memory.take(flat))
@@ -168,7 +175,6 @@ def propagate(
 
     # ---- forward: keep φ'(u_l) (and û_l, s_l under batchnorm) only ----
     a = x
-    biggest = max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))
     # Two ahead: the pool always has a draw to pick up when a layer's block ends early.
     forward_weights = prefetched(weight, range(depth), size=biggest, ahead=2)
     for layer in range(depth):
@@ -180,9 +186,9 @@ def propagate(
         if keep_weights:
             kept_w.append(w)
         # Under batchnorm û_l is kept, so z_l gets its own array.
-        z = _view(z_space, batch, n) if uhat_arena is None else kept(uhat_arena, layer)
+        z = _view(z_space, batch, n) if kept_uhat is None else kept_uhat[layer]
         out = _view(a_space[layer % 2], batch, n)
-        slope = _view(scratch, batch, n) if slope_arena is None else kept(slope_arena, layer)
+        slope = _view(scratch, batch, n) if kept_slopes is None else kept_slopes[layer]
         wk, mk = _view(work, batch, n), mask[: batch * n].reshape(batch, n)
 
         def gemm(k: int, lo: int, hi: int, a: FloatArray = a, w: FloatArray = w,
@@ -210,14 +216,7 @@ def propagate(
                 out[lo:hi] += a[lo:hi]
 
         if fused:
-            def whole(k: int, lo: int, hi: int, gemm: Callable[[int, int, int], None] = gemm,
-                      z_rows: Callable[[int, int, int], None] = z_rows,
-                      activate: Callable[[int, int, int], None] = activate) -> None:
-                gemm(k, lo, hi)
-                z_rows(k, lo, hi)
-                activate(k, lo, hi)
-
-            run_blocks(whole, blocks)
+            run_blocks(_in_turn(gemm, z_rows, activate), blocks)
         else:
             run_blocks(gemm, blocks)
             if nudge is not None and nudge[0] == "z" and nudge[1] == layer + 1:
@@ -290,13 +289,7 @@ def propagate(
                 dz *= inv
                 run_blocks(pull, blocks)
             else:
-                def both(k: int, lo: int, hi: int,
-                         scale: Callable[[int, int, int], None] = scale,
-                         pull: Callable[[int, int, int], None] = pull) -> None:
-                    scale(k, lo, hi)
-                    pull(k, lo, hi)
-
-                run_blocks(both, blocks)
+                run_blocks(_in_turn(scale, pull), blocks)
             grad_a[layer] = rows[0].sum() / batch
             grad_z[layer] = rows[1].sum() / batch
             if trace:
@@ -305,7 +298,7 @@ def propagate(
             g = back
             del w
         grad_in = float(inner(g, g) / batch)
-    del a, g, slope, slopes, norm_cache
+    del a, g, slope, slopes, norm_cache, kept_slopes, kept_uhat
     memory.give(slope_arena, uhat_arena, z_space, work, scratch, *a_space, mask_space)
     return Propagation(
         loss=loss, mean=mean, second=second, grad_z=grad_z, grad_a=grad_a,

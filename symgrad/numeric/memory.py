@@ -65,6 +65,13 @@ def take(size: int) -> FloatArray:
     return np.empty(size)
 
 
+def carve(flat: FloatArray, shapes: list[tuple[int, int]]) -> list[FloatArray]:
+    """Consecutive contiguous views of ``flat``, one of each shape, in order."""
+    ends = np.cumsum([0] + [m * n for m, n in shapes]).tolist()
+    return [flat[lo:hi].reshape(shape)
+            for lo, hi, shape in zip(ends[:-1], ends[1:], shapes, strict=True)]
+
+
 def give(*arrays: FloatArray | None) -> None:
     """Hand arrays from :func:`take` back once nothing refers to them any more (kept
     for reuse inside :func:`reuse_memory`, dropped otherwise)."""

@@ -222,14 +222,12 @@ def simulate(
     # (Recorded weights belong to the caller: never from or back to reuse_memory.)
     arena = (np.empty(weight_bytes // 8) if record else memory.take(weight_bytes // 8)
              if keep else None)
-    offsets = np.cumsum([0] + [m * n for m, n in shapes]).tolist()
+    slots = None if arena is None else memory.carve(arena, shapes)
 
     def weight(layer: int) -> FloatArray:
         m, n = shapes[layer]
-        out = (None if arena is None
-               else arena[offsets[layer]:offsets[layer + 1]].reshape(m, n))
         return draw_weights(scheme, m, n, sigma_w=sigma_w, seed=child(root, _WEIGHTS, layer),
-                            out=out)
+                            out=None if slots is None else slots[layer])
 
     def bias(layer: int) -> FloatArray:
         if sigma_b == 0.0:
@@ -245,6 +243,7 @@ def simulate(
     )
     if not record:
         run.weights.clear()  # views of the arena, which goes back for reuse
+        del slots
         memory.give(arena)
     mean, second, grad_z, grad_a, saturated, dead = (
         run.mean, run.second, run.grad_z, run.grad_a, run.saturated, run.dead)
