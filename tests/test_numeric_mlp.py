@@ -24,19 +24,11 @@ def cut(request, monkeypatch):
     """Run these tiny networks both in one block and cut into row blocks on 3 threads (as
     large layers are), whatever this machine's core count."""
     if request.param == "row blocks":
-        from concurrent.futures import ThreadPoolExecutor
-
         import symgrad.numeric._parallel as parallel
 
-        pool = ThreadPoolExecutor(3)
-        monkeypatch.setattr(parallel, "MIN_WORK", 0)
+        request.getfixturevalue("blocks_on_three_threads")
         monkeypatch.setattr(parallel, "MIN_ROWS", 1)
-        monkeypatch.setattr(rng_module, "_pool", lambda: pool)
-        monkeypatch.setattr(rng_module, "worker_count", lambda: 3)
-        yield request.param
-        pool.shutdown()
-    else:
-        yield request.param
+    return request.param
 
 
 def _small_network(act_name: str, residual: bool, batchnorm: bool):

@@ -102,17 +102,6 @@ def _blas_threads() -> list[int]:
     return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
 
 
-@pytest.fixture
-def blocks_on_three_threads(monkeypatch):
-    """Row blocks for any layer, on a 3-thread pool, whatever the machine."""
-    pool = ThreadPoolExecutor(3)
-    monkeypatch.setattr(parallel, "MIN_WORK", 0)
-    monkeypatch.setattr(rng_module, "_pool", lambda: pool)
-    monkeypatch.setattr(rng_module, "worker_count", lambda: 3)
-    yield
-    pool.shutdown()
-
-
 def test_blas_is_held_to_one_thread_while_blocks_run_and_restored(blocks_on_three_threads):
     before = _blas_threads()
     assert before, "threadpoolctl should see NumPy's BLAS"
