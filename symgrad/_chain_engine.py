@@ -23,8 +23,8 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad._core.validate import as_exact_real, describe
 from symgrad._mpfuncs import compiled
-from symgrad._validate import as_exact_real, describe
 from symgrad.activations import Activation
 from symgrad.activations import z as act_symbol
 from symgrad.errors import InvalidArgument

@@ -34,7 +34,8 @@ import numpy as np
 import sympy
 
 from symgrad import _kernels
-from symgrad._validate import as_exact_real, describe
+from symgrad._core.symbols import z
+from symgrad._core.validate import as_exact_real, describe
 from symgrad.errors import InvalidArgument
 from symgrad.types import FloatArray, RealLike
 
@@ -52,8 +53,6 @@ __all__ = [
     "z",
 ]
 
-#: The shared real symbol every activation is written in.
-z = sympy.Symbol("z", real=True)
 
 _Kernel = Callable[..., FloatArray]
 _MPMATH_TURN = threading.Lock()

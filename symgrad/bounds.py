@@ -25,7 +25,7 @@ import mpmath
 import sympy
 from mpmath.ctx_iv import MPIntervalContext
 
-from symgrad._validate import as_exact_real, describe
+from symgrad._core.validate import as_exact_real, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Exactness, Record, Step

@@ -71,8 +71,8 @@ from typing import Any
 import mpmath
 import sympy
 
-from symgrad._format import number_text
-from symgrad._validate import as_exact_real, as_positive_int, describe
+from symgrad._core.format import number_text
+from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, activation
 from symgrad.errors import InvalidArgument, SymgradError
 from symgrad.records import Record, Step

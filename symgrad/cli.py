@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from symgrad._format import jsonable
+from symgrad._core.format import jsonable
 from symgrad.errors import SymgradError
 
 __all__ = ["emit", "main"]

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import sympy
 
+from symgrad._core.validate import as_exact_real, as_float, describe
 from symgrad._facts import Fact, Step
-from symgrad._validate import as_exact_real, as_float, describe
 from symgrad.errors import InvalidArgument
 from symgrad.types import FloatArray, RealLike
 

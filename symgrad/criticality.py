@@ -32,8 +32,8 @@ import sympy
 
 from symgrad import _mf_numeric as num
 from symgrad._closed_kernels import Q, closed_kernels
+from symgrad._core.validate import as_exact_real
 from symgrad._mf_exact import certified_root
-from symgrad._validate import as_exact_real
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield import MeanFieldMode, as_mode

@@ -21,8 +21,8 @@ from typing import Any
 import mpmath
 import sympy
 
+from symgrad._core.validate import as_exact_real, as_positive_int
 from symgrad._mpfuncs import compiled
-from symgrad._validate import as_exact_real, as_positive_int
 from symgrad.activations import Activation, as_activation, z
 from symgrad.records import Exactness, Record, Step
 from symgrad.slopes import max_slope

@@ -70,7 +70,7 @@ class GainTable(Record):
         return "Framework gains against second-moment and criticality gains"
 
     def markdown(self) -> str:
-        from symgrad._format import number_text
+        from symgrad._core.format import number_text
 
         lines = ["| activation | framework | second moment | criticality | χ₁ at framework gain "
                  "| g²·E[φ(Z)²] | agrees with |", "| --- | --- | --- | --- | --- | --- | --- |"]

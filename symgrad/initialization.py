@@ -36,7 +36,7 @@ import mpmath
 import sympy
 
 from symgrad._closed_kernels import Q, closed_kernels
-from symgrad._validate import as_exact_real, as_positive_int, describe
+from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation, z
 from symgrad.errors import InvalidArgument
 from symgrad.records import Exactness, Record, Step

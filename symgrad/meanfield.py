@@ -44,8 +44,8 @@ import sympy
 
 from symgrad import _mf_numeric as num
 from symgrad._closed_kernels import closed_kernels
+from symgrad._core.validate import as_exact_real, describe
 from symgrad._mf_numeric import VarianceFixedPoint
-from symgrad._validate import as_exact_real, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Exactness, Record, Step

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import _mf_numeric as num
-from symgrad._validate import as_float, describe
+from symgrad._core.validate import as_float, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.criticality import critical_line
 from symgrad.errors import InvalidArgument

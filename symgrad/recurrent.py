@@ -28,7 +28,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from symgrad._validate import as_exact_real, as_positive_int, describe
+from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.bounds import Growth
 from symgrad.errors import InvalidArgument

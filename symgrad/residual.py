@@ -20,8 +20,8 @@ from typing import Any
 
 import sympy
 
+from symgrad._core.validate import as_positive_int, describe
 from symgrad._facts import Fact, Step
-from symgrad._validate import as_positive_int, describe
 from symgrad.activations import Activation, as_activation, z
 from symgrad.errors import InvalidArgument
 from symgrad.records import Record

@@ -25,6 +25,8 @@ from typing import Any
 import mpmath
 import sympy
 
+from symgrad._core.symbols import EPSILON
+from symgrad._core.validate import as_exact_real, as_positive_int
 from symgrad._roots import (
     WINDOW,
     certified_roots,
@@ -36,7 +38,6 @@ from symgrad._roots import (
     numeric,
     symbolic_roots,
 )
-from symgrad._validate import as_exact_real, as_positive_int
 from symgrad.activations import Activation, Piece, as_activation, one_sided_limit, z
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Record, Step
@@ -60,8 +61,6 @@ _PHI = sympy.Function("varphi")(z)
 _PRIME = sympy.Derivative(_PHI, z)
 _SECOND = sympy.Derivative(_PHI, (z, 2))
 _TIE = mpmath.mpf(10) ** -35
-#: The symbol standing for ε in :attr:`Saturation.formulas`.
-EPSILON = sympy.Symbol("epsilon", positive=True)
 
 
 class Reach(enum.Enum):

@@ -57,7 +57,7 @@ from symgrad._chain_engine import (
     _mpf,
     _per_layer,
 )
-from symgrad._validate import as_positive_int, describe
+from symgrad._core.validate import as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Record, Step

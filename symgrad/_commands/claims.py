@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from symgrad._format import number_text
+from symgrad._core.format import number_text
 from symgrad.cli import emit
 
 EPILOG = """\

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from symgrad._commands._common import activation_from_args, add_activation_arguments
-from symgrad._format import number_text
+from symgrad._core.format import number_text
 from symgrad.cli import emit
 from symgrad.errors import InvalidArgument
 from symgrad.initialization import Principle, gain

@@ -10,7 +10,7 @@ from symgrad._commands._common import (
     add_activation_arguments,
     decimal_number,
 )
-from symgrad._format import number_text
+from symgrad._core.format import number_text
 from symgrad.cli import emit
 from symgrad.meanfield import MeanFieldMode, mean_field
 

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from symgrad._validate import describe
+from symgrad._core.validate import describe
 from symgrad.errors import InvalidArgument
 from symgrad.types import FloatArray, Seed
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from symgrad._validate import as_float, describe
+from symgrad._core.validate import as_float, describe
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import child, root_seed, seed_label
 from symgrad.records import Record, Step

@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from symgrad._validate import describe
+from symgrad._core.validate import describe
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import root_seed, seed_label
 from symgrad.numeric.memory import reuse_memory

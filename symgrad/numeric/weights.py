@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from symgrad._validate import describe
+from symgrad._core.validate import describe
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import normal_matrix, uniform_matrix
 from symgrad.types import FloatArray

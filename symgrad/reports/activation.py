@@ -19,7 +19,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from symgrad._format import latex, number_text
+from symgrad._core.format import latex, number_text
 from symgrad.activations import Activation, activation
 from symgrad.records import Record, Step
 

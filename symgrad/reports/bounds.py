@@ -101,7 +101,7 @@ def _pair(wb: Any) -> tuple[str, str]:
 
 
 def build() -> list[Any]:
-    from symgrad._format import number_text
+    from symgrad._core.format import number_text
     from symgrad.reports.pipeline import Output
     from symgrad.reports.render import Page
 

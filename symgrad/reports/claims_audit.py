@@ -30,7 +30,7 @@ def audit() -> tuple[Any, ...]:
 
 def _claimed(result: Any) -> str:
     """The claimed number as the file writes it: a decimal for an approximate claim."""
-    from symgrad._format import number_text
+    from symgrad._core.format import number_text
 
     if result.claimed is None:
         return "—"
@@ -40,7 +40,7 @@ def _claimed(result: Any) -> str:
 
 
 def build() -> list[Any]:
-    from symgrad._format import number_text
+    from symgrad._core.format import number_text
     from symgrad.claims import Verdict
     from symgrad.reports.pipeline import Output
     from symgrad.reports.render import Page

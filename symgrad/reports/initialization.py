@@ -95,7 +95,7 @@ def initialization_report() -> InitializationReport:
 
 
 def build() -> list[Any]:
-    from symgrad._format import number_text
+    from symgrad._core.format import number_text
     from symgrad.reports.pipeline import Output
     from symgrad.reports.render import Page, check_rows, inline
 

@@ -137,13 +137,13 @@ def _figure(data: MeanFieldReport) -> bytes:
 
 def _num(value: Any, digits: int) -> str:
     """A table number; NaN (undefined, e.g. c* when q* diverges) is a dash."""
-    from symgrad._format import number_text
+    from symgrad._core.format import number_text
 
     return "—" if sympy.sympify(value) is sympy.nan else number_text(value, digits)
 
 
 def build() -> list[Any]:
-    from symgrad._format import number_text
+    from symgrad._core.format import number_text
     from symgrad.reports.pipeline import Output
     from symgrad.reports.render import Page, inline
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from symgrad._validate import describe
+from symgrad._core.validate import describe
 from symgrad.errors import InvalidArgument
 
 __all__ = [

@@ -105,7 +105,7 @@ def _figure(data: RecurrentReport) -> bytes:
 
 
 def build() -> list[Any]:
-    from symgrad._format import number_text
+    from symgrad._core.format import number_text
     from symgrad.reports.pipeline import Output
     from symgrad.reports.render import Page, check_rows, inline
 

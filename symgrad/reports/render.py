@@ -4,7 +4,7 @@ A :class:`Page` collects one report's Markdown; :func:`render` is a
 ``functools.singledispatch`` function with one rule per record type (the generic
 rule shows a record's ``summary()`` rows and its ``steps``).  Rendering only formats
 what records carry: it never recomputes mathematics.  Every formula goes through
-:func:`symgrad._format.latex`, so a number reads the same in every report.
+:func:`symgrad._core.format.latex`, so a number reads the same in every report.
 
 >>> from symgrad.records import Step
 >>> page = Page("Demo", generated_by="symgrad report --only demo")
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from symgrad._format import latex, number_text
+from symgrad._core.format import latex, number_text
 from symgrad.records import Record, Step
 
 __all__ = ["Page", "check_rows", "inline", "number", "render"]
