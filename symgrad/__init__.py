@@ -1,6 +1,6 @@
 """symgrad: the vanishing and exploding gradient problem, made exact."""
 
-from symgrad.activations import (
+from symgrad.activations.record import (
     Activation,
     activation,
     activation_names,
@@ -8,7 +8,7 @@ from symgrad.activations import (
     unregister_activation,
     z,
 )
-from symgrad.bounds import (
+from symgrad.depth.bounds import (
     DepthThreshold,
     Growth,
     WeightBound,
@@ -16,12 +16,17 @@ from symgrad.bounds import (
     vanishing_depth,
     weight_bound,
 )
-from symgrad.clipping import clip, clipping_facts
-from symgrad.criticality import CriticalPoint, critical_sigma_w
-from symgrad.depth import FixedPoint, GradientProduct, fixed_point, gradient_product
+from symgrad.depth.clipping import clip, clipping_facts
+from symgrad.depth.product import FixedPoint, GradientProduct, fixed_point, gradient_product
+from symgrad.depth.residual import (
+    residual_block,
+    residual_lower_bound,
+    residual_negative_cases,
+    residual_product,
+)
+from symgrad.depth.trace import Architecture, ChainRow, ChainTrace, chain_trace, residual_trace
 from symgrad.errors import InvalidArgument, NoClosedForm, SymgradError
-from symgrad.gain_table import GainTable, gain_table
-from symgrad.initialization import (
+from symgrad.initialization.gains import (
     FanMode,
     Gain,
     InitVariance,
@@ -33,9 +38,11 @@ from symgrad.initialization import (
     second_moment,
     xavier_variance,
 )
-from symgrad.meanfield import MeanField, MeanFieldMode, Phase, VarianceFixedPoint, mean_field
+from symgrad.initialization.table import GainTable, gain_table
+from symgrad.meanfield.criticality import CriticalPoint, critical_sigma_w
+from symgrad.meanfield.field import MeanField, MeanFieldMode, Phase, VarianceFixedPoint, mean_field
+from symgrad.meanfield.phase import PhaseDiagram, phase_diagram
 from symgrad.numeric import Simulation, compare, crosscheck, simulate, sweep, train
-from symgrad.phase import PhaseDiagram, phase_diagram
 from symgrad.recurrent import (
     SpectralCondition,
     after_steps,
@@ -44,13 +51,7 @@ from symgrad.recurrent import (
     lstm_carousel,
     pascanu_conditions,
 )
-from symgrad.residual import (
-    residual_block,
-    residual_lower_bound,
-    residual_negative_cases,
-    residual_product,
-)
-from symgrad.slopes import (
+from symgrad.slopes.sup import (
     EPSILON,
     ExpectedSlope,
     MaxSlope,
@@ -62,7 +63,6 @@ from symgrad.slopes import (
     saturation,
     slope,
 )
-from symgrad.trace import Architecture, ChainRow, ChainTrace, chain_trace, residual_trace
 
 __all__ = [
     "EPSILON",

@@ -2,6 +2,6 @@
 
 import sys
 
-from symgrad.cli import main
+from symgrad.cli.main import main
 
 sys.exit(main())

@@ -29,11 +29,11 @@ import numpy as np
 import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
-from symgrad.activations import Activation, as_activation
-from symgrad.bounds import Growth
+from symgrad.activations.record import Activation, as_activation
+from symgrad.depth.bounds import Growth
 from symgrad.errors import InvalidArgument
 from symgrad.records import Exactness, Record, Step
-from symgrad.slopes import max_slope
+from symgrad.slopes.sup import max_slope
 from symgrad.types import FloatArray, RealLike
 
 __all__ = [

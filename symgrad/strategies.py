@@ -18,7 +18,7 @@ from typing import Any
 import sympy
 from hypothesis import strategies as st
 
-from symgrad.activations import _REGISTRY, Activation, activation, activation_names
+from symgrad.activations.record import _REGISTRY, Activation, activation, activation_names
 
 __all__ = [
     "activation_names_st",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from symgrad.cli import main
+from symgrad.cli.main import main
 
 BAD: list[tuple[list[str], int, str]] = [
     # unknown names, missing arguments, unknown flags

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from symgrad.cli import main
+from symgrad.cli.main import main
 
 
 def _sigmoid(v: float) -> float:

@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 from symgrad import activation_names, max_slope
-from symgrad.cli import main
+from symgrad.cli.main import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

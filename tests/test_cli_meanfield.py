@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from symgrad.cli import main
+from symgrad.cli.main import main
 
 
 def test_meanfield_json_relu(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from symgrad.cli import main
+from symgrad.cli.main import main
 
 CLAIMS = '''
 [[claim]]

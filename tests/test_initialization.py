@@ -21,7 +21,7 @@ from symgrad import (
     moment_factor,
     xavier_variance,
 )
-from symgrad.initialization import FanMode, Principle
+from symgrad.initialization.gains import FanMode, Principle
 from symgrad.records import Exactness
 
 _fans = st.integers(min_value=1, max_value=4096)

@@ -24,10 +24,10 @@ from symgrad import (
     register_activation,
     z,
 )
-from symgrad.activations import unregister_activation
-from symgrad.criticality import critical_sigma_w
-from symgrad.meanfield import MeanFieldMode, Phase, VarianceFixedPoint, mean_field
-from symgrad.phase import phase_diagram
+from symgrad.activations.record import unregister_activation
+from symgrad.meanfield.criticality import critical_sigma_w
+from symgrad.meanfield.field import MeanFieldMode, Phase, VarianceFixedPoint, mean_field
+from symgrad.meanfield.phase import phase_diagram
 
 # ---- independent references ----
 

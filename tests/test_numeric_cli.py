@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from symgrad.cli import main
+from symgrad.cli.main import main
 
 
 def test_crosscheck_command_json(capsys):

@@ -24,7 +24,7 @@ from symgrad import (
     lstm_carousel,
     pascanu_conditions,
 )
-from symgrad.bounds import Growth
+from symgrad.depth.bounds import Growth
 
 
 def test_spectral_norm_exact_for_small_rational_matrices():

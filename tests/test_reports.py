@@ -17,8 +17,8 @@ from symgrad import slope
 from symgrad.errors import InvalidArgument
 from symgrad.reports import check_reports, pipeline, render_reports, report_names
 from symgrad.reports.figures import figure_svg
+from symgrad.reports.pages.sigmoid_bound import sigmoid_bound_proof
 from symgrad.reports.pipeline import Output, Report, check, generate, select, write
-from symgrad.reports.sigmoid_bound import sigmoid_bound_proof
 
 REPO = Path(__file__).resolve().parent.parent
 

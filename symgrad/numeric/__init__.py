@@ -23,7 +23,7 @@ module                 question
 """
 
 from symgrad.numeric.chain import ChainSimulation, simulate_chain
-from symgrad.numeric.checks import CHECKS, CheckRow, CrossCheck, check_names, crosscheck
+from symgrad.numeric.checks.table import CHECKS, CheckRow, CrossCheck, check_names, crosscheck
 from symgrad.numeric.grid import Sweep, grid_points, sweep
 from symgrad.numeric.memory import reuse_memory
 from symgrad.numeric.mlp import Simulation, simulate

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symgrad.activations import Activation, _split
+from symgrad.activations.record import Activation, _split
 from symgrad.numeric import memory
 from symgrad.numeric._parallel import one_blas_thread, row_blocks, run_blocks, workers_for
 from symgrad.numeric._rng import inner, prefetched

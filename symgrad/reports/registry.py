@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from symgrad.activations import activation_names
-from symgrad.reports import (
+from symgrad.activations.record import activation_names
+from symgrad.reports.pages import (
     activation,
     bounds,
     chain,

@@ -121,7 +121,7 @@ def render(record: Any, page: Page) -> None:
 def check_rows(page: Page, rows: Iterable[Any]) -> None:
     """A cross-check table from rows with ``quantity``, ``predicted``, ``measured``,
     ``rel_error``, ``tolerance``, ``ok``, ``relation`` and ``basis``
-    (:class:`symgrad.numeric.checks.CheckRow`)."""
+    (:class:`symgrad.numeric.checks.table.CheckRow`)."""
     page.table(
         ["quantity", "predicted", "measured", "relation", "rel. error", "tolerance", "ok",
          "tolerance from"],

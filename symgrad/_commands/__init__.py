@@ -1,1 +1,0 @@
-"""One module per ``symgrad`` sub-command, each with ``register(subparsers)``."""

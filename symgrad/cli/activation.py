@@ -1,0 +1,105 @@
+"""``symgrad activation NAME``: φ, φ', sup |φ'| and the saturation thresholds."""
+
+from __future__ import annotations
+
+import argparse
+from decimal import Decimal
+from typing import Any
+
+import sympy
+
+from symgrad._core.format import number_text
+from symgrad.cli.args import (
+    activation_from_args,
+    add_activation_arguments,
+    decimal_number,
+)
+from symgrad.cli.main import emit
+from symgrad.slopes.sup import max_slope, saturation
+
+EPILOG = """\
+examples:
+  symgrad activation sigmoid
+  symgrad activation tanh --eps 0.1 --eps 0.001
+  symgrad activation leaky_relu --param alpha=0.2 --json
+"""
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "activation",
+        help="φ, φ', sup |φ'| and saturation thresholds of one activation",
+        description="Print φ, φ', the supremum of |φ'| with where it is reached, and the "
+        "saturation thresholds {z : |φ'(z)| < ε} for each --eps (default 0.1, 0.01, 0.001).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_activation_arguments(parser)
+    parser.add_argument("--eps", metavar="E", action="append", default=[],
+                        help="saturation tolerance ε > 0 (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(run=run)
+
+
+def region_text(region: sympy.Set) -> str:
+    """A union of intervals written with ∪, each end as number_text."""
+    if region == sympy.S.EmptySet:
+        return "∅ (never saturated)"
+    if region == sympy.S.Reals:
+        return "ℝ (everywhere)"
+    parts = region.args if isinstance(region, sympy.Union) else (region,)
+    shown = []
+    for part in parts:
+        if isinstance(part, sympy.FiniteSet):
+            shown.append("{" + ", ".join(number_text(p, 8) for p in part) + "}")
+            continue
+        lo = "-∞" if part.start == -sympy.oo else number_text(part.start, 8)
+        hi = "∞" if part.end == sympy.oo else number_text(part.end, 8)
+        shown.append(f"{'(' if part.left_open else '['}{lo}, {hi}{')' if part.right_open else ']'}")
+    return " ∪ ".join(shown)
+
+
+def run(args: argparse.Namespace) -> int:
+    act = activation_from_args(args)
+    defaults = [Decimal("0.1"), Decimal("0.01"), Decimal("0.001")]
+    epsilons = [decimal_number(e, "--eps") for e in args.eps] or defaults
+    sup = max_slope(act)
+    sats = [saturation(act, e) for e in epsilons]
+    payload = {
+        "name": act.label,
+        "phi": sympy.sstr(act.expr),
+        "phi_prime": sympy.sstr(act.derivative),
+        "max_slope": {
+            "value": sup.value,
+            "value_exact": sympy.sstr(sup.value),
+            "at": sup.at,
+            "reach": sup.reach.value,
+            "attained": sup.attained,
+            "exact": sup.exact,
+        },
+        "saturation": [
+            {
+                "eps": s.eps,
+                "region": sympy.sstr(s.region),
+                "left_threshold": s.left_threshold,
+                "right_threshold": s.right_threshold,
+                "exact": s.exact,
+            }
+            for s in sats
+        ],
+    }
+    where = {sympy.oo: "+∞", -sympy.oo: "-∞"}.get(sup.at, number_text(sup.at))
+    lines = [
+        f"{act.label}",
+        f"  φ(z)  = {sympy.sstr(act.expr)}",
+        f"  φ'(z) = {sympy.sstr(act.derivative)}",
+        f"  sup |φ'| = {number_text(sup.value)}  ({sup.reach.value} at z = {where}; "
+        f"{'attained' if sup.attained else 'not attained'}; "
+        f"{'exact' if sup.exact else 'certified numeric'})",
+        "  saturation {z : |φ'(z)| < ε}:",
+    ]
+    for s in sats:
+        lines.append(f"    ε = {number_text(s.eps)}: {region_text(s.region)}"
+                     f"  [{'exact' if s.exact else 'certified numeric'}]")
+    emit(payload, as_json=args.json, text="\n".join(lines))
+    return 0

@@ -1,0 +1,72 @@
+"""``symgrad claims FILE``: verdicts on the quantitative claims in a TOML file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from symgrad._core.format import number_text
+from symgrad.cli.main import emit
+
+EPILOG = """\
+example:
+  $ cat claims.toml
+  [[claim]]
+  id = "sigmoid-below-0.1-beyond-2"
+  text = "The sigmoid gradient is below 0.1 beyond |z| = 2."
+  kind = "slope_below_beyond"
+  activation = "sigmoid"
+  beyond = 2
+  bound = "1/10"
+  $ symgrad claims claims.toml --json
+
+kinds: slope_max, slope_at, slope_below_beyond, weight_bound, chain_gradient,
+chain_ratio, init_variance (see `python -c "import symgrad.claims.audit; help(symgrad.claims.audit)"`).
+exit status: 0 every claim holds, 1 some claim fails, 2 some claim could not be checked.
+"""
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "claims",
+        help="check quantitative claims about gradients from a TOML file",
+        description="Check each [[claim]] in FILE against symgrad's derivations: "
+        "verdict (holds/fails), computed value, and a witness z for a failed universal claim.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", metavar="FILE", help="TOML file with [[claim]] tables")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON list of {id, verdict, value, witness, ...}")
+    parser.set_defaults(run=run)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = number_text(value, 8)
+    return text.split(" ≈ ")[-1]  # the decimal; --json and the audit keep the exact form
+
+
+def run(args: argparse.Namespace) -> int:
+    from symgrad.claims.audit import Verdict, check_claims
+    from symgrad.errors import InvalidArgument
+
+    if not args.file.strip():
+        raise InvalidArgument("FILE must not be empty; give the path of a TOML claims file")
+    results = check_claims(args.file)
+    width = max(len(r.id) for r in results)
+    lines = [f"{'id':<{width}}  verdict  value                 witness"]
+    for r in results:
+        lines.append(f"{r.id:<{width}}  {r.verdict.value:<7}  {_cell(r.value):<20}  "
+                     f"{_cell(r.witness)}")
+    errors = [r for r in results if r.verdict is Verdict.ERROR]
+    # Every reason goes with the table on stdout; stderr gets one line.
+    lines.extend(f"error: {r.error}" for r in errors)
+    emit([r.as_dict() for r in results], as_json=args.json, text="\n".join(lines))
+    if errors:
+        more = f" (and {len(errors) - 1} more, in the output)" if len(errors) > 1 else ""
+        print(f"symgrad claims: error: {errors[0].error}{more}", file=sys.stderr)
+        return 2
+    return 1 if any(r.verdict is Verdict.FAILS for r in results) else 0

@@ -1,0 +1,434 @@
+"""Exact layer-by-layer traces of the scalar chain, plain or residual, at any depth.
+
+Conventions (``DESIGN.md``, "Conventions for gradients"): a₀ = x;
+z_k = w_k·a_{k−1} + b_k; a_k = φ(z_k), k = 1..depth.  The gradient arriving at the
+last output is g = ∂L/∂a_depth (``upstream``), and backward
+
+* ∂L/∂z_k = ∂L/∂a_k · φ'(z_k)
+* ∂L/∂a_{k−1} = ∂L/∂z_k · w_k
+* ∂L/∂w_k = ∂L/∂z_k · a_{k−1}
+
+so ∂L/∂a_k = g · ∏_{j=k+1}^{depth} w_j φ'(z_j), the product that vanishes or explodes
+(Hochreiter 1991; Bengio, Simard and Frasconi 1994).  The residual chain (He et al.
+2016) is y₀ = x, z_k = y_{k−1} + b_k, y_k = y_{k−1} + w_k·φ(z_k), whose per-layer
+factor is ∂y_k/∂y_{k−1} = 1 + w_k φ'(z_k): the identity path adds the 1.
+
+How depth 10⁶ stays cheap.  One forward pass computes every layer in mpmath (whose
+exponent range is unbounded, so nothing underflows) at ``dps`` plus guard digits,
+and keeps the running product P_k = ∏_{j≤k} f_j of the nonzero factors.  Only every
+1024th state is stored; ∂L/∂a_k = g·P_depth/P_k (0 when a zero factor lies above k),
+and a row is rebuilt on demand by replaying at most 1023 layers from its checkpoint,
+with the same operations, so it is identical to the forward pass.  When the weights
+and biases are constant from some layer on and the rounded forward map repeats a
+state exactly (the chain has reached its fixed point, or a cycle, at working
+precision), the remaining layers are copies and their products are powers.  For a
+positively homogeneous φ (ReLU, leaky ReLU, identity) with zero biases, a cycle of
+slopes is enough: each later cycle is the last one scaled by its product C > 0.
+The guard digits (10 + the number of digits of the depth) absorb the at most
+2·depth roundings of the running products; reported values are rounded to ``dps``.
+That needs every φ(z_k) and φ'(z_k) correct relative to itself however small it is
+(a chain alternating into ELU's kink at 0, tanh' deep in saturation): they are
+compiled without cancelling subtractions (:mod:`symgrad._exact.mpforms`).
+
+>>> t = chain_trace("sigmoid", depth=4, weight=0.1)
+>>> [mpmath.nstr(r.grad_a, 6) for r in t.rows]
+['1.55937e-5', '0.000624178', '0.0249836', '1.0']
+>>> mpmath.nstr(t.ratio(), 8)
+'64128.416'
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, overload
+
+import mpmath
+
+from symgrad._core.validate import as_positive_int, describe
+from symgrad.activations.record import Activation, as_activation
+from symgrad.depth.engine import (
+    _CHECKPOINT,
+    Architecture,
+    _constant_from,
+    _Engine,
+    _Layer,
+    _Layers,
+    _mpf,
+    _per_layer,
+)
+from symgrad.errors import InvalidArgument
+from symgrad.records import Record, Step
+from symgrad.types import RealLike
+
+__all__ = ["Architecture", "ChainRow", "ChainTrace", "chain_trace", "residual_trace"]
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    """One layer of a trace; every number is an ``mpmath.mpf`` rounded to the trace's dps.
+
+    ``a`` is a_k (y_k for a residual chain), ``slope`` φ'(z_k), ``factor`` the local
+    derivative ∂a_k/∂a_{k−1}, ``grad_a`` ∂L/∂a_k, ``grad_z`` ∂L/∂z_k, ``grad_w``
+    ∂L/∂w_k, ``update`` −lr·∂L/∂w_k (``None`` without ``lr``) and ``log10_grad``
+    log₁₀|∂L/∂a_k| (−∞ when the gradient is exactly 0).
+    """
+
+    layer: int
+    z: mpmath.mpf
+    a: mpmath.mpf
+    slope: mpmath.mpf
+    factor: mpmath.mpf
+    grad_a: mpmath.mpf
+    grad_z: mpmath.mpf
+    grad_w: mpmath.mpf
+    update: mpmath.mpf | None
+    log10_grad: mpmath.mpf
+
+
+# ---- rows ----
+
+
+class _Rows(Sequence[ChainRow]):
+    """The trace's rows, built on demand from checkpoints (a few segments cached)."""
+
+    def __init__(self, trace: ChainTrace) -> None:
+        self._trace = trace
+        self._cache: OrderedDict[int, list[ChainRow]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return self._trace.depth
+
+    @overload
+    def __getitem__(self, i: int) -> ChainRow: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[ChainRow]: ...
+
+    def __getitem__(self, i: int | slice) -> ChainRow | list[ChainRow]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise TypeError(f"row index must be an integer, got {describe(i)}")
+        n = len(self)
+        j = int(i) + n if i < 0 else int(i)
+        if not 0 <= j < n:
+            raise IndexError(f"row {i} out of range for depth {n}")
+        return self._trace._row(j + 1)
+
+    def __iter__(self) -> Iterator[ChainRow]:
+        for k in range(1, len(self) + 1):
+            yield self._trace._row(k)
+
+
+# ---- the record ----
+
+
+@dataclass(frozen=True)
+class ChainTrace(Record):
+    """A scalar chain traced forward and backward in mpmath (see the module docstring).
+
+    ``rows`` has one :class:`ChainRow` per layer, layers 1..depth in order; it is a
+    lazy sequence (``len``, indexing, slicing, iteration).  ``stationary_from`` is the
+    first layer from which the rounded chain repeats a cycle of ``period`` layers
+    (``None`` if it never does within the depth).
+    """
+
+    activation: Activation
+    architecture: Architecture
+    depth: int
+    weight: tuple[mpmath.mpf, ...] = field(repr=False)  # one value, or one per layer
+    bias: tuple[mpmath.mpf, ...] = field(repr=False)
+    x: mpmath.mpf
+    upstream: mpmath.mpf
+    lr: mpmath.mpf | None
+    dps: int
+    steps: tuple[Step, ...]
+    _engine: _Engine = field(repr=False, compare=False)
+    rows: Sequence[ChainRow] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", _Rows(self))
+        object.__setattr__(self, "_segments", OrderedDict())
+
+    @property
+    def stationary_from(self) -> int | None:
+        tail = self._engine.tail
+        return None if tail is None else tail.start
+
+    @property
+    def period(self) -> int | None:
+        tail = self._engine.tail
+        return None if tail is None else tail.period
+
+    def _round(self, v: mpmath.mpf) -> mpmath.mpf:
+        with mpmath.workdps(self.dps):
+            return +v
+
+    def product(self) -> mpmath.mpf:
+        """∂a_depth/∂a_0 = ∏_{k=1}^{depth} f_k, the whole chain's factor."""
+        return self._round(self._engine.suffix(0, mpmath.mpf(1)))
+
+    def gradient(self, k: int) -> mpmath.mpf:
+        """∂L/∂a_k for 0 ≤ k ≤ depth (k = 0 is the input x)."""
+        k = as_positive_int(k, "k", minimum=0)
+        if k > self.depth:
+            raise InvalidArgument(f"k must be at most the depth {self.depth}, got {k}")
+        if k == 0:
+            return self._round(self.upstream * self._engine.suffix(0, mpmath.mpf(1)))
+        return self.rows[k - 1].grad_a
+
+    def ratio(self) -> mpmath.mpf:
+        """∂L/∂a_depth / ∂L/∂a_1 = 1/∏_{k=2}^{depth} f_k: how many times faster the top
+        layer's input gradient is than the first layer's (``inf`` if the first is 0)."""
+        s1 = self._engine.suffix(1, self._running_product(1))
+        with mpmath.workdps(self.dps):
+            return mpmath.inf if s1 == 0 else +(1 / s1)
+
+    def _running_product(self, k: int) -> mpmath.mpf:
+        if k > self._engine.stop:
+            return mpmath.mpf(1)  # unused by suffix() past the stop
+        index = (k - 1) // _CHECKPOINT
+        return self._segment(index)[(k - 1) % _CHECKPOINT][2]
+
+    def _segment(self, index: int) -> list[tuple[_Layer, mpmath.mpf, mpmath.mpf]]:
+        cache: OrderedDict[int, Any] = self._segments  # type: ignore[attr-defined]
+        if index in cache:
+            cache.move_to_end(index)
+            return cache[index]  # type: ignore[no-any-return]
+        seg = self._engine.segment(index)
+        cache[index] = seg
+        if len(cache) > 4:
+            cache.popitem(last=False)
+        return seg
+
+    def _row(self, k: int) -> ChainRow:
+        eng = self._engine
+        src = k if k <= eng.stop else eng.tail.source(k)  # type: ignore[union-attr]
+        (zk, a, s, f, h), a_prev, P = self._segment((src - 1) // _CHECKPOINT)[
+            (src - 1) % _CHECKPOINT
+        ]
+        with mpmath.workprec(eng.prec):
+            tail = eng.tail
+            if k > eng.stop and tail is not None and tail.scale is not None:
+                c = tail.scale ** ((k - tail.start) // tail.period)
+                zk, a, a_prev, h = c * zk, c * a, c * a_prev, c * h
+            grad_a = self.upstream * eng.suffix(k, P)
+            if self.architecture is Architecture.PLAIN:
+                grad_z = grad_a * s
+                grad_w = grad_z * a_prev
+            else:
+                grad_z = grad_a * self._w(k) * s
+                grad_w = grad_a * h
+            update = None if self.lr is None else -self.lr * grad_w
+            log10 = -mpmath.inf if grad_a == 0 else mpmath.log10(abs(grad_a))
+        r = self._round
+        return ChainRow(
+            k, r(zk), r(a), r(s), r(f), r(grad_a), r(grad_z), r(grad_w),
+            None if update is None else r(update), r(log10),
+        )
+
+    def _w(self, k: int) -> mpmath.mpf:
+        return self.weight[0] if len(self.weight) == 1 else self.weight[k - 1]
+
+    # ---- rendering ----
+
+    def title(self) -> str:
+        kind = "residual chain" if self.architecture is Architecture.RESIDUAL else "chain"
+        return f"{self.activation.label} {kind}, depth {self.depth}"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = [
+            ("depth", self.depth),
+            ("∂a_L/∂a_0 (product of factors)", self.product()),
+            ("ratio ∂L/∂a_L : ∂L/∂a_1", self.ratio()),
+        ]
+        if self.stationary_from is not None:
+            out.append(("stationary from layer (period)",
+                        f"{self.stationary_from} ({self.period})"))
+        return out
+
+    # Markdown cells: a literal | is written \|.
+    _COLUMNS = ("k", "z_k", "a_k", "φ'(z_k)", "∂L/∂a_k", "∂L/∂z_k", "∂L/∂w_k",
+                "log10 \\|∂L/∂a_k\\|")
+
+    def _table_rows(self, max_rows: int) -> list[list[str] | None]:
+        n = self.depth
+        if n <= max_rows:
+            ks: list[int | None] = list(range(1, n + 1))
+        else:
+            head = max_rows // 2
+            ks = [*range(1, head + 1), None, *range(n - (max_rows - head) + 1, n + 1)]
+        out: list[list[str] | None] = []
+        for k in ks:
+            if k is None:
+                out.append(None)
+                continue
+            row = self.rows[k - 1]
+            cells = [str(k)] + [
+                mpmath.nstr(v, 6)
+                for v in (row.z, row.a, row.slope, row.grad_a, row.grad_z, row.grad_w)
+            ]
+            if self.lr is not None:
+                cells.append(mpmath.nstr(row.update, 6))
+            # log10 keeps 4 decimals at any magnitude (−683371.9465, not −683372.0)
+            cells.append(f"{float(row.log10_grad):.4f}")
+            out.append(cells)
+        return out
+
+    def _headers(self) -> list[str]:
+        cols = list(self._COLUMNS)
+        if self.architecture is Architecture.RESIDUAL:
+            cols[2] = "y_k"
+            cols[4] = "∂L/∂y_k"
+        if self.lr is not None:
+            cols.insert(7, "−lr·∂L/∂w_k")
+        return cols
+
+    def to_markdown(self, *, max_rows: int = 20) -> str:
+        """The trace as a Markdown table (middle rows elided past ``max_rows``)."""
+        max_rows = as_positive_int(max_rows, "max_rows", minimum=2)
+        head = self._headers()
+        lines = [
+            f"**{self.title()}**",
+            "",
+            "| " + " | ".join(head) + " |",
+            "| " + " | ".join("---:" for _ in head) + " |",
+        ]
+        for cells in self._table_rows(max_rows):
+            lines.append("| " + " | ".join(cells or ["…"] * len(head)) + " |")
+        lines += ["", f"ratio ∂L/∂a_{self.depth} : ∂L/∂a_1 = {mpmath.nstr(self.ratio(), 8)}"]
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def to_latex(self, *, max_rows: int = 20) -> str:
+        """The trace as a LaTeX ``tabular``."""
+        max_rows = as_positive_int(max_rows, "max_rows", minimum=2)
+        names = [r"k", r"z_k", r"a_k", r"\varphi'(z_k)", r"\partial L/\partial a_k",
+                 r"\partial L/\partial z_k", r"\partial L/\partial w_k"]
+        if self.architecture is Architecture.RESIDUAL:
+            names[2], names[4] = r"y_k", r"\partial L/\partial y_k"
+        if self.lr is not None:
+            names.append(r"-\eta\,\partial L/\partial w_k")
+        names.append(r"\log_{10}|\partial L/\partial a_k|")
+        lines = [r"\begin{tabular}{" + "r" * len(names) + "}", r"\hline",
+                 " & ".join(f"${n}$" for n in names) + r" \\", r"\hline"]
+        for cells in self._table_rows(max_rows):
+            if cells is None:
+                lines.append(r"\multicolumn{" + str(len(names)) + r"}{c}{$\vdots$} \\")
+            else:
+                lines.append(" & ".join(f"${_latex_number(c)}$" for c in cells) + r" \\")
+        lines += [r"\hline", r"\end{tabular}"]
+        return "\n".join(lines)
+
+    def _repr_latex_(self) -> str:
+        return self.to_latex()
+
+
+def _latex_number(text: str) -> str:
+    if "e" in text and not text.startswith(("inf", "-inf")):
+        mant, exp = text.split("e")
+        return rf"{mant} \times 10^{{{int(exp)}}}"
+    return text.replace("-inf", r"-\infty")
+
+
+# ---- public entry points ----
+
+
+def _trace(
+    act: Activation | str,
+    arch: Architecture,
+    depth: Any,
+    weight: Any,
+    bias: Any,
+    x: Any,
+    upstream: Any,
+    lr: Any,
+    dps: Any,
+) -> ChainTrace:
+    phi = as_activation(act)
+    n = as_positive_int(depth, "depth")
+    digits = as_positive_int(dps, "dps", minimum=5)
+    prec = int((digits + 10 + len(str(n))) * 3.33) + 8
+    with mpmath.workprec(prec):
+        weights = _per_layer(weight, "weight", n)
+        biases = _per_layer(bias, "bias", n)
+        x0 = _mpf(x, "x")
+        g = _mpf(upstream, "upstream")
+        if g == 0:
+            raise InvalidArgument("upstream must be nonzero (a zero gradient carries nothing)")
+        rate = None
+        if lr is not None:
+            rate = _mpf(lr, "lr")
+            if not rate > 0:
+                raise InvalidArgument(f"lr must be > 0, got {describe(lr)}")
+    layers = _Layers(weights, biases, n, max(_constant_from(weights), _constant_from(biases)))
+    engine = _Engine(phi, layers, x0, arch, prec)
+    factor = (
+        r"w_k\,\varphi'(z_k)" if arch is Architecture.PLAIN else r"1 + w_k\,\varphi'(z_k)"
+    )
+    product = rf"\prod_{{j=k+1}}^{{L}} {factor.replace('k', 'j')}"
+    steps = (
+        Step("Backward product (each factor is the local derivative ∂a_k/∂a_{k−1})",
+             rf"\frac{{\partial L}}{{\partial a_k}} = g {product}"),
+        Step(f"Evaluated in mpmath at {digits} digits (+{prec // 3 - digits} guard digits).", None),
+    )
+    return ChainTrace(phi, arch, n, weights, biases, x0, g, rate, digits, steps, engine)
+
+
+def chain_trace(
+    act: Activation | str,
+    *,
+    depth: int,
+    weight: RealLike | Sequence[RealLike],
+    bias: RealLike | Sequence[RealLike] = 0,
+    x: RealLike = 1,
+    upstream: RealLike = 1,
+    lr: RealLike | None = None,
+    dps: int = 30,
+) -> ChainTrace:
+    """Trace the scalar chain a_k = φ(w_k a_{k−1} + b_k) forward and backward at ``dps`` digits.
+
+    ``weight`` and ``bias`` are scalars or one value per layer; floats are read as the
+    decimal typed (0.1 is 1/10).  Returns a :class:`ChainTrace`: ``rows`` (z_k, a_k,
+    φ'(z_k), ∂L/∂a_k, ∂L/∂z_k, ∂L/∂w_k, the update −lr·∂L/∂w_k, log₁₀|∂L/∂a_k|),
+    ``ratio()``, ``product()``, Markdown and LaTeX tables.  Depth 10⁶ works.
+
+    The gradient of the first layer is (w·σ'(z))³ times the last's (Nielsen 2015, ch. 5):
+
+    >>> t = chain_trace("sigmoid", depth=4, weight=0.1, lr=1)
+    >>> float(t.rows[0].grad_a / t.rows[3].grad_a) < 1e-4
+    True
+    >>> deep = chain_trace("sigmoid", depth=10**6, weight=0.1)
+    >>> mpmath.nstr(deep.rows[0].log10_grad, 8)
+    '-1602343.9'
+    """
+    return _trace(act, Architecture.PLAIN, depth, weight, bias, x, upstream, lr, dps)
+
+
+def residual_trace(
+    act: Activation | str,
+    *,
+    depth: int,
+    weight: RealLike | Sequence[RealLike],
+    bias: RealLike | Sequence[RealLike] = 0,
+    x: RealLike = 1,
+    upstream: RealLike = 1,
+    lr: RealLike | None = None,
+    dps: int = 30,
+) -> ChainTrace:
+    """Trace the residual chain y_k = y_{k−1} + w_k φ(y_{k−1} + b_k) (He et al. 2016).
+
+    Same arguments and record as :func:`chain_trace`; z_k = y_{k−1} + b_k, ``a`` is
+    y_k, ∂L/∂z_k = ∂L/∂y_k·w_k φ'(z_k), ∂L/∂w_k = ∂L/∂y_k·φ(z_k), and the factor is
+    1 + w_k φ'(z_k), so the identity path keeps the gradient alive:
+
+    >>> t = residual_trace("sigmoid", depth=50, weight=0.1)
+    >>> float(t.rows[0].grad_a) > 1
+    True
+    """
+    return _trace(act, Architecture.RESIDUAL, depth, weight, bias, x, upstream, lr, dps)

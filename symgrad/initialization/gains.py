@@ -1,0 +1,357 @@
+"""Which weight variance keeps signals alive?  Xavier/Glorot, He/Kaiming and gains, derived.
+
+A dense layer z = W·x with n_in inputs, n_out outputs and i.i.d. W_ij of variance σ²:
+
+* forward: Var(z_i) = n_in·σ²·E[x_j²], so the second moment is preserved iff n_in·σ² = 1
+  (for the identity; with φ the factor is n_in·σ²·E[φ(u)²]/Var(u));
+* backward: Var(∂L/∂x_j) = n_out·σ²·E[(∂L/∂z_i)²], preserved iff n_out·σ² = 1;
+* Glorot and Bengio (2010) take the harmonic mean of the two solutions, 2/(n_in + n_out);
+  a uniform U(−a, a) has variance a²/3, so a = √(3σ²).
+* He et al. (2015): for relu E[relu(u)²] = Var(u)/2 (SymPy integrates it), which doubles
+  the forward solution: 2/n_in; E[relu'(u)²] = 1/2 doubles the backward one: 2/n_out.
+
+Gains (the factor g in Var(w) = g²/n_in): by forward second-moment preservation
+g = 1/√E[φ(Z)²], or by criticality the σ_w with χ₁ = 1 at σ_b = 0 (mean field).
+
+>>> xavier_variance(100, 300).variance
+1/200
+>>> he_variance(100, 300, mode="fan_out").variance
+1/150
+>>> gain("relu", principle="second_moment").value
+sqrt(2)
+>>> import sympy
+>>> n = sympy.Symbol("n", positive=True)
+>>> moment_factor("relu", xavier_variance(n, n).variance, fan_in=n).value
+1/2
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import mpmath
+import sympy
+
+from symgrad._core.validate import as_exact_real, as_positive_int, describe
+from symgrad.activations.record import Activation, as_activation, z
+from symgrad.errors import InvalidArgument
+from symgrad.meanfield.kernels import Q, closed_kernels
+from symgrad.records import Exactness, Record, Step
+from symgrad.types import RealLike
+
+__all__ = [
+    "FanMode",
+    "Gain",
+    "InitVariance",
+    "MomentFactor",
+    "Principle",
+    "gain",
+    "he_variance",
+    "moment_factor",
+    "second_moment",
+    "xavier_variance",
+]
+
+_SIGMA2 = sympy.Symbol("sigma^2", positive=True)
+_N_IN = sympy.Symbol("n_in", positive=True)
+_N_OUT = sympy.Symbol("n_out", positive=True)
+_V = sympy.Symbol("v", positive=True)
+_A = sympy.Symbol("a", positive=True)
+_X = sympy.Symbol("x", real=True)
+
+
+class FanMode(enum.Enum):
+    """Which variance condition He initialization keeps: forward (fan_in) or backward."""
+
+    FAN_IN = "fan_in"
+    FAN_OUT = "fan_out"
+
+
+class Principle(enum.Enum):
+    """How a gain is chosen."""
+
+    #: E[(g·φ(Z))²] = 1 for Z ~ N(0, 1): the forward second moment is preserved.
+    SECOND_MOMENT = "second_moment"
+    #: g = σ_w with χ₁ = 1 at σ_b = 0: gradients neither vanish nor explode (mean field).
+    CRITICALITY = "criticality"
+
+
+def _enum(cls: type[enum.Enum], value: Any, name: str) -> Any:
+    try:
+        return value if isinstance(value, cls) else cls(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in cls)
+        raise InvalidArgument(f"{name} must be one of {allowed}, got {describe(value)}") from None
+
+
+def _fan(value: Any, name: str) -> sympy.Expr:
+    """A positive integer, or a positive SymPy expression (for symbolic derivations)."""
+    if isinstance(value, sympy.Basic) and getattr(value, "free_symbols", None):
+        if value.is_positive:
+            return sympy.sympify(value)
+        raise InvalidArgument(f"{name} must be positive, got {describe(value)}")
+    return sympy.Integer(as_positive_int(value, name))
+
+
+@dataclass(frozen=True)
+class InitVariance(Record):
+    """A weight variance, its standard deviation and the matching uniform bound."""
+
+    rule: str
+    variance: sympy.Expr
+    std: sympy.Expr
+    #: a with U(−a, a) of the same variance: a = √(3·variance).
+    uniform_bound: sympy.Expr
+    steps: tuple[Step, ...] = ()
+
+    def __float__(self) -> float:
+        return float(self.variance)
+
+    def title(self) -> str:
+        return f"{self.rule} initialization"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("Var(w)", self.variance), ("std", self.std), ("uniform bound", self.uniform_bound)]
+
+
+@lru_cache(maxsize=1)
+def _conditions() -> dict[str, Any]:
+    """The variance conditions, solved once with SymPy."""
+    forward = sympy.solve(sympy.Eq(_N_IN * _SIGMA2, 1), _SIGMA2)[0]
+    backward = sympy.solve(sympy.Eq(_N_OUT * _SIGMA2, 1), _SIGMA2)[0]
+    harmonic = sympy.simplify(2 / (1 / forward + 1 / backward))
+    uniform_var = sympy.integrate(_X**2 / (2 * _A), (_X, -_A, _A))
+    bound = sympy.solve(sympy.Eq(uniform_var, _SIGMA2), _A)[0]
+    pdf = sympy.exp(-_X**2 / (2 * _V)) / sympy.sqrt(2 * sympy.pi * _V)
+    relu_sq = sympy.simplify(sympy.integrate(_X**2 * pdf, (_X, 0, sympy.oo)) / _V)
+    relu_slope_sq = sympy.simplify(sympy.integrate(pdf, (_X, 0, sympy.oo)))
+    he_in = sympy.solve(sympy.Eq(_N_IN * _SIGMA2 * relu_sq, 1), _SIGMA2)[0]
+    he_out = sympy.solve(sympy.Eq(_N_OUT * _SIGMA2 * relu_slope_sq, 1), _SIGMA2)[0]
+    return {"forward": forward, "backward": backward, "harmonic": harmonic,
+            "uniform_var": uniform_var, "bound": bound, "relu_sq": relu_sq,
+            "relu_slope_sq": relu_slope_sq, "he_in": he_in, "he_out": he_out}
+
+
+def _record(rule: str, variance: sympy.Expr, steps: list[Step]) -> InitVariance:
+    cond = _conditions()
+    bound = sympy.simplify(cond["bound"].subs(_SIGMA2, variance))
+    steps.append(Step("U(−a, a) has variance a²/3; match it", sympy.Eq(_A, bound)))
+    return InitVariance(rule, variance, sympy.sqrt(variance), bound, tuple(steps))
+
+
+def xavier_variance(fan_in: Any, fan_out: Any) -> InitVariance:
+    """Glorot/Xavier: Var(w) = 2/(n_in + n_out), the harmonic mean of the forward solution
+    1/n_in and the backward solution 1/n_out; uniform bound √(6/(n_in + n_out)).
+    Reference: Glorot and Bengio 2010.
+
+    >>> xavier_variance(3, 3).uniform_bound
+    1
+    """
+    n_in, n_out = _fan(fan_in, "fan_in"), _fan(fan_out, "fan_out")
+    cond = _conditions()
+    value = sympy.simplify(cond["harmonic"].subs({_N_IN: n_in, _N_OUT: n_out}))
+    steps = [
+        Step("forward: n_in·σ² = 1", sympy.Eq(_SIGMA2, cond["forward"])),
+        Step("backward: n_out·σ² = 1", sympy.Eq(_SIGMA2, cond["backward"])),
+        Step("Glorot's compromise: the harmonic mean of the two",
+             sympy.Eq(_SIGMA2, cond["harmonic"])),
+    ]
+    return _record("Xavier/Glorot", value, steps)
+
+
+def he_variance(fan_in: Any, fan_out: Any, *, mode: FanMode | str = FanMode.FAN_IN
+                ) -> InitVariance:
+    """He/Kaiming for relu: 2/n_in (``fan_in``, forward) or 2/n_out (``fan_out``, backward).
+
+    The 2 is 1/E[relu(u)²/Var(u)] = 1/E[relu'(u)²], both 1/2 by SymPy integration.
+    Reference: He et al. 2015.
+
+    >>> he_variance(50, 10).variance
+    1/25
+    """
+    n_in, n_out = _fan(fan_in, "fan_in"), _fan(fan_out, "fan_out")
+    fan = _enum(FanMode, mode, "mode")
+    cond = _conditions()
+    steps = [Step("E[relu(u)²] = Var(u)·r for u ~ N(0, v)", sympy.Eq(sympy.Symbol("r"),
+                                                                     cond["relu_sq"])),
+             Step("E[relu'(u)²]", cond["relu_slope_sq"])]
+    if fan is FanMode.FAN_IN:
+        steps.append(Step("forward: n_in·σ²·r = 1", sympy.Eq(_SIGMA2, cond["he_in"])))
+        value = cond["he_in"].subs(_N_IN, n_in)
+    else:
+        steps.append(Step("backward: n_out·σ²·E[relu'²] = 1", sympy.Eq(_SIGMA2, cond["he_out"])))
+        value = cond["he_out"].subs(_N_OUT, n_out)
+    return _record(f"He/Kaiming ({fan.value})", sympy.simplify(value), steps)
+
+
+# ---- second moments and gains ----
+
+
+def _exp_polynomial(expr: sympy.Expr) -> bool:
+    return expr.as_poly(z, sympy.exp(z)) is not None
+
+
+@lru_cache(maxsize=64)
+def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr, Exactness]:
+    """E[φ(√q·Z)²], Z ~ N(0, 1): exact when SymPy integrates it, else 30 certified digits.
+
+    Exact for the closed-form kernels (identity, leaky_relu, erf) and any φ whose pieces
+    are polynomials in z and e^z (hard_tanh, elu, selu, …); otherwise ``mpmath.quad``.
+
+    >>> second_moment("selu")[0].evalf(20)
+    1.0000000000000000000
+    """
+    a = as_activation(act)
+    qq = as_exact_real(q, "q", domain=sympy.Interval.open(0, sympy.oo))
+    k = closed_kernels(a)
+    if k is not None:
+        return sympy.simplify(k.V.subs(Q, qq)), Exactness.EXACT
+    if all(_exp_polynomial(p.expr) for p in a.pieces):
+        pdf = sympy.exp(-z**2 / (2 * qq)) / sympy.sqrt(2 * sympy.pi * qq)
+        total = sympy.Integer(0)
+        for piece in a.pieces:
+            generic, values = _generic(piece.expr, a)
+            part = sympy.integrate(sympy.expand(generic**2) * pdf, (z, piece.lo, piece.hi))
+            total += part.subs(values)
+        return sympy.nsimplify(sympy.simplify(total)) if total.is_Rational else total, \
+            Exactness.EXACT
+    import numpy as np
+
+    from symgrad.meanfield.numeric import _TAIL, _moments, _mp_expect, kernels
+
+    # Screen with the panel rule: a non-finite value or a tail beyond |Z| = 12 that is not
+    # negligible means the Gaussian moment diverges (mpmath.quad would return a huge number).
+    fast, _, tail = _moments(kernels(a), np.array([float(qq)]))
+    if not np.isfinite(fast[0, 0]) or tail[0, 0] > _TAIL * abs(fast[0, 0]):
+        raise InvalidArgument(f"E[φ(√q·Z)²] of {a.label} does not converge: its Gaussian "
+                              "moments diverge")
+    with mpmath.workdps(35):
+        value, err = _mp_expect(a, kernels(a), mpmath.mpf(sympy.N(qq, 40)), "m")
+    if not mpmath.isfinite(value) or err > abs(value) * mpmath.mpf(10) ** -25:
+        raise InvalidArgument(f"E[φ(√q·Z)²] of {a.label} does not converge: its Gaussian "
+                              "moments diverge")
+    return sympy.Float(value, 30), Exactness.NUMERIC
+
+
+def _generic(expr: sympy.Expr, act: Activation) -> tuple[sympy.Expr, dict[Any, Any]]:
+    """The piece with irrational parameters as positive symbols (SymPy integrates those
+    fast, e.g. selu's constants), and the values to put back."""
+    from symgrad.activations.record import _REGISTRY
+
+    entry = _REGISTRY.get(act.family)
+    values: dict[Any, Any] = {}
+    if entry is None or not act.params:
+        return expr, values
+    subs = {}
+    for name, value in act.params:
+        if value.is_positive and not value.is_Rational:
+            sym = sympy.Symbol(f"_{name}", positive=True)
+            subs[sympy.Symbol(name, real=True)] = sym
+            values[sym] = value
+        else:
+            subs[sympy.Symbol(name, real=True)] = value
+    folded = sympy.piecewise_fold(entry.expr.subs(subs).rewrite(sympy.Piecewise))
+    if not isinstance(folded, sympy.Piecewise):
+        return folded, values
+    # The generic piece is the branch that equals this piece (compared at two points).
+    for branch, _ in folded.args:
+        back = branch.subs(values)
+        if all(abs(sympy.N((back - expr).subs(z, t), 30)) < 1e-25 for t in (-1.3, 0.7)):
+            return branch, values
+    return expr, {}
+
+
+@dataclass(frozen=True)
+class Gain(Record):
+    """A gain g (Var(w) = g²/fan_in) for one activation and principle; ``float()`` gives g."""
+
+    activation: str
+    principle: Principle
+    value: sympy.Expr
+    exactness: Exactness
+    steps: tuple[Step, ...] = ()
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def title(self) -> str:
+        return f"Gain of {self.activation} by {self.principle.value}"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("gain", self.value), ("how", self.exactness.value)]
+
+
+def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
+    """The gain of ``act`` by forward second-moment preservation or by criticality.
+
+    ``second_moment``: g = 1/√E[φ(Z)²].  ``criticality``: the σ_w with χ₁ = 1 at σ_b = 0
+    (:func:`symgrad.critical_sigma_w`); raises :class:`InvalidArgument` when χ₁ jumps
+    across 1 (e.g. gelu, whose iteration from q⁰ = 1 switches from q* = 0 to divergence).
+
+    >>> gain("tanh", principle="criticality").value
+    1
+    >>> gain("leaky_relu", principle="second_moment").value
+    100*sqrt(20002)/10001
+    """
+    a = as_activation(act)
+    p = _enum(Principle, principle, "principle")
+    if p is Principle.SECOND_MOMENT:
+        moment, how = second_moment(a)
+        value = 1 / sympy.sqrt(moment)
+        if how is not Exactness.EXACT:
+            value = sympy.Float(value, 30)
+        elif sympy.count_ops(value) < 60:  # long closed forms (selu) stay as they are
+            value = sympy.radsimp(value)
+        return Gain(a.label, p, value, how, (
+            Step("E[φ(Z)²], Z ~ N(0, 1)", moment),
+            Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value))))
+    from symgrad.meanfield.criticality import critical_sigma_w
+
+    point = critical_sigma_w(a, sigma_b=0)
+    return Gain(a.label, p, point.sigma_w, point.exactness, point.steps)
+
+
+@dataclass(frozen=True)
+class MomentFactor(Record):
+    """Per-layer factor of the forward second moment: q_{l+1}/q_l at q_l = ``q``."""
+
+    activation: str
+    value: sympy.Expr
+    #: True when φ is positively homogeneous, so the factor does not depend on q.
+    scale_free: bool
+    exactness: Exactness
+    steps: tuple[Step, ...] = ()
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def after(self, depth: RealLike) -> sympy.Expr:
+        """The factor after ``depth`` layers (a formula for a symbolic depth)."""
+        d = depth if isinstance(depth, sympy.Symbol) else as_exact_real(depth, "depth")
+        return self.value**d
+
+
+def moment_factor(act: Activation | str, variance: Any, *, fan_in: Any, q: RealLike = 1
+                  ) -> MomentFactor:
+    """q_{l+1}/q_l = n_in·Var(w)·E[φ(√q Z)²]/q (bias-free layer): the mismatch of an
+    initialization with an activation, per layer.  Xavier (n_in = n_out = n) with relu:
+    n·(1/n)·(1/2) = 1/2, so the second moment halves every layer (2^−L after L layers).
+    """
+    a = as_activation(act)
+    n_in = _fan(fan_in, "fan_in")
+    var = sympy.sympify(variance) if isinstance(variance, sympy.Basic) else as_exact_real(
+        variance, "variance", domain=sympy.Interval.open(0, sympy.oo))
+    k = closed_kernels(a)
+    if k is not None and k.linear:
+        value = sympy.simplify(n_in * var * k.V / Q)
+        return MomentFactor(a.label, value, True, Exactness.EXACT, (
+            Step("E[φ(u)²] = V₁·q for positively homogeneous φ: the factor is n_in·Var(w)·V₁",
+                 value),))
+    moment, how = second_moment(a, q=q)
+    qq = as_exact_real(q, "q")
+    value = sympy.simplify(n_in * var * moment / qq)
+    return MomentFactor(a.label, value, False, how, (
+        Step(f"n_in·Var(w)·E[φ(√q Z)²]/q at q = {qq}", value),))

@@ -1,0 +1,196 @@
+"""Where is the order-to-chaos line?  The σ_w with χ₁ = 1 for a given σ_b.
+
+χ₁ = σ_w²·E[φ'(√q* Z)²] increases with σ_w (Schoenholz et al. 2017), so for each σ_b
+there is one critical σ_w.  Closed forms where the kernels have them:
+
+* identity: σ_w = 1; leaky_relu: σ_w = √(2/(1 + α²)) (relu √2), for every σ_b (with
+  σ_b > 0 the variance then grows linearly: critical gradients, no finite q*);
+* φ(0) = 0 and σ_b = 0 on the q* = 0 branch: σ_w = 1/|φ'(0)| (tanh 1, erf √π/2), exact
+  once the solver confirms q* = 0 there;
+* erf with σ_b > 0: a certified root of the closed-form equations.
+
+Otherwise a certified number: a bracket [σ_lo, σ_hi] on which χ₁ − 1 changes sign by more
+than the quadrature's error estimate, refined to ~1e-13 relative.
+
+>>> critical_sigma_w("relu", sigma_b=0.3).sigma_w
+sqrt(2)
+>>> critical_sigma_w("tanh", sigma_b=0).sigma_w
+1
+>>> round(float(critical_sigma_w("tanh", sigma_b=0.3)), 8)
+1.39558398
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+
+from symgrad._core.validate import as_exact_real
+from symgrad.activations.record import Activation, as_activation
+from symgrad.errors import InvalidArgument
+from symgrad.meanfield import numeric as num
+from symgrad.meanfield.exact import certified_root
+from symgrad.meanfield.field import MeanFieldMode, as_mode
+from symgrad.meanfield.kernels import Q, closed_kernels
+from symgrad.records import Exactness, Record, Step
+from symgrad.types import FloatArray, RealLike
+
+__all__ = ["CriticalPoint", "critical_line", "critical_sigma_w"]
+
+_NONNEG = sympy.Interval(0, sympy.oo)
+_LO, _HI = 1e-3, 1e4  # search window for σ_w
+
+
+@dataclass(frozen=True)
+class CriticalPoint(Record):
+    """σ_w on the order-to-chaos line (χ₁ = 1) for one σ_b; ``float()`` gives σ_w."""
+
+    activation: str
+    sigma_b: sympy.Expr
+    sigma_w: sympy.Expr
+    exactness: Exactness
+    #: (σ_lo, σ_hi) with χ₁(σ_lo) < 1 < χ₁(σ_hi) verified beyond the error estimate.
+    bracket: tuple[float, float] | None
+    steps: tuple[Step, ...] = ()
+
+    def __float__(self) -> float:
+        return float(self.sigma_w)
+
+    def title(self) -> str:
+        return f"Critical σ_w of {self.activation} at σ_b = {self.sigma_b}"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("σ_w", self.sigma_w), ("how", self.exactness.value)]
+
+
+def critical_line(act: Activation, sigma_b: FloatArray, *, iterations: int = 80
+                  ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(σ_w, σ_lo, σ_hi) with χ₁ = 1 for every σ_b at once (fast mode, Illinois steps).
+
+    Works on f(s) = χ₁(e^s) − 1 in s = ln σ_w; χ₁ is evaluated for all σ_b together.
+    """
+    k = num.kernels(act)
+    sb2 = np.asarray(sigma_b, dtype=np.float64) ** 2
+    n = sb2.shape[0]
+
+    def f(s: FloatArray) -> tuple[FloatArray, FloatArray]:
+        sol = num.solve_fast(k, np.exp(2 * s), sb2_now)
+        return sol.chi1 - 1.0, sol.chi1_err
+
+    sb2_now = sb2
+    lo = np.full(n, math.log(_LO))
+    hi = np.full(n, math.log(_HI))
+    flo, _ = f(lo)
+    fhi, _ = f(hi)
+    if np.any(~(flo < 0)) or np.any(~(fhi > 0)):
+        bad = float(np.sqrt(sb2[np.argmax(~(flo < 0) | ~(fhi > 0))]))
+        raise InvalidArgument(
+            f"{act.label} has no σ_w in [{_LO:g}, {_HI:g}] with χ₁ = 1 at σ_b = {bad:g}"
+        )
+    side = np.zeros(n)
+    for _ in range(iterations):
+        # Each point stops on its own, so a point's result does not depend on the others.
+        act_idx = np.flatnonzero(hi - lo > 1e-14)
+        if act_idx.size == 0:
+            break
+        L, H, FL, FH = lo[act_idx], hi[act_idx], flo[act_idx], fhi[act_idx]
+        width = H - L
+        # Illinois: regula falsi, halving the stale end's value after two same-side steps.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.where(FH - FL != 0, L - FL * width / (FH - FL), 0.5 * (L + H))
+        s = np.where((s > L) & (s < H) & (width > 1e-3), s, 0.5 * (L + H))
+        sb2_now = sb2[act_idx]
+        fs, _ = f(s)
+        left = fs < 0
+        sd = side[act_idx]
+        lo[act_idx] = np.where(left, s, L)
+        flo[act_idx] = np.where(left, fs, np.where(sd > 0, FL / 2, FL))
+        hi[act_idx] = np.where(left, H, s)
+        fhi[act_idx] = np.where(left, np.where(sd < 0, FH / 2, FH), fs)
+        side[act_idx] = np.where(left, -1.0, 1.0)
+        stalled = (s == L) | (s == H)
+        lo[act_idx[stalled]] = hi[act_idx[stalled]] = s[stalled]
+    sigma = np.exp(0.5 * (lo + hi))
+    return sigma, np.exp(lo), np.exp(hi)
+
+
+def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
+                     mode: MeanFieldMode | str = MeanFieldMode.AUTO) -> CriticalPoint:
+    """The σ_w > 0 at which χ₁ = 1 for bias scale ``sigma_b`` ≥ 0 (the order-to-chaos line).
+
+    Exact where a closed form exists (see the module docstring), a certified number
+    otherwise.  Raises :class:`InvalidArgument` when no σ_w in [1e-3, 1e4] reaches
+    χ₁ = 1.  Reference: Poole et al. 2016, Schoenholz et al. 2017 (Fig. 1).
+
+    >>> critical_sigma_w("erf", sigma_b=0).sigma_w
+    sqrt(pi)/2
+    """
+    a = as_activation(act)
+    sb = as_exact_real(sigma_b, "sigma_b", domain=_NONNEG)
+    m = as_mode(mode)
+    k = closed_kernels(a) if m in (MeanFieldMode.AUTO, MeanFieldMode.EXACT) else None
+    if k is not None and k.linear:
+        value = sympy.sqrt(sympy.simplify(1 / k.S))
+        return CriticalPoint(a.label, sb, value, Exactness.EXACT, None, (
+            Step("χ₁ = σ_w²·E[φ'²] does not depend on q: solve σ_w²·S = 1",
+                 sympy.Eq(sympy.Symbol("sigma_w"), value)),))
+    kn = num.kernels(a)
+    if sb == 0 and kn.phi0 == 0 and kn.slope0_sq > 0 and m is not MeanFieldMode.PRECISE:
+        left, right = a.one_sided_derivatives(0)
+        candidate = sympy.nsimplify(1 / sympy.sqrt((left**2 + right**2) / 2))
+        sol = num.solve_fast(kn, np.array([float(candidate) ** 2]), np.zeros(1))
+        if sol.q[0] == 0:
+            return CriticalPoint(a.label, sb, candidate, Exactness.EXACT, None, (
+                Step("φ(0) = 0, σ_b = 0: on the q* = 0 branch χ₁ = σ_w²φ'(0)²; the iteration "
+                     "from q⁰ = 1 reaches q* = 0 at this σ_w", sympy.Eq(sympy.Symbol("sigma_w"),
+                                                                     candidate)),))
+    if k is not None:  # erf with σ_b > 0
+        return _erf_critical(a, k, sb)
+    sigma, lo, hi = critical_line(a, np.array([float(sb)]))
+    s_lo, s_hi = float(lo[0]), float(hi[0])
+    # Certify: χ₁ − 1 must change sign beyond its error estimate; widen until it does.
+    for _ in range(40):
+        sol = num.solve_fast(kn, np.array([s_lo**2, s_hi**2]), np.full(2, float(sb) ** 2))
+        if (sol.chi1[0] + sol.chi1_err[0] < 1) and (sol.chi1[1] - sol.chi1_err[1] > 1):
+            break
+        s_lo, s_hi = s_lo * (1 - 1e-13), s_hi * (1 + 1e-13)
+        s_lo, s_hi = s_lo - (s_hi - s_lo), s_hi + (s_hi - s_lo)
+    else:  # pragma: no cover - the error estimate never got small enough
+        raise InvalidArgument(f"χ₁ of {a.label} cannot be certified near σ_w = {sigma[0]:.6g}")
+    jump = float(sol.chi1[1] - sol.chi1[0])
+    # A diverging upper side with χ₁ → 1 is the line itself (q* → ∞ there, e.g. softplus).
+    asymptote = sol.status[1] is num.VarianceFixedPoint.DIVERGES and abs(sol.chi1[1] - 1) <= 1e-12
+    if jump > 1e-6 and not asymptote:
+        raise InvalidArgument(
+            f"no σ_w gives χ₁ = 1 for {a.label} at σ_b = {sb}: χ₁ jumps from {sol.chi1[0]:.6g} "
+            f"to {sol.chi1[1]:.6g} at σ_w ≈ {sigma[0]:.10g}, where the iteration from q⁰ = 1 "
+            "switches between fixed points"
+        )
+    value = sympy.Float(float(sigma[0]), 15)
+    return CriticalPoint(a.label, sb, value, Exactness.NUMERIC, (s_lo, s_hi), (
+        Step("χ₁(σ_lo) < 1 < χ₁(σ_hi), each beyond its quadrature error estimate",
+             sympy.Interval(sympy.Float(s_lo, 17), sympy.Float(s_hi, 17))),))
+
+
+def _erf_critical(a: Activation, k: Any, sb: sympy.Expr) -> CriticalPoint:
+    s = sympy.Symbol("s", positive=True)  # s = σ_w²
+    # χ₁ = s·S(q) = 1 ⇔ q = q(s); then q(s) must be a fixed point: F(s) = q − s·V(q) − σ_b².
+    q_of_s = sympy.solve(sympy.Eq(s * k.S, 1), Q)[0]
+    F = sympy.simplify(q_of_s - s * k.V.subs(Q, q_of_s) - sb**2)
+    Fm = sympy.lambdify(s, F, modules="mpmath")
+    s0 = sympy.solve(sympy.Eq(q_of_s, 0), s)[0]
+    with mpmath.workdps(50):
+        lo = mpmath.mpf(sympy.N(s0, 50))
+        hi = lo * 2
+        while Fm(hi) < 0:
+            hi *= 2
+        root = certified_root(Fm, lo, hi)
+        value = sympy.Float(mpmath.sqrt(root), 35)
+    return CriticalPoint(a.label, sb, value, Exactness.NUMERIC, None, (
+        Step("χ₁ = 1 gives q(σ_w²); the fixed-point condition is then one equation",
+             sympy.Eq(F, 0)),))

@@ -1,0 +1,281 @@
+"""What does a wide random network do?  Mean-field signal propagation, for any activation.
+
+A layer z_l = W_l·φ(z_{l−1}) + b_l with W_ij ~ N(0, σ_w²/n) and b_i ~ N(0, σ_b²), in the
+infinite-width limit (Poole et al. 2016; Schoenholz et al. 2017), with u = √q·Z,
+Z ~ N(0, 1):
+
+* variance map q_l = σ_w²·E[φ(√q_{l−1} Z)²] + σ_b², fixed point q*;
+* correlation map c ↦ (σ_w²·E[φ(u₁)φ(u₂)] + σ_b²)/q* (u₁, u₂ with variance q* and
+  correlation c), fixed point c* (1 in the ordered phase);
+* χ₁ = σ_w²·E[φ'(√q* Z)²], the per-layer factor of E‖∂L/∂z_l‖² (so E‖δ_l‖² ∝ χ₁^{L−l}),
+  and χ_{c*} = σ_w²·E[φ'(u₁)φ'(u₂)] at c*;
+* depth scales ξ_c = −1/ln χ_{c*}, ξ_∇ = −1/ln χ₁ (∞ at criticality, negative when the
+  gradient explodes);
+* phase: ordered (χ₁ < 1, vanishing gradients), critical (χ₁ = 1), chaotic (χ₁ > 1).
+
+q* is the fixed point the iteration reaches from q⁰ = 1 (``q0=``): the variance map is
+increasing, so that is the nearest fixed point in the direction of G(q⁰) − q⁰.
+
+Modes (:class:`MeanFieldMode`): ``exact`` uses the closed-form kernels (identity, leaky_relu and
+relu, erf) and solves their fixed-point equations exactly or as certified roots;
+``fast`` is the vectorized NumPy quadrature of :mod:`symgrad._exact.gauss_rule` with an error
+estimate (≤ 1e-8 relative up to q* = 100 and far beyond); ``precise`` uses
+``mpmath.quad`` for q* and χ₁ (≤ 1e-10 relative) — c* and χ_c* stay with the fast 2-D
+rule, whose error estimate the record carries; ``auto`` is exact where a closed form
+exists, fast otherwise.
+
+>>> mf = mean_field("relu", sigma_w=1.2, sigma_b=0.1)
+>>> mf.q_star, mf.chi1, mf.phase.value
+(1/28, 18/25, 'ordered')
+>>> mf = mean_field("tanh", sigma_w=1.5, sigma_b=0.05)
+>>> round(float(mf.q_star), 10), round(float(mf.chi1), 10), mf.phase.value
+(0.7983871143, 1.1367077841, 'chaotic')
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from symgrad._core.validate import as_exact_real, describe
+from symgrad.activations.record import Activation, as_activation
+from symgrad.errors import InvalidArgument
+from symgrad.meanfield import numeric as num
+from symgrad.meanfield.kernels import closed_kernels
+from symgrad.meanfield.numeric import VarianceFixedPoint
+from symgrad.records import Exactness, Record, Step
+from symgrad.types import RealLike
+
+__all__ = ["MeanField", "MeanFieldMode", "Phase", "VarianceFixedPoint", "mean_field"]
+
+_POS = sympy.Interval.open(0, sympy.oo)
+_NONNEG = sympy.Interval(0, sympy.oo)
+_DPS = 40  # digits for certified roots of the closed-form equations
+
+
+class MeanFieldMode(enum.Enum):
+    """How mean-field quantities are computed."""
+
+    AUTO = "auto"
+    EXACT = "exact"
+    FAST = "fast"
+    PRECISE = "precise"
+
+
+class Phase(enum.Enum):
+    """Order-to-chaos phase, by χ₁."""
+
+    ORDERED = "ordered"
+    CRITICAL = "critical"
+    CHAOTIC = "chaotic"
+
+
+def as_mode(mode: Any) -> MeanFieldMode:
+    try:
+        return mode if isinstance(mode, MeanFieldMode) else MeanFieldMode(mode)
+    except ValueError:
+        allowed = ", ".join(m.value for m in MeanFieldMode)
+        raise InvalidArgument(f"mode must be one of {allowed}, got {describe(mode)}") from None
+
+
+@dataclass(frozen=True)
+class MeanField(Record):
+    """Mean-field fixed point, gradient factor, depth scales and phase of one (φ, σ_w, σ_b).
+
+    Numbers are SymPy numbers (``float()`` works): exact closed forms where they exist,
+    otherwise Floats whose estimated relative errors are in ``errors``.  ``q_star`` is
+    ∞ when the variance diverges; the correlation quantities are then NaN.
+    """
+
+    activation: str
+    sigma_w: sympy.Expr
+    sigma_b: sympy.Expr
+    q0: sympy.Expr
+    mode: MeanFieldMode
+    fixed_point: VarianceFixedPoint
+    q_star: sympy.Expr
+    chi1: sympy.Expr
+    c_star: sympy.Expr
+    chi_c: sympy.Expr
+    xi_c: sympy.Expr
+    xi_grad: sympy.Expr
+    phase: Phase
+    exactness: Exactness
+    errors: tuple[tuple[str, float], ...]
+    statement: str
+    steps: tuple[Step, ...] = ()
+
+    def title(self) -> str:
+        return f"Mean field of {self.activation} at σ_w = {self.sigma_w}, σ_b = {self.sigma_b}"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("q*", self.q_star), ("χ₁", self.chi1), ("c*", self.c_star),
+                ("χ_c*", self.chi_c), ("ξ_c", self.xi_c), ("ξ_∇", self.xi_grad),
+                ("phase", self.phase.value), ("fixed point", self.statement)]
+
+    def error(self, name: str) -> float:
+        """Estimated relative error of one field (0 for exact values)."""
+        return dict(self.errors).get(name, 0.0)
+
+
+_SIGMA_MAX = sympy.Integer(10) ** 100
+
+
+def _xi(chi: sympy.Expr) -> sympy.Expr:
+    """−1/ln χ: ∞ at χ = 1, 0 at χ = 0, NaN for NaN."""
+    if chi is sympy.nan or chi == sympy.oo:
+        return sympy.nan if chi is sympy.nan else sympy.Integer(0)
+    if chi == 1:
+        return sympy.oo
+    if chi.is_zero:  # also Float(0.0), which is not == 0 in SymPy
+        return sympy.Integer(0)
+    if chi.is_Float:
+        log = float(sympy.log(chi).evalf(20))
+        return sympy.oo if log == 0 else sympy.Float(-1 / log, 17)
+    return -1 / sympy.log(chi)
+
+
+def _phase(chi1: sympy.Expr, err: float) -> Phase:
+    if chi1 is sympy.nan:
+        raise InvalidArgument("χ₁ is undefined here (φ' has no limit at infinity)")
+    if chi1 == sympy.oo:
+        return Phase.CHAOTIC
+    gap = chi1 - 1
+    # Floats: the estimate, and at least the rounding of σ_w²·s (a few ulps).
+    if gap == 0 or (chi1.is_Float and abs(float(gap)) <= max(err, 1e-14) * abs(float(chi1))):
+        return Phase.CRITICAL
+    return Phase.ORDERED if gap < 0 else Phase.CHAOTIC
+
+
+def _f(value: float) -> sympy.Expr:
+    if math.isnan(value):
+        return sympy.nan
+    if math.isinf(value):
+        return sympy.oo if value > 0 else -sympy.oo
+    return sympy.Float(value, 17)
+
+
+def _statement(fp: VarianceFixedPoint, act: str, rate: sympy.Expr | None) -> str:
+    if fp is VarianceFixedPoint.MARGINAL:
+        return (f"marginal: G(q) = q on a whole interval for {act}, so every q is a fixed "
+                "point and q* stays at q⁰")
+    if fp is VarianceFixedPoint.DIVERGES:
+        more = "" if rate is None else f" (q grows by a factor → {sympy.sstr(rate)} per layer)"
+        return f"no finite fixed point: the variance grows without bound{more}"
+    return "finite fixed point"
+
+
+def mean_field(
+    act: Activation | str,
+    *,
+    sigma_w: RealLike,
+    sigma_b: RealLike,
+    mode: MeanFieldMode | str = MeanFieldMode.AUTO,
+    q0: RealLike = 1,
+    correlation: bool = True,
+) -> MeanField:
+    """q*, χ₁, c*, χ_{c*}, ξ_c, ξ_∇ and the phase of a wide network with activation ``act``.
+
+    ``sigma_w`` > 0 and ``sigma_b`` ≥ 0 are the weight and bias standard deviations
+    (W_ij ~ N(0, σ_w²/n)); ``q0`` > 0 is the input variance the iteration starts from.
+    ``correlation=False`` skips the 2-D quadrature for c* in the chaotic phase of the
+    numeric modes (c*, χ_c*, ξ_c are then NaN): q*, χ₁ and the phase only.
+    Raises :class:`InvalidArgument` for bad input or an activation whose Gaussian moments
+    diverge; a variance that grows without bound is a result (``fixed_point`` says so).
+    References: Poole et al. 2016, Schoenholz et al. 2017.
+
+    >>> mean_field("relu", sigma_w=2, sigma_b=0).statement
+    'no finite fixed point: the variance grows without bound (q grows by a factor → 2 per layer)'
+    >>> mean_field("erf", sigma_w=sympy.sqrt(sympy.pi) / 2, sigma_b=0).phase.value
+    'critical'
+    """
+    a = as_activation(act)
+    # σ_w² and σ_b² enter float64 quadrature: keep them far inside its range.
+    sw = as_exact_real(sigma_w, "sigma_w", domain=sympy.Interval.Lopen(0, _SIGMA_MAX))
+    sb = as_exact_real(sigma_b, "sigma_b", domain=sympy.Interval(0, _SIGMA_MAX))
+    start = as_exact_real(q0, "q0", domain=_POS)
+    m = as_mode(mode)
+    if not isinstance(correlation, bool):
+        raise InvalidArgument(f"correlation must be True or False, got {describe(correlation)}")
+    kernels = closed_kernels(a) if m in (MeanFieldMode.AUTO, MeanFieldMode.EXACT) else None
+    if m is MeanFieldMode.EXACT and kernels is None:
+        from symgrad.errors import NoClosedForm
+
+        raise NoClosedForm(
+            f"no closed-form Gaussian kernels for {a.label}; use mode='fast' or 'precise'"
+        )
+    if kernels is not None:
+        from symgrad.meanfield.exact import exact_mean_field
+
+        result: MeanField = exact_mean_field(a, kernels, sw, sb, start)
+        return result
+    numeric = MeanFieldMode.PRECISE if m is MeanFieldMode.PRECISE else MeanFieldMode.FAST
+    return _numeric_mean_field(a, sw, sb, start, numeric, correlation)
+
+
+def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sympy.Expr,
+                        mode: MeanFieldMode, correlation: bool = True) -> MeanField:
+    k = num.kernels(a)
+    sw2f, sb2f = float(sw) ** 2, float(sb) ** 2
+    sol = num.solve_fast(k, np.array([sw2f]), np.array([sb2f]), q0=float(start))
+    fp = sol.status[0]
+    q, q_err, chi1f, chi1_err = (float(sol.q[0]), float(sol.q_err[0]), float(sol.chi1[0]),
+                                 float(sol.chi1_err[0]))
+    errors: dict[str, float] = {}
+    steps = [Step("variance map", sympy.Eq(sympy.Symbol("q_{l}"),
+                                          sw**2 * sympy.Symbol(r"E[\varphi(\sqrt{q_{l-1}}Z)^2]")
+                                          + sb**2))]
+    rate: sympy.Expr | None = None
+    exactness = Exactness.NUMERIC
+    if fp is VarianceFixedPoint.DIVERGES:
+        rate = _f(sw2f * k.slope_inf_sq)
+        q_star, chi1 = sympy.oo, _f(chi1f)
+        c_star = chi_c = xi_c = sympy.nan
+        steps.append(Step("χ₁ → σ_w²(φ'(−∞)² + φ'(∞)²)/2 as q → ∞", chi1))
+    elif q == 0:
+        # G(0) = σ_w²φ(0)² + σ_b² = 0 and the iteration descends to it: exact.
+        exactness = Exactness.EXACT
+        left, right = a.one_sided_derivatives(0)
+        q_star = sympy.Integer(0)
+        chi1 = sympy.nsimplify(sw**2 * (left**2 + right**2) / 2)
+        c_star, chi_c = sympy.Integer(1), chi1
+        xi_c = _xi(chi_c)
+        steps.append(Step("q* = 0, so χ₁ = σ_w²·(φ'(0⁻)² + φ'(0⁺)²)/2", chi1))
+    else:
+        if mode is MeanFieldMode.PRECISE and fp is VarianceFixedPoint.FINITE:
+            qm, qe, cm, ce, _ = num.precise(a, sw**2, sb**2, q)
+            q_star, chi1 = sympy.Float(qm, 25), sympy.Float(cm, 25)
+            q_err, chi1_err = float(qe), float(ce)
+            chi1f = float(cm)
+        else:
+            q_star, chi1 = _f(q), _f(chi1f)
+        errors["q_star"] = float(q_err / q) if fp is VarianceFixedPoint.FINITE else 0.0
+        errors["chi1"] = float(chi1_err / chi1f) if chi1f else float(chi1_err)
+        steps.append(Step("fixed point and gradient factor", sympy.Eq(sympy.Symbol("q^*"), q_star)))
+        if chi1f > 1 + errors["chi1"] * chi1f and not correlation:
+            c_star = chi_c = sympy.nan
+            steps.append(Step("c* not computed (correlation=False)"))
+        elif chi1f > 1 + errors["chi1"] * chi1f:
+            c, c_err, chic, chic_err = num.c_star_fast(k, sw2f, sb2f, q)
+            c_star, chi_c = _f(c), _f(chic)
+            errors["c_star"] = float(c_err / c) if c else float(c_err)
+            errors["chi_c"] = float(chic_err / chic)
+            steps.append(Step("stable correlation fixed point below 1 (2-D quadrature)", c_star))
+        else:
+            c_star, chi_c = sympy.Integer(1), chi1
+            errors["chi_c"] = errors["chi1"]
+        xi_c = _xi(chi_c)
+    phase = _phase(chi1, errors.get("chi1", 0.0))
+    xi_grad = sympy.oo if phase is Phase.CRITICAL else _xi(chi1)
+    if phase is Phase.CRITICAL and c_star == 1:
+        xi_c = sympy.oo
+    return MeanField(a.label, sw, sb, start, mode, fp, q_star, chi1, c_star, chi_c, xi_c,
+                     xi_grad, phase, exactness, tuple(sorted(errors.items())),
+                     _statement(fp, a.label, rate), tuple(steps))
+
+

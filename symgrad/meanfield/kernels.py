@@ -1,0 +1,144 @@
+"""Gaussian kernels in closed form, derived with SymPy: the integrals mean-field theory needs.
+
+For u₁, u₂ jointly Gaussian with E[u₁²] = E[u₂²] = q and E[u₁u₂] = ρ = c·q:
+
+* V(q) = E[φ(u)²] and S(q) = E[φ'(u)²]  (variance map and χ₁),
+* K(q, c) = E[φ(u₁)φ(u₂)] and D(q, c) = E[φ'(u₁)φ'(u₂)]  (correlation map and χ_c).
+
+The two-point kernels come from Price's theorem (Price 1958): ∂K/∂ρ = E[φ'(u₁)φ'(u₂)],
+so K(ρ) = K(0) + ∫₀^ρ D, with K(0) = E[φ(u)]² (independent Gaussians).
+
+* identity: direct integration.
+* leaky_relu (relu is α = 0): φ' = α + (1 − α)·H(u), so D needs P(u₁ > 0, u₂ > 0), which is
+  Price's theorem again (∂P/∂ρ = p(0, 0) = 1/(2π√(q² − ρ²)), P(0) = 1/4): Sheppard's
+  formula 1/4 + asin(c)/(2π); integrating once more gives the arc-cosine kernel
+  (Cho and Saul 2009).
+* erf: φ'(u₁)φ'(u₂) = (4/π)·exp(−u₁² − u₂²), whose Gaussian expectation SymPy integrates
+  (conditioning u₂ on u₁); integrating over ρ gives the arc-sine kernel (Williams 1997).
+
+>>> k = closed_kernels(activation("relu"))
+>>> k.V
+q/2
+>>> sympy.simplify(k.K.subs(C, 0))
+q/(2*pi)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy
+
+from symgrad.activations.record import Activation, activation, z
+from symgrad.records import Step
+
+__all__ = ["C", "ClosedKernels", "Q", "closed_kernels"]
+
+#: The variance q > 0 and the correlation c ∈ [−1, 1] the kernels are written in.
+Q = sympy.Symbol("q", positive=True)
+C = sympy.Symbol("c", real=True)
+_R = sympy.Symbol("rho", real=True)
+_U = sympy.Symbol("u", real=True)
+_W = sympy.Symbol("w", real=True)
+_K = sympy.Symbol("k", positive=True)
+
+
+@dataclass(frozen=True)
+class ClosedKernels:
+    """V(q), S(q), K(q, c), D(q, c) as SymPy expressions in :data:`Q` and :data:`C`."""
+
+    V: sympy.Expr
+    S: sympy.Expr
+    K: sympy.Expr
+    D: sympy.Expr
+    #: V(q) = slope·q exactly (positively homogeneous φ): the variance map is linear.
+    linear: bool
+    steps: tuple[Step, ...]
+
+
+def _gauss(expr: sympy.Expr, var: sympy.Symbol, variance: sympy.Expr,
+           lo: sympy.Expr = -sympy.oo, hi: sympy.Expr = sympy.oo) -> sympy.Expr:
+    """∫_lo^hi expr · N(var; 0, variance) d var, simplified."""
+    pdf = sympy.exp(-var**2 / (2 * variance)) / sympy.sqrt(2 * sympy.pi * variance)
+    return sympy.simplify(sympy.integrate(expr * pdf, (var, lo, hi)))
+
+
+def _price(D: sympy.Expr, K0: sympy.Expr) -> sympy.Expr:
+    """K(ρ) = K(0) + ∫₀^ρ D(r) dr, written in c = ρ/q (Price's theorem)."""
+    integral = sympy.integrate(D.subs(C, _R / Q), (_R, 0, _R))
+    return sympy.simplify(K0 + integral.subs(_R, C * Q))
+
+
+def _identity() -> ClosedKernels:
+    V = _gauss(_U**2, _U, Q)
+    steps = (Step("E[u²] for u ~ N(0, q)", sympy.Eq(sympy.Symbol("V"), V)),)
+    return ClosedKernels(V, sympy.Integer(1), C * Q, sympy.Integer(1), True, steps)
+
+
+def _leaky_relu(alpha: sympy.Expr) -> ClosedKernels:
+    # ---- one point: integrate over the two pieces ----
+    neg, pos = (-sympy.oo, sympy.Integer(0)), (sympy.Integer(0), sympy.oo)
+    V = sympy.factor(_gauss(alpha**2 * _U**2, _U, Q, *neg) + _gauss(_U**2, _U, Q, *pos))
+    S = sympy.factor(_gauss(alpha**2, _U, Q, *neg) + _gauss(sympy.Integer(1), _U, Q, *pos))
+    mean = sympy.simplify(_gauss(alpha * _U, _U, Q, -sympy.oo, 0) + _gauss(_U, _U, Q, 0, sympy.oo))
+    # ---- two points: Sheppard's orthant probability by Price's theorem ----
+    density00 = 1 / (2 * sympy.pi * sympy.sqrt(Q**2 - _R**2))
+    orthant = sympy.Rational(1, 4) + sympy.integrate(density00, (_R, 0, _R))
+    orthant_c = sympy.simplify(orthant.subs(_R, C * Q))
+    # φ' = α + (1 − α)H(u): E[φ'φ'] = α² + 2α(1 − α)P(u > 0) + (1 − α)² P(u₁ > 0, u₂ > 0).
+    D = sympy.expand(alpha**2 + alpha * (1 - alpha) + (1 - alpha) ** 2 * orthant_c)
+    K = _price(D, mean**2)
+    steps = (
+        Step("E[φ(u)²] over the two pieces", sympy.Eq(sympy.Symbol("V"), V)),
+        Step("E[φ'(u)²]", sympy.Eq(sympy.Symbol("S"), S)),
+        Step("Sheppard: P(u₁>0, u₂>0) = 1/4 + ∫₀^ρ p(0,0) dρ'", orthant_c),
+        Step("Price's theorem: K = E[φ]² + ∫₀^ρ E[φ'φ'] (arc-cosine kernel)",
+             sympy.Eq(sympy.Symbol("K"), K)),
+    )
+    return ClosedKernels(V, S, K, D, True, steps)
+
+
+def _erf() -> ClosedKernels:
+    slope2 = 4 / sympy.pi  # erf'(u)² = (4/π) e^{−2u²}
+    S = _gauss(slope2 * sympy.exp(-2 * _U**2), _U, Q)
+    # E[e^{−u₁²−u₂²}]: u₂ = a + b·w with a = c·u₁, b = √(q(1−c²)), w ~ N(0, 1) independent.
+    a, b, k = sympy.Symbol("a", real=True), sympy.Symbol("b", positive=True), _K
+    inner = _gauss(sympy.exp(-((a + b * _W) ** 2)), _W, sympy.Integer(1))
+    # inner = e^{−a²/(1+2b²)}/√(1+2b²); with a = c·u₁ the u₁-integral is E[e^{−k u₁²}].
+    scale = inner.subs(a, 0)  # 1/√(1+2b²)
+    rate = sympy.simplify(-sympy.expand_log(sympy.log(inner / scale), force=True) / a**2)
+    outer = _gauss(sympy.exp(-k * _U**2), _U, Q)
+    joint = (scale * outer.subs(k, 1 + C**2 * rate)).subs(b, sympy.sqrt(Q * (1 - C**2)))
+    # joint > 0, so joint = 1/√(1/joint²): one radicand, a polynomial in q and c.
+    radicand = sympy.expand(sympy.cancel(sympy.powsimp(1 / joint**2, force=True)))
+    D = slope2 / sympy.sqrt(radicand)
+    K = _price(D, sympy.Integer(0))  # erf is odd: E[erf(u)] = 0
+    V = sympy.simplify(K.subs(C, 1))
+    steps = (
+        Step("E[erf'(u)²] for u ~ N(0, q)", sympy.Eq(sympy.Symbol("S"), S)),
+        Step("E[erf'(u₁)erf'(u₂)] by conditioning u₂ on u₁", sympy.Eq(sympy.Symbol("D"), D)),
+        Step("Price's theorem from K(0) = E[erf]² = 0: the arc-sine kernel",
+             sympy.Eq(sympy.Symbol("K"), K)),
+        Step("V = K at c = 1", sympy.Eq(sympy.Symbol("V"), V)),
+    )
+    return ClosedKernels(V, S, K, D, False, steps)
+
+
+@lru_cache(maxsize=64)
+def closed_kernels(act: Activation) -> ClosedKernels | None:
+    """The closed-form kernels of ``act``, or None when symgrad has none for it.
+
+    Recognised: identity, the leaky_relu family (relu included) and erf, each only
+    when ``act.expr`` is the catalogue expression (a user's look-alike is integrated
+    numerically instead).
+    """
+    if act.family == "identity" and act.expr == z:
+        return _identity()
+    if act.family == "erf" and act.expr == sympy.erf(z):
+        return _erf()
+    if act.family == "leaky_relu":
+        alpha = act.param("alpha")
+        if act.expr == activation("leaky_relu", alpha=alpha).expr:
+            return _leaky_relu(alpha)
+    return None

@@ -1,0 +1,166 @@
+"""Where does a network go from order to chaos?  χ₁ over a σ_w × σ_b grid, with the line.
+
+:func:`phase_diagram` solves the mean-field fixed point for every grid point at once (the
+fast mode of :mod:`symgrad.meanfield.field`, vectorized: m(q) on one shared geometric grid
+brackets every point's q*, then Newton runs on all points together) and the critical
+line σ_w*(σ_b) with :func:`symgrad.meanfield.criticality.critical_line`.  Rows of the grid (one σ_b
+each) are independent: with ``executor=`` they are spread over it through
+:func:`symgrad.numeric.sweep`.  The figure is optional (matplotlib) and deterministic.
+
+>>> d = phase_diagram("tanh", sigma_w=[0.5, 1.0, 2.0], sigma_b=[0.0, 0.5])
+>>> d.chi1.shape, [p.value for p in d.phase[0]]
+((2, 3), ['ordered', 'critical', 'chaotic'])
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from symgrad._core.validate import as_float, describe
+from symgrad.activations.record import Activation, as_activation
+from symgrad.errors import InvalidArgument
+from symgrad.meanfield import numeric as num
+from symgrad.meanfield.criticality import critical_line
+from symgrad.meanfield.field import Phase
+from symgrad.records import Record, Step
+from symgrad.types import FloatArray
+
+__all__ = ["PhaseDiagram", "phase_diagram"]
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseDiagram(Record):
+    """χ₁ (shape (len(sigma_b), len(sigma_w))), q* (∞ where it diverges), the phase of each
+    point, and the critical line σ_w*(σ_b) (NaN where χ₁ jumps across 1)."""
+
+    activation: str
+    sigma_w: FloatArray
+    sigma_b: FloatArray
+    chi1: FloatArray
+    chi1_error: FloatArray
+    q_star: FloatArray
+    phase: tuple[tuple[Phase, ...], ...]
+    critical_sigma_w: FloatArray
+    steps: tuple[Step, ...] = ()
+
+    def title(self) -> str:
+        return f"Order-to-chaos phase diagram of {self.activation}"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("grid", f"{self.sigma_b.size} σ_b × {self.sigma_w.size} σ_w"),
+                ("χ₁ range", f"{np.nanmin(self.chi1):.4g} … {np.nanmax(self.chi1):.4g}")]
+
+    def figure_svg(self) -> str:
+        """log₁₀ χ₁ as an image with the critical line, as a deterministic SVG string.
+
+        Needs matplotlib (``pip install symgrad[plots]``).
+        """
+        try:
+            import matplotlib
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+        except ImportError:  # pragma: no cover - optional dependency
+            raise InvalidArgument("the figure needs matplotlib: pip install 'symgrad[plots]'"
+                                  ) from None
+        with matplotlib.rc_context({"svg.hashsalt": "symgrad", "svg.fonttype": "path"}):
+            fig = Figure(figsize=(5.0, 3.8))
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            with np.errstate(divide="ignore"):
+                shown = np.log10(np.clip(self.chi1, 1e-3, 1e3))
+            image = ax.pcolormesh(self.sigma_w, self.sigma_b, shown, cmap="RdBu_r", vmin=-1.5,
+                                  vmax=1.5, shading="nearest", rasterized=False)
+            fig.colorbar(image, ax=ax, label=r"$\log_{10}\chi_1$")
+            ok = np.isfinite(self.critical_sigma_w)
+            ax.plot(self.critical_sigma_w[ok], self.sigma_b[ok], color="black", lw=1.5,
+                    label=r"$\chi_1 = 1$")
+            ax.set_xlabel(r"$\sigma_w$")
+            ax.set_ylabel(r"$\sigma_b$")
+            ax.set_title(f"{self.activation}: ordered (blue) / chaotic (red)")
+            ax.legend(loc="upper left", fontsize=8)
+            out = io.StringIO()
+            fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+        return out.getvalue()
+
+
+def _axis(values: Any, name: str, *, lower: float, strict: bool) -> FloatArray:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
+        raise InvalidArgument(f"{name} must be a sequence of numbers, got {describe(values)}")
+    out = np.array([as_float(v, f"{name}[{i}]", lower=lower, strict=strict)
+                    for i, v in enumerate(values)], dtype=np.float64)
+    if out.size == 0:
+        raise InvalidArgument(f"{name} must not be empty")
+    return out
+
+
+def _rows(act: Activation, sigma_w: FloatArray, sigma_b: FloatArray, rng: Any = None
+          ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """χ₁, its error and q* for the rows ``sigma_b`` × ``sigma_w`` (one vectorized solve),
+    and the critical σ_w of each row (NaN where χ₁ jumps across 1)."""
+    del rng  # deterministic; sweep hands every task a seed
+    k = num.kernels(act)
+    W, B = np.meshgrid(sigma_w, sigma_b)
+    sol = num.solve_fast(k, W.ravel() ** 2, B.ravel() ** 2)
+    shape = (sigma_b.size, sigma_w.size)
+    try:
+        crit = critical_line(act, sigma_b)[0]
+        check = num.solve_fast(k, crit**2, sigma_b**2)
+        crit = np.where(np.abs(check.chi1 - 1.0) <= 1e-6, crit, np.nan)
+    except InvalidArgument:
+        crit = np.array([_one_line(act, b) for b in sigma_b])
+    return (sol.chi1.reshape(shape), sol.chi1_err.reshape(shape), sol.q.reshape(shape), crit)
+
+
+def _one_line(act: Activation, sigma_b: float) -> float:
+    try:
+        return float(critical_line(act, np.array([sigma_b]))[0][0])
+    except InvalidArgument:
+        return float("nan")  # no σ_w in the search window reaches χ₁ = 1
+
+
+def phase_diagram(
+    act: Activation | str,
+    *,
+    sigma_w: Sequence[float] | FloatArray,
+    sigma_b: Sequence[float] | FloatArray,
+    executor: Executor | None = None,
+) -> PhaseDiagram:
+    """χ₁, q* and the phase on the grid ``sigma_b`` × ``sigma_w``, and the critical line.
+
+    ``executor``: any ``concurrent.futures.Executor``; the σ_b rows are spread over it with
+    :func:`symgrad.numeric.sweep` (serial when None).  References: Poole et al. 2016,
+    Schoenholz et al. 2017 (their Fig. 1 is this diagram for tanh).
+    """
+    a = as_activation(act)
+    sw = _axis(sigma_w, "sigma_w", lower=0.0, strict=True)
+    sb = _axis(sigma_b, "sigma_b", lower=0.0, strict=False)
+    if executor is None:
+        chi1, err, q, crit = _rows(a, sw, sb)
+    else:
+        from symgrad.numeric import sweep
+
+        chunks = np.array_split(sb, min(sb.size, 16))
+        result = sweep(_rows, [{"act": a, "sigma_w": sw, "sigma_b": c} for c in chunks],
+                       executor=executor, rng=0, progress=False)
+        parts = [r for _, r in result]
+        chi1, err, q = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        crit = np.concatenate([p[3] for p in parts])
+    phases = []
+    for i in range(sb.size):
+        row = []
+        for j in range(sw.size):
+            gap = chi1[i, j] - 1.0
+            tol = max(err[i, j], 1e-14 * abs(chi1[i, j]))
+            row.append(Phase.CRITICAL if abs(gap) <= tol else
+                       Phase.ORDERED if gap < 0 else Phase.CHAOTIC)
+        phases.append(tuple(row))
+    return PhaseDiagram(a.label, sw, sb, chi1, err, q, tuple(phases), crit, (
+        Step("χ₁ = σ_w²·E[φ'(√q* Z)²] at every grid point (fast mode)"),
+        Step("critical line: χ₁(σ_w*, σ_b) = 1 for each σ_b"),
+    ))

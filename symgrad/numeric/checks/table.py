@@ -1,0 +1,192 @@
+"""Formula versus simulation: every closed form symgrad derives, checked against runs.
+
+:func:`crosscheck` evaluates named checks from the table :data:`CHECKS` and returns one
+:class:`CheckRow` per comparison: (quantity, predicted, measured, relative error,
+tolerance, ok).  Tolerances are never a blanket ``atol``:
+
+* statistical rows compare an expectation with a sample mean; the tolerance is
+  z·SE/|predicted| with z = 4.5 by default (a false alarm has probability ≈ 7e−6 per
+  row for a normal sample mean), and each row says how its SE was estimated;
+* exact rows compare two computations of the same number (float64 against a
+  high-precision trace, a hand-written backward pass against its closed form); the
+  tolerance is a float64 rounding bound derived in the check.
+
+Adding a check is one entry in :data:`CHECKS`: a name and ``"module:function"``, the
+function taking ``(seed: numpy.random.SeedSequence, z: float)`` and returning a
+sequence of rows (build them with :func:`statistical_row` and :func:`exact_row`).
+The function may live in any module; it is imported when the check runs.
+
+>>> report = crosscheck(["lstm_carousel"], rng=0)
+>>> [row.ok for row in report.rows]
+[True]
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from symgrad._core.validate import as_float, describe
+from symgrad.errors import InvalidArgument
+from symgrad.numeric._rng import child, root_seed, seed_label
+from symgrad.records import Record, Step
+from symgrad.types import Seed
+
+__all__ = [
+    "CHECKS",
+    "CheckRow",
+    "CrossCheck",
+    "check_names",
+    "crosscheck",
+    "exact_row",
+    "statistical_row",
+]
+
+#: Unit roundoff of float64, 2^−53.
+U = 2.0**-53
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One comparison.  ``relation`` is ``"="`` (|measured − predicted| ≤ tolerance·|predicted|)
+    or ``"<="`` (measured ≤ predicted·(1 + tolerance), for bounds); ``basis`` says where
+    the tolerance comes from."""
+
+    quantity: str
+    predicted: float
+    measured: float
+    rel_error: float
+    tolerance: float
+    ok: bool
+    relation: str = "="
+    basis: str = ""
+
+
+def statistical_row(quantity: str, predicted: float, measured: float, se: float, z: float,
+                    basis: str) -> CheckRow:
+    """A sample mean against its expectation: ok when |measured − predicted| ≤ z·SE."""
+    scale = abs(predicted)
+    rel = abs(measured - predicted) / scale if scale else abs(measured - predicted)
+    tol = z * se / scale if scale else z * se
+    return CheckRow(quantity, float(predicted), float(measured), float(rel), float(tol),
+                    bool(rel <= tol), "=", f"z·SE, z = {z:g}; {basis}")
+
+
+def exact_row(quantity: str, predicted: float, measured: float, tolerance: float, basis: str,
+              *, relation: str = "=") -> CheckRow:
+    """Two computations of one number (or a bound), within a derived rounding tolerance."""
+    scale = abs(predicted)
+    if relation == "<=":
+        rel = max(0.0, (measured - predicted) / scale) if scale else max(0.0, measured)
+    else:
+        rel = abs(measured - predicted) / scale if scale else abs(measured - predicted)
+    return CheckRow(quantity, float(predicted), float(measured), float(rel), float(tolerance),
+                    bool(rel <= tolerance), relation, basis)
+
+
+@dataclass(frozen=True, eq=False)
+class CrossCheck(Record):
+    """Rows of one :func:`crosscheck` run; ``ok`` when every row is."""
+
+    rows: tuple[CheckRow, ...]
+    checks: tuple[str, ...]
+    z: float
+    seed: str
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+    def failures(self) -> tuple[CheckRow, ...]:
+        return tuple(row for row in self.rows if not row.ok)
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [(row.quantity, f"{row.measured:.6g} {row.relation} {row.predicted:.6g}"
+                 f" (rel. error {row.rel_error:.2g}, tolerance {row.tolerance:.2g},"
+                 f" {'ok' if row.ok else 'FAIL'})") for row in self.rows]
+
+    def markdown(self) -> str:
+        """The rows as a Markdown table."""
+        lines = ["| quantity | measured | | predicted | rel. error | tolerance | ok |",
+                 "| --- | --- | --- | --- | --- | --- | --- |"]
+        for r in self.rows:
+            relation = "≤" if r.relation == "<=" else "≈"
+            lines.append(f"| {r.quantity} | {r.measured:.6g} | {relation} | {r.predicted:.6g} |"
+                         f" {r.rel_error:.2g} | {r.tolerance:.2g} | {'yes' if r.ok else 'NO'} |")
+        return "\n".join(lines)
+
+
+Check = Callable[[np.random.SeedSequence, float], Sequence[CheckRow]]
+
+#: The checks, by name: ``"module:function"``.  Add one line to add a check.
+CHECKS: dict[str, str] = {
+    "scalar_chain": "symgrad.numeric.checks.chains:check_scalar_chain",
+    "residual_chain": "symgrad.numeric.checks.chains:check_residual_chain",
+    "expected_slope": "symgrad.numeric.checks.statistics:check_expected_slope",
+    "residual_highway": "symgrad.numeric.checks.statistics:check_residual_highway",
+    "he_vs_xavier": "symgrad.numeric.checks.statistics:check_he_vs_xavier",
+    "rnn_spectral_bound": "symgrad.numeric.checks.chains:check_rnn_spectral_bound",
+    "lstm_carousel": "symgrad.numeric.checks.chains:check_lstm_carousel",
+    "lstm_forget_decay": "symgrad.numeric.checks.statistics:check_lstm_forget_decay",
+    "meanfield_gradients": "symgrad.numeric.checks.meanfield:check_meanfield_gradients",
+}
+
+
+def check_names() -> tuple[str, ...]:
+    """The registered check names, in table order."""
+    return tuple(CHECKS)
+
+
+def _resolve(name: str) -> Check:
+    target = CHECKS[name]
+    module, _, attr = target.partition(":")
+    fn: Check = getattr(importlib.import_module(module), attr)
+    return fn
+
+
+def crosscheck(
+    checks: Sequence[str] | str | None = None,
+    *,
+    rng: Seed = 0,
+    z: float = 4.5,
+) -> CrossCheck:
+    """Run the named checks (all of :data:`CHECKS` by default); rows in table order.
+
+    Check i gets the seed ``child(root, i)`` of its position in :data:`CHECKS`, so a
+    check's rows do not depend on which other checks run.  ``z`` sets the statistical
+    tolerance z·SE (4 to 5 keeps false alarms below 1e−4 per row).
+    """
+    names = check_names()
+    if checks is None:
+        chosen = names
+    else:
+        listed = (checks,) if isinstance(checks, str) else tuple(checks)
+        unknown = [c for c in listed if c not in CHECKS]
+        if unknown or not listed:
+            raise InvalidArgument(
+                f"unknown check(s) {', '.join(map(describe, unknown)) or '(none given)'};"
+                f" known checks: {', '.join(names)}")
+        chosen = tuple(n for n in names if n in listed)
+    z = as_float(z, "z", lower=0.0)
+    if not 1.0 <= z <= 10.0:
+        raise InvalidArgument(f"z must lie in [1, 10] (4 to 5 is usual), got {z:g}")
+    root = root_seed(rng)
+    rows: list[CheckRow] = []
+    for name in chosen:
+        rows.extend(_resolve(name)(child(root, names.index(name)), z))
+    return CrossCheck(rows=tuple(rows), checks=chosen, z=z, seed=seed_label(root))
+
+
+def mean_and_se(samples: Any) -> tuple[float, float]:
+    """Sample mean and its standard error s/√k from k independent samples."""
+    arr = np.asarray(samples, dtype=np.float64)
+    k = arr.size
+    if k < 2:
+        raise InvalidArgument("a standard error needs at least 2 independent samples")
+    return float(arr.mean()), float(arr.std(ddof=1) / math.sqrt(k))

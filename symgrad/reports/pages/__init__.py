@@ -1,0 +1,3 @@
+"""One module per report page: each derives its records, renders them, and
+returns its files."""
+
