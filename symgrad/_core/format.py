@@ -51,7 +51,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, bool | int | str) or value is None:
         return value
-    if isinstance(value, sympy.Basic) and not (value.is_number and value.is_extended_real is not False):
+    real_number = getattr(value, "is_number", False) and value.is_extended_real is not False
+    if isinstance(value, sympy.Basic) and not real_number:
         return str(sympy.sstr(value))  # a set, a relation, an expression in symbols
     if isinstance(value, float | mpmath.mpf | sympy.Basic):
         as_float = float(value)

@@ -22,7 +22,7 @@ example:
   $ symgrad claims claims.toml --json
 
 kinds: slope_max, slope_at, slope_below_beyond, weight_bound, chain_gradient,
-chain_ratio, init_variance (see `python -c "import symgrad.claims.audit; help(symgrad.claims.audit)"`).
+chain_ratio, init_variance (see `python -c "import symgrad.claims; help(symgrad.claims)"`).
 exit status: 0 every claim holds, 1 some claim fails, 2 some claim could not be checked.
 """
 
