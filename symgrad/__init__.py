@@ -1,68 +1,57 @@
-"""symgrad: the vanishing and exploding gradient problem, made exact."""
+"""symgrad: the vanishing and exploding gradient problem, made exact.
 
-from symgrad.activations.record import (
-    Activation,
-    activation,
-    activation_names,
-    register_activation,
-    unregister_activation,
-    z,
-)
-from symgrad.depth.bounds import (
-    DepthThreshold,
-    Growth,
-    WeightBound,
-    exploding_depth,
-    vanishing_depth,
-    weight_bound,
-)
-from symgrad.depth.clipping import clip, clipping_facts
-from symgrad.depth.product import FixedPoint, GradientProduct, fixed_point, gradient_product
-from symgrad.depth.residual import (
-    residual_block,
-    residual_lower_bound,
-    residual_negative_cases,
-    residual_product,
-)
-from symgrad.depth.trace import Architecture, ChainRow, ChainTrace, chain_trace, residual_trace
-from symgrad.errors import InvalidArgument, NoClosedForm, SymgradError
-from symgrad.initialization.gains import (
-    FanMode,
-    Gain,
-    InitVariance,
-    MomentFactor,
-    Principle,
-    gain,
-    he_variance,
-    moment_factor,
-    second_moment,
-    xavier_variance,
-)
-from symgrad.initialization.table import GainTable, gain_table
-from symgrad.meanfield.criticality import CriticalPoint, critical_sigma_w
-from symgrad.meanfield.field import MeanField, MeanFieldMode, Phase, VarianceFixedPoint, mean_field
-from symgrad.meanfield.phase import PhaseDiagram, phase_diagram
-from symgrad.numeric import Simulation, compare, crosscheck, simulate, sweep, train
-from symgrad.recurrent import (
-    SpectralCondition,
-    after_steps,
-    bptt_jacobian,
-    gru_update_path,
-    lstm_carousel,
-    pascanu_conditions,
-)
-from symgrad.slopes.sup import (
-    EPSILON,
-    ExpectedSlope,
-    MaxSlope,
-    PointSlope,
-    Reach,
-    Saturation,
-    expected_slope,
-    max_slope,
-    saturation,
-    slope,
-)
+The façade: every public name, loaded on first use (PEP 562), so ``import symgrad``
+and ``symgrad --help`` stay cheap — the numeric layer, SciPy and matplotlib load only
+when a name that needs them is used.  The questions live in subpackages
+(``symgrad.activations``, ``symgrad.slopes``, ``symgrad.depth``, …); see the README.
+
+>>> import symgrad
+>>> symgrad.max_slope("sigmoid").value
+1/4
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Where each public name lives: its question's package.
+_HOMES: dict[str, tuple[str, ...]] = {
+    "symgrad.activations": (
+        "Activation", "activation", "activation_names", "register_activation",
+        "unregister_activation", "z",
+    ),
+    "symgrad.depth": (
+        "Architecture", "ChainRow", "ChainTrace", "DepthThreshold", "FixedPoint",
+        "GradientProduct", "Growth", "WeightBound", "chain_trace", "clip", "clipping_facts",
+        "exploding_depth", "fixed_point", "gradient_product", "residual_block",
+        "residual_lower_bound", "residual_negative_cases", "residual_product", "residual_trace",
+        "vanishing_depth", "weight_bound",
+    ),
+    "symgrad.errors": (
+        "InvalidArgument", "NoClosedForm", "SymgradError",
+    ),
+    "symgrad.initialization": (
+        "FanMode", "Gain", "GainTable", "InitVariance", "MomentFactor", "Principle", "gain",
+        "gain_table", "he_variance", "moment_factor", "second_moment", "xavier_variance",
+    ),
+    "symgrad.meanfield": (
+        "CriticalPoint", "MeanField", "MeanFieldMode", "Phase", "PhaseDiagram",
+        "VarianceFixedPoint", "critical_sigma_w", "mean_field", "phase_diagram",
+    ),
+    "symgrad.numeric": (
+        "Simulation", "compare", "crosscheck", "simulate", "sweep", "train",
+    ),
+    "symgrad.recurrent": (
+        "SpectralCondition", "after_steps", "bptt_jacobian", "gru_update_path", "lstm_carousel",
+        "pascanu_conditions",
+    ),
+    "symgrad.slopes": (
+        "EPSILON", "ExpectedSlope", "MaxSlope", "PointSlope", "Reach", "Saturation",
+        "expected_slope", "max_slope", "saturation", "slope",
+    ),
+}
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "EPSILON",
@@ -139,3 +128,108 @@ __all__ = [
     "xavier_variance",
     "z",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what the type checker and IDEs see
+    from symgrad.activations import (
+        Activation,
+        activation,
+        activation_names,
+        register_activation,
+        unregister_activation,
+        z,
+    )
+    from symgrad.depth import (
+        Architecture,
+        ChainRow,
+        ChainTrace,
+        DepthThreshold,
+        FixedPoint,
+        GradientProduct,
+        Growth,
+        WeightBound,
+        chain_trace,
+        clip,
+        clipping_facts,
+        exploding_depth,
+        fixed_point,
+        gradient_product,
+        residual_block,
+        residual_lower_bound,
+        residual_negative_cases,
+        residual_product,
+        residual_trace,
+        vanishing_depth,
+        weight_bound,
+    )
+    from symgrad.errors import (
+        InvalidArgument,
+        NoClosedForm,
+        SymgradError,
+    )
+    from symgrad.initialization import (
+        FanMode,
+        Gain,
+        GainTable,
+        InitVariance,
+        MomentFactor,
+        Principle,
+        gain,
+        gain_table,
+        he_variance,
+        moment_factor,
+        second_moment,
+        xavier_variance,
+    )
+    from symgrad.meanfield import (
+        CriticalPoint,
+        MeanField,
+        MeanFieldMode,
+        Phase,
+        PhaseDiagram,
+        VarianceFixedPoint,
+        critical_sigma_w,
+        mean_field,
+        phase_diagram,
+    )
+    from symgrad.numeric import (
+        Simulation,
+        compare,
+        crosscheck,
+        simulate,
+        sweep,
+        train,
+    )
+    from symgrad.recurrent import (
+        SpectralCondition,
+        after_steps,
+        bptt_jacobian,
+        gru_update_path,
+        lstm_carousel,
+        pascanu_conditions,
+    )
+    from symgrad.slopes import (
+        EPSILON,
+        ExpectedSlope,
+        MaxSlope,
+        PointSlope,
+        Reach,
+        Saturation,
+        expected_slope,
+        max_slope,
+        saturation,
+        slope,
+    )

@@ -1,5 +1,11 @@
-"""The ``symgrad`` command (see :mod:`symgrad.cli.main`)."""
+"""The ``symgrad`` command line: :func:`main`, one module per sub-command.
 
-from symgrad.cli.main import emit, main
+>>> from symgrad.cli import main
+>>> main(["list", "--json"]) == 0  # doctest: +ELLIPSIS
+[...
+True
+"""
 
-__all__ = ["emit", "main"]
+from symgrad.cli.main import main
+
+__all__ = ["main"]

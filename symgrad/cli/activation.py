@@ -4,41 +4,16 @@ from __future__ import annotations
 
 import argparse
 from decimal import Decimal
-from typing import Any
 
 import sympy
 
 from symgrad._core.format import number_text
 from symgrad.cli.args import (
     activation_from_args,
-    add_activation_arguments,
     decimal_number,
 )
-from symgrad.cli.main import emit
+from symgrad.cli.output import emit
 from symgrad.slopes.sup import max_slope, saturation
-
-EPILOG = """\
-examples:
-  symgrad activation sigmoid
-  symgrad activation tanh --eps 0.1 --eps 0.001
-  symgrad activation leaky_relu --param alpha=0.2 --json
-"""
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "activation",
-        help="φ, φ', sup |φ'| and saturation thresholds of one activation",
-        description="Print φ, φ', the supremum of |φ'| with where it is reached, and the "
-        "saturation thresholds {z : |φ'(z)| < ε} for each --eps (default 0.1, 0.01, 0.001).",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_activation_arguments(parser)
-    parser.add_argument("--eps", metavar="E", action="append", default=[],
-                        help="saturation tolerance ε > 0 (repeatable)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(run=run)
 
 
 def region_text(region: sympy.Set) -> str:

@@ -9,20 +9,13 @@ from typing import Any
 from symgrad.activations.record import Activation, activation
 from symgrad.errors import InvalidArgument
 
-__all__ = ["activation_from_args", "add_activation_arguments", "decimal_number", "parse_params"]
+__all__ = ["activation_from_args", "decimal_number", "parse_params"]
 
 # Magnitudes a command line number may have: the float64 range (what the
 # numeric layer can hold, down to its smallest subnormal 4.9e-324; exact work on
 # 1e-4000 already takes minutes and 1e-999999999 builds a billion-digit integer).
 _LARGEST = Decimal("1.7976931348623157e308")
 _MIN_EXPONENT = -324
-
-
-def add_activation_arguments(parser: argparse.ArgumentParser) -> None:
-    """NAME and repeatable ``--param KEY=VALUE``."""
-    parser.add_argument("name", metavar="NAME", help="activation name (see `symgrad list`)")
-    parser.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
-                        help="activation parameter (repeatable), e.g. alpha=0.2")
 
 
 def decimal_number(text: str, name: str) -> Decimal:

@@ -7,50 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from symgrad.cli.args import activation_from_args, decimal_number
-from symgrad.cli.main import emit
+from symgrad.cli.output import emit
 from symgrad.errors import InvalidArgument
-
-EPILOG = """\
-examples:
-  symgrad chain sigmoid --depth 4 --weight 0.1            the classic worked example
-  symgrad chain sigmoid --depth 4 --weight 0.1,0.2,0.3,0.4 --lr 0.5
-  symgrad chain sigmoid --depth 1000000 --weight 0.9 --rows 6
-  symgrad chain relu --depth 50 --weight 0.5 --residual --json
-  symgrad chain leaky_relu --param alpha=0.2 --depth 5 --weight -1
-"""
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "chain",
-        help="trace a scalar chain forward and backward, exactly",
-        description="Trace a_k = φ(w_k a_{k−1} + b_k) (or, with --residual, "
-        "y_k = y_{k−1} + w_k φ(y_{k−1} + b_k)) forward and backward in mpmath and print "
-        "z_k, a_k, φ'(z_k), ∂L/∂a_k, ∂L/∂z_k, ∂L/∂w_k per layer.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("name", metavar="NAME", help="activation name (see `symgrad list`)")
-    parser.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
-                        help="activation parameter (repeatable), e.g. alpha=0.2")
-    parser.add_argument("--depth", metavar="D", required=True, type=int, help="number of layers")
-    parser.add_argument("--weight", metavar="W", required=True,
-                        help="weight: one number, or one per layer separated by commas")
-    parser.add_argument("--bias", metavar="B", default="0",
-                        help="bias: one number or one per layer (default 0)")
-    parser.add_argument("--x", metavar="X", default="1", help="input a_0 (default 1)")
-    parser.add_argument("--upstream", metavar="G", default="1",
-                        help="∂L/∂a_depth arriving at the top (default 1)")
-    parser.add_argument("--lr", metavar="LR", default=None,
-                        help="learning rate: adds the update −lr·∂L/∂w_k")
-    parser.add_argument("--residual", action="store_true", help="trace the residual chain")
-    parser.add_argument("--dps", metavar="N", type=int, default=30,
-                        help="significant digits (default 30)")
-    parser.add_argument("--rows", metavar="N", type=int, default=20,
-                        help="rows shown; the middle is elided past N (default 20)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(run=run)
-
 
 _MAX_DEPTH = 10**18  # the trace indexes its layers with machine-size integers
 _MAX_DPS = 10_000    # mpmath at 10,000 digits is already slow; a billion would never return

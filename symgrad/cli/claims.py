@@ -7,39 +7,7 @@ import sys
 from typing import Any
 
 from symgrad._core.format import number_text
-from symgrad.cli.main import emit
-
-EPILOG = """\
-example:
-  $ cat claims.toml
-  [[claim]]
-  id = "sigmoid-below-0.1-beyond-2"
-  text = "The sigmoid gradient is below 0.1 beyond |z| = 2."
-  kind = "slope_below_beyond"
-  activation = "sigmoid"
-  beyond = 2
-  bound = "1/10"
-  $ symgrad claims claims.toml --json
-
-kinds: slope_max, slope_at, slope_below_beyond, weight_bound, chain_gradient,
-chain_ratio, init_variance (see `python -c "import symgrad.claims; help(symgrad.claims)"`).
-exit status: 0 every claim holds, 1 some claim fails, 2 some claim could not be checked.
-"""
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "claims",
-        help="check quantitative claims about gradients from a TOML file",
-        description="Check each [[claim]] in FILE against symgrad's derivations: "
-        "verdict (holds/fails), computed value, and a witness z for a failed universal claim.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("file", metavar="FILE", help="TOML file with [[claim]] tables")
-    parser.add_argument("--json", action="store_true",
-                        help="print a JSON list of {id, verdict, value, witness, ...}")
-    parser.set_defaults(run=run)
+from symgrad.cli.output import emit
 
 
 def _cell(value: Any) -> str:

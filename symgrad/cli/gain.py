@@ -6,30 +6,10 @@ import argparse
 from typing import Any
 
 from symgrad._core.format import number_text
-from symgrad.cli.args import activation_from_args, add_activation_arguments
-from symgrad.cli.main import emit
+from symgrad.cli.args import activation_from_args
+from symgrad.cli.output import emit
 from symgrad.errors import InvalidArgument
 from symgrad.initialization.gains import Principle, gain
-
-EPILOG = """\
-examples:
-  symgrad gain tanh
-  symgrad gain leaky_relu --param alpha=0.2 --json
-"""
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "gain",
-        help="weight gain of an activation by second moment and by criticality",
-        description="The gain g (Var(w) = g²/fan_in) that preserves the forward second "
-        "moment, 1/√E[φ(Z)²], and the one that makes χ₁ = 1 at σ_b = 0 (mean field).",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_activation_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

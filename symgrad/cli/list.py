@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import sympy
 
 from symgrad.activations.record import _REGISTRY, activation, activation_names
-from symgrad.cli.main import emit
-
-EPILOG = """\
-examples:
-  symgrad list
-  symgrad list --json
-"""
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "list",
-        help="list the registered activations",
-        description="List every registered activation with its parameters and reference.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(run=run)
+from symgrad.cli.output import emit
 
 
 def run(args: argparse.Namespace) -> int:

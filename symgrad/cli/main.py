@@ -1,74 +1,31 @@
 """The ``symgrad`` command: one sub-command per question, each with ``--json``.
 
-Every sub-command lives in ``symgrad/cli/<name>.py`` and exposes
-``register(subparsers)``; bad input exits 2 with one line on stderr.
+The arguments of every sub-command are in :mod:`symgrad.cli.parser` (argparse only);
+the one that runs is imported afterwards from ``symgrad/cli/<name>.py`` and its
+``run(args)`` called.  Bad input exits 2 with one line on stderr; a bug exits 70 with
+one line (``SYMGRAD_TRACEBACK=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import json
-import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
-from symgrad._core.format import jsonable
+from symgrad.cli.parser import build_parser
 from symgrad.errors import SymgradError
 
-__all__ = ["emit", "main"]
-
-# Sub-command modules in symgrad/cli, in the order --help lists them.
-_COMMANDS = ("list", "activation", "chain", "claims", "report", "crosscheck", "meanfield", "gain")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error on stderr and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def emit(payload: Any, *, as_json: bool, text: str) -> None:
-    """Print ``text`` for people, or ``payload`` as JSON for scripts."""
-    if as_json:
-        print(json.dumps(_strict_json(jsonable(payload)), indent=2, sort_keys=False,
-                         ensure_ascii=False, allow_nan=False))
-    else:
-        print(text)
-
-
-def _strict_json(value: Any) -> Any:
-    """NaN becomes the string "nan" (JSON has no NaN; ±∞ are already strings)."""
-    if isinstance(value, dict):
-        return {k: _strict_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strict_json(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="symgrad",
-        description="The vanishing and exploding gradient problem, made exact.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
-    for name in _COMMANDS:
-        importlib.import_module(f"symgrad.cli.{name}").register(sub)
-    return parser
+__all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        status = args.run(args)
+        # The lazy step of the command line (as the façade's): only the chosen command loads.
+        command = importlib.import_module(f"symgrad.cli.{args.command}")
+        status = command.run(args)
         sys.stdout.flush()
     except SymgradError as exc:
         print(f"symgrad {args.command}: error: {_one_line(exc)}", file=sys.stderr)

@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from symgrad._core.format import number_text
 from symgrad.cli.args import (
     activation_from_args,
-    add_activation_arguments,
     decimal_number,
 )
-from symgrad.cli.main import emit
-from symgrad.meanfield.field import MeanFieldMode, mean_field
-
-EPILOG = """\
-examples:
-  symgrad meanfield tanh --sigma-w 1.5 --sigma-b 0.05
-  symgrad meanfield relu --sigma-w 1.2 --sigma-b 0.1 --json
-  symgrad meanfield tanh --sigma-w 10 --sigma-b 0.5 --mode precise
-"""
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "meanfield",
-        help="mean-field q*, χ₁, c*, depth scales and phase of a wide network",
-        description="Solve the mean-field variance and correlation maps of a wide random "
-        "network (W_ij ~ N(0, σ_w²/n), b_i ~ N(0, σ_b²)): q*, χ₁, c*, χ_c*, ξ_c, ξ_∇ and "
-        "the phase (Poole et al. 2016; Schoenholz et al. 2017).",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_activation_arguments(parser)
-    parser.add_argument("--sigma-w", metavar="W", required=True, help="weight scale σ_w > 0")
-    parser.add_argument("--sigma-b", metavar="B", required=True, help="bias scale σ_b ≥ 0")
-    parser.add_argument("--mode", choices=[m.value for m in MeanFieldMode], default="auto",
-                        help="exact closed forms (auto where they exist), fast quadrature or "
-                        "mpmath precise")
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(run=run)
+from symgrad.cli.output import emit
+from symgrad.meanfield.field import mean_field
 
 
 def run(args: argparse.Namespace) -> int:

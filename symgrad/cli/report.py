@@ -6,9 +6,8 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-from symgrad.cli.main import emit
+from symgrad.cli.output import emit
 from symgrad.errors import InvalidArgument
 
 # The first line of the index every `symgrad report` writes (proofs/README.md).
@@ -40,38 +39,6 @@ def _output_directory(text: str, *, writing: bool) -> Path:
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise InvalidArgument(f"--out {text!r} cannot be created: {str(parent)!r} is not writable")
     return out
-
-EPILOG = """\
-examples:
-  symgrad report                         regenerate proofs/ (atomically)
-  symgrad report --check                 exit 1 and print a diff if proofs/ is stale
-  symgrad report -j 2                    the same, on two worker processes
-  symgrad report --only sigmoid-bound --out /tmp/proofs
-  symgrad report --list
-"""
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "report",
-        help="regenerate the derivation reports in proofs/",
-        description="Regenerate every derivation report (Markdown + LaTeX + SVG) "
-        "deterministically; with --check, write nothing and fail on drift.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--out", metavar="DIR", default="proofs",
-                        help="output directory (default: proofs)")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; print a unified diff and exit 1 if DIR is stale")
-    parser.add_argument("--only", metavar="NAME", action="append",
-                        help="only this report (repeatable); see --list")
-    parser.add_argument("--jobs", "-j", metavar="N", type=int, default=1,
-                        help="build the reports on N worker processes (same output; "
-                             "default 1)")
-    parser.add_argument("--list", action="store_true", help="list the report names and exit")
-    parser.add_argument("--json", action="store_true", help="print a JSON summary")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
