@@ -29,7 +29,8 @@ import numpy as np
 import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
-from symgrad.activations.record import Activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.depth.bounds import Growth
 from symgrad.errors import InvalidArgument
 from symgrad.records import Exactness, Record, Step

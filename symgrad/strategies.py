@@ -18,7 +18,8 @@ from typing import Any
 import sympy
 from hypothesis import strategies as st
 
-from symgrad.activations.record import _REGISTRY, Activation, activation, activation_names
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation, activation_names, entry
 
 __all__ = [
     "activation_names_st",
@@ -57,11 +58,11 @@ def activations(
     @st.composite
     def _draw(draw: Any) -> Activation:
         name = draw(st.sampled_from(names or activation_names()))
-        entry = _REGISTRY[name]
-        if entry.fixed or default_params or not entry.params:
+        found = entry(name)
+        if found.fixed or default_params or not found.params:
             return activation(name)
         params = {p.name: draw(_rational_in(p.domain, lo=0 if name != "leaky_relu" else -1,
-                                             hi=3)) for p in entry.params}
+                                             hi=3)) for p in found.params}
         return activation(name, **params)
 
     return _draw()

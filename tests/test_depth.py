@@ -37,8 +37,8 @@ from symgrad import (
     vanishing_depth,
     weight_bound,
 )
+from symgrad._core.symbols import z
 from symgrad._exact.mpforms import compiled
-from symgrad.activations.record import z
 from symgrad.strategies import activations, depths, weights
 
 # ---- an independent float64 backward pass (DESIGN.md conventions) ----

@@ -24,7 +24,7 @@ from symgrad import (
     register_activation,
     z,
 )
-from symgrad.activations.record import unregister_activation
+from symgrad.activations.registry import unregister_activation
 from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.field import MeanFieldMode, Phase, VarianceFixedPoint, mean_field
 from symgrad.meanfield.phase import phase_diagram

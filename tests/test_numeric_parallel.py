@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_info
 import symgrad.numeric._parallel as parallel
 import symgrad.numeric._rng as rng_module
 from symgrad import activation, activation_names, register_activation, unregister_activation
-from symgrad.activations.record import z as Z
+from symgrad._core.symbols import z as Z
 from symgrad.errors import InvalidArgument
 from symgrad.numeric import Init, draw_weights, simulate
 from symgrad.numeric._rng import root_seed

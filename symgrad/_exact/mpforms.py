@@ -10,7 +10,7 @@ or deep in saturation (tanh' at z = 100 is 5.5·10⁻⁸⁷) lives on values far
 precision's absolute resolution.  Written as the registry writes them, α(eᶻ − 1) at
 |z| < 2^−prec rounds to exactly 0, the kink, whose one-sided slope is then the wrong
 one; 1 − tanh²(100) rounds to 0, a gradient that is not 0.  So before compiling,
-:func:`_stable` rewrites the subtractions that cancel into their cancellation-free
+:func:`stable` rewrites the subtractions that cancel into their cancellation-free
 forms (the C library's expm1/log1p; Goldberg 1991, "What every computer scientist
 should know about floating-point arithmetic", §4):
 
@@ -19,12 +19,12 @@ should know about floating-point arithmetic", §4):
 * c + c·erf(u) → c·erfc(−u), c + c·tanh(u) → 2c / (1 + e^{−2u})   (GELU as z → −∞)
 * rational pieces with rational coefficients are factored (softsign' = 1/(1 − z)²)
 
->>> import mpmath
->>> from symgrad import activation
->>> both, phi, dphi = compiled(activation("selu"), 120)
+>>> import mpmath, sympy
+>>> elu = 2 * (sympy.exp(z) - 1)            # an ELU piece with α = 2
+>>> both, phi, dphi = compiled(elu, sympy.diff(elu, z), 120)
 >>> with mpmath.workprec(120):
-...     mpmath.nstr(phi(mpmath.mpf(-1)), 10)
-'-1.111330738'
+...     mpmath.nstr(phi(mpmath.mpf("1e-40")), 10)   # 2·expm1(1e-40), not 0
+'2.0e-40'
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.utilities.lambdify import implemented_function
 
-from symgrad.activations.record import Activation, z
+from symgrad._core.symbols import z
 
-__all__ = ["compiled"]
+__all__ = ["compiled", "stable"]
 
 _Fn = Callable[[Any], Any]
 
@@ -62,16 +62,16 @@ def _sech2_mp(u: Any, t: Any) -> Any:
 _sech2 = implemented_function("sech2", _sech2_mp)
 
 
-def _stable(expr: Any) -> Any:
+def stable(expr: Any) -> Any:
     """``expr`` with the cancelling subtractions of the module docstring rewritten.
 
     >>> from sympy import exp, log, tanh
-    >>> _stable((exp(z) - 1) / 2), _stable(log(exp(z) + 1)), _stable(1 - tanh(z)**2)
+    >>> stable((exp(z) - 1) / 2), stable(log(exp(z) + 1)), stable(1 - tanh(z)**2)
     (expm1(z)/2, log1p(exp(z)), sech2(z, tanh(z)))
     """
     if not isinstance(expr, sympy.Basic) or not expr.args:
         return expr
-    args = [_stable(a) for a in expr.args]
+    args = [stable(a) for a in expr.args]
     if any(new is not old for new, old in zip(args, expr.args, strict=True)):
         expr = expr.func(*args)
     if isinstance(expr, sympy.log):
@@ -114,10 +114,10 @@ def _stable_sum(expr: sympy.Add) -> sympy.Expr:
             for sign in (1, -1):
                 if sympy.expand(other - sign * coeff) != 0:
                     continue
-                stable = _complement(factor, sign)
-                if stable is not None:
+                rewritten = _complement(factor, sign)
+                if rewritten is not None:
                     rest = [t for m, t in enumerate(terms) if m not in (i, j)]
-                    return _stable(sympy.Add(coeff * stable, *rest))
+                    return stable(sympy.Add(coeff * rewritten, *rest))
     if expr.is_rational_function(z):
         num, den = sympy.fraction(sympy.together(expr))
         if all(sympy.Poly(p, z).domain in (sympy.ZZ, sympy.QQ) for p in (num, den)):
@@ -136,15 +136,17 @@ def _hoist(expr: Any, table: dict[Any, sympy.Dummy]) -> Any:
 
 
 @functools.lru_cache(maxsize=128)
-def compiled(act: Activation, prec: int) -> tuple[Callable[[Any], list[Any]], _Fn, _Fn]:
-    """(both, φ, φ') for mpmath at ``prec`` bits: ``both(z)`` returns [φ(z), φ'(z)].
+def compiled(phi: sympy.Expr, derivative: sympy.Expr, prec: int
+             ) -> tuple[Callable[[Any], list[Any]], _Fn, _Fn]:
+    """(both, φ, φ') for mpmath at ``prec`` bits: ``both(z)`` returns [φ(z), φ'(z)];
+    ``phi`` and ``derivative`` are SymPy expressions in z.
 
     ``both`` shares subexpressions (tanh' = 1 − tanh²) unless φ is a ``Piecewise``,
     whose branches must stay lazy (softsign's z/(1 − z) is undefined at z = 1).
     """
     table: dict[Any, sympy.Dummy] = {}
-    expr = _hoist(_stable(act.expr), table)
-    deriv = _hoist(_stable(act.derivative), table)
+    expr = _hoist(stable(phi), table)
+    deriv = _hoist(stable(derivative), table)
     symbols = list(table.values())
     with mpmath.workprec(prec + 20):
         values = [c._to_mpmath(prec + 20) for c in table]
@@ -152,10 +154,10 @@ def compiled(act: Activation, prec: int) -> tuple[Callable[[Any], list[Any]], _F
     f = sympy.lambdify(args, expr, modules="mpmath")
     df = sympy.lambdify(args, deriv, modules="mpmath")
 
-    def phi(v: Any) -> Any:
+    def value(v: Any) -> Any:
         return f(v, *values)
 
-    def dphi(v: Any) -> Any:
+    def slope(v: Any) -> Any:
         return df(v, *values)
 
     if expr.has(sympy.Piecewise) or deriv.has(sympy.Piecewise):
@@ -169,4 +171,4 @@ def compiled(act: Activation, prec: int) -> tuple[Callable[[Any], list[Any]], _F
         def both(v: Any) -> list[Any]:
             return fused(v, *values)  # type: ignore[no-any-return]
 
-    return both, phi, dphi
+    return both, value, slope

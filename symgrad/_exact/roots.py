@@ -25,7 +25,7 @@ import mpmath
 import sympy
 from mpmath.ctx_iv import MPIntervalContext
 
-from symgrad.activations.record import z
+from symgrad._core.symbols import z
 from symgrad.errors import NoClosedForm
 
 __all__ = [

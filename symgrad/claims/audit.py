@@ -73,7 +73,8 @@ import sympy
 
 from symgrad._core.format import number_text
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
-from symgrad.activations.record import Activation, activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation
 from symgrad.errors import InvalidArgument, SymgradError
 from symgrad.records import Record, Step
 

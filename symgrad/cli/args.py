@@ -6,7 +6,8 @@ import argparse
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from symgrad.activations.record import Activation, activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation
 from symgrad.errors import InvalidArgument
 
 __all__ = ["activation_from_args", "decimal_number", "parse_params"]

@@ -6,7 +6,7 @@ import argparse
 
 import sympy
 
-from symgrad.activations.record import _REGISTRY, activation, activation_names
+from symgrad.activations.registry import activation, activation_names, entry
 from symgrad.cli.output import emit
 
 
@@ -14,12 +14,12 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for name in activation_names():
         act = activation(name)
-        entry = _REGISTRY[name]
+        found = entry(name)
         rows.append({
             "name": name,
             "family": act.family,
             "params": {k: str(v) for k, v in act.params},
-            "fixed": bool(entry.fixed),
+            "fixed": bool(found.fixed),
             "phi": sympy.sstr(act.expr),
             "reference": act.reference,
         })

@@ -26,7 +26,8 @@ import sympy
 from mpmath.ctx_iv import MPIntervalContext
 
 from symgrad._core.validate import as_exact_real, describe
-from symgrad.activations.record import Activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Exactness, Record, Step
 from symgrad.slopes.sup import max_slope

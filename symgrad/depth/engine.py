@@ -23,10 +23,10 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad._core.symbols import z as act_symbol
 from symgrad._core.validate import as_exact_real, describe
 from symgrad._exact.mpforms import compiled
 from symgrad.activations.record import Activation
-from symgrad.activations.record import z as act_symbol
 from symgrad.errors import InvalidArgument
 
 __all__ = ["Architecture"]  # the rest is used by symgrad.depth.trace only
@@ -205,7 +205,7 @@ class _Engine:
         self.layers = layers
         self.arch = arch
         self.prec = prec
-        self.both = compiled(act, prec)[0]
+        self.both = compiled(act.expr, act.derivative, prec)[0]
         self.homogeneous = _homogeneous(act) and all(
             layers.b(k) == 0 for k in {layers.constant_from, layers.depth})
         self.checkpoints: list[_State] = []

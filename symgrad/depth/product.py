@@ -21,9 +21,11 @@ from typing import Any
 import mpmath
 import sympy
 
+from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real, as_positive_int
 from symgrad._exact.mpforms import compiled
-from symgrad.activations.record import Activation, as_activation, z
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.records import Exactness, Record, Step
 from symgrad.slopes.sup import max_slope
 from symgrad.types import RealLike
@@ -145,7 +147,7 @@ def fixed_point(
     digits = as_positive_int(dps, "dps", minimum=5)
     work = digits + 20
     # constants evaluated once, precise enough for the dps + 60 check in _certain_sign
-    _, fn, dfn = compiled(phi, int((work + 40) * 3.33) + 8)
+    _, fn, dfn = compiled(phi.expr, phi.derivative, int((work + 40) * 3.33) + 8)
     with mpmath.workdps(work):
         wm, bm = w._to_mpmath(mpmath.mp.prec), b._to_mpmath(mpmath.mp.prec)
 
@@ -280,7 +282,7 @@ def _side_near(
     """The side of z* (−1, +1) of the chain's first z_k within 10^−dps of z*; 0 when the
     chain lands on z* or does not come that close within the layers tried."""
     work = dps + 20
-    _, fn, _ = compiled(phi, int(work * 3.33) + 8)
+    _, fn, _ = compiled(phi.expr, phi.derivative, int(work * 3.33) + 8)
     with mpmath.workdps(work):
         prec = mpmath.mp.prec
         wm, bm = w._to_mpmath(prec), b._to_mpmath(prec)

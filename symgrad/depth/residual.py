@@ -20,8 +20,10 @@ from typing import Any
 
 import sympy
 
+from symgrad._core.symbols import z
 from symgrad._core.validate import as_positive_int, describe
-from symgrad.activations.record import Activation, as_activation, z
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.depth.facts import Fact, Step
 from symgrad.errors import InvalidArgument
 from symgrad.records import Record

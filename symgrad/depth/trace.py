@@ -48,7 +48,8 @@ from typing import Any, overload
 import mpmath
 
 from symgrad._core.validate import as_positive_int, describe
-from symgrad.activations.record import Activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.depth.engine import (
     _CHECKPOINT,
     Architecture,

@@ -35,8 +35,11 @@ from typing import Any
 import mpmath
 import sympy
 
+from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
-from symgrad.activations.record import Activation, as_activation, z
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
+from symgrad.activations.registry import entry as registry_entry
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield.kernels import Q, closed_kernels
 from symgrad.records import Exactness, Record, Step
@@ -239,11 +242,12 @@ def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr
 def _generic(expr: sympy.Expr, act: Activation) -> tuple[sympy.Expr, dict[Any, Any]]:
     """The piece with irrational parameters as positive symbols (SymPy integrates those
     fast, e.g. selu's constants), and the values to put back."""
-    from symgrad.activations.record import _REGISTRY
-
-    entry = _REGISTRY.get(act.family)
     values: dict[Any, Any] = {}
-    if entry is None or not act.params:
+    if not act.params:
+        return expr, values
+    try:
+        found = registry_entry(act.family)
+    except InvalidArgument:  # an Activation built by hand, outside the registry
         return expr, values
     subs = {}
     for name, value in act.params:
@@ -253,7 +257,7 @@ def _generic(expr: sympy.Expr, act: Activation) -> tuple[sympy.Expr, dict[Any, A
             values[sym] = value
         else:
             subs[sympy.Symbol(name, real=True)] = value
-    folded = sympy.piecewise_fold(entry.expr.subs(subs).rewrite(sympy.Piecewise))
+    folded = sympy.piecewise_fold(found.expr.subs(subs).rewrite(sympy.Piecewise))
     if not isinstance(folded, sympy.Piecewise):
         return folded, values
     # The generic piece is the branch that equals this piece (compared at two points).

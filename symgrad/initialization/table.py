@@ -19,7 +19,7 @@ from typing import Any
 
 import sympy
 
-from symgrad.activations.record import activation
+from symgrad.activations.registry import activation
 from symgrad.errors import InvalidArgument
 from symgrad.initialization.gains import Principle, gain, second_moment
 from symgrad.meanfield.field import mean_field

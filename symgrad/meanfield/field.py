@@ -43,7 +43,8 @@ import numpy as np
 import sympy
 
 from symgrad._core.validate import as_exact_real, describe
-from symgrad.activations.record import Activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield import numeric as num
 from symgrad.meanfield.kernels import closed_kernels

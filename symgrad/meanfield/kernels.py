@@ -30,7 +30,9 @@ from functools import lru_cache
 
 import sympy
 
-from symgrad.activations.record import Activation, activation, z
+from symgrad._core.symbols import z
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation
 from symgrad.records import Step
 
 __all__ = ["C", "ClosedKernels", "Q", "closed_kernels"]

@@ -27,8 +27,9 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad._core.symbols import z
 from symgrad._exact.gauss_rule import edges, expect, rule
-from symgrad.activations.record import Activation, z
+from symgrad.activations.record import Activation
 from symgrad.errors import InvalidArgument
 from symgrad.types import FloatArray
 

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from symgrad._core.validate import as_float, describe
-from symgrad.activations.record import Activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield import numeric as num
 from symgrad.meanfield.criticality import critical_line

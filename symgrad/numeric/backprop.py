@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symgrad.activations.record import Activation, _split
+from symgrad.activations.record import Activation, split_pieces
 from symgrad.numeric import memory
 from symgrad.numeric._parallel import one_blas_thread, row_blocks, run_blocks, workers_for
 from symgrad.numeric._rng import inner, prefetched
@@ -55,7 +55,7 @@ def _relu_like(expr: sympy.Expr) -> bool:
     # Splitting φ into pieces is symbolic work: do it once per expression.
     return any(
         piece.derivative == 0 and (piece.lo == -sympy.oo or piece.hi == sympy.oo)
-        for piece in _split(sympy.piecewise_fold(expr.rewrite(sympy.Piecewise)))
+        for piece in split_pieces(sympy.piecewise_fold(expr.rewrite(sympy.Piecewise)))
     )
 
 

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from symgrad._core.validate import as_float, as_positive_int, describe
-from symgrad.activations.record import Activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Record, Step
 from symgrad.types import FloatArray

@@ -43,7 +43,8 @@ import numpy as np
 import sympy
 
 from symgrad._core.validate import as_float, as_positive_int, describe
-from symgrad.activations.record import Activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.numeric import memory
 from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label

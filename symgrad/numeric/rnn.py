@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from symgrad._core.validate import as_float, as_positive_int, describe
-from symgrad.activations.record import Activation, activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import child, inner, normal_matrix, root_seed, seed_label
 from symgrad.numeric.mlp import as_matrix

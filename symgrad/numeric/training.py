@@ -28,7 +28,8 @@ import numpy as np
 import sympy
 
 from symgrad._core.validate import as_float, as_positive_int, describe
-from symgrad.activations.record import Activation, activation, as_activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import child, generator, normal_matrix, root_seed, seed_label
 from symgrad.numeric.weights import Init, as_init, draw_weights

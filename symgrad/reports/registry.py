@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from symgrad.activations.record import activation_names
+from symgrad.activations.registry import activation_names
 from symgrad.reports.pages import (
     activation,
     bounds,

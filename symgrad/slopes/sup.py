@@ -25,7 +25,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from symgrad._core.symbols import EPSILON
+from symgrad._core.symbols import EPSILON, z
 from symgrad._core.validate import as_exact_real, as_positive_int
 from symgrad._exact.roots import (
     WINDOW,
@@ -38,7 +38,8 @@ from symgrad._exact.roots import (
     numeric,
     symbolic_roots,
 )
-from symgrad.activations.record import Activation, Piece, as_activation, one_sided_limit, z
+from symgrad.activations.record import Activation, Piece, one_sided_limit
+from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Record, Step
 from symgrad.types import RealLike

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from symgrad.activations.record import activation
+from symgrad.activations.registry import activation
 from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.field import VarianceFixedPoint, mean_field
 from symgrad.numeric._rng import child, generator

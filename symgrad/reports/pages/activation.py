@@ -20,7 +20,8 @@ import numpy as np
 import sympy
 
 from symgrad._core.format import latex, number_text
-from symgrad.activations.record import Activation, activation
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation
 from symgrad.records import Record, Step
 
 __all__ = ["EPSILONS", "ActivationProfile", "activation_profile", "build_for"]

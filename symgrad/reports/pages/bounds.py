@@ -54,7 +54,7 @@ def _minimal(factor: sympy.Expr, eps: sympy.Expr, depth: int) -> bool:
 @functools.cache
 def bounds() -> Bounds:
     from symgrad import vanishing_depth, weight_bound
-    from symgrad.activations.record import activation_names
+    from symgrad.activations.registry import activation_names
     from symgrad.numeric.chain import simulate_chain
 
     wbs = tuple(weight_bound(name) for name in activation_names())

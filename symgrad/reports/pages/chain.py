@@ -99,7 +99,7 @@ def worked_chain() -> WorkedChain:
             gradient_product(act, weight=w, x=1),
         ))
     base = cases[0]
-    from symgrad.activations.record import activation
+    from symgrad.activations.registry import activation
 
     sig = activation("sigmoid")
     with mpmath.workdps(40):

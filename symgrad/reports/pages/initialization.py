@@ -66,7 +66,7 @@ class InitializationReport(Record):
 
 @functools.cache
 def initialization_report() -> InitializationReport:
-    from symgrad.activations.record import activation
+    from symgrad.activations.registry import activation
     from symgrad.errors import InvalidArgument
     from symgrad.initialization.gains import gain, he_variance, moment_factor, xavier_variance
     from symgrad.initialization.table import FRAMEWORK_GAINS

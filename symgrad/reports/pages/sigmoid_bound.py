@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symgrad.activations.record import activation, z
+from symgrad._core.symbols import z
+from symgrad.activations.registry import activation
 from symgrad.records import Exactness, Record, Step
 
 __all__ = ["IdentityCheck", "SigmoidBoundProof", "build", "sigmoid_bound_proof"]

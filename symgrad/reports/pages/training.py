@@ -51,7 +51,7 @@ class TrainingComparison(Record):
 
 
 def _gradient_checks() -> tuple[GradientCheck, ...]:
-    from symgrad.activations.record import activation
+    from symgrad.activations.registry import activation
     from symgrad.numeric._rng import child, root_seed
     from symgrad.numeric.training import loss_and_gradients, make_task
     from symgrad.numeric.weights import Init, draw_weights
