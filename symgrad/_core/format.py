@@ -11,7 +11,7 @@ from typing import Any
 import mpmath
 import sympy
 
-__all__ = ["jsonable", "latex", "number_text"]
+__all__ = ["interval_text", "jsonable", "latex", "number_text"]
 
 _LATEX_SETTINGS: dict[str, Any] = {"ln_notation": True, "mul_symbol": None}
 
@@ -60,3 +60,14 @@ def jsonable(value: Any) -> Any:
             return "inf" if as_float > 0 else "-inf"
         return as_float
     return str(value)
+
+
+def interval_text(interval: sympy.Interval) -> str:
+    """(a, b) with ∞ signs, for step texts.
+
+    >>> interval_text(sympy.Interval.Lopen(-sympy.oo, 2))
+    '(−∞, 2]'
+    """
+    lo = "−∞" if interval.start == -sympy.oo else sympy.sstr(interval.start)
+    hi = "∞" if interval.end == sympy.oo else sympy.sstr(interval.end)
+    return f"{'(' if interval.left_open else '['}{lo}, {hi}{')' if interval.right_open else ']'}"

@@ -1,195 +1,25 @@
-"""Roots of f(z) = 0 on an interval: exact when SymPy can prove them, certified otherwise.
+"""Roots of f(z) = 0 on an interval, exactly, when SymPy can prove them all.
 
-Exact path (:func:`exact_roots`): the numerator of f is factored; exponential factors
-are never zero; polynomial factors give their real roots exactly (radicals or
-``CRootOf``); factors that are rational in u = exp(k·z) (or exp(k·z²)) are solved as
-polynomials in u and mapped back with a logarithm.  The root set is complete because
-each substitution is a bijection onto u > 0.
+The numerator of f is factored; exponential factors are never zero; polynomial
+factors give their real roots exactly (radicals or ``CRootOf``); factors that are
+rational in u = exp(k·z) (or exp(k·z²)) are solved as polynomials in u and mapped back
+with a logarithm.  The root set is complete because each substitution is a bijection
+onto u > 0.  When this does not apply, :mod:`symgrad._exact.certify` certifies them.
 
-Certified path (:func:`certified_roots`): interval arithmetic (mpmath's interval
-context, with outward-rounded monotone enclosures for erf, erfc and tanh) excludes
-roots from sub-intervals and proves a root's uniqueness where f' keeps its sign;
-each root is then a bracket with a verified sign change, bisected to ≥ 30 significant
-digits.  On unbounded pieces the window reaches |z| = 2**30 and the tails beyond it
-are enclosed on [2**30, ∞] directly; the record says when that enclosure is not
-conclusive.
+>>> exact_roots(z**2 - 2, 0, sympy.oo)
+[sqrt(2)]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import mpmath
 import sympy
-from mpmath.ctx_iv import MPIntervalContext
 
 from symgrad._core.symbols import z
-from symgrad.errors import NoClosedForm
+from symgrad._exact.signs import numeric, sign_of
 
-__all__ = [
-    "CertifiedRoot",
-    "Tails",
-    "certified_roots",
-    "enclosure_bounds",
-    "exact_roots",
-    "freeze_constants",
-    "interval",
-    "iv_function",
-    "numeric",
-    "symbolic_roots",
-]
-
-_PREC = 240  # bits of the interval context: ~72 significant digits
-_DIGITS = 36  # bracket width target: relative 1e-36 (the records promise ≥ 30 digits)
-WINDOW = sympy.Integer(2) ** 30
-
-_IV = MPIntervalContext()
-_IV.prec = _PREC
-_MP = mpmath.MPContext()
-_MP.prec = _PREC + 40
-_MARGIN = mpmath.mpf(2) ** -(_PREC - 8)
-
-
-# ---- interval enclosures ----
-
-
-def _monotone(name: str, *, increasing: bool) -> Callable[[Any], Any]:
-    fn = getattr(_MP, name)
-
-    def enclose(x: Any) -> Any:
-        x = _IV.convert(x)
-        lo, hi = (_MP.make_mpf(x._mpi_[0]), _MP.make_mpf(x._mpi_[1]))
-        va, vb = fn(lo), fn(hi)
-        if not increasing:
-            va, vb = vb, va
-        # mpmath's point values are good to a few ulps at _MP.prec; widen by far more.
-        return _IV.mpf([va - abs(va) * _MARGIN, vb + abs(vb) * _MARGIN])
-
-    enclose.__name__ = f"iv_{name}"
-    return enclose
-
-
-def _iv_erfcx(x: Any) -> Any:
-    """erfcx(y) = e^{y²}·erfc(y), decreasing on the whole line."""
-    x = _IV.convert(x)
-    lo, hi = (_MP.make_mpf(x._mpi_[0]), _MP.make_mpf(x._mpi_[1]))
-    va, vb = _MP.erfc(hi) * _MP.exp(hi**2), _MP.erfc(lo) * _MP.exp(lo**2)
-    return _IV.mpf([va - abs(va) * _MARGIN, vb + abs(vb) * _MARGIN])
-
-
-class erfcx(sympy.Function):  # type: ignore[misc]  # named as printed into the iv namespace
-    """The scaled complementary error function, used only in tail forms."""
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        # erfcx'(y) = 2y·erfcx(y) − 2/√π
-        y = self.args[0]
-        return 2 * y * erfcx(y) - 2 / sympy.sqrt(sympy.pi)
-
-
-def _iv_namespace() -> dict[str, Any]:
-    return {
-        "mpf": _IV.mpf,
-        "exp": _IV.exp,
-        "log": _IV.log,
-        "sqrt": _IV.sqrt,
-        "pi": _IV.pi,
-        "e": _IV.e,
-        "E": _IV.e,
-        "erf": _monotone("erf", increasing=True),
-        "erfc": _monotone("erfc", increasing=False),
-        "tanh": _monotone("tanh", increasing=True),
-        "atan": _monotone("atan", increasing=True),
-        "fabs": _IV.absmax,
-        "erfcx": _iv_erfcx,
-    }
-
-
-def freeze_constants(
-    expr: sympy.Expr, *, keep_exp: bool = False
-) -> tuple[sympy.Expr, dict[sympy.Dummy, sympy.Expr]]:
-    """Replace maximal z-free, non-rational subexpressions by symbols: (expr', {symbol: value}).
-
-    ``keep_exp`` leaves every exponential whole (its argument's constants included), as
-    exact Gaussian integration needs to read exponents.
-    """
-    constants: dict[sympy.Dummy, sympy.Expr] = {}
-
-    def freeze(e: sympy.Expr) -> sympy.Expr:
-        if e.is_Rational or (keep_exp and isinstance(e, sympy.exp)):
-            return e
-        if not e.has(z):
-            symbol = sympy.Dummy()
-            constants[symbol] = e
-            return symbol
-        return e.func(*[freeze(a) for a in e.args]) if e.args else e
-
-    return freeze(expr), constants
-
-
-def iv_function(expr: sympy.Expr) -> Callable[[Any], Any]:
-    """``expr`` (in z) as a function of an interval, returning an enclosure of its range.
-
-    Constant subexpressions (SELU's erfc constants, √(2/π), …) are enclosed once, from an
-    80-digit ``evalf`` widened by 10⁻⁷⁰ relative, instead of at every call.
-    """
-    frozen, exact = freeze_constants(expr)
-    constants: dict[sympy.Dummy, Any] = {}
-    for d, e in exact.items():
-        v = _MP.mpf(sympy.N(e, 80))
-        pad = abs(v) * _MP.mpf(10) ** -70
-        constants[d] = _IV.mpf([v - pad, v + pad])
-    names = list(constants)
-    fn = sympy.lambdify([z, *names], frozen, modules=[_iv_namespace(), "mpmath"])
-    values = [constants[d] for d in names]
-
-    def evaluate(x: Any) -> Any:
-        return _IV.convert(fn(x, *values))
-
-    return evaluate
-
-
-def interval(lo: Any, hi: Any) -> Any:
-    """The interval [lo, hi] in the private high-precision interval context."""
-    return _IV.mpf([lo, hi])
-
-
-def enclosure_bounds(value: Any) -> tuple[Any, Any]:
-    """The end points of an interval as high-precision mpmath numbers (no rounding)."""
-    return _MP.make_mpf(value._mpi_[0]), _MP.make_mpf(value._mpi_[1])
-
-
-_iv = interval
-
-
-def _sign(F: Any) -> int:
-    """+1, −1, or 0 when the enclosure contains 0."""
-    lo, hi = F._mpi_
-    if _MP.make_mpf(lo) > 0:
-        return 1
-    if _MP.make_mpf(hi) < 0:
-        return -1
-    return 0
-
-
-# ---- exact roots ----
-
-_MAXN = 3000  # digits SymPy's evalf may use internally to beat cancellation
-
-
-def numeric(expr: sympy.Expr, digits: int = 60) -> sympy.Expr:
-    """``expr`` to ``digits`` correct digits, working as precisely as cancellation needs
-    (2 − ε − 2√(1 − ε) ≈ ε²/4 needs 2·log10(1/ε) extra digits)."""
-    return sympy.N(expr, digits, maxn=_MAXN)
-
-
-def _sign_of(expr: sympy.Expr) -> int | None:
-    """The sign of a real closed form, or None when it cannot be decided."""
-    value = numeric(expr)
-    if not value.is_Number or value.is_zero:
-        return 0 if sympy.simplify(expr) == 0 else None
-    return 1 if value > 0 else -1
+__all__ = ["exact_roots", "symbolic_roots"]
 
 
 def _quadratic_roots(
@@ -201,7 +31,7 @@ def _quadratic_roots(
     coefficients, signs are decided at the parameter values ``at``."""
     at = at or {}
     disc = sympy.expand(b**2 - 4 * a * c)
-    sign_d = _sign_of(disc.subs(at))
+    sign_d = sign_of(disc.subs(at))
     if sign_d is None:
         return None
     if sign_d < 0:
@@ -212,7 +42,7 @@ def _quadratic_roots(
     root_d = sympy.Pow(disc, sympy.Rational(1, 2), evaluate=not big)
     if sign_d == 0:
         return [sympy.nsimplify(-b / (2 * a)) if (-b / (2 * a)).is_Rational else -b / (2 * a)]
-    sign_b = _sign_of(b.subs(at))
+    sign_b = sign_of(b.subs(at))
     if sign_b is None:
         return None
     q = -(b + (1 if sign_b >= 0 else -1) * root_d) / 2
@@ -274,11 +104,7 @@ def _exp_substitution(f: sympy.Expr) -> tuple[sympy.Expr, sympy.Symbol, sympy.Ex
 
 
 def exact_roots(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> list[sympy.Expr] | None:
-    """Every root of f in the open interval (lo, hi), exactly, or None if not derivable.
-
-    >>> exact_roots(z**2 - 2, 0, sympy.oo)
-    [sqrt(2)]
-    """
+    """Every root of f in the open interval (lo, hi), exactly, or None if not derivable."""
     lo, hi = sympy.sympify(lo), sympy.sympify(hi)
     f = sympy.together(f.rewrite(sympy.exp))
     num, den = sympy.fraction(f)
@@ -321,7 +147,7 @@ def _solve_in_exp(base: sympy.Expr) -> list[sympy.Expr] | None:
         return None
     out = []
     for r in roots_u:
-        positive = _sign_of(r)
+        positive = sign_of(r)
         if positive is None:
             return None  # undecidable here: let the certified path handle it
         if positive <= 0:
@@ -331,7 +157,7 @@ def _solve_in_exp(base: sympy.Expr) -> list[sympy.Expr] | None:
         # No simplify(): it would rationalise q/a, c/q back into a cancelling difference.
         if power == 1:
             out.append(t)
-        elif (_sign_of(t) or 0) >= 0:
+        elif (sign_of(t) or 0) >= 0:
             s = sympy.sqrt(t)
             out += [s, -s] if s != 0 else [s]
     return out
@@ -386,215 +212,3 @@ def _strictly_inside(r: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> bool:
     above = lo == -sympy.oo or value > numeric(lo)
     below = hi == sympy.oo or value < numeric(hi)
     return bool(above and below)
-
-
-# ---- certified roots ----
-
-
-@dataclass(frozen=True)
-class CertifiedRoot:
-    """A root inside ``[lo, hi]`` (mpmath numbers), proven by a sign change of f."""
-
-    lo: mpmath.mpf
-    hi: mpmath.mpf
-
-    @property
-    def mid(self) -> mpmath.mpf:
-        return (self.lo + self.hi) / 2
-
-
-@dataclass(frozen=True)
-class Tails:
-    """How far roots were excluded on an unbounded piece."""
-
-    proven_to_infinity: bool
-    window: sympy.Expr
-
-
-_TAIL = 4  # beyond |z| = 4 the tail forms (dominant exponential divided out) are used
-
-
-def _partition(lo: sympy.Expr, hi: sympy.Expr) -> list[mpmath.mpf]:
-    """Points 0, ±2**k (k = −4..30) inside (lo, hi), with the (window-clipped) ends."""
-    window = float(WINDOW)
-    a = -window if lo == -sympy.oo else float(lo)
-    b = window if hi == sympy.oo else float(hi)
-    points = {_MP.mpf(0)} | {s * _MP.mpf(2) ** k for k in range(-4, 31) for s in (-1, 1)}
-    inner = sorted(p for p in points if a < p < b)
-    # All arithmetic on subdivision points happens in the private high-precision context.
-    first = _MP.mpf(lo.evalf(80)) if lo != -sympy.oo else _MP.mpf(a)
-    last = _MP.mpf(hi.evalf(80)) if hi != sympy.oo else _MP.mpf(b)
-    return [first, *inner, last]
-
-
-def _expand(expr: sympy.Expr) -> sympy.Expr:
-    """Expand products but keep each exponential whole: exp(a)·exp(b) → exp(a + b)."""
-    return sympy.powsimp(sympy.expand(expr, power_exp=False), combine="exp")
-
-
-def _numerator(f: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
-    """(N, D) with f = c·N/D, c a nonzero constant times exponentials (never zero).
-
-    Denominators are only cleared when they involve z through more than exponentials;
-    clearing e^{−z²/2} would multiply every term by e^{z²/2} and ruin the enclosures.
-    """
-    f = f.rewrite(sympy.exp)
-    num, den = sympy.fraction(sympy.together(f))
-    if all(not b.has(z) or isinstance(b, sympy.exp) for b in _bases(den)):
-        num, den = f, sympy.Integer(1)
-    kept = []
-    # Exponentials split (exp(z + 1/2) → e^{1/2}·e^z) so common factors come out.
-    for base in _bases(sympy.factor_terms(sympy.expand(num))):
-        if base.has(z) and not isinstance(base, sympy.exp):
-            kept.append(_expand(base))
-    return sympy.Mul(*kept), den
-
-
-def _bases(product: sympy.Expr) -> list[sympy.Expr]:
-    return [
-        f.base if f.is_Pow and f.exp.is_positive else f for f in sympy.Mul.make_args(product)
-    ]
-
-
-def _tail_form(n: sympy.Expr, side: int) -> sympy.Expr:
-    """n·exp(−E(z)), same roots, with E the dominant exponent towards side·∞.
-
-    Every term of n is a product of exp(E_t(z)) (E_t polynomial) and bounded or
-    polynomial factors; dividing by the fastest-growing exponential keeps every term
-    bounded on the wide tail intervals (e^{±z} in sigmoid-like forms, e^{−z²} in
-    erf-like ones, e^{2c(z + k z³)} in gelu_tanh).
-    """
-    n = _expand(_erf_tails(n, side))
-    exponents = []
-    for term in sympy.Add.make_args(n):
-        e = sympy.expand(sum((a.args[0] for a in term.atoms(sympy.exp)), sympy.Integer(0)))
-        if not e.is_polynomial(z):
-            return n
-        exponents.append(e)
-    dominant = exponents[0]
-    for e in exponents[1:]:
-        gap = sympy.Poly(sympy.expand(e - dominant), z)
-        if not gap.is_zero and float(gap.LC()) * side ** gap.degree() > 0:
-            dominant = e
-    if dominant == 0:
-        return n
-    return _expand(n * sympy.exp(-dominant))
-
-
-def _erf_tails(n: sympy.Expr, side: int) -> sympy.Expr:
-    """erf(x) = ±(1 − erfcx(±x)·e^{−x²}) towards side·∞, so 1 + erf(x) cancels exactly."""
-
-    def swap(e: sympy.Expr) -> sympy.Expr:
-        x = e.args[0]
-        if not x.is_polynomial(z) or not x.has(z):
-            return e
-        poly = sympy.Poly(x, z)
-        s = 1 if poly.LC() * side ** poly.degree() > 0 else -1
-        return s * (1 - erfcx(s * x) * sympy.exp(-(x**2)))
-
-    return n.replace(lambda e: isinstance(e, sympy.erf), swap)
-
-
-@dataclass(frozen=True)
-class _Region:
-    f: Callable[[Any], Any]
-    fp: Callable[[Any], Any]
-
-
-def _regions(n: sympy.Expr) -> tuple[_Region, _Region, _Region]:
-    def region(expr: sympy.Expr) -> _Region:
-        return _Region(iv_function(expr), iv_function(sympy.diff(expr, z)))
-
-    return region(_tail_form(n, -1)), region(n), region(_tail_form(n, 1))
-
-
-def certified_roots(
-    f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr
-) -> tuple[list[CertifiedRoot], Tails]:
-    """Every root of f in (lo, hi), each bracketed with a verified sign change.
-
-    Raises :class:`NoClosedForm` when a root cannot be certified (a multiple root, or an
-    expression without an interval enclosure).
-    """
-    n, den = _numerator(f)
-    if not n.has(z):  # f is a nonzero constant times exponentials: no roots at all
-        return [], Tails(proven_to_infinity=True, window=WINDOW)
-    try:
-        left, mid, right = _regions(n)
-        D = iv_function(den)
-
-        def pick(a: Any, b: Any) -> _Region:
-            return right if a >= _TAIL else left if b <= -_TAIL else mid
-
-        points = _partition(lo, hi)
-        roots = []
-        stack = [(points[i], points[i + 1]) for i in range(len(points) - 1)][::-1]
-        min_width = _MP.mpf(10) ** -_DIGITS
-        while stack:
-            a, b = stack.pop()
-            r = pick(a, b)
-            if _sign(r.f(_iv(a, b))) != 0:
-                continue
-            sa, sb = _sign(r.f(_iv(a, a))), _sign(r.f(_iv(b, b)))
-            monotone = _sign(r.fp(_iv(a, b))) != 0
-            if monotone and sa * sb == 1:
-                continue
-            if monotone and sa * sb == 0 and sa + sb != 0:
-                # One end's enclosure straddles 0: an exact root at a subdivision point
-                # (f is monotone here, so there is no other root in the interval).
-                at = a if sa == 0 else b
-                if _is_exact_zero(f, at):
-                    roots.append(CertifiedRoot(at, at))
-                    continue
-            if monotone and sa * sb == -1:
-                root = _refine(r.f, a, b, sa)
-                if _sign(D(_iv(root.lo, root.hi))) == 0:
-                    raise NoClosedForm(f"{f} has a pole near z = {mpmath.nstr(root.mid, 20)}")
-                roots.append(root)
-                continue
-            if b - a < min_width * max(1, abs(a)):
-                raise NoClosedForm(
-                    f"cannot certify the roots of {f} near z = {mpmath.nstr(a, 20)}:"
-                    " a multiple root or a root at a subdivision point"
-                )
-            # Split slightly off-centre so exact roots at dyadic points are not hit.
-            m = a + (b - a) * _MP.mpf("0.4970703125")
-            stack += [(m, b), (a, m)]
-        tails = _tails(left.f, right.f, lo, hi)
-    except (TypeError, NameError, AttributeError, ZeroDivisionError) as exc:
-        raise NoClosedForm(f"no interval enclosure for {f}: {exc}") from None
-    unique = {(r.lo, r.hi): r for r in roots}
-    return sorted(unique.values(), key=lambda r: r.lo), tails
-
-
-def _is_exact_zero(f: sympy.Expr, at: Any) -> bool:
-    man, exp = _MP.mpf(at).man_exp  # subdivision points are exact binary fractions
-    point = sympy.Integer(man) * sympy.Integer(2) ** exp
-    return bool(sympy.simplify(f.subs(z, point)) == 0)
-
-
-def _refine(F: Callable[[Any], Any], a: Any, b: Any, sa: int) -> CertifiedRoot:
-    """Bisect a verified sign change down to relative width 10**−_DIGITS."""
-    target = _MP.mpf(10) ** -_DIGITS
-    while b - a > target * max(1, abs(a), abs(b)):
-        m = (a + b) / 2
-        sm = _sign(F(_iv(m, m)))
-        if sm == 0:  # the enclosure at m straddles 0: stop at the last verified bracket
-            break
-        if sm == sa:
-            a = m
-        else:
-            b = m
-    return CertifiedRoot(a, b)
-
-
-def _tails(
-    left: Callable[[Any], Any], right: Callable[[Any], Any], lo: sympy.Expr, hi: sympy.Expr
-) -> Tails:
-    window = float(WINDOW)
-    proven = True
-    if hi == sympy.oo:
-        proven &= _sign(right(_IV.mpf([window, "+inf"]))) != 0
-    if lo == -sympy.oo:
-        proven &= _sign(left(_IV.mpf(["-inf", -window]))) != 0
-    return Tails(proven_to_infinity=proven, window=WINDOW)

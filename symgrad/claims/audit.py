@@ -2,7 +2,7 @@
 
 A claims file is TOML: an array of tables ``[[claim]]``, each with ``id``, ``text``,
 ``kind`` and the fields its kind needs.  :func:`check_claims` computes every claim's
-quantity by calling the library (:mod:`symgrad.slopes.sup`, :mod:`symgrad.depth.product`,
+quantity by calling the library (:mod:`symgrad.slopes`, :mod:`symgrad.depth.product`,
 :mod:`symgrad.initialization.gains`) and only compares here:
 
 ==========================  ===============================================  =====================
@@ -36,7 +36,7 @@ number.  Giving ``rel_tol`` makes any claim approximate.
 
 A universal claim that fails (``slope_below_beyond``, ``weight_bound``) carries a
 witness z: a point beyond the claimed ``beyond`` where |φ'| is not below the bound
-(taken from the :func:`~symgrad.slopes.sup.saturation` record), or where |φ'| reaches
+(taken from the :func:`~symgrad.slopes.saturation.saturation` record), or where |φ'| reaches
 its supremum (from :func:`~symgrad.slopes.sup.max_slope`).
 
 An unknown kind, a missing, unexpected or ill-typed field gives that claim the

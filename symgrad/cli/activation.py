@@ -13,7 +13,8 @@ from symgrad.cli.args import (
     decimal_number,
 )
 from symgrad.cli.output import emit
-from symgrad.slopes.sup import max_slope, saturation
+from symgrad.slopes.saturation import saturation
+from symgrad.slopes.sup import max_slope
 
 
 def region_text(region: sympy.Set) -> str:

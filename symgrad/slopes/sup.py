@@ -1,23 +1,18 @@
-"""How steep is φ?  The supremum of |φ'|, saturation regions, φ'(z₀) and Gaussian slopes.
+"""How steep is φ?  The supremum of |φ'| over the reals, where and how it is reached.
 
 The per-layer factor of backpropagation is w·φ'(z), so |w·φ'(z)| ≤ |w|·γ with
-γ = sup |φ'| (Hochreiter 1991; Bengio, Simard and Frasconi 1994).  Every function
-here returns a frozen record that says how its numbers were obtained: ``exact`` (a
-SymPy closed form) or certified numeric (a root bracketed by a verified sign change
-and ≥ 30 significant digits; see :mod:`symgrad._exact.roots`).
+γ = sup |φ'| (Hochreiter 1991; Bengio, Simard and Frasconi 1994).  Candidates are the
+critical points of φ' inside each smooth piece (roots of φ'', exact or certified), the
+one-sided limits at kinks, the value at each breakpoint, and the limits at ±∞.
 
->>> from symgrad import activation, max_slope, saturation
 >>> m = max_slope("sigmoid")
 >>> m.value, m.at, m.attained, m.exact
 (1/4, 0, True, True)
->>> saturation("tanh", 0.01).right_threshold
-log(60*sqrt(11) + 199)/2
 """
 
 from __future__ import annotations
 
 import enum
-import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,42 +20,25 @@ from typing import Any
 import mpmath
 import sympy
 
-from symgrad._core.symbols import EPSILON, z
-from symgrad._core.validate import as_exact_real, as_positive_int
-from symgrad._exact.roots import (
-    WINDOW,
-    certified_roots,
-    enclosure_bounds,
-    exact_roots,
-    freeze_constants,
-    interval,
-    iv_function,
-    numeric,
-    symbolic_roots,
-)
+from symgrad._core.format import interval_text
+from symgrad._core.symbols import z
+from symgrad._exact.certify import certified_roots
+from symgrad._exact.intervals import enclosure_bounds, interval, iv_function
+from symgrad._exact.precision import KEPT_DIGITS, WINDOW
+from symgrad._exact.roots import exact_roots
+from symgrad._exact.signs import abs_exact as _abs_exact
+from symgrad._exact.signs import as_float as _float
+from symgrad._exact.signs import hp as _hp
 from symgrad.activations.record import Activation, Piece, one_sided_limit
 from symgrad.activations.registry import as_activation
-from symgrad.errors import InvalidArgument, NoClosedForm
+from symgrad.errors import NoClosedForm
 from symgrad.records import Record, Step
-from symgrad.types import RealLike
+from symgrad.slopes.notation import PRIME as _PRIME
+from symgrad.slopes.notation import SECOND as _SECOND
 
-__all__ = [
-    "EPSILON",
-    "ExpectedSlope",
-    "MaxSlope",
-    "PointSlope",
-    "Reach",
-    "Saturation",
-    "expected_slope",
-    "max_slope",
-    "saturation",
-    "slope",
-]
+__all__ = ["MaxSlope", "Reach", "max_slope"]
 
-_DIGITS = 40  # digits kept for certified numbers (≥ 30 promised)
-_PHI = sympy.Function("varphi")(z)
-_PRIME = sympy.Derivative(_PHI, z)
-_SECOND = sympy.Derivative(_PHI, (z, 2))
+_DIGITS = KEPT_DIGITS
 _TIE = mpmath.mpf(10) ** -35
 
 
@@ -91,22 +69,6 @@ class _Candidate:
     @property
     def attained(self) -> bool:
         return bool(self.where != sympy.S.EmptySet)
-
-
-def _hp(expr: sympy.Expr) -> mpmath.mpf:
-    """A 60-digit value (±∞ allowed)."""
-    if expr in (sympy.oo, -sympy.oo):
-        return mpmath.inf if expr == sympy.oo else -mpmath.inf
-    with mpmath.workdps(60):
-        return mpmath.mpf(numeric(expr))
-
-
-def _abs_exact(value: sympy.Expr) -> sympy.Expr:
-    return -value if _hp(value) < 0 else value
-
-
-def _float(value: mpmath.mpf) -> sympy.Float:
-    return sympy.Float(mpmath.nstr(value, _DIGITS, min_fixed=-1, max_fixed=1), _DIGITS)
 
 
 # ---- sup |φ'| ----
@@ -240,13 +202,6 @@ def _point_text(at: sympy.Expr) -> str:
     return "+∞" if at == sympy.oo else "−∞" if at == -sympy.oo else f"z = {sympy.sstr(at)}"
 
 
-def interval_text(interval: sympy.Interval) -> str:
-    """(a, b) with ∞ signs, for step texts."""
-    lo = "−∞" if interval.start == -sympy.oo else sympy.sstr(interval.start)
-    hi = "∞" if interval.end == sympy.oo else sympy.sstr(interval.end)
-    return f"{'(' if interval.left_open else '['}{lo}, {hi}{')' if interval.right_open else ']'}"
-
-
 def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
     d = piece.derivative
     interval = piece.interval
@@ -312,369 +267,3 @@ def _join_candidates(act: Activation) -> list[_Candidate]:
         value = _abs_exact(act.derivative.subs(z, b))
         out.append(_Candidate(value, _hp(value), b, Reach.POINT, True, sympy.FiniteSet(b)))
     return out
-
-
-# ---- saturation ----
-
-
-@dataclass(frozen=True)
-class Saturation(Record):
-    """The saturation region {z : |φ'(z)| < eps}, its boundary and per-side thresholds.
-
-    ``region`` is a SymPy set (a union of intervals, possibly empty or the whole line);
-    ``left_threshold`` is t with (−∞, t) ⊆ region maximal (None when the region is not
-    unbounded on the left), ``right_threshold`` likewise for (t, ∞).  At a kink the
-    ``Activation.derivative`` convention decides membership.  ``exact`` says whether every
-    boundary point is a closed form; else the boundary points are certified numbers
-    (``brackets``).
-    """
-
-    activation: str
-    eps: sympy.Expr
-    region: sympy.Set
-    boundary: tuple[sympy.Expr, ...]
-    left_threshold: sympy.Expr | None
-    right_threshold: sympy.Expr | None
-    exact: bool
-    brackets: tuple[tuple[sympy.Float, sympy.Float], ...]
-    steps: tuple[Step, ...]
-    formulas: tuple[sympy.Expr, ...] = ()
-
-    def title(self) -> str:
-        return f"saturation of {self.activation} at eps = {sympy.sstr(self.eps)}"
-
-    def summary(self) -> list[tuple[str, Any]]:
-        rows: list[tuple[str, Any]] = [("region {|φ'| < ε}", sympy.sstr(self.region))]
-        if self.left_threshold is not None:
-            rows.append(("saturated for z <", self.left_threshold))
-        if self.right_threshold is not None:
-            rows.append(("saturated for z >", self.right_threshold))
-        rows.append(("method", "exact" if self.exact else "certified numeric"))
-        return rows
-
-    def contains(self, x: RealLike) -> bool:
-        """Whether x lies in the saturation region."""
-        inside: bool = self.region.contains(as_exact_real(x, "x")) == sympy.true
-        return inside
-
-
-def saturation(act: Activation | str, eps: RealLike) -> Saturation:
-    """{z : |φ'(z)| < eps} as a SymPy set, exact where the boundary has a closed form.
-
-    ``eps`` must be a finite positive number (floats are read as their decimal).
-
-    >>> s = saturation("sigmoid", 0.1)
-    >>> s.region
-    Union(Interval.open(-oo, -log(sqrt(15) + 4)), Interval.open(log(sqrt(15) + 4), oo))
-    >>> saturation("relu", 0.5).region
-    Interval(-oo, 0)
-    """
-    a = as_activation(act)
-    e = as_exact_real(eps, "eps", domain=sympy.Interval.open(0, sympy.oo))
-    return _saturation(a, e)
-
-
-@lru_cache(maxsize=1024)
-def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
-    parts: list[sympy.Set] = []
-    exact = True
-    formulas: list[sympy.Expr] | None = []
-    brackets: list[tuple[sympy.Float, sympy.Float]] = []
-    steps = [Step("The region where the gradient factor is below ε.",
-                  sympy.Lt(sympy.Abs(_PRIME), eps))]
-    for piece in act.pieces:
-        d = piece.derivative
-        if not d.has(z):
-            if _hp(abs(d)) < _hp(eps):
-                parts.append(piece.interval)
-            continue
-        points: list[sympy.Expr] = []
-        for target in (eps, -eps):
-            roots = exact_roots(d - target, piece.lo, piece.hi)
-            if roots is not None:
-                points += roots
-                if formulas is not None and roots:
-                    general = symbolic_roots(d - target.subs(eps, EPSILON), EPSILON, eps,
-                                             roots)
-                    formulas = None if general is None else formulas + general
-                continue
-            exact = False
-            formulas = None
-            for root in certified_roots(d - target, piece.lo, piece.hi)[0]:
-                points.append(_float(root.mid))
-                brackets.append((_float(root.lo), _float(root.hi)))
-        points = sorted(set(points), key=_hp)
-        if points:
-            steps.append(Step(f"On {interval_text(piece.interval)}, |φ'(z)| = ε at",
-                              sympy.FiniteSet(*points)))
-        fn = sympy.lambdify(z, d, modules="mpmath")
-        edges = [piece.lo, *points, piece.hi]
-        for left, right in itertools.pairwise(edges):
-            if _below(fn, _inside(left, right), eps):
-                parts.append(sympy.Interval.open(left, right))
-    for b in act.breakpoints:
-        if _hp(abs(act.derivative.subs(z, b))) < _hp(eps):
-            parts.append(sympy.FiniteSet(b))
-    region = sympy.Union(*parts) if parts else sympy.S.EmptySet
-    boundary = tuple(sorted((p for p in region.boundary if p.is_finite), key=_hp))
-    left, right = _thresholds(region)
-    in_epsilon = tuple(sorted(formulas or (), key=lambda f: _hp(f.subs(EPSILON, eps))))
-    if in_epsilon:
-        steps.append(Step("The same equation solved for a symbolic ε gives the boundary for "
-                          "every ε near this one, as a closed form:",
-                          sympy.FiniteSet(*in_epsilon)))
-    steps.append(Step("Hence the saturation region.", sympy.Eq(sympy.Symbol("S_epsilon"),
-                                                               region, evaluate=False)))
-    return Saturation(act.label, eps, region, boundary, left, right, exact, tuple(brackets),
-                      tuple(steps), in_epsilon)
-
-
-def _inside(a: sympy.Expr, b: sympy.Expr) -> mpmath.mpf:
-    with mpmath.workdps(60):
-        if a == -sympy.oo and b == sympy.oo:
-            return mpmath.mpf(0)
-        if a == -sympy.oo:
-            return _hp(b) - 1
-        if b == sympy.oo:
-            return _hp(a) + 1
-        return (_hp(a) + _hp(b)) / 2
-
-
-def _below(fn: Any, x: mpmath.mpf, eps: sympy.Expr) -> bool:
-    with mpmath.workdps(60):
-        return bool(abs(fn(x)) < _hp(eps))
-
-
-def _thresholds(region: sympy.Set) -> tuple[sympy.Expr | None, sympy.Expr | None]:
-    if region == sympy.S.Reals:
-        return None, None
-    parts = region.args if isinstance(region, sympy.Union) else (region,)
-    left = right = None
-    for part in parts:
-        if isinstance(part, sympy.Interval):
-            if part.start == -sympy.oo:
-                left = part.end
-            if part.end == sympy.oo:
-                right = part.start
-    return left, right
-
-
-# ---- φ'(z₀) ----
-
-
-@dataclass(frozen=True)
-class PointSlope(Record):
-    """φ'(at) at ``dps`` significant digits; at a kink also both one-sided values."""
-
-    activation: str
-    at: sympy.Expr
-    value: mpmath.mpf
-    dps: int
-    one_sided: tuple[sympy.Expr, sympy.Expr] | None
-    steps: tuple[Step, ...] = ()
-
-    def __float__(self) -> float:
-        return float(self.value)
-
-    def title(self) -> str:
-        return f"φ'({sympy.sstr(self.at)}) for {self.activation}"
-
-    def summary(self) -> list[tuple[str, Any]]:
-        rows: list[tuple[str, Any]] = [("φ'(z₀)", mpmath.nstr(self.value, self.dps))]
-        if self.one_sided is not None:
-            rows += [("φ'(z₀⁻)", self.one_sided[0]), ("φ'(z₀⁺)", self.one_sided[1])]
-        return rows
-
-
-def slope(act: Activation | str, z0: RealLike, *, dps: int = 30) -> PointSlope:
-    """φ'(z0) at ``dps`` significant digits (z0 read exactly: 0.1 is 1/10).
-
-    >>> print(slope("sigmoid", 0).value)
-    0.25
-    >>> slope("relu", 0).one_sided
-    (0, 1)
-    """
-    a = as_activation(act)
-    at = as_exact_real(z0, "z0")
-    digits = as_positive_int(dps, "dps", minimum=5)
-    with mpmath.workdps(digits + 15):
-        raw = a.mpmath_prime(mpmath.mpf(sympy.N(at, digits + 15)))
-    with mpmath.workdps(digits):
-        value = +raw
-    kink = next((k for k in a.kinks if sympy.simplify(k.at - at) == 0), None)
-    return PointSlope(a.label, at, value, digits,
-                      (kink.left, kink.right) if kink is not None else None,
-                      (Step("Evaluate φ' at z₀.", sympy.Eq(_PRIME, a.derivative)),))
-
-
-# ---- E[φ'(√q Z)^p] ----
-
-
-@dataclass(frozen=True)
-class ExpectedSlope(Record):
-    """E[φ'(√q·Z)^power] for Z ~ N(0, 1): exact, or quadrature with an error estimate."""
-
-    activation: str
-    q: sympy.Expr
-    power: int
-    value: sympy.Expr
-    exact: bool
-    error: sympy.Float | None
-    steps: tuple[Step, ...]
-
-    def __float__(self) -> float:
-        return float(self.value)
-
-    def title(self) -> str:
-        return f"E[φ'(√q Z)^{self.power}] for {self.activation}, q = {sympy.sstr(self.q)}"
-
-    def summary(self) -> list[tuple[str, Any]]:
-        rows: list[tuple[str, Any]] = [("value", self.value)]
-        rows.append(("method", "exact" if self.exact else "mpmath quadrature"))
-        if self.error is not None:
-            rows.append(("error estimate", self.error))
-        return rows
-
-
-def expected_slope(
-    act: Activation | str, *, q: RealLike = 1, power: int = 1, dps: int = 30
-) -> ExpectedSlope:
-    """E[φ'(√q·Z)^power] with Z ~ N(0, 1).
-
-    Closed form when every piece of φ'^power is a sum of polynomial × exp(quadratic)
-    terms (relu, leaky_relu, hard_*, elu, selu, erf, identity); otherwise mpmath's
-    tanh-sinh quadrature split at the kinks, at ``dps`` digits, with the difference to a
-    second evaluation at higher precision as the error estimate.
-
-    >>> expected_slope("relu").value
-    1/2
-    >>> expected_slope("erf", q=1, power=2).value
-    4*sqrt(5)/(5*pi)
-    """
-    a = as_activation(act)
-    qq = as_exact_real(q, "q", domain=sympy.Interval.open(0, sympy.oo))
-    p = as_positive_int(power, "power")
-    digits = as_positive_int(dps, "dps", minimum=5)
-    return _expected_slope(a, qq, p, digits)
-
-
-@lru_cache(maxsize=1024)
-def _expected_slope(act: Activation, q: sympy.Expr, power: int, dps: int) -> ExpectedSlope:
-    density = sympy.exp(-(z**2) / (2 * q)) / sympy.sqrt(2 * sympy.pi * q)
-    expectation = sympy.Symbol(rf"\mathbb{{E}}\left[\varphi'(\sqrt{{q}}\,Z)^{{{power}}}\right]")
-    steps = [Step("Integrate φ'^p against the N(0, q) density, piece by piece.",
-                  sympy.Eq(expectation, sympy.Integral(act.derivative**power * density,
-                                                       (z, -sympy.oo, sympy.oo)),
-                           evaluate=False))]
-    if all(_gaussian_closed(p.derivative**power) for p in act.pieces):
-        total = sum((_integrate_terms(p.derivative**power, density, p.lo, p.hi)
-                     for p in act.pieces), sympy.Integer(0))
-        if not total.has(sympy.Integral):
-            value = sympy.simplify(total)
-            steps.append(Step("Every piece integrates in closed form.",
-                              sympy.Eq(expectation, value, evaluate=False)))
-            return ExpectedSlope(act.label, q, power, value, True, None, tuple(steps))
-    value, error = _quadrature(act, q, power, dps)
-    steps.append(Step(f"No closed form: tanh-sinh quadrature at {dps} digits, split at the "
-                      "kinks and at 0.", sympy.Eq(expectation, value, evaluate=False)))
-    return ExpectedSlope(act.label, q, power, value, False, error, tuple(steps))
-
-
-def _integrate_terms(
-    expr: sympy.Expr, density: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr
-) -> sympy.Expr:
-    """∫ expr·density over (lo, hi), term by term, each term c·zⁿ·e^{az² + bz + c0}.
-
-    Constant factors (SELU's erfc expressions) are frozen into symbols first, so that
-    expansion cannot tangle them with z, and restored in the result.
-    """
-    frozen, constants = freeze_constants(expr * density, keep_exp=True)
-    total = sympy.Integer(0)
-    for term in sympy.Add.make_args(sympy.expand(frozen, power_exp=False)):
-        coeff, dependent = term.as_independent(z)
-        n, exponent = 0, sympy.Integer(0)
-        for factor in sympy.Mul.make_args(sympy.powsimp(dependent, combine="exp")):
-            base, power = factor.as_base_exp()
-            if base == z:
-                n += int(power)
-            else:
-                exponent += factor.args[0] if isinstance(factor, sympy.exp) else power
-        if coeff == 0:
-            continue
-        coeffs = sympy.Poly(sympy.expand(exponent), z).all_coeffs()
-        if len(coeffs) > 3:
-            return sympy.Integral(term, (z, lo, hi))  # not of the closed-form shape
-        a, b, c0 = [sympy.Integer(0)] * (3 - len(coeffs)) + coeffs
-        if not a.is_negative:
-            raise InvalidArgument("E[φ'(√q Z)^p] diverges: an exp(a·z²) term with a ≥ 0")
-        total += coeff * sympy.exp(c0) * _moment(n, a, b, lo, hi)
-    return total.subs(constants)
-
-
-def _moment(n: int, a: sympy.Expr, b: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> sympy.Expr:
-    """∫_lo^hi zⁿ e^{az² + bz} dz for a < 0, exactly.
-
-    I₀ = e^{−b²/4a}·√π/(2√−a)·[erf(√−a·(z + b/2a))], and from
-    d/dz(z^m g) = m z^{m−1} g + (2az + b) z^m g:
-    I_{m+1} = ([z^m g] − m·I_{m−1} − b·I_m)/(2a).
-    """
-    s = sympy.sqrt(-a)
-    g = sympy.exp(a * z**2 + b * z)
-
-    def erf_at(point: sympy.Expr) -> sympy.Expr:
-        # erf(±∞) = ±1
-        return sympy.sign(point) if point.is_infinite else sympy.erf(s * (point + b / (2 * a)))
-
-    def boundary(m: int, point: sympy.Expr) -> sympy.Expr:
-        # z^m·e^{az² + bz} → 0 at ±∞ because a < 0
-        return sympy.Integer(0) if point.is_infinite else (z**m * g).subs(z, point)
-
-    first = sympy.exp(-(b**2) / (4 * a)) * sympy.sqrt(sympy.pi) / (2 * s) * (
-        erf_at(hi) - erf_at(lo))
-    moments = [first]
-    for m in range(n):
-        previous = moments[m - 1] if m >= 1 else sympy.Integer(0)
-        edge = boundary(m, hi) - boundary(m, lo)
-        moments.append((edge - m * previous - b * moments[m]) / (2 * a))
-    return moments[n]
-
-
-def _gaussian_closed(expr: sympy.Expr) -> bool:
-    """Is expr a sum of c·z^n·exp(polynomial of degree ≤ 2)?"""
-    if expr == 0:
-        return True
-    for term in sympy.Add.make_args(sympy.expand(sympy.powsimp(expr))):
-        _, dependent = term.as_independent(z)
-        for factor in sympy.Mul.make_args(dependent):
-            base, exponent = factor.as_base_exp()
-            if base == z and exponent.is_Integer and exponent >= 0:
-                continue
-            if isinstance(factor, sympy.exp) or (base == sympy.E):
-                arg = factor.args[0] if isinstance(factor, sympy.exp) else exponent
-                if arg.is_polynomial(z) and sympy.degree(arg, z) <= 2:
-                    continue
-            if factor == 1:
-                continue
-            return False
-    return True
-
-
-def _quadrature(act: Activation, q: sympy.Expr, power: int, dps: int) -> tuple[
-        sympy.Float, sympy.Float]:
-    def run(digits: int) -> mpmath.mpf:
-        with mpmath.workdps(digits):
-            root_q = mpmath.sqrt(_hp(q))
-            cuts = sorted({mpmath.mpf(0)} | {_hp(b) / root_q for b in act.breakpoints})
-            points = [-mpmath.inf, *cuts, mpmath.inf]
-
-            def integrand(x: mpmath.mpf) -> mpmath.mpf:
-                return act.mpmath_prime(root_q * x) ** power * mpmath.npdf(x)
-
-            return mpmath.quad(integrand, points)
-
-    first, second = run(dps + 10), run(dps + 25)
-    with mpmath.workdps(dps + 25):
-        error = abs(first - second)
-    if not mpmath.isfinite(second):
-        raise InvalidArgument(f"E[φ'(√q Z)^{power}] diverges for {act.label}")
-    return sympy.Float(mpmath.nstr(second, dps + 5), dps), sympy.Float(mpmath.nstr(error, 5))

@@ -31,7 +31,7 @@ def check_expected_slope(seed: np.random.SeedSequence, z: float) -> Sequence[Che
     With x ~ N(0, I_n) and W = √q·Q (Q orthogonal), z = Wx ~ N(0, q I_n) exactly, so the
     batch × width slopes are independent draws of φ'(√q Z): SE = √(sample variance / N),
     the variance taken from the layer's mean and mean square of φ'."""
-    from symgrad.slopes.sup import expected_slope
+    from symgrad.slopes.gaussian import expected_slope
 
     rows = []
     width, batch = 512, 512

@@ -1,8 +1,8 @@
 """One report per catalogue activation: φ, φ', sup|φ'|, saturation, E[φ'(Z)].
 
 :func:`activation_profile` gathers the records (:func:`~symgrad.slopes.sup.max_slope`,
-:func:`~symgrad.slopes.sup.saturation` for ε ∈ {1e-1, 1e-2, 1e-3, 1e-4},
-:func:`~symgrad.slopes.sup.expected_slope` with powers 1 and 2) and the checks against an
+:func:`~symgrad.slopes.saturation.saturation` for ε ∈ {1e-1, 1e-2, 1e-3, 1e-4},
+:func:`~symgrad.slopes.gaussian.expected_slope` with powers 1 and 2) and the checks against an
 independent computation: |φ'| on a dense float64 grid never exceeds the supremum and
 comes close to it where it is attained; |φ'| at every saturation boundary equals ε
 at 30 digits; a seeded Monte Carlo estimate of E[φ'(Z)] and E[φ'(Z)²] agrees within

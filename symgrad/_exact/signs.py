@@ -1,0 +1,69 @@
+"""Signs and values of closed forms: the one way symgrad decides them.
+
+A closed form's sign is decided by SymPy's assumptions when they know it, else by a
+60-digit evaluation (working as precisely as cancellation needs) away from 0, else by
+``simplify`` to 0; ``None`` when none of these decides.
+
+>>> import sympy
+>>> sign_of(sympy.sqrt(2) - sympy.Rational(141, 100)), sign_of(sympy.log(sympy.E) - 1)
+(1, 0)
+>>> same(sympy.sqrt(8), 2 * sympy.sqrt(2))
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mpmath
+import sympy
+
+from symgrad._exact.precision import CHECK_DIGITS, EVALF_MAXN, KEPT_DIGITS
+
+__all__ = ["abs_exact", "as_float", "hp", "numeric", "same", "sign_of"]
+
+_TINY = sympy.Float(10) ** -45
+
+
+def numeric(expr: sympy.Expr, digits: int = CHECK_DIGITS) -> sympy.Expr:
+    """``expr`` to ``digits`` correct digits, working as precisely as cancellation needs
+    (2 − ε − 2√(1 − ε) ≈ ε²/4 needs 2·log10(1/ε) extra digits)."""
+    return sympy.N(expr, digits, maxn=EVALF_MAXN)
+
+
+def sign_of(expr: sympy.Expr) -> int | None:
+    """The sign of a real closed form (−1, 0, 1), or ``None`` when it cannot be decided."""
+    expr = sympy.sympify(expr)
+    if expr.is_zero:
+        return 0
+    if expr.is_positive:
+        return 1
+    if expr.is_negative:
+        return -1
+    value = numeric(expr)
+    if value.is_Number and not value.is_zero and abs(value) > _TINY:
+        return 1 if value > 0 else -1
+    return 0 if sympy.simplify(expr) == 0 else None
+
+
+def same(a: Any, b: Any) -> bool:
+    """Whether two closed forms are provably equal (``sign_of(a − b) == 0``)."""
+    return sign_of(sympy.sympify(a) - sympy.sympify(b)) == 0
+
+
+def hp(expr: sympy.Expr) -> mpmath.mpf:
+    """A 60-digit mpmath value of a closed form (±∞ allowed)."""
+    if expr in (sympy.oo, -sympy.oo):
+        return mpmath.inf if expr == sympy.oo else -mpmath.inf
+    with mpmath.workdps(CHECK_DIGITS):
+        return mpmath.mpf(numeric(expr))
+
+
+def abs_exact(value: sympy.Expr) -> sympy.Expr:
+    """|value| as a closed form (the sign read at 60 digits)."""
+    return -value if hp(value) < 0 else value
+
+
+def as_float(value: mpmath.mpf) -> sympy.Float:
+    """A SymPy Float with the kept digits of an mpmath number."""
+    return sympy.Float(mpmath.nstr(value, KEPT_DIGITS, min_fixed=-1, max_fixed=1), KEPT_DIGITS)
