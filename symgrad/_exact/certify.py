@@ -158,6 +158,7 @@ def certified_roots(
     Raises :class:`NoClosedForm` when a root cannot be certified (a multiple root, or an
     expression without an interval enclosure).
     """
+    lo, hi = sympy.sympify(lo), sympy.sympify(hi)
     n, den = _numerator(f)
     if not n.has(z):  # f is a nonzero constant times exponentials: no roots at all
         return [], Tails(proven_to_infinity=True, window=WINDOW)
