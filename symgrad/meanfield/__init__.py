@@ -11,17 +11,12 @@ from symgrad.meanfield.criticality import (
     critical_line,
     critical_sigma_w,
 )
-from symgrad.meanfield.field import (
-    MeanField,
-    MeanFieldMode,
-    Phase,
-    VarianceFixedPoint,
-    mean_field,
-)
+from symgrad.meanfield.field import mean_field
 from symgrad.meanfield.phase import (
     PhaseDiagram,
     phase_diagram,
 )
+from symgrad.meanfield.record import MeanField, MeanFieldMode, Phase, VarianceFixedPoint
 
 __all__ = [
     "CriticalPoint",

@@ -36,8 +36,8 @@ from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield import numeric as num
 from symgrad.meanfield.exact import certified_root
-from symgrad.meanfield.field import MeanFieldMode, as_mode
 from symgrad.meanfield.kernels import Q, closed_kernels
+from symgrad.meanfield.record import MeanFieldMode, VarianceFixedPoint, as_mode
 from symgrad.records import Exactness, Record, Step
 from symgrad.types import FloatArray, RealLike
 
@@ -165,7 +165,7 @@ def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
         raise InvalidArgument(f"χ₁ of {a.label} cannot be certified near σ_w = {sigma[0]:.6g}")
     jump = float(sol.chi1[1] - sol.chi1[0])
     # A diverging upper side with χ₁ → 1 is the line itself (q* → ∞ there, e.g. softplus).
-    asymptote = sol.status[1] is num.VarianceFixedPoint.DIVERGES and abs(sol.chi1[1] - 1) <= 1e-12
+    asymptote = sol.status[1] is VarianceFixedPoint.DIVERGES and abs(sol.chi1[1] - 1) <= 1e-12
     if jump > 1e-6 and not asymptote:
         raise InvalidArgument(
             f"no σ_w gives χ₁ = 1 for {a.label} at σ_b = {sb}: χ₁ jumps from {sol.chi1[0]:.6g} "

@@ -17,7 +17,15 @@ import sympy
 from symgrad.activations.record import Activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield.kernels import C, ClosedKernels, Q
-from symgrad.meanfield.numeric import VarianceFixedPoint
+from symgrad.meanfield.record import (
+    MeanField,
+    MeanFieldMode,
+    Phase,
+    VarianceFixedPoint,
+    depth_scale,
+    phase_of,
+    statement,
+)
 from symgrad.records import Exactness, Step
 
 __all__ = ["certified_root", "exact_mean_field"]
@@ -59,9 +67,7 @@ def _num(value: Any) -> sympy.Expr:
 
 
 def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: sympy.Expr,
-                     q0: sympy.Expr) -> Any:
-    from symgrad.meanfield.field import MeanField, MeanFieldMode, Phase, _phase, _statement, _xi
-
+                     q0: sympy.Expr) -> MeanField:
     steps = [Step("variance map G(q) = σ_w²·V(q) + σ_b² (closed form)",
                   sympy.Eq(sympy.Symbol("G"), sympy.simplify(sw**2 * k.V + sb**2)))]
     steps += list(k.steps)
@@ -87,7 +93,7 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
         else:
             # C(c) − c is convex with C(1) = 1 and C'(1) = χ₁ ≤ 1 here: c* = 1.
             c_star, chi_c = sympy.Integer(1), chi1
-            xi_c = _xi(chi_c)
+            xi_c = depth_scale(chi_c)
     else:
         fp = VarianceFixedPoint.FINITE
         w2, b2 = sw**2, sb**2
@@ -110,7 +116,7 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
             errors["chi1"] = 1e-30
             steps.append(Step("q* is the unique positive root of G(q) = q (certified)",
                               sympy.Eq(sympy.simplify(w2 * k.V + b2), Q)))
-        phase0 = _phase(chi1, errors.get("chi1", 0.0))
+        phase0 = phase_of(chi1, errors.get("chi1", 0.0))
         if phase0 is Phase.CHAOTIC:
             qs = q_star
             Cmap = sympy.lambdify(C, (w2 * k.K.subs(Q, qs) + b2) / qs, modules="mpmath")
@@ -126,11 +132,11 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
             steps.append(Step("correlation map's stable fixed point c* < 1", c_star))
         else:
             c_star, chi_c = sympy.Integer(1), chi1
-        xi_c = _xi(chi_c)
-    phase = _phase(chi1, errors.get("chi1", 0.0))
-    xi_grad = sympy.oo if phase is Phase.CRITICAL else _xi(chi1)
+        xi_c = depth_scale(chi_c)
+    phase = phase_of(chi1, errors.get("chi1", 0.0))
+    xi_grad = sympy.oo if phase is Phase.CRITICAL else depth_scale(chi1)
     if fp is VarianceFixedPoint.DIVERGES:
         xi_c = sympy.nan
     return MeanField(act.label, sw, sb, q0, MeanFieldMode.EXACT, fp, q_star, chi1, c_star, chi_c,
                      xi_c, xi_grad, phase, exactness, tuple(sorted(errors.items())),
-                     _statement(fp, act.label, rate), tuple(steps))
+                     statement(fp, act.label, rate), tuple(steps))

@@ -34,141 +34,38 @@ exists, fast otherwise.
 
 from __future__ import annotations
 
-import enum
-import math
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import sympy
 
 from symgrad._core.validate import as_exact_real, describe
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
-from symgrad.errors import InvalidArgument
+from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.meanfield import numeric as num
+from symgrad.meanfield.exact import exact_mean_field
 from symgrad.meanfield.kernels import closed_kernels
-from symgrad.meanfield.numeric import VarianceFixedPoint
-from symgrad.records import Exactness, Record, Step
+from symgrad.meanfield.record import (
+    MeanField,
+    MeanFieldMode,
+    Phase,
+    VarianceFixedPoint,
+    as_mode,
+    depth_scale,
+    float_number,
+    phase_of,
+    statement,
+)
+from symgrad.records import Exactness, Step
 from symgrad.types import RealLike
 
 __all__ = ["MeanField", "MeanFieldMode", "Phase", "VarianceFixedPoint", "mean_field"]
 
+_SIGMA_MAX = sympy.Integer(10) ** 100
 _POS = sympy.Interval.open(0, sympy.oo)
 _NONNEG = sympy.Interval(0, sympy.oo)
 _DPS = 40  # digits for certified roots of the closed-form equations
 
 
-class MeanFieldMode(enum.Enum):
-    """How mean-field quantities are computed."""
-
-    AUTO = "auto"
-    EXACT = "exact"
-    FAST = "fast"
-    PRECISE = "precise"
-
-
-class Phase(enum.Enum):
-    """Order-to-chaos phase, by χ₁."""
-
-    ORDERED = "ordered"
-    CRITICAL = "critical"
-    CHAOTIC = "chaotic"
-
-
-def as_mode(mode: Any) -> MeanFieldMode:
-    try:
-        return mode if isinstance(mode, MeanFieldMode) else MeanFieldMode(mode)
-    except ValueError:
-        allowed = ", ".join(m.value for m in MeanFieldMode)
-        raise InvalidArgument(f"mode must be one of {allowed}, got {describe(mode)}") from None
-
-
-@dataclass(frozen=True)
-class MeanField(Record):
-    """Mean-field fixed point, gradient factor, depth scales and phase of one (φ, σ_w, σ_b).
-
-    Numbers are SymPy numbers (``float()`` works): exact closed forms where they exist,
-    otherwise Floats whose estimated relative errors are in ``errors``.  ``q_star`` is
-    ∞ when the variance diverges; the correlation quantities are then NaN.
-    """
-
-    activation: str
-    sigma_w: sympy.Expr
-    sigma_b: sympy.Expr
-    q0: sympy.Expr
-    mode: MeanFieldMode
-    fixed_point: VarianceFixedPoint
-    q_star: sympy.Expr
-    chi1: sympy.Expr
-    c_star: sympy.Expr
-    chi_c: sympy.Expr
-    xi_c: sympy.Expr
-    xi_grad: sympy.Expr
-    phase: Phase
-    exactness: Exactness
-    errors: tuple[tuple[str, float], ...]
-    statement: str
-    steps: tuple[Step, ...] = ()
-
-    def title(self) -> str:
-        return f"Mean field of {self.activation} at σ_w = {self.sigma_w}, σ_b = {self.sigma_b}"
-
-    def summary(self) -> list[tuple[str, Any]]:
-        return [("q*", self.q_star), ("χ₁", self.chi1), ("c*", self.c_star),
-                ("χ_c*", self.chi_c), ("ξ_c", self.xi_c), ("ξ_∇", self.xi_grad),
-                ("phase", self.phase.value), ("fixed point", self.statement)]
-
-    def error(self, name: str) -> float:
-        """Estimated relative error of one field (0 for exact values)."""
-        return dict(self.errors).get(name, 0.0)
-
-
-_SIGMA_MAX = sympy.Integer(10) ** 100
-
-
-def _xi(chi: sympy.Expr) -> sympy.Expr:
-    """−1/ln χ: ∞ at χ = 1, 0 at χ = 0, NaN for NaN."""
-    if chi is sympy.nan or chi == sympy.oo:
-        return sympy.nan if chi is sympy.nan else sympy.Integer(0)
-    if chi == 1:
-        return sympy.oo
-    if chi.is_zero:  # also Float(0.0), which is not == 0 in SymPy
-        return sympy.Integer(0)
-    if chi.is_Float:
-        log = float(sympy.log(chi).evalf(20))
-        return sympy.oo if log == 0 else sympy.Float(-1 / log, 17)
-    return -1 / sympy.log(chi)
-
-
-def _phase(chi1: sympy.Expr, err: float) -> Phase:
-    if chi1 is sympy.nan:
-        raise InvalidArgument("χ₁ is undefined here (φ' has no limit at infinity)")
-    if chi1 == sympy.oo:
-        return Phase.CHAOTIC
-    gap = chi1 - 1
-    # Floats: the estimate, and at least the rounding of σ_w²·s (a few ulps).
-    if gap == 0 or (chi1.is_Float and abs(float(gap)) <= max(err, 1e-14) * abs(float(chi1))):
-        return Phase.CRITICAL
-    return Phase.ORDERED if gap < 0 else Phase.CHAOTIC
-
-
-def _f(value: float) -> sympy.Expr:
-    if math.isnan(value):
-        return sympy.nan
-    if math.isinf(value):
-        return sympy.oo if value > 0 else -sympy.oo
-    return sympy.Float(value, 17)
-
-
-def _statement(fp: VarianceFixedPoint, act: str, rate: sympy.Expr | None) -> str:
-    if fp is VarianceFixedPoint.MARGINAL:
-        return (f"marginal: G(q) = q on a whole interval for {act}, so every q is a fixed "
-                "point and q* stays at q⁰")
-    if fp is VarianceFixedPoint.DIVERGES:
-        more = "" if rate is None else f" (q grows by a factor → {sympy.sstr(rate)} per layer)"
-        return f"no finite fixed point: the variance grows without bound{more}"
-    return "finite fixed point"
 
 
 def mean_field(
@@ -205,14 +102,10 @@ def mean_field(
         raise InvalidArgument(f"correlation must be True or False, got {describe(correlation)}")
     kernels = closed_kernels(a) if m in (MeanFieldMode.AUTO, MeanFieldMode.EXACT) else None
     if m is MeanFieldMode.EXACT and kernels is None:
-        from symgrad.errors import NoClosedForm
-
         raise NoClosedForm(
             f"no closed-form Gaussian kernels for {a.label}; use mode='fast' or 'precise'"
         )
     if kernels is not None:
-        from symgrad.meanfield.exact import exact_mean_field
-
         result: MeanField = exact_mean_field(a, kernels, sw, sb, start)
         return result
     numeric = MeanFieldMode.PRECISE if m is MeanFieldMode.PRECISE else MeanFieldMode.FAST
@@ -234,8 +127,8 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
     rate: sympy.Expr | None = None
     exactness = Exactness.NUMERIC
     if fp is VarianceFixedPoint.DIVERGES:
-        rate = _f(sw2f * k.slope_inf_sq)
-        q_star, chi1 = sympy.oo, _f(chi1f)
+        rate = float_number(sw2f * k.slope_inf_sq)
+        q_star, chi1 = sympy.oo, float_number(chi1f)
         c_star = chi_c = xi_c = sympy.nan
         steps.append(Step("χ₁ → σ_w²(φ'(−∞)² + φ'(∞)²)/2 as q → ∞", chi1))
     elif q == 0:
@@ -245,7 +138,7 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         q_star = sympy.Integer(0)
         chi1 = sympy.nsimplify(sw**2 * (left**2 + right**2) / 2)
         c_star, chi_c = sympy.Integer(1), chi1
-        xi_c = _xi(chi_c)
+        xi_c = depth_scale(chi_c)
         steps.append(Step("q* = 0, so χ₁ = σ_w²·(φ'(0⁻)² + φ'(0⁺)²)/2", chi1))
     else:
         if mode is MeanFieldMode.PRECISE and fp is VarianceFixedPoint.FINITE:
@@ -254,7 +147,7 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
             q_err, chi1_err = float(qe), float(ce)
             chi1f = float(cm)
         else:
-            q_star, chi1 = _f(q), _f(chi1f)
+            q_star, chi1 = float_number(q), float_number(chi1f)
         errors["q_star"] = float(q_err / q) if fp is VarianceFixedPoint.FINITE else 0.0
         errors["chi1"] = float(chi1_err / chi1f) if chi1f else float(chi1_err)
         steps.append(Step("fixed point and gradient factor", sympy.Eq(sympy.Symbol("q^*"), q_star)))
@@ -263,20 +156,20 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
             steps.append(Step("c* not computed (correlation=False)"))
         elif chi1f > 1 + errors["chi1"] * chi1f:
             c, c_err, chic, chic_err = num.c_star_fast(k, sw2f, sb2f, q)
-            c_star, chi_c = _f(c), _f(chic)
+            c_star, chi_c = float_number(c), float_number(chic)
             errors["c_star"] = float(c_err / c) if c else float(c_err)
             errors["chi_c"] = float(chic_err / chic)
             steps.append(Step("stable correlation fixed point below 1 (2-D quadrature)", c_star))
         else:
             c_star, chi_c = sympy.Integer(1), chi1
             errors["chi_c"] = errors["chi1"]
-        xi_c = _xi(chi_c)
-    phase = _phase(chi1, errors.get("chi1", 0.0))
-    xi_grad = sympy.oo if phase is Phase.CRITICAL else _xi(chi1)
+        xi_c = depth_scale(chi_c)
+    phase = phase_of(chi1, errors.get("chi1", 0.0))
+    xi_grad = sympy.oo if phase is Phase.CRITICAL else depth_scale(chi1)
     if phase is Phase.CRITICAL and c_star == 1:
         xi_c = sympy.oo
     return MeanField(a.label, sw, sb, start, mode, fp, q_star, chi1, c_star, chi_c, xi_c,
                      xi_grad, phase, exactness, tuple(sorted(errors.items())),
-                     _statement(fp, a.label, rate), tuple(steps))
+                     statement(fp, a.label, rate), tuple(steps))
 
 

@@ -16,7 +16,6 @@ point's fixed point, then a safeguarded Newton iteration runs on all points toge
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,12 +30,12 @@ from symgrad._core.symbols import z
 from symgrad._exact.gauss_rule import edges, expect, rule
 from symgrad.activations.record import Activation
 from symgrad.errors import InvalidArgument
+from symgrad.meanfield.record import VarianceFixedPoint
 from symgrad.types import FloatArray
 
 __all__ = [
     "Kernels",
     "Solution",
-    "VarianceFixedPoint",
     "c_star_fast",
     "kernels",
     "precise",
@@ -46,17 +45,6 @@ __all__ = [
 _K = 40  # scan q⁰·2^k for |k| ≤ 40: q from ~1e-12·q⁰ to ~1e12·q⁰
 _N_SCAN = 10  # nodes per panel while bracketing and iterating; the final step uses 16 and 32
 _TAIL = 1e-10  # relative size of the dropped |Z| > 12 tail above which moments "diverge"
-
-
-class VarianceFixedPoint(enum.Enum):
-    """What the variance map's iteration from q⁰ does."""
-
-    #: It converges to a finite q* (possibly 0).
-    FINITE = "finite"
-    #: G(q) = q on a whole interval (e.g. relu with σ_w² = 2, σ_b = 0): q* = q⁰, neutrally.
-    MARGINAL = "marginal"
-    #: q grows without bound: no finite fixed point.
-    DIVERGES = "diverges"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield import numeric as num
 from symgrad.meanfield.criticality import critical_line
-from symgrad.meanfield.field import Phase
+from symgrad.meanfield.record import Phase
 from symgrad.records import Record, Step
 from symgrad.types import FloatArray
 

@@ -28,7 +28,8 @@ import numpy as np
 
 from symgrad.activations.registry import activation
 from symgrad.meanfield.criticality import critical_sigma_w
-from symgrad.meanfield.field import VarianceFixedPoint, mean_field
+from symgrad.meanfield.field import mean_field
+from symgrad.meanfield.record import VarianceFixedPoint
 from symgrad.numeric._rng import child, generator
 from symgrad.numeric.checks.table import CheckRow
 from symgrad.numeric.mlp import simulate

@@ -1,0 +1,151 @@
+"""The mean-field record and the rules that read its numbers: the phase, the depth
+scales and the fixed-point statement (shared by the exact and the numeric solvers).
+
+>>> phase_of(sympy.Rational(1, 2), 0.0).value, depth_scale(sympy.Rational(1, 2))
+('ordered', 1/log(2))
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from symgrad._core.validate import describe
+from symgrad.errors import InvalidArgument
+from symgrad.records import Exactness, Record, Step
+
+__all__ = [
+    "MeanField",
+    "MeanFieldMode",
+    "Phase",
+    "VarianceFixedPoint",
+    "as_mode",
+    "depth_scale",
+    "float_number",
+    "phase_of",
+    "statement",
+]
+
+
+class VarianceFixedPoint(enum.Enum):
+    """What the variance map's iteration from q⁰ does."""
+
+    #: It converges to a finite q* (possibly 0).
+    FINITE = "finite"
+    #: G(q) = q on a whole interval (e.g. relu with σ_w² = 2, σ_b = 0): q* = q⁰, neutrally.
+    MARGINAL = "marginal"
+    #: q grows without bound: no finite fixed point.
+    DIVERGES = "diverges"
+
+
+class MeanFieldMode(enum.Enum):
+    """How mean-field quantities are computed."""
+
+    AUTO = "auto"
+    EXACT = "exact"
+    FAST = "fast"
+    PRECISE = "precise"
+
+
+class Phase(enum.Enum):
+    """Order-to-chaos phase, by χ₁."""
+
+    ORDERED = "ordered"
+    CRITICAL = "critical"
+    CHAOTIC = "chaotic"
+
+
+def as_mode(mode: Any) -> MeanFieldMode:
+    try:
+        return mode if isinstance(mode, MeanFieldMode) else MeanFieldMode(mode)
+    except ValueError:
+        allowed = ", ".join(m.value for m in MeanFieldMode)
+        raise InvalidArgument(f"mode must be one of {allowed}, got {describe(mode)}") from None
+
+
+@dataclass(frozen=True)
+class MeanField(Record):
+    """Mean-field fixed point, gradient factor, depth scales and phase of one (φ, σ_w, σ_b).
+
+    Numbers are SymPy numbers (``float()`` works): exact closed forms where they exist,
+    otherwise Floats whose estimated relative errors are in ``errors``.  ``q_star`` is
+    ∞ when the variance diverges; the correlation quantities are then NaN.
+    """
+
+    activation: str
+    sigma_w: sympy.Expr
+    sigma_b: sympy.Expr
+    q0: sympy.Expr
+    mode: MeanFieldMode
+    fixed_point: VarianceFixedPoint
+    q_star: sympy.Expr
+    chi1: sympy.Expr
+    c_star: sympy.Expr
+    chi_c: sympy.Expr
+    xi_c: sympy.Expr
+    xi_grad: sympy.Expr
+    phase: Phase
+    exactness: Exactness
+    errors: tuple[tuple[str, float], ...]
+    statement: str
+    steps: tuple[Step, ...] = ()
+
+    def title(self) -> str:
+        return f"Mean field of {self.activation} at σ_w = {self.sigma_w}, σ_b = {self.sigma_b}"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        return [("q*", self.q_star), ("χ₁", self.chi1), ("c*", self.c_star),
+                ("χ_c*", self.chi_c), ("ξ_c", self.xi_c), ("ξ_∇", self.xi_grad),
+                ("phase", self.phase.value), ("fixed point", self.statement)]
+
+    def error(self, name: str) -> float:
+        """Estimated relative error of one field (0 for exact values)."""
+        return dict(self.errors).get(name, 0.0)
+
+
+def depth_scale(chi: sympy.Expr) -> sympy.Expr:
+    """−1/ln χ: ∞ at χ = 1, 0 at χ = 0, NaN for NaN."""
+    if chi is sympy.nan or chi == sympy.oo:
+        return sympy.nan if chi is sympy.nan else sympy.Integer(0)
+    if chi == 1:
+        return sympy.oo
+    if chi.is_zero:  # also Float(0.0), which is not == 0 in SymPy
+        return sympy.Integer(0)
+    if chi.is_Float:
+        log = float(sympy.log(chi).evalf(20))
+        return sympy.oo if log == 0 else sympy.Float(-1 / log, 17)
+    return -1 / sympy.log(chi)
+
+
+def phase_of(chi1: sympy.Expr, err: float) -> Phase:
+    if chi1 is sympy.nan:
+        raise InvalidArgument("χ₁ is undefined here (φ' has no limit at infinity)")
+    if chi1 == sympy.oo:
+        return Phase.CHAOTIC
+    gap = chi1 - 1
+    # Floats: the estimate, and at least the rounding of σ_w²·s (a few ulps).
+    if gap == 0 or (chi1.is_Float and abs(float(gap)) <= max(err, 1e-14) * abs(float(chi1))):
+        return Phase.CRITICAL
+    return Phase.ORDERED if gap < 0 else Phase.CHAOTIC
+
+
+def float_number(value: float) -> sympy.Expr:
+    if math.isnan(value):
+        return sympy.nan
+    if math.isinf(value):
+        return sympy.oo if value > 0 else -sympy.oo
+    return sympy.Float(value, 17)
+
+
+def statement(fp: VarianceFixedPoint, act: str, rate: sympy.Expr | None) -> str:
+    if fp is VarianceFixedPoint.MARGINAL:
+        return (f"marginal: G(q) = q on a whole interval for {act}, so every q is a fixed "
+                "point and q* stays at q⁰")
+    if fp is VarianceFixedPoint.DIVERGES:
+        more = "" if rate is None else f" (q grows by a factor → {sympy.sstr(rate)} per layer)"
+        return f"no finite fixed point: the variance grows without bound{more}"
+    return "finite fixed point"
