@@ -23,6 +23,7 @@ sqrt(2)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ from symgrad.meanfield.record import MeanFieldMode, VarianceFixedPoint, as_mode
 from symgrad.records import Exactness, Record, Step
 from symgrad.types import FloatArray, RealLike
 
-__all__ = ["CriticalPoint", "critical_line", "critical_sigma_w"]
+__all__ = ["CriticalPoint", "critical_line", "critical_points", "critical_sigma_w"]
 
 _NONNEG = sympy.Interval(0, sympy.oo)
 _LO, _HI = 1e-3, 1e4  # search window for σ_w
@@ -71,7 +72,8 @@ class CriticalPoint(Record):
 
 def critical_line(act: Activation, sigma_b: FloatArray, *, iterations: int = 80
                   ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(σ_w, σ_lo, σ_hi) with χ₁ = 1 for every σ_b at once (fast mode, Illinois steps).
+    """(σ_w, σ_lo, σ_hi) with χ₁ = 1 for every σ_b at once (fast mode, Illinois steps);
+    NaN where χ₁ − 1 has no sign change for σ_w in [1e-3, 1e4].
 
     Works on f(s) = χ₁(e^s) − 1 in s = ln σ_w; χ₁ is evaluated for all σ_b together.
     """
@@ -88,15 +90,13 @@ def critical_line(act: Activation, sigma_b: FloatArray, *, iterations: int = 80
     hi = np.full(n, math.log(_HI))
     flo, _ = f(lo)
     fhi, _ = f(hi)
-    if np.any(~(flo < 0)) or np.any(~(fhi > 0)):
-        bad = float(np.sqrt(sb2[np.argmax(~(flo < 0) | ~(fhi > 0))]))
-        raise InvalidArgument(
-            f"{act.label} has no σ_w in [{_LO:g}, {_HI:g}] with χ₁ = 1 at σ_b = {bad:g}"
-        )
+    # No sign change in the window: no critical σ_w there (NaN), the others go on.
+    bracketed = (flo < 0) & (fhi > 0)
+    lo[~bracketed] = hi[~bracketed] = np.nan
     side = np.zeros(n)
     for _ in range(iterations):
         # Each point stops on its own, so a point's result does not depend on the others.
-        act_idx = np.flatnonzero(hi - lo > 1e-14)
+        act_idx = np.flatnonzero(bracketed & (hi - lo > 1e-14))
         if act_idx.size == 0:
             break
         L, H, FL, FH = lo[act_idx], hi[act_idx], flo[act_idx], fhi[act_idx]
@@ -133,14 +133,41 @@ def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
     """
     a = as_activation(act)
     sb = as_exact_real(sigma_b, "sigma_b", domain=_NONNEG)
+    point = critical_points(a, [sb], mode=mode)[0]
+    if isinstance(point, str):
+        raise InvalidArgument(point)
+    return point
+
+
+def critical_points(act: Activation, sigma_b: Sequence[sympy.Expr], *,
+                    mode: MeanFieldMode | str = MeanFieldMode.AUTO
+                    ) -> list[CriticalPoint | str]:
+    """The critical point for every σ_b at once — the one critical-line solver, used by
+    :func:`critical_sigma_w` and the phase diagram: exact branches point by point, the
+    numeric ones solved together (:func:`critical_line`) and then certified one by one.
+    Where no σ_w reaches χ₁ = 1 the entry is the reason, as a sentence."""
     m = as_mode(mode)
-    k = closed_kernels(a) if m in (MeanFieldMode.AUTO, MeanFieldMode.EXACT) else None
+    k = closed_kernels(act) if m in (MeanFieldMode.AUTO, MeanFieldMode.EXACT) else None
+    kn = num.kernels(act)
+    out: list[CriticalPoint | str | None] = []
+    for sb in sigma_b:
+        out.append(_exact_point(act, k, kn, sb, m))
+    todo = [i for i, p in enumerate(out) if p is None]
+    if todo:
+        sigma, lo, hi = critical_line(act, np.array([float(sigma_b[i]) for i in todo]))
+        for j, i in enumerate(todo):
+            out[i] = _certified_point(act, kn, sigma_b[i], sigma[j], lo[j], hi[j])
+    return [p for p in out if p is not None]
+
+
+def _exact_point(a: Activation, k: Any, kn: Any, sb: sympy.Expr, m: MeanFieldMode
+                 ) -> CriticalPoint | None:
+    """The closed-form critical point at σ_b, or None when it needs the numeric solver."""
     if k is not None and k.linear:
         value = sympy.sqrt(sympy.simplify(1 / k.S))
         return CriticalPoint(a.label, sb, value, Exactness.EXACT, None, (
             Step("χ₁ = σ_w²·E[φ'²] does not depend on q: solve σ_w²·S = 1",
                  sympy.Eq(sympy.Symbol("sigma_w"), value)),))
-    kn = num.kernels(a)
     if sb == 0 and kn.phi0 == 0 and kn.slope0_sq > 0 and m is not MeanFieldMode.PRECISE:
         left, right = a.one_sided_derivatives(0)
         candidate = sympy.nsimplify(1 / sympy.sqrt((left**2 + right**2) / 2))
@@ -152,9 +179,16 @@ def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
                                                                      candidate)),))
     if k is not None:  # erf with σ_b > 0
         return _erf_critical(a, k, sb)
-    sigma, lo, hi = critical_line(a, np.array([float(sb)]))
-    s_lo, s_hi = float(lo[0]), float(hi[0])
-    # Certify: χ₁ − 1 must change sign beyond its error estimate; widen until it does.
+    return None
+
+
+def _certified_point(a: Activation, kn: Any, sb: sympy.Expr, sigma: float, s_lo: float,
+                     s_hi: float) -> CriticalPoint | str:
+    """Certify the numeric solver's σ_w: χ₁ − 1 must change sign beyond its error
+    estimate on [σ_lo, σ_hi] (widened until it does)."""
+    if not math.isfinite(sigma):
+        return (f"{a.label} has no σ_w in [{_LO:g}, {_HI:g}] with χ₁ = 1 at "
+                f"σ_b = {sympy.sstr(sb)}")
     for _ in range(40):
         sol = num.solve_fast(kn, np.array([s_lo**2, s_hi**2]), np.full(2, float(sb) ** 2))
         if (sol.chi1[0] + sol.chi1_err[0] < 1) and (sol.chi1[1] - sol.chi1_err[1] > 1):
@@ -162,17 +196,15 @@ def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
         s_lo, s_hi = s_lo * (1 - 1e-13), s_hi * (1 + 1e-13)
         s_lo, s_hi = s_lo - (s_hi - s_lo), s_hi + (s_hi - s_lo)
     else:  # pragma: no cover - the error estimate never got small enough
-        raise InvalidArgument(f"χ₁ of {a.label} cannot be certified near σ_w = {sigma[0]:.6g}")
+        return f"χ₁ of {a.label} cannot be certified near σ_w = {sigma:.6g}"
     jump = float(sol.chi1[1] - sol.chi1[0])
     # A diverging upper side with χ₁ → 1 is the line itself (q* → ∞ there, e.g. softplus).
     asymptote = sol.status[1] is VarianceFixedPoint.DIVERGES and abs(sol.chi1[1] - 1) <= 1e-12
     if jump > 1e-6 and not asymptote:
-        raise InvalidArgument(
-            f"no σ_w gives χ₁ = 1 for {a.label} at σ_b = {sb}: χ₁ jumps from {sol.chi1[0]:.6g} "
-            f"to {sol.chi1[1]:.6g} at σ_w ≈ {sigma[0]:.10g}, where the iteration from q⁰ = 1 "
-            "switches between fixed points"
-        )
-    value = sympy.Float(float(sigma[0]), 15)
+        return (f"no σ_w gives χ₁ = 1 for {a.label} at σ_b = {sb}: χ₁ jumps from "
+                f"{sol.chi1[0]:.6g} to {sol.chi1[1]:.6g} at σ_w ≈ {sigma:.10g}, where the "
+                "iteration from q⁰ = 1 switches between fixed points")
+    value = sympy.Float(float(sigma), 15)
     return CriticalPoint(a.label, sb, value, Exactness.NUMERIC, (s_lo, s_hi), (
         Step("χ₁(σ_lo) < 1 < χ₁(σ_hi), each beyond its quadrature error estimate",
              sympy.Interval(sympy.Float(s_lo, 17), sympy.Float(s_hi, 17))),))

@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from symgrad._core.validate import as_float, describe
+from symgrad._core.validate import as_exact_real, as_float, describe
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield import numeric as num
-from symgrad.meanfield.criticality import critical_line
+from symgrad.meanfield.criticality import critical_points
 from symgrad.meanfield.record import Phase
 from symgrad.records import Record, Step
 from symgrad.types import FloatArray
@@ -100,29 +100,23 @@ def _axis(values: Any, name: str, *, lower: float, strict: bool) -> FloatArray:
     return out
 
 
-def _rows(act: Activation, sigma_w: FloatArray, sigma_b: FloatArray, rng: Any = None
+def _rows(act: Activation, sigma_w: FloatArray, sigma_b: FloatArray
           ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """χ₁, its error and q* for the rows ``sigma_b`` × ``sigma_w`` (one vectorized solve),
-    and the critical σ_w of each row (NaN where χ₁ jumps across 1)."""
-    del rng  # deterministic; sweep hands every task a seed
+    and the critical σ_w of each row from :func:`critical_points` (NaN where χ₁ jumps
+    across 1 or no σ_w reaches it)."""
     k = num.kernels(act)
     W, B = np.meshgrid(sigma_w, sigma_b)
     sol = num.solve_fast(k, W.ravel() ** 2, B.ravel() ** 2)
     shape = (sigma_b.size, sigma_w.size)
-    try:
-        crit = critical_line(act, sigma_b)[0]
-        check = num.solve_fast(k, crit**2, sigma_b**2)
-        crit = np.where(np.abs(check.chi1 - 1.0) <= 1e-6, crit, np.nan)
-    except InvalidArgument:
-        crit = np.array([_one_line(act, b) for b in sigma_b])
+    points = critical_points(act, [as_exact_real(float(b), "sigma_b") for b in sigma_b])
+    crit = np.array([float(p.sigma_w) if not isinstance(p, str) else np.nan for p in points])
     return (sol.chi1.reshape(shape), sol.chi1_err.reshape(shape), sol.q.reshape(shape), crit)
 
 
-def _one_line(act: Activation, sigma_b: float) -> float:
-    try:
-        return float(critical_line(act, np.array([sigma_b]))[0][0])
-    except InvalidArgument:
-        return float("nan")  # no σ_w in the search window reaches χ₁ = 1
+def _rows_of(task: tuple[Activation, FloatArray, FloatArray]
+             ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    return _rows(*task)
 
 
 def phase_diagram(
@@ -135,7 +129,7 @@ def phase_diagram(
     """χ₁, q* and the phase on the grid ``sigma_b`` × ``sigma_w``, and the critical line.
 
     ``executor``: any ``concurrent.futures.Executor``; the σ_b rows are spread over it with
-    :func:`symgrad.numeric.sweep` (serial when None).  References: Poole et al. 2016,
+    ``executor.map`` in chunks of rows (serial when None).  References: Poole et al. 2016,
     Schoenholz et al. 2017 (their Fig. 1 is this diagram for tanh).
     """
     a = as_activation(act)
@@ -144,12 +138,8 @@ def phase_diagram(
     if executor is None:
         chi1, err, q, crit = _rows(a, sw, sb)
     else:
-        from symgrad.numeric import sweep
-
         chunks = np.array_split(sb, min(sb.size, 16))
-        result = sweep(_rows, [{"act": a, "sigma_w": sw, "sigma_b": c} for c in chunks],
-                       executor=executor, rng=0, progress=False)
-        parts = [r for _, r in result]
+        parts = list(executor.map(_rows_of, [(a, sw, c) for c in chunks]))
         chi1, err, q = (np.concatenate([p[i] for p in parts]) for i in range(3))
         crit = np.concatenate([p[3] for p in parts])
     phases = []
