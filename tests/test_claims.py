@@ -16,7 +16,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symgrad.claims.audit import ClaimResult, Verdict, check_claims, check_claims_text
+from symgrad.claims import ClaimResult, Verdict, check_claims, check_claims_text
 from symgrad.errors import InvalidArgument
 
 GOOD = '''

@@ -6,8 +6,11 @@ import argparse
 from decimal import Decimal
 from typing import Any
 
+import mpmath
+
 from symgrad.cli.args import activation_from_args, decimal_number
 from symgrad.cli.output import emit
+from symgrad.depth.trace import chain_trace, residual_trace
 from symgrad.errors import InvalidArgument
 
 _MAX_DEPTH = 10**18  # the trace indexes its layers with machine-size integers
@@ -26,8 +29,6 @@ def _numbers(text: str, name: str) -> Decimal | list[Decimal]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symgrad.depth.trace import chain_trace, residual_trace
-
     if not 1 <= args.depth <= _MAX_DEPTH:
         raise InvalidArgument(f"--depth must be an integer in [1, 10^18], got {args.depth}")
     if not 5 <= args.dps <= _MAX_DPS:
@@ -77,8 +78,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _num(value: Any) -> Any:
     """A float when float64 holds it; else the mpmath digits as a string (no inf, no 0)."""
-    import mpmath
-
     if value is None or not mpmath.isfinite(value) or value == 0:
         return None if value is None else float(value)
     if mpmath.mpf("1e-300") <= abs(value) <= mpmath.mpf("1e300"):
@@ -87,7 +86,5 @@ def _num(value: Any) -> Any:
 
 
 def _log10(value: Any) -> Any:
-    import mpmath
-
     with mpmath.workdps(20):
         return mpmath.log10(abs(value)) if value != 0 else -mpmath.inf

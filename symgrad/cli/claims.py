@@ -7,7 +7,9 @@ import sys
 from typing import Any
 
 from symgrad._core.format import number_text
+from symgrad.claims import Verdict, check_claims
 from symgrad.cli.output import emit
+from symgrad.errors import InvalidArgument
 
 
 def _cell(value: Any) -> str:
@@ -18,9 +20,6 @@ def _cell(value: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symgrad.claims.audit import Verdict, check_claims
-    from symgrad.errors import InvalidArgument
-
     if not args.file.strip():
         raise InvalidArgument("FILE must not be empty; give the path of a TOML claims file")
     results = check_claims(args.file)

@@ -6,12 +6,12 @@ import argparse
 from dataclasses import asdict
 
 from symgrad.cli.output import emit
+from symgrad.errors import InvalidArgument
 from symgrad.numeric.checks.table import check_names, crosscheck
 
 
 def run(args: argparse.Namespace) -> int:
     if args.list and args.check:
-        from symgrad.errors import InvalidArgument
 
         raise InvalidArgument("--list and --check exclude each other; --list takes no names")
     if args.list:

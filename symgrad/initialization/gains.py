@@ -33,6 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy
 
 from symgrad._core.symbols import z
@@ -41,7 +42,9 @@ from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.activations.registry import entry as registry_entry
 from symgrad.errors import InvalidArgument
+from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.kernels import Q, closed_kernels
+from symgrad.meanfield.numeric import _TAIL, _moments, _mp_expect, kernels
 from symgrad.records import Exactness, Record, Step
 from symgrad.types import RealLike
 
@@ -68,14 +71,12 @@ _X = sympy.Symbol("x", real=True)
 
 class FanMode(enum.Enum):
     """Which variance condition He initialization keeps: forward (fan_in) or backward."""
-
     FAN_IN = "fan_in"
     FAN_OUT = "fan_out"
 
 
 class Principle(enum.Enum):
     """How a gain is chosen."""
-
     #: E[(g·φ(Z))²] = 1 for Z ~ N(0, 1): the forward second moment is preserved.
     SECOND_MOMENT = "second_moment"
     #: g = σ_w with χ₁ = 1 at σ_b = 0: gradients neither vanish nor explode (mean field).
@@ -102,7 +103,6 @@ def _fan(value: Any, name: str) -> sympy.Expr:
 @dataclass(frozen=True)
 class InitVariance(Record):
     """A weight variance, its standard deviation and the matching uniform bound."""
-
     rule: str
     variance: sympy.Expr
     std: sympy.Expr
@@ -221,9 +221,6 @@ def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr
             total += part.subs(values)
         return sympy.nsimplify(sympy.simplify(total)) if total.is_Rational else total, \
             Exactness.EXACT
-    import numpy as np
-
-    from symgrad.meanfield.numeric import _TAIL, _moments, _mp_expect, kernels
 
     # Screen with the panel rule: a non-finite value or a tail beyond |Z| = 12 that is not
     # negligible means the Gaussian moment diverges (mpmath.quad would return a huge number).
@@ -271,7 +268,6 @@ def _generic(expr: sympy.Expr, act: Activation) -> tuple[sympy.Expr, dict[Any, A
 @dataclass(frozen=True)
 class Gain(Record):
     """A gain g (Var(w) = g²/fan_in) for one activation and principle; ``float()`` gives g."""
-
     activation: str
     principle: Principle
     value: sympy.Expr
@@ -312,7 +308,6 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
         return Gain(a.label, p, value, how, (
             Step("E[φ(Z)²], Z ~ N(0, 1)", moment),
             Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value))))
-    from symgrad.meanfield.criticality import critical_sigma_w
 
     point = critical_sigma_w(a, sigma_b=0)
     return Gain(a.label, p, point.sigma_w, point.exactness, point.steps)
@@ -321,7 +316,6 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
 @dataclass(frozen=True)
 class MomentFactor(Record):
     """Per-layer factor of the forward second moment: q_{l+1}/q_l at q_l = ``q``."""
-
     activation: str
     value: sympy.Expr
     #: True when φ is positively homogeneous, so the factor does not depend on q.

@@ -19,6 +19,7 @@ from typing import Any
 
 import sympy
 
+from symgrad._core.format import number_text
 from symgrad.activations.registry import activation
 from symgrad.errors import InvalidArgument
 from symgrad.initialization.gains import Principle, gain, second_moment
@@ -45,7 +46,6 @@ _REL = 1e-12  # "agrees": equal to 12 digits (exact entries compare exactly)
 @dataclass(frozen=True)
 class GainRow:
     """One activation: the framework gain, both principled gains, and what g_f gives."""
-
     activation: str
     framework: sympy.Expr
     second_moment: sympy.Expr
@@ -62,7 +62,6 @@ class GainRow:
 @dataclass(frozen=True)
 class GainTable(Record):
     """The comparison, one :class:`GainRow` per framework entry."""
-
     rows: tuple[GainRow, ...]
     steps: tuple[Step, ...] = ()
 
@@ -70,8 +69,6 @@ class GainTable(Record):
         return "Framework gains against second-moment and criticality gains"
 
     def markdown(self) -> str:
-        from symgrad._core.format import number_text
-
         lines = ["| activation | framework | second moment | criticality | χ₁ at framework gain "
                  "| g²·E[φ(Z)²] | agrees with |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in self.rows:

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
 from symgrad.numeric import _rng
 
@@ -92,7 +93,6 @@ def run_blocks(task: Callable[[int, int, int], T], blocks: list[tuple[int, int]]
 def _controller() -> Any:
     # Made afresh (0.3 ms) each time a limit is set: a BLAS loaded since (MKL with torch,
     # say) is limited too.
-    from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
 
@@ -101,7 +101,6 @@ def _release_control() -> None:
     # threadpoolctl lets one thread at a time change a process-wide OpenBLAS pool (the
     # first to try, until it lets go); let go after each change, so that whichever
     # thread enters or leaves next, symgrad's or the user's, can change it.
-    from threadpoolctl import OpenBLASController
 
     clear = getattr(OpenBLASController, "clear_controlling_thread", None)
     if clear is not None:

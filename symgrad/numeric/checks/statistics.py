@@ -16,6 +16,7 @@ from symgrad.numeric.checks.table import CheckRow, mean_and_se, statistical_row
 from symgrad.numeric.mlp import simulate
 from symgrad.numeric.rnn import simulate_lstm
 from symgrad.numeric.weights import weight_variance
+from symgrad.slopes.gaussian import expected_slope
 
 __all__ = [
     "check_expected_slope",
@@ -31,7 +32,6 @@ def check_expected_slope(seed: np.random.SeedSequence, z: float) -> Sequence[Che
     With x ~ N(0, I_n) and W = √q·Q (Q orthogonal), z = Wx ~ N(0, q I_n) exactly, so the
     batch × width slopes are independent draws of φ'(√q Z): SE = √(sample variance / N),
     the variance taken from the layer's mean and mean square of φ'."""
-    from symgrad.slopes.gaussian import expected_slope
 
     rows = []
     width, batch = 512, 512

@@ -21,7 +21,7 @@ CLAIMS_FILE = "textbook_claims.toml"
 
 @functools.cache
 def audit() -> tuple[Any, ...]:
-    from symgrad.claims.audit import check_claims
+    from symgrad.claims import check_claims
 
     path = resources.files("symgrad.reports") / "data" / CLAIMS_FILE
     with resources.as_file(path) as file:
@@ -41,7 +41,7 @@ def _claimed(result: Any) -> str:
 
 def build() -> list[Any]:
     from symgrad._core.format import number_text
-    from symgrad.claims.audit import Verdict
+    from symgrad.claims import Verdict
     from symgrad.reports.pipeline import Output
     from symgrad.reports.render import Page
 

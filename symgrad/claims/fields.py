@@ -1,0 +1,148 @@
+"""Reading one ``[[claim]]`` table: typed fields, exact or approximate numbers, and a
+message naming the claim and the field for anything wrong.
+
+>>> c = Claim({"id": "x", "value": "1/4"}, "claim 'x'")
+>>> c.number("value")
+Number(value=1/4, approximate=False)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from symgrad._core.validate import as_exact_real, as_positive_int, describe
+from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation
+from symgrad.claims.record import ClaimKind
+from symgrad.errors import InvalidArgument
+
+__all__ = ["COMMON_FIELDS", "FIELDS", "Claim", "ClaimError", "Number"]
+
+
+class ClaimError(Exception):
+    """A problem with one claim (reported in its result, not raised to the caller)."""
+
+
+
+COMMON_FIELDS = frozenset({"id", "text", "kind", "rel_tol"})
+_WITH_ACT = frozenset({"activation", "params"})
+FIELDS: dict[ClaimKind, tuple[frozenset[str], frozenset[str]]] = {
+    # kind: (required, optional) beyond id/text/kind/rel_tol
+    ClaimKind.SLOPE_MAX: (frozenset({"activation", "value"}), frozenset({"params"})),
+    ClaimKind.SLOPE_AT: (frozenset({"activation", "at", "value"}), frozenset({"params"})),
+    ClaimKind.SLOPE_BELOW_BEYOND: (
+        frozenset({"activation", "beyond", "bound"}), frozenset({"params"})),
+    ClaimKind.WEIGHT_BOUND: (frozenset({"activation", "bound"}), frozenset({"params"})),
+    ClaimKind.CHAIN_GRADIENT: (
+        frozenset({"activation", "depth", "weight", "x", "layer", "value"}),
+        frozenset({"params"})),
+    ClaimKind.CHAIN_RATIO: (
+        frozenset({"activation", "depth", "weight", "x", "value"}), frozenset({"params"})),
+    ClaimKind.INIT_VARIANCE: (
+        frozenset({"scheme", "fan_in", "fan_out", "value"}), frozenset({"mode"})),
+}
+
+# Names a string expression may use (anything else is refused before SymPy sees it).
+_EXPR_NAMES = {"sqrt": sympy.sqrt, "exp": sympy.exp, "log": sympy.log, "ln": sympy.log,
+               "pi": sympy.pi, "E": sympy.E, "tanh": sympy.tanh, "erf": sympy.erf}
+_EXPR_CHARS = re.compile(r"^[0-9eE+\-*/^(). a-z]*$")
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as the claim states it: exact, or approximate."""
+
+    value: sympy.Expr
+    approximate: bool
+
+
+class Claim:
+    """Typed access to one ``[[claim]]`` table; every problem names the field."""
+
+    def __init__(self, table: Mapping[str, Any], label: str) -> None:
+        self.table = table
+        self.label = label
+
+    def fail(self, name: str, message: str) -> ClaimError:
+        return ClaimError(f"{self.label}: field {name!r} {message}")
+
+    def raw(self, name: str) -> Any:
+        if name not in self.table:
+            return ClaimError(f"{self.label}: field {name!r} is missing")
+        return self.table[name]
+
+    def get(self, name: str) -> Any:
+        value = self.raw(name)
+        if isinstance(value, ClaimError):
+            raise value
+        return value
+
+    def string(self, name: str) -> str:
+        value = self.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(name, f"must be a non-empty string, got {describe(value)}")
+        return value
+
+    def number(self, name: str) -> Number:
+        value = self.get(name)
+        if isinstance(value, bool):
+            raise self.fail(name, f"must be a number, got {describe(value)}")
+        if isinstance(value, int):
+            return Number(sympy.Integer(value), False)
+        if isinstance(value, float):
+            try:
+                return Number(as_exact_real(value, name), True)
+            except InvalidArgument as exc:
+                raise self.fail(name, f"must be a finite number, got {describe(value)}") from exc
+        if isinstance(value, str):
+            return Number(self._expression(name, value), False)
+        raise self.fail(
+            name, f"must be a number or an exact expression such as \"1/4\", got {describe(value)}"
+        )
+
+    def _expression(self, name: str, text: str) -> sympy.Expr:
+        # "e" appears in scientific notation (1e-3); a stray symbol is refused below.
+        words = set(re.findall(r"[A-Za-z_]+", text))
+        if not _EXPR_CHARS.match(text) or not words <= set(_EXPR_NAMES) | {"e"}:
+            raise self.fail(name, f"is not an exact expression (numbers, + - * / ^ ( ), "
+                            f"{', '.join(sorted(_EXPR_NAMES))}): {describe(text)}")
+        try:
+            expr = sympy.sympify(text.replace("^", "**"), locals=dict(_EXPR_NAMES))
+        except (sympy.SympifyError, SyntaxError, TypeError) as exc:
+            raise self.fail(name, f"is not an exact expression: {describe(text)}") from exc
+        try:
+            return as_exact_real(expr, name)
+        except InvalidArgument as exc:
+            raise self.fail(name, f"must be a finite real number, got {describe(text)}") from exc
+
+    def integer(self, name: str, *, minimum: int = 1) -> int:
+        value = self.get(name)
+        try:
+            return as_positive_int(value, name, minimum=minimum)
+        except InvalidArgument as exc:
+            message = f"must be an integer >= {minimum}, got {describe(value)}"
+            raise self.fail(name, message) from exc
+
+    def activation(self) -> Activation:
+        name = self.string("activation")
+        params = self.table.get("params", {})
+        if not isinstance(params, Mapping):
+            raise self.fail("params", f"must be a table such as {{alpha = 0.2}}, got "
+                            f"{describe(params)}")
+        try:
+            return activation(name, **dict(params))
+        except InvalidArgument as exc:
+            raise self.fail("activation" if not params else "params", f"is invalid: {exc}") from exc
+
+    def rel_tol(self) -> float | None:
+        if "rel_tol" not in self.table:
+            return None
+        value = self.table["rel_tol"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+            raise self.fail("rel_tol", f"must be a number in (0, 1), got {describe(value)}")
+        return float(value)
