@@ -39,9 +39,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "CriticalPoint", "MeanField", "MeanFieldMode", "Phase", "PhaseDiagram",
         "VarianceFixedPoint", "critical_sigma_w", "mean_field", "phase_diagram",
     ),
-    "symgrad.numeric": (
-        "Simulation", "compare", "crosscheck", "simulate", "sweep", "train",
-    ),
+    "symgrad.numeric": ("Simulation", "compare", "simulate", "sweep", "train"),
+    "symgrad.numeric.checks": ("crosscheck",),
     "symgrad.recurrent": (
         "SpectralCondition", "after_steps", "bptt_jacobian", "gru_update_path", "lstm_carousel",
         "pascanu_conditions",
@@ -208,11 +207,11 @@ if TYPE_CHECKING:  # what the type checker and IDEs see
     from symgrad.numeric import (
         Simulation,
         compare,
-        crosscheck,
         simulate,
         sweep,
         train,
     )
+    from symgrad.numeric.checks import crosscheck
     from symgrad.recurrent import (
         SpectralCondition,
         after_steps,

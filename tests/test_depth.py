@@ -303,7 +303,7 @@ def test_compiled_phi_is_correct_relative_to_itself(name):
     # multiplies its rounded argument's relative error by z², gelu_tanh's e^{−2u}
     # (u ≈ 0.8 z + 0.036 z³) by 2u.
     act = activation(name)
-    both = compiled(act, 150)[0]
+    both = compiled(act.expr, act.derivative, 150)[0]
     for text in ("-30", "-1", "-1e-5", "-1e-60", "1e-60", "1e-5", "1", "30"):
         with mpmath.workprec(150):
             v = mpmath.mpf(text)

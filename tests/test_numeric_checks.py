@@ -9,7 +9,7 @@ import pytest
 
 from symgrad import InvalidArgument
 from symgrad.numeric import checks
-from symgrad.numeric.checks.table import (
+from symgrad.numeric.checks import (
     CheckRow,
     check_names,
     crosscheck,

@@ -22,8 +22,10 @@ module                 question
 (2,)
 """
 
+import importlib
+from typing import Any
+
 from symgrad.numeric.chain import ChainSimulation, simulate_chain
-from symgrad.numeric.checks.table import CHECKS, CheckRow, CrossCheck, check_names, crosscheck
 from symgrad.numeric.grid import Sweep, grid_points, sweep
 from symgrad.numeric.memory import reuse_memory
 from symgrad.numeric.mlp import Simulation, simulate
@@ -36,6 +38,17 @@ from symgrad.numeric.rnn import (
 )
 from symgrad.numeric.training import Comparison, Training, compare, train
 from symgrad.numeric.weights import Init, draw_weights, weight_variance
+
+#: Names served by the checks layer above this package, loaded on first use (the checks
+#: import every question, so importing them here would point upwards).
+_CHECKS_LAYER = ("CHECKS", "CheckRow", "CrossCheck", "check_names", "crosscheck")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CHECKS_LAYER:
+        return getattr(importlib.import_module("symgrad.numeric.checks"), name)
+    raise AttributeError(f"module 'symgrad.numeric' has no attribute {name!r}")
+
 
 __all__ = [
     "CHECKS",

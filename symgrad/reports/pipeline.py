@@ -14,12 +14,14 @@ from :mod:`symgrad.reports.figures`, and nothing carries a timestamp.
 from __future__ import annotations
 
 import difflib
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -44,7 +46,6 @@ INDEX = "README.md"
 @dataclass(frozen=True)
 class Output:
     """One generated file: a POSIX path relative to the output directory, and its bytes."""
-
     path: str
     content: bytes
 
@@ -56,7 +57,6 @@ class Output:
 @dataclass(frozen=True)
 class Report:
     """A registered report: its ``name`` (for ``--only``), index entry and builder."""
-
     name: str
     title: str
     blurb: str
@@ -71,7 +71,6 @@ class Report:
 @dataclass(frozen=True)
 class Timing:
     """How long one report took to build (seconds) and how many files it wrote."""
-
     name: str
     seconds: float
     files: int
@@ -79,7 +78,6 @@ class Timing:
 
 class _Progress:
     """``[3/25] name … 1.2 s`` on stderr, only on a terminal outside CI."""
-
     def __init__(self, total: int, stream: TextIO | None) -> None:
         self.total = total
         self.stream = stream
@@ -129,8 +127,6 @@ def _run_parallel(
     reference.  ``spawn`` workers start clean (no forked BLAS threads); the outputs do
     not depend on which worker built them.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     results: list[tuple[list[Output], float] | None] = [None] * len(reports)
     context = multiprocessing.get_context("spawn")

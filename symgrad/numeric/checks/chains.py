@@ -14,7 +14,7 @@ import numpy as np
 from symgrad.depth.trace import chain_trace, residual_trace
 from symgrad.numeric._rng import child, inner
 from symgrad.numeric.chain import simulate_chain
-from symgrad.numeric.checks.table import CheckRow, U, exact_row
+from symgrad.numeric.checks.rows import CheckRow, U, exact_row
 from symgrad.numeric.rnn import simulate_lstm, simulate_rnn
 
 __all__ = [

@@ -31,7 +31,7 @@ from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.field import mean_field
 from symgrad.meanfield.record import VarianceFixedPoint
 from symgrad.numeric._rng import child, generator
-from symgrad.numeric.checks.table import CheckRow
+from symgrad.numeric.checks.rows import CheckRow
 from symgrad.numeric.mlp import simulate
 
 __all__ = ["check_meanfield_gradients", "gradient_rates"]

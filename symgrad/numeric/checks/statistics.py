@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from symgrad.numeric._rng import child
-from symgrad.numeric.checks.table import CheckRow, mean_and_se, statistical_row
+from symgrad.numeric.checks.rows import CheckRow, mean_and_se, statistical_row
 from symgrad.numeric.mlp import simulate
 from symgrad.numeric.rnn import simulate_lstm
 from symgrad.numeric.weights import weight_variance

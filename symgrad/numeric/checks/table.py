@@ -24,7 +24,6 @@ The function may live in any module; it is imported when the check runs.
 from __future__ import annotations
 
 import importlib
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,65 +33,15 @@ import numpy as np
 from symgrad._core.validate import as_float, describe
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import child, root_seed, seed_label
+from symgrad.numeric.checks.rows import CheckRow
 from symgrad.records import Record, Step
 from symgrad.types import Seed
 
-__all__ = [
-    "CHECKS",
-    "CheckRow",
-    "CrossCheck",
-    "check_names",
-    "crosscheck",
-    "exact_row",
-    "statistical_row",
-]
-
-#: Unit roundoff of float64, 2^−53.
-U = 2.0**-53
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One comparison.  ``relation`` is ``"="`` (|measured − predicted| ≤ tolerance·|predicted|)
-    or ``"<="`` (measured ≤ predicted·(1 + tolerance), for bounds); ``basis`` says where
-    the tolerance comes from."""
-
-    quantity: str
-    predicted: float
-    measured: float
-    rel_error: float
-    tolerance: float
-    ok: bool
-    relation: str = "="
-    basis: str = ""
-
-
-def statistical_row(quantity: str, predicted: float, measured: float, se: float, z: float,
-                    basis: str) -> CheckRow:
-    """A sample mean against its expectation: ok when |measured − predicted| ≤ z·SE."""
-    scale = abs(predicted)
-    rel = abs(measured - predicted) / scale if scale else abs(measured - predicted)
-    tol = z * se / scale if scale else z * se
-    return CheckRow(quantity, float(predicted), float(measured), float(rel), float(tol),
-                    bool(rel <= tol), "=", f"z·SE, z = {z:g}; {basis}")
-
-
-def exact_row(quantity: str, predicted: float, measured: float, tolerance: float, basis: str,
-              *, relation: str = "=") -> CheckRow:
-    """Two computations of one number (or a bound), within a derived rounding tolerance."""
-    scale = abs(predicted)
-    if relation == "<=":
-        rel = max(0.0, (measured - predicted) / scale) if scale else max(0.0, measured)
-    else:
-        rel = abs(measured - predicted) / scale if scale else abs(measured - predicted)
-    return CheckRow(quantity, float(predicted), float(measured), float(rel), float(tolerance),
-                    bool(rel <= tolerance), relation, basis)
-
+__all__ = ["CHECKS", "CrossCheck", "check_names", "crosscheck"]
 
 @dataclass(frozen=True, eq=False)
 class CrossCheck(Record):
     """Rows of one :func:`crosscheck` run; ``ok`` when every row is."""
-
     rows: tuple[CheckRow, ...]
     checks: tuple[str, ...]
     z: float
@@ -181,12 +130,3 @@ def crosscheck(
     for name in chosen:
         rows.extend(_resolve(name)(child(root, names.index(name)), z))
     return CrossCheck(rows=tuple(rows), checks=chosen, z=z, seed=seed_label(root))
-
-
-def mean_and_se(samples: Any) -> tuple[float, float]:
-    """Sample mean and its standard error s/√k from k independent samples."""
-    arr = np.asarray(samples, dtype=np.float64)
-    k = arr.size
-    if k < 2:
-        raise InvalidArgument("a standard error needs at least 2 independent samples")
-    return float(arr.mean()), float(arr.std(ddof=1) / math.sqrt(k))

@@ -23,6 +23,10 @@ from symgrad._core.format import latex, number_text
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import activation
 from symgrad.records import Record, Step
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, inline
+from symgrad.slopes import expected_slope, max_slope, saturation
 
 __all__ = ["EPSILONS", "ActivationProfile", "activation_profile", "build_for"]
 
@@ -67,7 +71,6 @@ class BoundaryCheck:
 @dataclass(frozen=True)
 class MonteCarlo:
     """A sample mean of φ'(Z)^power, Z ~ N(0, 1), with its standard error."""
-
     power: int
     samples: int
     mean: float
@@ -87,7 +90,6 @@ class MonteCarlo:
 @dataclass(frozen=True, eq=False)
 class ActivationProfile(Record):
     """Everything an activation report shows; every number comes from a library record."""
-
     act: Activation
     peak: Any
     saturations: tuple[tuple[sympy.Expr, Any], ...]
@@ -131,8 +133,6 @@ def _plot_range(saturations: tuple[tuple[sympy.Expr, Any], ...]) -> tuple[float,
 @functools.cache
 def activation_profile(name: str) -> ActivationProfile:
     """Derive (and cross-check) everything the report for activation ``name`` shows."""
-    from symgrad import expected_slope, max_slope, saturation
-
     act = activation(name)
     peak = max_slope(act)
     saturations = tuple((eps, saturation(act, eps)) for eps in EPSILONS)
@@ -218,8 +218,6 @@ def _intervals(region: sympy.Set, lo: float, hi: float) -> list[tuple[float, flo
 
 
 def _figure(profile: ActivationProfile) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     lo, hi = profile.plot_range
     shades = [(eps, sat) for eps, sat in profile.saturations if eps in EPSILONS[:2]]
 
@@ -268,9 +266,6 @@ def _how(record: Any) -> str:
 
 def build_for(name: str) -> list[Any]:
     """The report files for activation ``name``."""
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, inline
-
     p = activation_profile(name)
     act = p.act
     stem = report_name(name)
@@ -373,8 +368,6 @@ def build_for(name: str) -> list[Any]:
 
 
 def _opt(value: Any) -> str:
-    from symgrad.reports.render import inline
-
     return "—" if value is None else inline(value)
 
 

@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 import sympy
 
+from symgrad._core.format import number_text
+from symgrad.activations.registry import activation_names
+from symgrad.depth import vanishing_depth, weight_bound
+from symgrad.numeric.chain import simulate_chain
 from symgrad.records import Record, Step
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, inline
 
 __all__ = ["Bounds", "bounds", "build"]
 
@@ -36,7 +43,6 @@ HELD_DEPTH = 40
 @dataclass(frozen=True, eq=False)
 class Bounds(Record):
     """Weight bounds per activation, the vanishing-depth table and the checks."""
-
     weight_bounds: tuple[Any, ...]
     depths: tuple[tuple[sympy.Expr, sympy.Expr, Any], ...]
     depth_checks: tuple[bool, ...]
@@ -53,10 +59,6 @@ def _minimal(factor: sympy.Expr, eps: sympy.Expr, depth: int) -> bool:
 
 @functools.cache
 def bounds() -> Bounds:
-    from symgrad import vanishing_depth, weight_bound
-    from symgrad.activations.registry import activation_names
-    from symgrad.numeric.chain import simulate_chain
-
     wbs = tuple(weight_bound(name) for name in activation_names())
     table = []
     checks = []
@@ -75,8 +77,6 @@ def bounds() -> Bounds:
 
 
 def _figure(data: Bounds) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     def draw(fig: Any) -> None:
         ax = fig.add_subplot()
         layers = np.arange(1, HELD_DEPTH + 1)
@@ -93,18 +93,12 @@ def _figure(data: Bounds) -> bytes:
 
 def _pair(wb: Any) -> tuple[str, str]:
     """γ and 1/γ: the closed forms, or 15 digits of a certified number."""
-    from symgrad.reports.render import inline
-
     if wb.exactness.value == "exact":
         return inline(wb.gamma), inline(wb.bound)
     return f"{float(wb.gamma):.15g}", f"{float(wb.bound):.15g}"
 
 
 def build() -> list[Any]:
-    from symgrad._core.format import number_text
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page
-
     data = bounds()
     fig_path = f"figures/{NAME}.svg"
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")

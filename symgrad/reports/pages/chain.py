@@ -17,7 +17,14 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad._core.format import number_text
+from symgrad.activations.registry import activation
+from symgrad.depth import chain_trace, gradient_product
+from symgrad.numeric.chain import simulate_chain
 from symgrad.records import Record, Step
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, inline
 
 __all__ = ["CONFIGS", "ChainCase", "WorkedChain", "build", "worked_chain"]
 
@@ -40,7 +47,6 @@ CONFIGS = (
 @dataclass(frozen=True, eq=False)
 class ChainCase:
     """One configuration: the exact trace, its float64 simulation, the closed-form data."""
-
     label: str
     activation: str
     depth: int
@@ -68,7 +74,6 @@ class ChainCase:
 @dataclass(frozen=True, eq=False)
 class WorkedChain(Record):
     """The worked example's cases (in :data:`CONFIGS` order) and the symbolic checks."""
-
     cases: tuple[ChainCase, ...]
     #: ∂L/∂a_1 of the 4-layer chain recomputed from the closed form ∏_{k=2}^{4} w σ'(z_k)
     #: with the trace's z_k (at 40 digits), and the difference from the trace.
@@ -86,9 +91,6 @@ class WorkedChain(Record):
 @functools.cache
 def worked_chain() -> WorkedChain:
     """Trace, simulate and put in closed form every configuration of :data:`CONFIGS`."""
-    from symgrad import chain_trace, gradient_product
-    from symgrad.numeric.chain import simulate_chain
-
     cases = []
     for label, act, depth, weight in CONFIGS:
         w = sympy.Rational(weight)
@@ -99,7 +101,6 @@ def worked_chain() -> WorkedChain:
             gradient_product(act, weight=w, x=1),
         ))
     base = cases[0]
-    from symgrad.activations.registry import activation
 
     sig = activation("sigmoid")
     with mpmath.workdps(40):
@@ -130,8 +131,6 @@ def _trace_table(page: Any, trace: Any) -> None:
 
 
 def _figure(chain: WorkedChain) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     shown = [c for c in chain.cases if c.depth == 4 or c.label.startswith("sigmoid, 6")]
 
     def draw(fig: Any) -> None:
@@ -151,10 +150,6 @@ def _figure(chain: WorkedChain) -> bytes:
 
 
 def build() -> list[Any]:
-    from symgrad._core.format import number_text
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, inline
-
     chain = worked_chain()
     base = chain.cases[0]
     fig_path = f"figures/{NAME}.svg"

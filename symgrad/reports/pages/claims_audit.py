@@ -10,6 +10,11 @@ import functools
 from importlib import resources
 from typing import Any
 
+from symgrad._core.format import number_text
+from symgrad.claims import Verdict, check_claims
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page
+
 __all__ = ["CLAIMS_FILE", "audit", "build"]
 
 NAME = "claims"
@@ -21,8 +26,6 @@ CLAIMS_FILE = "textbook_claims.toml"
 
 @functools.cache
 def audit() -> tuple[Any, ...]:
-    from symgrad.claims import check_claims
-
     path = resources.files("symgrad.reports") / "data" / CLAIMS_FILE
     with resources.as_file(path) as file:
         return tuple(check_claims(file))
@@ -30,8 +33,6 @@ def audit() -> tuple[Any, ...]:
 
 def _claimed(result: Any) -> str:
     """The claimed number as the file writes it: a decimal for an approximate claim."""
-    from symgrad._core.format import number_text
-
     if result.claimed is None:
         return "—"
     if result.approximate:
@@ -40,11 +41,6 @@ def _claimed(result: Any) -> str:
 
 
 def build() -> list[Any]:
-    from symgrad._core.format import number_text
-    from symgrad.claims import Verdict
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page
-
     results = audit()
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")
     holds = sum(r.verdict is Verdict.HOLDS for r in results)

@@ -14,7 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from symgrad.depth.clipping import clip, clipping_facts
 from symgrad.records import Record, Step
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, inline
 
 __all__ = ["ClippingReport", "build", "clipping_report"]
 
@@ -48,8 +52,6 @@ class ClippingReport(Record):
 
 @functools.cache
 def clipping_report() -> ClippingReport:
-    from symgrad.depth.clipping import clip, clipping_facts
-
     examples = tuple((g, c, clip(g, c)) for g, c in (([3, 4], 1), ([0.3, 0.4], 1),
                                                       ([6, 8], 5)))
     rng = np.random.default_rng(SEED)
@@ -70,8 +72,6 @@ def clipping_report() -> ClippingReport:
 
 
 def _figure(data: ClippingReport) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     def draw(fig: Any) -> None:
         ax = fig.add_subplot()
         order = np.argsort(data.norms)
@@ -88,9 +88,6 @@ def _figure(data: ClippingReport) -> bytes:
 
 
 def build() -> list[Any]:
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, inline
-
     data = clipping_report()
     fig_path = f"figures/{NAME}.svg"
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")

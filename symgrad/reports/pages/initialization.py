@@ -16,7 +16,16 @@ from typing import Any
 
 import sympy
 
+from symgrad._core.format import number_text
+from symgrad.activations.registry import activation
+from symgrad.errors import InvalidArgument
+from symgrad.initialization.gains import gain, he_variance, moment_factor, xavier_variance
+from symgrad.initialization.table import FRAMEWORK_GAINS
+from symgrad.meanfield.field import mean_field
+from symgrad.numeric.checks.table import crosscheck
 from symgrad.records import Record, Step
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, check_rows, inline
 
 __all__ = ["InitializationReport", "build", "initialization_report"]
 
@@ -30,7 +39,6 @@ FAN_IN, FAN_OUT = 256, 512
 @dataclass(frozen=True)
 class GainRow:
     """One framework entry beside the library's two principled gains (records)."""
-
     activation: str
     framework: sympy.Expr
     second_moment: Any
@@ -66,13 +74,6 @@ class InitializationReport(Record):
 
 @functools.cache
 def initialization_report() -> InitializationReport:
-    from symgrad.activations.registry import activation
-    from symgrad.errors import InvalidArgument
-    from symgrad.initialization.gains import gain, he_variance, moment_factor, xavier_variance
-    from symgrad.initialization.table import FRAMEWORK_GAINS
-    from symgrad.meanfield.field import mean_field
-    from symgrad.numeric.checks.table import crosscheck
-
     rows = []
     for name, g in FRAMEWORK_GAINS:
         act = activation(name)
@@ -95,10 +96,6 @@ def initialization_report() -> InitializationReport:
 
 
 def build() -> list[Any]:
-    from symgrad._core.format import number_text
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, check_rows, inline
-
     data = initialization_report()
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")
     page.para(

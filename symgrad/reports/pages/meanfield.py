@@ -18,7 +18,16 @@ from typing import Any
 import numpy as np
 import sympy
 
+from symgrad._core.format import number_text
+from symgrad.activations import activation
+from symgrad.meanfield.criticality import critical_sigma_w
+from symgrad.meanfield.field import mean_field
+from symgrad.meanfield.phase import phase_diagram
+from symgrad.numeric import simulate
 from symgrad.records import Record, Step
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, inline
 
 __all__ = ["MeanFieldReport", "RateCheck", "build", "meanfield_report"]
 
@@ -35,7 +44,6 @@ GRID_B = np.linspace(0.0, 1.0, 41)
 @dataclass(frozen=True)
 class RateCheck:
     """Measured mean per-layer ln(E‖δ_l‖²/E‖δ_{l+1}‖²) against ln χ₁."""
-
     label: str
     predicted: float
     measured: float
@@ -61,8 +69,6 @@ class MeanFieldReport(Record):
 
 def _rate(act: str, mf: Any, seed: np.random.SeedSequence) -> tuple[float, float]:
     """Mean and standard error over independent networks of the per-layer log rate."""
-    from symgrad import activation, simulate
-
     phi = activation(act)
     q = float(mf.q_star)
     if not 0 < q < math.inf:
@@ -85,10 +91,6 @@ def _rate(act: str, mf: Any, seed: np.random.SeedSequence) -> tuple[float, float
 
 @functools.cache
 def meanfield_report() -> MeanFieldReport:
-    from symgrad.meanfield.criticality import critical_sigma_w
-    from symgrad.meanfield.field import mean_field
-    from symgrad.meanfield.phase import phase_diagram
-
     tanh_crit = critical_sigma_w("tanh", sigma_b=SIGMA_B)
     cases = (
         ("tanh, σ_w = 0.8 (ordered)", "tanh", sympy.Rational(4, 5), SIGMA_B),
@@ -114,8 +116,6 @@ def meanfield_report() -> MeanFieldReport:
 
 
 def _figure(data: MeanFieldReport) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     def draw(fig: Any) -> None:
         axes = fig.subplots(1, len(data.diagrams), sharey=True)
         levels = np.linspace(-1.5, 1.5, 13)
@@ -137,16 +137,10 @@ def _figure(data: MeanFieldReport) -> bytes:
 
 def _num(value: Any, digits: int) -> str:
     """A table number; NaN (undefined, e.g. c* when q* diverges) is a dash."""
-    from symgrad._core.format import number_text
-
     return "—" if sympy.sympify(value) is sympy.nan else number_text(value, digits)
 
 
 def build() -> list[Any]:
-    from symgrad._core.format import number_text
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, inline
-
     data = meanfield_report()
     fig_path = f"figures/{NAME}.svg"
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")

@@ -17,7 +17,19 @@ from typing import Any
 import numpy as np
 import sympy
 
+from symgrad._core.format import number_text
+from symgrad.numeric.checks.table import crosscheck
 from symgrad.records import Record, Step
+from symgrad.recurrent import (
+    after_steps,
+    bptt_jacobian,
+    gru_update_path,
+    lstm_carousel,
+    pascanu_conditions,
+)
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, check_rows, inline
 
 __all__ = ["RecurrentReport", "build", "recurrent_report"]
 
@@ -49,15 +61,6 @@ class RecurrentReport(Record):
 
 @functools.cache
 def recurrent_report() -> RecurrentReport:
-    from symgrad.numeric.checks.table import crosscheck
-    from symgrad.recurrent import (
-        after_steps,
-        bptt_jacobian,
-        gru_update_path,
-        lstm_carousel,
-        pascanu_conditions,
-    )
-
     conditions = []
     for label, act, W in CASES:
         cond = pascanu_conditions(act, [list(row) for row in W])
@@ -89,8 +92,6 @@ def _bound_ok(cond: Any, jac: Any) -> tuple[float, bool]:
 
 
 def _figure(data: RecurrentReport) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     def draw(fig: Any) -> None:
         ax = fig.add_subplot()
         t = np.arange(1, STEPS + 1)
@@ -105,10 +106,6 @@ def _figure(data: RecurrentReport) -> bytes:
 
 
 def build() -> list[Any]:
-    from symgrad._core.format import number_text
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, check_rows, inline
-
     data = recurrent_report()
     fig_path = f"figures/{NAME}.svg"
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")

@@ -18,7 +18,14 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad.depth.residual import residual_lower_bound, residual_negative_cases, residual_product
+from symgrad.depth.trace import chain_trace, residual_trace
+from symgrad.numeric.chain import simulate_chain
+from symgrad.numeric.checks.table import crosscheck
 from symgrad.records import Record, Step
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, check_rows
 
 __all__ = ["ResidualReport", "build", "residual_report"]
 
@@ -44,15 +51,6 @@ class ResidualReport(Record):
 
 @functools.cache
 def residual_report() -> ResidualReport:
-    from symgrad.depth.residual import (
-        residual_lower_bound,
-        residual_negative_cases,
-        residual_product,
-    )
-    from symgrad.depth.trace import chain_trace, residual_trace
-    from symgrad.numeric.chain import simulate_chain
-    from symgrad.numeric.checks.table import crosscheck
-
     return ResidualReport(
         product=residual_product("sigmoid"),
         lower_bound=residual_lower_bound(4),
@@ -65,8 +63,6 @@ def residual_report() -> ResidualReport:
 
 
 def _figure(data: ResidualReport) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     def draw(fig: Any) -> None:
         ax = fig.add_subplot()
         k = np.arange(1, DEPTH + 1)
@@ -84,9 +80,6 @@ def _figure(data: ResidualReport) -> bytes:
 
 
 def build() -> list[Any]:
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, check_rows
-
     data = residual_report()
     fig_path = f"figures/{NAME}.svg"
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")

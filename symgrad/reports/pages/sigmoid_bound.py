@@ -24,6 +24,9 @@ import sympy
 from symgrad._core.symbols import z
 from symgrad.activations.registry import activation
 from symgrad.records import Exactness, Record, Step
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page, inline
 
 __all__ = ["IdentityCheck", "SigmoidBoundProof", "build", "sigmoid_bound_proof"]
 
@@ -33,7 +36,6 @@ _s = sympy.Symbol("s", real=True)
 @dataclass(frozen=True)
 class IdentityCheck:
     """``lhs = rhs`` as claimed by a step, and whether ``simplify(lhs − rhs)`` is 0."""
-
     claim: str
     lhs: sympy.Expr
     rhs: sympy.Expr
@@ -182,8 +184,6 @@ BLURB = "Completing the square and AM–GM give sup σ' = 1/4 at z = 0 only."
 
 
 def _figure(proof: SigmoidBoundProof) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     def draw(fig: Any) -> None:
         left, right = fig.subplots(1, 2)
         exact = proof.grid
@@ -206,9 +206,6 @@ def _figure(proof: SigmoidBoundProof) -> bytes:
 
 
 def build() -> list[Any]:
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page, inline
-
     proof = sigmoid_bound_proof()
     fig_path = f"figures/{NAME}.svg"
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")

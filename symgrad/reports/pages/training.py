@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from symgrad.activations.registry import activation
+from symgrad.numeric._rng import child, root_seed
+from symgrad.numeric.training import compare, loss_and_gradients, make_task
+from symgrad.numeric.weights import Init, draw_weights
 from symgrad.records import Record, Step
+from symgrad.reports.figures import figure_svg
+from symgrad.reports.pipeline import Output
+from symgrad.reports.render import Page
 
 __all__ = ["TrainingComparison", "build", "training_comparison"]
 
@@ -31,7 +38,6 @@ FD_SEED = 7
 @dataclass(frozen=True)
 class GradientCheck:
     """One weight's analytic ∂L/∂w against central differences at h and h/2."""
-
     activation: str
     layer: int
     analytic: float
@@ -51,11 +57,6 @@ class TrainingComparison(Record):
 
 
 def _gradient_checks() -> tuple[GradientCheck, ...]:
-    from symgrad.activations.registry import activation
-    from symgrad.numeric._rng import child, root_seed
-    from symgrad.numeric.training import loss_and_gradients, make_task
-    from symgrad.numeric.weights import Init, draw_weights
-
     root = root_seed(FD_SEED)
     x, y = make_task(64, 8, child(root, 0))
     sizes = (8, 16, 16, 16, 16, 16)
@@ -86,14 +87,10 @@ def _gradient_checks() -> tuple[GradientCheck, ...]:
 
 @functools.cache
 def training_comparison() -> TrainingComparison:
-    from symgrad.numeric.training import compare
-
     return TrainingComparison(compare("sigmoid", "relu", **SETTINGS), _gradient_checks())
 
 
 def _figure(data: TrainingComparison) -> bytes:
-    from symgrad.reports.figures import figure_svg
-
     runs = (data.comparison.first, data.comparison.second)
 
     def draw(fig: Any) -> None:
@@ -114,9 +111,6 @@ def _figure(data: TrainingComparison) -> bytes:
 
 
 def build() -> list[Any]:
-    from symgrad.reports.pipeline import Output
-    from symgrad.reports.render import Page
-
     data = training_comparison()
     sig, relu = data.comparison.first, data.comparison.second
     fig_path = f"figures/{NAME}.svg"
