@@ -24,7 +24,7 @@ from symgrad._exact.moments import (
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.records import Record, Step
+from symgrad.records import Estimated, Exact, Provenance, Provenances, Record, Step, provenances
 from symgrad.types import RealLike
 
 __all__ = ["ExpectedSlope", "expected_slope"]
@@ -32,15 +32,26 @@ __all__ = ["ExpectedSlope", "expected_slope"]
 
 @dataclass(frozen=True)
 class ExpectedSlope(Record):
-    """E[φ'(√q·Z)^power] for Z ~ N(0, 1): exact, or quadrature with an error estimate."""
+    """E[φ'(√q·Z)^power] for Z ~ N(0, 1): exact, or quadrature with an error estimate
+    (``provenance``)."""
 
     activation: str
     q: sympy.Expr
     power: int
     value: sympy.Expr
-    exact: bool
-    error: sympy.Float | None
+    provenance: Provenances
     steps: tuple[Step, ...]
+
+    @property
+    def exact(self) -> bool:
+        """Whether ``value`` is a closed form."""
+        return self.how("value").kind is Provenance.EXACT
+
+    @property
+    def error(self) -> Any:
+        """The quadrature's error estimate (None for a closed form)."""
+        how = self.how("value")
+        return how.error if isinstance(how, Estimated) else None
 
     def __float__(self) -> float:
         return float(self.value)
@@ -49,11 +60,7 @@ class ExpectedSlope(Record):
         return f"E[φ'(√q Z)^{self.power}] for {self.activation}, q = {sympy.sstr(self.q)}"
 
     def summary(self) -> list[tuple[str, Any]]:
-        rows: list[tuple[str, Any]] = [("value", self.value)]
-        rows.append(("method", "exact" if self.exact else "mpmath quadrature"))
-        if self.error is not None:
-            rows.append(("error estimate", self.error))
-        return rows
+        return [("value", self.value)]
 
 
 def expected_slope(
@@ -93,11 +100,13 @@ def _expected_slope(act: Activation, q: sympy.Expr, power: int, dps: int) -> Exp
             value = sympy.simplify(total)
             steps.append(Step("Every piece integrates in closed form.",
                               sympy.Eq(expectation, value, evaluate=False)))
-            return ExpectedSlope(act.label, q, power, value, True, None, tuple(steps))
+            how = provenances(value=Exact("Gaussian integral rule: zⁿ·e^{az²+bz} terms"))
+            return ExpectedSlope(act.label, q, power, value, how, tuple(steps))
     value, error = _quadrature(act, q, power, dps)
     steps.append(Step(f"No closed form: tanh-sinh quadrature at {dps} digits, split at the "
                       "kinks and at 0.", sympy.Eq(expectation, value, evaluate=False)))
-    return ExpectedSlope(act.label, q, power, value, False, error, tuple(steps))
+    how = provenances(value=Estimated(error, f"tanh-sinh quadrature at {dps} digits"))
+    return ExpectedSlope(act.label, q, power, value, how, tuple(steps))
 
 
 def _quadrature(act: Activation, q: sympy.Expr, power: int, dps: int) -> tuple[

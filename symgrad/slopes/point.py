@@ -15,9 +15,10 @@ import mpmath
 import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int
+from symgrad._exact.signs import same
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
-from symgrad.records import Record, Step
+from symgrad.records import Estimated, Provenances, Record, Step, provenances
 from symgrad.slopes.notation import PRIME as _PRIME
 from symgrad.types import RealLike
 
@@ -26,13 +27,18 @@ __all__ = ["PointSlope", "slope"]
 
 @dataclass(frozen=True)
 class PointSlope(Record):
-    """φ'(at) at ``dps`` significant digits; at a kink also both one-sided values."""
+    """φ'(at) at ``dps`` significant digits; at a kink also both one-sided values (exact).
+
+    ``value`` is φ' evaluated in its cancellation-free form at ``dps`` + 15 digits and
+    rounded to ``dps``: an estimate whose error is the last digit's rounding
+    (``provenance``)."""
 
     activation: str
     at: sympy.Expr
     value: mpmath.mpf
     dps: int
     one_sided: tuple[sympy.Expr, sympy.Expr] | None
+    provenance: Provenances
     steps: tuple[Step, ...] = ()
 
     def __float__(self) -> float:
@@ -63,7 +69,9 @@ def slope(act: Activation | str, z0: RealLike, *, dps: int = 30) -> PointSlope:
         raw = a.mpmath_prime(mpmath.mpf(sympy.N(at, digits + 15)))
     with mpmath.workdps(digits):
         value = +raw
-    kink = next((k for k in a.kinks if sympy.simplify(k.at - at) == 0), None)
+        error = abs(value) * mpmath.mpf(10) ** (1 - digits) / 2
+    kink = next((k for k in a.kinks if same(k.at, at)), None)
+    how = provenances(value=Estimated(error, f"mpmath at {digits + 15} digits, rounded"))
     return PointSlope(a.label, at, value, digits,
-                      (kink.left, kink.right) if kink is not None else None,
+                      (kink.left, kink.right) if kink is not None else None, how,
                       (Step("Evaluate φ' at z₀.", sympy.Eq(_PRIME, a.derivative)),))

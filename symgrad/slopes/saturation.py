@@ -26,11 +26,14 @@ from symgrad._exact.signs import as_float as _float
 from symgrad._exact.signs import hp as _hp
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
-from symgrad.records import Record, Step
+from symgrad.records import Certified, Exact, How, Provenance, Provenances, Record, Step
 from symgrad.slopes.notation import PRIME as _PRIME
 from symgrad.types import RealLike
 
 __all__ = ["Saturation", "saturation"]
+
+_EXACT = Exact("SymPy closed form")
+_INTERVALS = "interval arithmetic (mpmath iv): sign change and monotonicity verified"
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,9 @@ class Saturation(Record):
     ``region`` is a SymPy set (a union of intervals, possibly empty or the whole line);
     ``left_threshold`` is t with (−∞, t) ⊆ region maximal (None when the region is not
     unbounded on the left), ``right_threshold`` likewise for (t, ∞).  At a kink the
-    ``Activation.derivative`` convention decides membership.  ``exact`` says whether every
-    boundary point is a closed form; else the boundary points are certified numbers
-    (``brackets``).
+    ``Activation.derivative`` convention decides membership.  ``provenance`` has one entry
+    per boundary point (``boundary[i]``) and per threshold: a closed form, or a certified
+    enclosure; ``exact`` says whether every boundary point is a closed form.
     """
 
     activation: str
@@ -51,10 +54,20 @@ class Saturation(Record):
     boundary: tuple[sympy.Expr, ...]
     left_threshold: sympy.Expr | None
     right_threshold: sympy.Expr | None
-    exact: bool
-    brackets: tuple[tuple[sympy.Float, sympy.Float], ...]
+    provenance: Provenances
     steps: tuple[Step, ...]
     formulas: tuple[sympy.Expr, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """Whether every boundary point is a closed form."""
+        return all(how.kind is Provenance.EXACT for how in self.provenance.values())
+
+    @property
+    def brackets(self) -> tuple[tuple[Any, Any], ...]:
+        """The enclosures of the certified boundary points, left to right."""
+        return tuple((how.lower, how.upper) for name, how in self.provenance.items()
+                     if name.startswith("boundary") and isinstance(how, Certified))
 
     def title(self) -> str:
         return f"saturation of {self.activation} at eps = {sympy.sstr(self.eps)}"
@@ -65,7 +78,6 @@ class Saturation(Record):
             rows.append(("saturated for z <", self.left_threshold))
         if self.right_threshold is not None:
             rows.append(("saturated for z >", self.right_threshold))
-        rows.append(("method", "exact" if self.exact else "certified numeric"))
         return rows
 
     def contains(self, x: RealLike) -> bool:
@@ -93,9 +105,8 @@ def saturation(act: Activation | str, eps: RealLike) -> Saturation:
 @lru_cache(maxsize=1024)
 def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
     parts: list[sympy.Set] = []
-    exact = True
     formulas: list[sympy.Expr] | None = []
-    brackets: list[tuple[sympy.Float, sympy.Float]] = []
+    how: dict[sympy.Expr, How] = {}
     steps = [Step("The region where the gradient factor is below ε.",
                   sympy.Lt(sympy.Abs(_PRIME), eps))]
     for piece in act.pieces:
@@ -109,16 +120,16 @@ def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
             roots = exact_roots(d - target, piece.lo, piece.hi)
             if roots is not None:
                 points += roots
+                how.update(dict.fromkeys(roots, _EXACT))
                 if formulas is not None and roots:
                     general = symbolic_roots(d - target.subs(eps, EPSILON), EPSILON, eps,
                                              roots)
                     formulas = None if general is None else formulas + general
                 continue
-            exact = False
             formulas = None
             for root in certified_roots(d - target, piece.lo, piece.hi)[0]:
                 points.append(_float(root.mid))
-                brackets.append((_float(root.lo), _float(root.hi)))
+                how[points[-1]] = Certified(_float(root.lo), _float(root.hi), _INTERVALS)
         points = sorted(set(points), key=_hp)
         if points:
             steps.append(Step(f"On {interval_text(piece.interval)}, |φ'(z)| = ε at",
@@ -141,7 +152,11 @@ def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
                           sympy.FiniteSet(*in_epsilon)))
     steps.append(Step("Hence the saturation region.", sympy.Eq(sympy.Symbol("S_epsilon"),
                                                                region, evaluate=False)))
-    return Saturation(act.label, eps, region, boundary, left, right, exact, tuple(brackets),
+    found = {f"boundary[{i}]": how.get(p, _EXACT) for i, p in enumerate(boundary)}
+    for name, point in (("left_threshold", left), ("right_threshold", right)):
+        if point is not None:
+            found[name] = how.get(point, _EXACT)
+    return Saturation(act.label, eps, region, boundary, left, right, Provenances(found),
                       tuple(steps), in_epsilon)
 
 

@@ -32,7 +32,16 @@ from symgrad._exact.signs import hp as _hp
 from symgrad.activations.record import Activation, Piece, one_sided_limit
 from symgrad.activations.registry import as_activation
 from symgrad.errors import NoClosedForm
-from symgrad.records import Record, Step
+from symgrad.records import (
+    Certified,
+    Exact,
+    How,
+    Provenance,
+    Provenances,
+    Record,
+    Step,
+    provenances,
+)
 from symgrad.slopes.notation import PRIME as _PRIME
 from symgrad.slopes.notation import SECOND as _SECOND
 
@@ -40,6 +49,8 @@ __all__ = ["MaxSlope", "Reach", "max_slope"]
 
 _DIGITS = KEPT_DIGITS
 _TIE = mpmath.mpf(10) ** -35
+_EXACT = Exact("SymPy closed form")
+_INTERVALS = "interval arithmetic (mpmath iv): sign change and monotonicity verified"
 
 
 class Reach(enum.Enum):
@@ -63,8 +74,13 @@ class _Candidate:
     approx: mpmath.mpf
     at: sympy.Expr
     reach: Reach
-    exact: bool
     where: sympy.Set  # points where |φ'| equals value (empty when not attained)
+    how_value: How = _EXACT
+    how_at: How = _EXACT
+
+    @property
+    def exact(self) -> bool:
+        return self.how_value.kind is Provenance.EXACT
 
     @property
     def attained(self) -> bool:
@@ -79,9 +95,10 @@ class MaxSlope(Record):
     """sup over the reals of |φ'(z)|, where it is reached, and how it was obtained.
 
     ``value`` and ``at`` are SymPy numbers (``at`` is ±``sympy.oo`` for a supremum
-    approached at ±∞); ``attained`` says whether some z has |φ'(z)| = value; ``exact``
-    whether ``value`` is a closed form (else a certified number with ``value_bracket``).
-    ``argmax`` is the set where the sup is attained.  At a kink φ' is the value of the
+    approached at ±∞); ``attained`` says whether some z has |φ'(z)| = value;
+    ``provenance`` says how each was obtained (a closed form, or a certified enclosure);
+    ``exact`` whether ``value`` is a closed form.  ``argmax`` is the set where the sup is
+    attained.  At a kink φ' is the value of the
     piece containing it (:attr:`Activation.derivative`, as in the NumPy kernels and the
     deep-learning frameworks), so SELU's sup λα is attained at 0 (its left limit).
     """
@@ -91,11 +108,21 @@ class MaxSlope(Record):
     at: sympy.Expr
     reach: Reach
     attained: bool
-    exact: bool
     argmax: sympy.Set
-    value_bracket: tuple[sympy.Float, sympy.Float] | None
     tails: str
+    provenance: Provenances
     steps: tuple[Step, ...]
+
+    @property
+    def exact(self) -> bool:
+        """Whether ``value`` is a closed form."""
+        return self.how("value").kind is Provenance.EXACT
+
+    @property
+    def value_bracket(self) -> tuple[Any, Any] | None:
+        """The certified enclosure of ``value`` (None when it is exact)."""
+        how = self.how("value")
+        return (how.lower, how.upper) if isinstance(how, Certified) else None
 
     @property
     def side(self) -> Reach:
@@ -114,7 +141,6 @@ class MaxSlope(Record):
             ("sup |φ'|", self.value),
             ("reached", f"{self.reach.value} at z = {where}"),
             ("attained", "yes" if self.attained else "no"),
-            ("method", "exact" if self.exact else "certified numeric"),
         ]
 
 
@@ -165,10 +191,6 @@ def _max_slope(act: Activation) -> MaxSlope:
             sympy.Eq(sympy.Symbol("gamma"), winner.value, evaluate=False),
         )
     )
-    bracket = None
-    if not winner.exact:
-        pad = abs(winner.approx) * mpmath.mpf(10) ** -(_DIGITS - 4)
-        bracket = (_float(winner.approx - pad), _float(winner.approx + pad))
     tails = (
         "no root of φ'' beyond the window: enclosed on [2^30, ∞) by interval arithmetic"
         if tails_proven
@@ -181,10 +203,9 @@ def _max_slope(act: Activation) -> MaxSlope:
         at=winner.at,
         reach=winner.reach,
         attained=argmax != sympy.S.EmptySet,
-        exact=winner.exact,
         argmax=argmax,
-        value_bracket=bracket,
         tails=tails,
+        provenance=provenances(value=winner.how_value, at=winner.how_at),
         steps=tuple(steps),
     )
 
@@ -204,35 +225,35 @@ def _point_text(at: sympy.Expr) -> str:
 
 def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
     d = piece.derivative
-    interval = piece.interval
+    span = piece.interval
     if not d.has(z):
-        inside = interval.contains(0) == sympy.true
+        inside = span.contains(0) == sympy.true
         at = sympy.Integer(0) if inside else (
             piece.lo if _hp(abs(piece.lo)) <= _hp(abs(piece.hi)) else piece.hi)
         reach = Reach.POINT if inside else Reach.INTERVAL
         value = _abs_exact(d)
-        step = Step(f"On {interval_text(interval)} φ' is constant.", sympy.Eq(_PRIME, d))
-        return [_Candidate(value, _hp(value), at, reach, True, interval)], True, step
+        step = Step(f"On {interval_text(span)} φ' is constant.", sympy.Eq(_PRIME, d))
+        return [_Candidate(value, _hp(value), at, reach, span)], True, step
     out: list[_Candidate] = []
     for end, reach, direction in ((piece.lo, Reach.RIGHT_LIMIT, "+"),
                                   (piece.hi, Reach.LEFT_LIMIT, "-")):
         if end.is_finite:
             value = _abs_exact(one_sided_limit(d, end, direction))
-            out.append(_Candidate(value, _hp(value), end, reach, True, sympy.S.EmptySet))
+            out.append(_Candidate(value, _hp(value), end, reach, sympy.S.EmptySet))
         else:
             limit = sympy.limit(d, z, end)
             if not (limit.is_number and (limit.is_finite or limit in (sympy.oo, -sympy.oo))):
                 raise NoClosedForm(f"cannot take the limit of φ' = {d} as z → {end}")
             value = sympy.oo if not limit.is_finite else _abs_exact(limit)
             approx = mpmath.inf if value == sympy.oo else _hp(value)
-            out.append(_Candidate(value, approx, end, Reach.INFINITY, True, sympy.S.EmptySet))
+            out.append(_Candidate(value, approx, end, Reach.INFINITY, sympy.S.EmptySet))
     dd = sympy.diff(d, z)
     roots = exact_roots(dd, piece.lo, piece.hi)
     proven = True
     if roots is not None:
         for r in roots:
             value = _abs_exact(d.subs(z, r))
-            out.append(_Candidate(value, _hp(value), r, Reach.POINT, True, sympy.FiniteSet(r)))
+            out.append(_Candidate(value, _hp(value), r, Reach.POINT, sympy.FiniteSet(r)))
         shown: Any = sympy.FiniteSet(*roots)
         how = "exactly"
     else:
@@ -241,21 +262,23 @@ def _piece_candidates(piece: Piece) -> tuple[list[_Candidate], bool, Step]:
         enclose = iv_function(d)
         points = []
         for root in certified:
-            lo, hi = enclosure_bounds(enclose(_iv_point(root.lo, root.hi)))
-            mid = abs(lo + hi) / 2  # |φ'| at the root, enclosed to ~1e-36 relative
+            lo, hi = enclosure_bounds(enclose(interval(root.lo, root.hi)))
+            if lo < 0 < hi:
+                raise NoClosedForm(f"|φ'| at the critical point near {_float(root.mid)} is not "
+                                   "separated from 0 by its enclosure")
+            lo, hi = sorted((abs(lo), abs(hi)))  # |φ'| at the root, enclosed
+            mid = (lo + hi) / 2
             at = _float(root.mid)
             points.append(at)
-            out.append(_Candidate(_float(mid), mid, at, Reach.POINT, False,
-                                  sympy.FiniteSet(at)))
+            out.append(_Candidate(
+                _float(mid), mid, at, Reach.POINT, sympy.FiniteSet(at),
+                Certified(_float(lo), _float(hi), _INTERVALS),
+                Certified(_float(root.lo), _float(root.hi), _INTERVALS)))
         shown = sympy.FiniteSet(*points)
         how = "as certified brackets (sign change verified by interval arithmetic)"
-    step = Step(f"On {interval_text(interval)} the roots of φ'' are found {how}.",
+    step = Step(f"On {interval_text(span)} the roots of φ'' are found {how}.",
                 sympy.Eq(sympy.Symbol(r"z_{\mathrm{crit}}"), shown, evaluate=False))
     return out, proven, step
-
-
-def _iv_point(lo: Any, hi: Any) -> Any:
-    return interval(lo, hi)
 
 
 def _join_candidates(act: Activation) -> list[_Candidate]:
@@ -265,5 +288,5 @@ def _join_candidates(act: Activation) -> list[_Candidate]:
     out = []
     for b in act.breakpoints:
         value = _abs_exact(act.derivative.subs(z, b))
-        out.append(_Candidate(value, _hp(value), b, Reach.POINT, True, sympy.FiniteSet(b)))
+        out.append(_Candidate(value, _hp(value), b, Reach.POINT, sympy.FiniteSet(b)))
     return out
