@@ -100,10 +100,12 @@ class Certified:
 
 @dataclass(frozen=True)
 class Estimated:
-    """An approximation whose absolute error is estimated (not bounded) by ``error``."""
+    """An approximation whose error is estimated (not bounded) by ``error``: absolute, or
+    relative to the value when ``relative``."""
 
     error: Any
     method: str = ""
+    relative: bool = False
     kind: ClassVar[Provenance] = Provenance.ESTIMATED
 
 
@@ -183,7 +185,8 @@ def _how_text(how: How) -> str:
     if isinstance(how, Certified):
         return f"certified ({how.method})"
     if isinstance(how, Estimated):
-        return f"estimated, error ≈ {number_text(how.error, 2)}"
+        size = "relative error" if how.relative else "error"
+        return f"estimated, {size} ≈ {number_text(how.error, 2)}"
     if isinstance(how, Simulated):
         return f"simulated, SE {number_text(how.se, 2)} over {how.samples}"
     return f"exact ({how.method})"

@@ -556,7 +556,7 @@ def test_residual_facts_and_closed_forms():
 
 def test_fixed_point_exact_on_affine_pieces():
     fp = fixed_point("relu", weight=0.5, bias=1)
-    assert fp.value == 2 and fp.exactness.value == "exact"
+    assert fp.value == 2 and fp.exact
     assert fixed_point("identity", weight=sympy.Rational(1, 3), bias=2).value == 3
     assert fixed_point("tanh", weight=0.5).value == 0
 
@@ -564,7 +564,7 @@ def test_fixed_point_exact_on_affine_pieces():
 def test_fixed_point_short_closed_forms_are_recognised_and_exact():
     # σ(2·½ − 1) = σ(0) = ½, and w σ'(0) = 2·¼
     fp = fixed_point("sigmoid", weight=2, bias=-1)
-    assert fp.value == sympy.Rational(1, 2) and fp.exactness.value == "exact"
+    assert fp.value == sympy.Rational(1, 2) and fp.exact
     assert gradient_product("sigmoid", weight=2, bias=-1).factor == sympy.Rational(1, 2)
     # softsign(2a − 1) = a at a = −1/√2: (−√2 − 1)/(2 + √2) = −1/√2
     fp = fixed_point("softsign", weight=2, bias=-1)
@@ -573,7 +573,7 @@ def test_fixed_point_short_closed_forms_are_recognised_and_exact():
 
 def test_fixed_point_certified_bracket_has_a_sign_change():
     fp = fixed_point("sigmoid", weight=0.1)
-    assert fp.exactness.value == "numeric" and fp.reached
+    assert not fp.exact and fp.reached
     lo, hi = fp.bracket
     with mpmath.workdps(60):
         def g(a):

@@ -18,12 +18,8 @@ from symgrad.depth.clipping import (
     clip,
     clipping_facts,
 )
-from symgrad.depth.product import (
-    FixedPoint,
-    GradientProduct,
-    fixed_point,
-    gradient_product,
-)
+from symgrad.depth.fixed_point import FixedPoint, fixed_point
+from symgrad.depth.product import GradientProduct, gradient_product
 from symgrad.depth.residual import (
     ResidualBlock,
     ResidualProduct,

@@ -29,7 +29,16 @@ from symgrad._core.validate import as_exact_real, describe
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument, NoClosedForm
-from symgrad.records import Exactness, Record, Step
+from symgrad.records import (
+    Certified,
+    Exact,
+    How,
+    Provenance,
+    Provenances,
+    Record,
+    Step,
+    provenances,
+)
 from symgrad.slopes.sup import max_slope
 from symgrad.types import RealLike
 
@@ -64,9 +73,14 @@ class WeightBound(Record):
     bound: sympy.Expr
     attained: bool
     at: sympy.Expr
-    exactness: Exactness
     statement: str
+    provenance: Provenances
     steps: tuple[Step, ...]
+
+    @property
+    def exact(self) -> bool:
+        """Whether γ and the bound are closed forms."""
+        return self.how("bound").kind is Provenance.EXACT
 
     def title(self) -> str:
         return f"Weight bound for {self.activation.label}"
@@ -117,12 +131,21 @@ def weight_bound(act: Activation | str) -> WeightBound:
         Step("Every factor is below 1 when", sympy.StrictLessThan(
             sympy.Abs(sympy.Symbol("w")), bound)),
     )
-    exactness = Exactness.EXACT if ms.exact else Exactness.NUMERIC
-    return WeightBound(phi, gamma, bound, attained, sympy.sympify(ms.at), exactness,
-                       statement, steps)
+    how_gamma = ms.how("value")
+    how_bound: How = how_gamma
+    if isinstance(how_gamma, Certified) and how_gamma.lower > 0:
+        # 1/γ is decreasing: the enclosure of γ gives that of the bound, ends swapped.
+        how_bound = Certified(1 / sympy.sympify(how_gamma.upper),
+                              1 / sympy.sympify(how_gamma.lower), how_gamma.method)
+    how = provenances(gamma=how_gamma, bound=how_bound, at=ms.how("at"))
+    return WeightBound(phi, gamma, bound, attained, sympy.sympify(ms.at), statement, how,
+                       steps)
 
 
 # ---- depth thresholds ----
+
+
+_DECIDED = provenances(depth=Exact("exact integer or interval comparison of |f|^L"))
 
 
 class Growth(enum.Enum):
@@ -146,6 +169,7 @@ class DepthThreshold(Record):
     threshold: sympy.Expr
     depth: int
     steps: tuple[Step, ...]
+    provenance: Provenances = _DECIDED
 
     def title(self) -> str:
         return f"{self.growth.value} depth"

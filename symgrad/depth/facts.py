@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from symgrad.records import Exactness, Record, Step
+from symgrad.records import Exact, Provenances, Record, Step, provenances
 
 __all__ = ["Fact", "Step"]
+
+
+_DECIDED = provenances(holds=Exact("every step decided by SymPy"))
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Fact(Record):
     claim: Any
     proof: tuple[Step, ...]
     holds: bool
-    exactness: Exactness = Exactness.EXACT
+    provenance: Provenances = _DECIDED
 
     @property
     def steps(self) -> tuple[Step, ...]:  # type: ignore[override]

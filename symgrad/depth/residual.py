@@ -26,7 +26,7 @@ from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.depth.facts import Fact, Step
 from symgrad.errors import InvalidArgument
-from symgrad.records import Record
+from symgrad.records import Exact, Provenances, Record, provenances
 
 __all__ = [
     "ResidualBlock",
@@ -43,6 +43,10 @@ _w = sympy.IndexedBase("w", real=True)
 _z = sympy.IndexedBase("z", real=True)
 
 
+_DIFFERENTIATED = provenances(jacobian=Exact("SymPy differentiation"))
+_CHAIN_RULE = provenances(product=Exact("chain rule, symbolic in L"))
+
+
 @dataclass(frozen=True)
 class ResidualBlock(Record):
     """y = x + F(x) and its Jacobian 1 + F'(x) (or I + J_F for a vector block)."""
@@ -50,6 +54,7 @@ class ResidualBlock(Record):
     output: Any
     jacobian: Any
     steps: tuple[Step, ...]
+    provenance: Provenances = _DIFFERENTIATED
 
     def summary(self) -> list[tuple[str, Any]]:
         return [("y", self.output), ("∂y/∂x", self.jacobian)]
@@ -97,6 +102,7 @@ class ResidualProduct(Record):
     plain: sympy.Expr
     lower_bound: Fact
     steps: tuple[Step, ...]
+    provenance: Provenances = _CHAIN_RULE
 
     def summary(self) -> list[tuple[str, Any]]:
         return [("residual product", self.product), ("plain product", self.plain)]

@@ -61,7 +61,7 @@ from symgrad.depth.engine import (
     _per_layer,
 )
 from symgrad.errors import InvalidArgument
-from symgrad.records import Record, Step
+from symgrad.records import Estimated, Provenances, Record, Step, provenances
 from symgrad.types import RealLike
 
 __all__ = ["Architecture", "ChainRow", "ChainTrace", "chain_trace", "residual_trace"]
@@ -146,6 +146,7 @@ class ChainTrace(Record):
     upstream: mpmath.mpf
     lr: mpmath.mpf | None
     dps: int
+    provenance: Provenances
     steps: tuple[Step, ...]
     _engine: _Engine = field(repr=False, compare=False)
     rows: Sequence[ChainRow] = field(init=False, repr=False, compare=False)
@@ -378,7 +379,12 @@ def _trace(
              rf"\frac{{\partial L}}{{\partial a_k}} = g {product}"),
         Step(f"Evaluated in mpmath at {digits} digits (+{prec // 3 - digits} guard digits).", None),
     )
-    return ChainTrace(phi, arch, n, weights, biases, x0, g, rate, digits, steps, engine)
+    # Each row is rounded to dps digits from a pass with ≥ 10 + log10(depth) guard digits,
+    # which the per-layer rounding of depth layers cannot exhaust: half an ulp at dps digits.
+    how = provenances(rows=Estimated(mpmath.mpf(10) ** (1 - digits) / 2,
+                                     f"mpmath with {prec // 3 - digits} guard digits, "
+                                     f"rounded to {digits}", relative=True))
+    return ChainTrace(phi, arch, n, weights, biases, x0, g, rate, digits, how, steps, engine)
 
 
 def chain_trace(

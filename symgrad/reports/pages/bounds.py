@@ -93,7 +93,7 @@ def _figure(data: Bounds) -> bytes:
 
 def _pair(wb: Any) -> tuple[str, str]:
     """γ and 1/γ: the closed forms, or 15 digits of a certified number."""
-    if wb.exactness.value == "exact":
+    if wb.exact:
         return inline(wb.gamma), inline(wb.bound)
     return f"{float(wb.gamma):.15g}", f"{float(wb.bound):.15g}"
 
@@ -111,7 +111,7 @@ def build() -> list[Any]:
     page.table(
         ["activation", "γ = sup|φ'|", "1/γ", "γ attained", "how"],
         [(wb.activation.label, *_pair(wb), wb.attained,
-          "exact" if wb.exactness.value == "exact" else "certified numeric")
+          wb.how("bound").kind.value)
          for wb in data.weight_bounds],
     )
     page.section("Derivation (sigmoid)")
