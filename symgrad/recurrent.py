@@ -29,11 +29,21 @@ import numpy as np
 import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
+from symgrad._exact.signs import sign_of
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.depth.bounds import Growth
 from symgrad.errors import InvalidArgument
-from symgrad.records import Exactness, Record, Step
+from symgrad.records import (
+    Estimated,
+    Exact,
+    How,
+    Provenance,
+    Provenances,
+    Record,
+    Step,
+    provenances,
+)
 from symgrad.slopes.sup import max_slope
 from symgrad.types import FloatArray, RealLike
 
@@ -70,35 +80,29 @@ def _matrix(W: Any, name: str = "W") -> tuple[list[list[Any]], FloatArray]:
     return exact, np.array([[float(v) for v in r] for r in exact], dtype=np.float64)
 
 
-def _spectral_norm(exact: list[list[Any]], approx: FloatArray) -> tuple[sympy.Expr, Exactness]:
+def _spectral_norm(exact: list[list[Any]], approx: FloatArray) -> tuple[sympy.Expr, How]:
     """σ_max(W): exact (√ of the largest root of det(WᵀW − λI)) for small rational W,
-    else mpmath's SVD at 30 digits (n ≤ 24) or LAPACK's (NUMERIC either way)."""
+    else mpmath's SVD at 40 digits kept to 30 (n ≤ 24) or LAPACK's (estimates either way:
+    a backward-stable SVD is off by about n·u relative)."""
     n = len(exact)
     M = sympy.Matrix(exact)
     if n <= _EXACT_SIZE and all(v.is_Rational for v in M):
         lam = sympy.Symbol("lambda")
         poly = sympy.Poly((M.T * M).charpoly(lam).as_expr(), lam)
         top = max(poly.real_roots(), key=lambda r: r.evalf(50))
-        return sympy.sqrt(top), Exactness.EXACT
+        return sympy.sqrt(top), Exact("largest root of det(WᵀW − λI)")
     if n <= 24:
         with mpmath.workdps(40):
             A = mpmath.matrix([[v._to_mpmath(mpmath.mp.prec) for v in r] for r in exact])
             s = mpmath.svd_r(A, compute_uv=False)
-            return sympy.Float(max(s[i] for i in range(n)), 30), Exactness.NUMERIC
-    return sympy.Float(float(np.linalg.norm(approx, 2)), 15), Exactness.NUMERIC
+            return sympy.Float(max(s[i] for i in range(n)), 30), Estimated(
+                sympy.Float(n * 10.0**-38, 2), "mpmath SVD at 40 digits", relative=True)
+    return sympy.Float(float(np.linalg.norm(approx, 2)), 15), Estimated(
+        sympy.Float(4 * n * 2.0**-53, 2), "LAPACK SVD in float64", relative=True)
 
 
-def _cmp(a: sympy.Expr, b: sympy.Expr) -> int:
-    diff = a - b
-    if diff.is_zero:
-        return 0
-    if diff.is_positive:
-        return 1
-    if diff.is_negative:
-        return -1
-    value = sympy.N(diff, 50)
-    return 0 if value == 0 else (1 if value > 0 else -1)
-
+_PRODUCT = provenances(product=Exact("product of exact gate values"))
+_POWER = provenances(value=Exact("exact power"))
 
 @dataclass(frozen=True)
 class SpectralCondition(Record):
@@ -117,8 +121,13 @@ class SpectralCondition(Record):
     decay_bound: sympy.Expr
     vanishing_guaranteed: bool
     exploding_possible: bool
-    exactness: Exactness
+    provenance: Provenances
     steps: tuple[Step, ...]
+
+    @property
+    def exact(self) -> bool:
+        """Whether σ_max and γ are closed forms."""
+        return all(h.kind is Provenance.EXACT for h in self.provenance.values())
 
     def title(self) -> str:
         return f"Pascanu conditions, {self.activation.label}"
@@ -138,14 +147,16 @@ def pascanu_conditions(act: Activation | str, W: Any) -> SpectralCondition:
     """
     phi = as_activation(act)
     exact, approx = _matrix(W)
-    sigma, exactness = _spectral_norm(exact, approx)
+    sigma, how_sigma = _spectral_norm(exact, approx)
     ms = max_slope(phi)
     gamma = sympy.sympify(ms.value)
-    if not ms.exact:
-        exactness = Exactness.NUMERIC
     threshold = sympy.oo if gamma == 0 else 1 / gamma
     eta = sympy.simplify(sigma * gamma)
-    side = _cmp(sigma, threshold) if threshold != sympy.oo else -1
+    if threshold == sympy.oo:
+        side = -1
+    else:
+        decided = sign_of(sigma - threshold)
+        side = 0 if decided is None else decided
     bound = sympy.Pow(eta, T)
     steps = (
         Step("Jacobian through T steps (BPTT)",
@@ -156,8 +167,9 @@ def pascanu_conditions(act: Activation | str, W: Any) -> SpectralCondition:
                       bound)),
         Step("Spectral norm of W", sympy.Eq(sympy.Symbol(r"\sigma_{\max}(W)"), sigma)),
     )
+    how = provenances(sigma_max=how_sigma, gamma=ms.how("value"))
     return SpectralCondition(phi, sigma, gamma, threshold, eta, bound, side < 0, side > 0,
-                             exactness, steps)
+                             how, steps)
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,7 @@ class BpttJacobian(Record):
     norms: FloatArray
     preactivations: FloatArray
     states: FloatArray
+    provenance: Provenances
     steps: tuple[Step, ...] = ()
 
     def summary(self) -> list[tuple[str, Any]]:
@@ -222,7 +235,10 @@ def bptt_jacobian(
         P = (phi.numpy_prime(zt)[:, None] * Wf) @ P  # diag(φ'(z_t)) W · P
         norms[t] = np.linalg.norm(P, 2)
         zs[t], hs[t] = zt, h
-    return BpttJacobian(P, norms, zs, hs, (Step("Jacobian product", r"\prod_{t=T}^{1}"
+    # float64 products of T steps: each step rounds by a few ulps (relative, per entry).
+    how = provenances(norms=Estimated(sympy.Float(T_ * n * 2.0**-53, 2), "float64 products",
+                                      relative=True))
+    return BpttJacobian(P, norms, zs, hs, how, (Step("Jacobian product", r"\prod_{t=T}^{1}"
                                                 r" \operatorname{diag}(\varphi'(z_t))\,W"),))
 
 
@@ -250,6 +266,7 @@ class GatePath(Record):
     factors: tuple[sympy.Expr, ...]
     product: sympy.Expr
     steps: tuple[Step, ...]
+    provenance: Provenances = _PRODUCT
 
     def summary(self) -> list[tuple[str, Any]]:
         return [("direct-path product", self.product)]
@@ -331,6 +348,7 @@ class StepsProduct(Record):
     log10: sympy.Expr
     growth: Growth | None
     steps: tuple[Step, ...]
+    provenance: Provenances = _POWER
 
     def summary(self) -> list[tuple[str, Any]]:
         return [("factor", self.factor), ("steps", self.count), ("factor^steps", self.value),
