@@ -58,14 +58,6 @@ __all__ = [
 ]
 
 
-class Exactness(enum.Enum):
-    """Legacy two-way label, being replaced by :class:`Provenance` (kept while records
-    migrate)."""
-
-    EXACT = "exact"
-    NUMERIC = "numeric"
-
-
 class Provenance(enum.Enum):
     """How a number was obtained, from strongest to weakest claim."""
 

@@ -15,7 +15,7 @@ def test_meanfield_json_relu(capsys: pytest.CaptureFixture[str]) -> None:
     # q* = σ_b²/(1 − σ_w²/2) = 0.01/0.28 and χ₁ = σ_w²/2, by hand.
     assert out["q_star"] == pytest.approx(0.01 / 0.28, rel=1e-15)
     assert out["chi1"] == pytest.approx(0.72, rel=1e-15)
-    assert out["phase"] == "ordered" and out["exactness"] == "exact"
+    assert out["phase"] == "ordered" and set(out["provenance"].values()) == {"exact"}
 
 
 def test_meanfield_text_tanh(capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,7 +34,7 @@ def test_gain_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gain", "tanh", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["criticality"]["value"] == 1.0
-    assert out["second_moment"]["exactness"] == "numeric"
+    assert out["second_moment"]["provenance"] == "estimated"
 
 
 def test_gain_with_param_and_no_critical_point(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,6 @@ from symgrad import (
     xavier_variance,
 )
 from symgrad.initialization.gains import FanMode, Principle
-from symgrad.records import Exactness
 
 _fans = st.integers(min_value=1, max_value=4096)
 
@@ -82,7 +81,7 @@ def test_exact_gains() -> None:
     assert gain("erf", principle="criticality").value == sympy.sqrt(sympy.pi) / 2
     # erf: E[erf(Z)²] = (2/π)·asin(2/3) (arc-sine kernel, Williams 1997), checked numerically.
     g = gain("erf", principle="second_moment")
-    assert g.exactness is Exactness.EXACT
+    assert g.exact
     with mpmath.workdps(30):
         assert abs(mpmath.mpf(sympy.N(g.value, 35)) - 1 / mpmath.sqrt(ref_second_moment("erf"))
                    ) < mpmath.mpf(10) ** -25
@@ -132,7 +131,7 @@ def test_sigmoid_criticality_gain_has_chi1_one() -> None:
     # σ(0) = 1/2, so q* > 0 and the gain is a certified number: recheck χ₁ = 1 there with
     # q* by mpmath.findroot on the 30-digit quadrature map (independent of symgrad).
     g = gain("sigmoid", principle="criticality")
-    assert g.exactness is Exactness.NUMERIC
+    assert not g.exact
     sig = activation("sigmoid")
     with mpmath.workdps(30):
         w2 = mpmath.mpf(sympy.N(g.value, 35)) ** 2

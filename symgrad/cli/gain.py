@@ -23,8 +23,9 @@ def run(args: argparse.Namespace) -> int:
             payload[principle.value] = {"value": None, "note": str(exc)}
             lines.append(f"  {principle.value:<14} none: {exc}")
             continue
-        payload[principle.value] = {"value": g.value, "exactness": g.exactness.value,
+        how = g.how("value").kind.value
+        payload[principle.value] = {"value": g.value, "provenance": how,
                                     "text": number_text(g.value, 15)}
-        lines.append(f"  {principle.value:<14} {number_text(g.value, 15)} ({g.exactness.value})")
+        lines.append(f"  {principle.value:<14} {number_text(g.value, 15)} ({how})")
     emit(payload, as_json=args.json, text="\n".join(lines))
     return 0

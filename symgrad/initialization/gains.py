@@ -38,6 +38,7 @@ import sympy
 
 from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
+from symgrad._exact.moments import gaussian_density, gaussian_integral
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.activations.registry import entry as registry_entry
@@ -45,7 +46,16 @@ from symgrad.errors import InvalidArgument
 from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.kernels import Q, closed_kernels
 from symgrad.meanfield.numeric import _TAIL, _moments, _mp_expect, kernels
-from symgrad.records import Exactness, Record, Step
+from symgrad.records import (
+    Estimated,
+    Exact,
+    How,
+    Provenance,
+    Provenances,
+    Record,
+    Step,
+    provenances,
+)
 from symgrad.types import RealLike
 
 __all__ = [
@@ -100,6 +110,8 @@ def _fan(value: Any, name: str) -> sympy.Expr:
     return sympy.Integer(as_positive_int(value, name))
 
 
+_SOLVED = provenances(variance=Exact("variance conditions solved by SymPy"))
+
 @dataclass(frozen=True)
 class InitVariance(Record):
     """A weight variance, its standard deviation and the matching uniform bound."""
@@ -109,6 +121,7 @@ class InitVariance(Record):
     #: a with U(−a, a) of the same variance: a = √(3·variance).
     uniform_bound: sympy.Expr
     steps: tuple[Step, ...] = ()
+    provenance: Provenances = _SOLVED
 
     def __float__(self) -> float:
         return float(self.variance)
@@ -198,11 +211,12 @@ def _exp_polynomial(expr: sympy.Expr) -> bool:
 
 
 @lru_cache(maxsize=64)
-def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr, Exactness]:
-    """E[φ(√q·Z)²], Z ~ N(0, 1): exact when SymPy integrates it, else 30 certified digits.
+def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr, How]:
+    """(E[φ(√q·Z)²], how it was obtained) for Z ~ N(0, 1).
 
     Exact for the closed-form kernels (identity, leaky_relu, erf) and any φ whose pieces
-    are polynomials in z and e^z (hard_tanh, elu, selu, …); otherwise ``mpmath.quad``.
+    are polynomials in z and e^z (hard_tanh, elu, selu, …: the Gaussian integral rule);
+    otherwise ``mpmath.quad`` at 35 digits, kept to 30, with its error estimate.
 
     >>> second_moment("selu")[0].evalf(20)
     1.0000000000000000000
@@ -211,16 +225,16 @@ def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr
     qq = as_exact_real(q, "q", domain=sympy.Interval.open(0, sympy.oo))
     k = closed_kernels(a)
     if k is not None:
-        return sympy.simplify(k.V.subs(Q, qq)), Exactness.EXACT
+        return sympy.simplify(k.V.subs(Q, qq)), Exact("closed-form Gaussian kernel")
     if all(_exp_polynomial(p.expr) for p in a.pieces):
-        pdf = sympy.exp(-z**2 / (2 * qq)) / sympy.sqrt(2 * sympy.pi * qq)
+        pdf = gaussian_density(z, qq)
         total = sympy.Integer(0)
         for piece in a.pieces:
             generic, values = _generic(piece.expr, a)
-            part = sympy.integrate(sympy.expand(generic**2) * pdf, (z, piece.lo, piece.hi))
+            part = gaussian_integral(sympy.expand(generic**2) * pdf, piece.lo, piece.hi)
             total += part.subs(values)
-        return sympy.nsimplify(sympy.simplify(total)) if total.is_Rational else total, \
-            Exactness.EXACT
+        total = sympy.simplify(total)
+        return total, Exact("Gaussian integral rule: zⁿ·e^{az²+bz} terms")
 
     # Screen with the panel rule: a non-finite value or a tail beyond |Z| = 12 that is not
     # negligible means the Gaussian moment diverges (mpmath.quad would return a huge number).
@@ -233,7 +247,8 @@ def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr
     if not mpmath.isfinite(value) or err > abs(value) * mpmath.mpf(10) ** -25:
         raise InvalidArgument(f"E[φ(√q·Z)²] of {a.label} does not converge: its Gaussian "
                               "moments diverge")
-    return sympy.Float(value, 30), Exactness.NUMERIC
+    return sympy.Float(value, 30), Estimated(sympy.Float(err, 3) + sympy.Float(10) ** -30,
+                                             "mpmath.quad at 35 digits")
 
 
 def _generic(expr: sympy.Expr, act: Activation) -> tuple[sympy.Expr, dict[Any, Any]]:
@@ -271,8 +286,13 @@ class Gain(Record):
     activation: str
     principle: Principle
     value: sympy.Expr
-    exactness: Exactness
+    provenance: Provenances
     steps: tuple[Step, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """Whether the gain is a closed form."""
+        return self.how("value").kind is Provenance.EXACT
 
     def __float__(self) -> float:
         return float(self.value)
@@ -281,7 +301,7 @@ class Gain(Record):
         return f"Gain of {self.activation} by {self.principle.value}"
 
     def summary(self) -> list[tuple[str, Any]]:
-        return [("gain", self.value), ("how", self.exactness.value)]
+        return [("gain", self.value)]
 
 
 def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
@@ -301,16 +321,19 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
     if p is Principle.SECOND_MOMENT:
         moment, how = second_moment(a)
         value = 1 / sympy.sqrt(moment)
-        if how is not Exactness.EXACT:
+        if not isinstance(how, Exact):
             value = sympy.Float(value, 30)
+            # g = m^(−1/2): a relative error ε of m is ε/2 of g.
+            how = Estimated(abs(how.error / moment) / 2 if isinstance(how, Estimated) else how,
+                            how.method, relative=True)
         elif sympy.count_ops(value) < 60:  # long closed forms (selu) stay as they are
             value = sympy.radsimp(value)
-        return Gain(a.label, p, value, how, (
+        return Gain(a.label, p, value, provenances(value=how), (
             Step("E[φ(Z)²], Z ~ N(0, 1)", moment),
             Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value))))
 
     point = critical_sigma_w(a, sigma_b=0)
-    return Gain(a.label, p, point.sigma_w, point.exactness, point.steps)
+    return Gain(a.label, p, point.sigma_w, provenances(value=point.how("sigma_w")), point.steps)
 
 
 @dataclass(frozen=True)
@@ -320,7 +343,7 @@ class MomentFactor(Record):
     value: sympy.Expr
     #: True when φ is positively homogeneous, so the factor does not depend on q.
     scale_free: bool
-    exactness: Exactness
+    provenance: Provenances
     steps: tuple[Step, ...] = ()
 
     def __float__(self) -> float:
@@ -345,11 +368,11 @@ def moment_factor(act: Activation | str, variance: Any, *, fan_in: Any, q: RealL
     k = closed_kernels(a)
     if k is not None and k.linear:
         value = sympy.simplify(n_in * var * k.V / Q)
-        return MomentFactor(a.label, value, True, Exactness.EXACT, (
+        return MomentFactor(a.label, value, True, provenances(value=Exact("V₁ of the kernel")), (
             Step("E[φ(u)²] = V₁·q for positively homogeneous φ: the factor is n_in·Var(w)·V₁",
                  value),))
     moment, how = second_moment(a, q=q)
     qq = as_exact_real(q, "q")
     value = sympy.simplify(n_in * var * moment / qq)
-    return MomentFactor(a.label, value, False, how, (
+    return MomentFactor(a.label, value, False, provenances(value=how), (
         Step(f"n_in·Var(w)·E[φ(√q Z)²]/q at q = {qq}", value),))

@@ -39,12 +39,22 @@ from symgrad.meanfield import numeric as num
 from symgrad.meanfield.exact import certified_root
 from symgrad.meanfield.kernels import Q, closed_kernels
 from symgrad.meanfield.record import MeanFieldMode, VarianceFixedPoint, as_mode
-from symgrad.records import Exactness, Record, Step
+from symgrad.records import (
+    Estimated,
+    Exact,
+    Provenance,
+    Provenances,
+    Record,
+    Step,
+    provenances,
+)
 from symgrad.types import FloatArray, RealLike
 
 __all__ = ["CriticalPoint", "critical_line", "critical_points", "critical_sigma_w"]
 
 _NONNEG = sympy.Interval(0, sympy.oo)
+_LINEAR = provenances(sigma_w=Exact("σ_w²·E[φ'²] = 1 with E[φ'²] independent of q"))
+_ZERO_BRANCH = provenances(sigma_w=Exact("χ₁ = σ_w²φ'(0)² on the q* = 0 branch"))
 _LO, _HI = 1e-3, 1e4  # search window for σ_w
 
 
@@ -55,10 +65,15 @@ class CriticalPoint(Record):
     activation: str
     sigma_b: sympy.Expr
     sigma_w: sympy.Expr
-    exactness: Exactness
-    #: (σ_lo, σ_hi) with χ₁(σ_lo) < 1 < χ₁(σ_hi) verified beyond the error estimate.
+    #: (σ_lo, σ_hi) with χ₁(σ_lo) < 1 < χ₁(σ_hi) beyond the quadrature's error estimate.
     bracket: tuple[float, float] | None
+    provenance: Provenances
     steps: tuple[Step, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """Whether σ_w is a closed form."""
+        return self.how("sigma_w").kind is Provenance.EXACT
 
     def __float__(self) -> float:
         return float(self.sigma_w)
@@ -67,7 +82,7 @@ class CriticalPoint(Record):
         return f"Critical σ_w of {self.activation} at σ_b = {self.sigma_b}"
 
     def summary(self) -> list[tuple[str, Any]]:
-        return [("σ_w", self.sigma_w), ("how", self.exactness.value)]
+        return [("σ_w", self.sigma_w)]
 
 
 def critical_line(act: Activation, sigma_b: FloatArray, *, iterations: int = 80
@@ -165,7 +180,7 @@ def _exact_point(a: Activation, k: Any, kn: Any, sb: sympy.Expr, m: MeanFieldMod
     """The closed-form critical point at σ_b, or None when it needs the numeric solver."""
     if k is not None and k.linear:
         value = sympy.sqrt(sympy.simplify(1 / k.S))
-        return CriticalPoint(a.label, sb, value, Exactness.EXACT, None, (
+        return CriticalPoint(a.label, sb, value, None, _LINEAR, (
             Step("χ₁ = σ_w²·E[φ'²] does not depend on q: solve σ_w²·S = 1",
                  sympy.Eq(sympy.Symbol("sigma_w"), value)),))
     if sb == 0 and kn.phi0 == 0 and kn.slope0_sq > 0 and m is not MeanFieldMode.PRECISE:
@@ -173,7 +188,7 @@ def _exact_point(a: Activation, k: Any, kn: Any, sb: sympy.Expr, m: MeanFieldMod
         candidate = sympy.nsimplify(1 / sympy.sqrt((left**2 + right**2) / 2))
         sol = num.solve_fast(kn, np.array([float(candidate) ** 2]), np.zeros(1))
         if sol.q[0] == 0:
-            return CriticalPoint(a.label, sb, candidate, Exactness.EXACT, None, (
+            return CriticalPoint(a.label, sb, candidate, None, _ZERO_BRANCH, (
                 Step("φ(0) = 0, σ_b = 0: on the q* = 0 branch χ₁ = σ_w²φ'(0)²; the iteration "
                      "from q⁰ = 1 reaches q* = 0 at this σ_w", sympy.Eq(sympy.Symbol("sigma_w"),
                                                                      candidate)),))
@@ -205,7 +220,9 @@ def _certified_point(a: Activation, kn: Any, sb: sympy.Expr, sigma: float, s_lo:
                 f"{sol.chi1[0]:.6g} to {sol.chi1[1]:.6g} at σ_w ≈ {sigma:.10g}, where the "
                 "iteration from q⁰ = 1 switches between fixed points")
     value = sympy.Float(float(sigma), 15)
-    return CriticalPoint(a.label, sb, value, Exactness.NUMERIC, (s_lo, s_hi), (
+    how = provenances(sigma_w=Estimated(sympy.Float(s_hi - s_lo, 2),
+                                        "χ₁ − 1 changes sign beyond the quadrature's estimate"))
+    return CriticalPoint(a.label, sb, value, (s_lo, s_hi), how, (
         Step("χ₁(σ_lo) < 1 < χ₁(σ_hi), each beyond its quadrature error estimate",
              sympy.Interval(sympy.Float(s_lo, 17), sympy.Float(s_hi, 17))),))
 
@@ -224,6 +241,8 @@ def _erf_critical(a: Activation, k: Any, sb: sympy.Expr) -> CriticalPoint:
             hi *= 2
         root = certified_root(Fm, lo, hi)
         value = sympy.Float(mpmath.sqrt(root), 35)
-    return CriticalPoint(a.label, sb, value, Exactness.NUMERIC, None, (
+    how = provenances(sigma_w=Estimated(sympy.Float(10) ** -30, "bisection on the closed-form "
+                                        "equation at 50 digits", relative=True))
+    return CriticalPoint(a.label, sb, value, None, how, (
         Step("χ₁ = 1 gives q(σ_w²); the fixed-point condition is then one equation",
              sympy.Eq(F, 0)),))

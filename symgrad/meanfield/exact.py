@@ -24,9 +24,10 @@ from symgrad.meanfield.record import (
     VarianceFixedPoint,
     depth_scale,
     phase_of,
+    provenance_of,
     statement,
 )
-from symgrad.records import Exactness, Step
+from symgrad.records import Step
 
 __all__ = ["certified_root", "exact_mean_field"]
 
@@ -72,7 +73,6 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
                   sympy.Eq(sympy.Symbol("G"), sympy.simplify(sw**2 * k.V + sb**2)))]
     steps += list(k.steps)
     rate: sympy.Expr | None = None
-    exactness = Exactness.EXACT
     errors: dict[str, float] = {}
     if k.linear:
         v1 = sympy.simplify(k.V / Q)
@@ -105,7 +105,6 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
             chi1 = sympy.simplify(w2 * k.S.subs(Q, 0))
             steps.append(Step("σ_b = 0 and σ_w²V'(0) ≤ 1 with V concave: q* = 0", q_star))
         else:
-            exactness = Exactness.NUMERIC
             with mpmath.workdps(_DPS + 10):
                 lo = mpmath.mpf(0) if b2 != 0 else mpmath.mpf(10) ** -30
                 hi = mpmath.mpf(sympy.N(w2 + b2 + 1, _DPS))  # V < 1 bounds G
@@ -138,5 +137,7 @@ def exact_mean_field(act: Activation, k: ClosedKernels, sw: sympy.Expr, sb: symp
     if fp is VarianceFixedPoint.DIVERGES:
         xi_c = sympy.nan
     return MeanField(act.label, sw, sb, q0, MeanFieldMode.EXACT, fp, q_star, chi1, c_star, chi_c,
-                     xi_c, xi_grad, phase, exactness, tuple(sorted(errors.items())),
+                     xi_c, xi_grad, phase,
+                     provenance_of(errors, exact="closed-form kernels",
+                                   method="bisection on the closed-form equation at 40 digits"),
                      statement(fp, act.label, rate), tuple(steps))

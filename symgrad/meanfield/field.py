@@ -53,14 +53,17 @@ from symgrad.meanfield.record import (
     depth_scale,
     float_number,
     phase_of,
+    provenance_of,
     statement,
 )
-from symgrad.records import Exactness, Step
+from symgrad.records import Step
 from symgrad.types import RealLike
 
 __all__ = ["MeanField", "MeanFieldMode", "Phase", "VarianceFixedPoint", "mean_field"]
 
 _SIGMA_MAX = sympy.Integer(10) ** 100
+_METHOD = {MeanFieldMode.FAST: "panel Gauss–Legendre rule, n/2n estimate",
+           MeanFieldMode.PRECISE: "mpmath.quad Newton iteration"}
 _POS = sympy.Interval.open(0, sympy.oo)
 _NONNEG = sympy.Interval(0, sympy.oo)
 _DPS = 40  # digits for certified roots of the closed-form equations
@@ -125,7 +128,7 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
                                           sw**2 * sympy.Symbol(r"E[\varphi(\sqrt{q_{l-1}}Z)^2]")
                                           + sb**2))]
     rate: sympy.Expr | None = None
-    exactness = Exactness.NUMERIC
+    exact_rule: str | None = None
     if fp is VarianceFixedPoint.DIVERGES:
         rate = float_number(sw2f * k.slope_inf_sq)
         q_star, chi1 = sympy.oo, float_number(chi1f)
@@ -133,7 +136,7 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         steps.append(Step("χ₁ → σ_w²(φ'(−∞)² + φ'(∞)²)/2 as q → ∞", chi1))
     elif q == 0:
         # G(0) = σ_w²φ(0)² + σ_b² = 0 and the iteration descends to it: exact.
-        exactness = Exactness.EXACT
+        exact_rule = "G(0) = 0 reached by the iteration: q* = 0"
         left, right = a.one_sided_derivatives(0)
         q_star = sympy.Integer(0)
         chi1 = sympy.nsimplify(sw**2 * (left**2 + right**2) / 2)
@@ -169,7 +172,8 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
     if phase is Phase.CRITICAL and c_star == 1:
         xi_c = sympy.oo
     return MeanField(a.label, sw, sb, start, mode, fp, q_star, chi1, c_star, chi_c, xi_c,
-                     xi_grad, phase, exactness, tuple(sorted(errors.items())),
+                     xi_grad, phase,
+                     provenance_of(errors, exact=exact_rule, method=_METHOD[mode]),
                      statement(fp, a.label, rate), tuple(steps))
 
 

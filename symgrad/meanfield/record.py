@@ -16,9 +16,18 @@ import sympy
 
 from symgrad._core.validate import describe
 from symgrad.errors import InvalidArgument
-from symgrad.records import Exactness, Record, Step
+from symgrad.records import (
+    Estimated,
+    Exact,
+    How,
+    Provenance,
+    Provenances,
+    Record,
+    Step,
+)
 
 __all__ = [
+    "NUMBERS",
     "MeanField",
     "MeanFieldMode",
     "Phase",
@@ -27,6 +36,7 @@ __all__ = [
     "depth_scale",
     "float_number",
     "phase_of",
+    "provenance_of",
     "statement",
 ]
 
@@ -72,7 +82,8 @@ class MeanField(Record):
     """Mean-field fixed point, gradient factor, depth scales and phase of one (φ, σ_w, σ_b).
 
     Numbers are SymPy numbers (``float()`` works): exact closed forms where they exist,
-    otherwise Floats whose estimated relative errors are in ``errors``.  ``q_star`` is
+    otherwise Floats whose estimated relative errors are in ``provenance``
+    (:meth:`error`).  ``q_star`` is
     ∞ when the variance diverges; the correlation quantities are then NaN.
     """
 
@@ -89,8 +100,7 @@ class MeanField(Record):
     xi_c: sympy.Expr
     xi_grad: sympy.Expr
     phase: Phase
-    exactness: Exactness
-    errors: tuple[tuple[str, float], ...]
+    provenance: Provenances
     statement: str
     steps: tuple[Step, ...] = ()
 
@@ -104,7 +114,13 @@ class MeanField(Record):
 
     def error(self, name: str) -> float:
         """Estimated relative error of one field (0 for exact values)."""
-        return dict(self.errors).get(name, 0.0)
+        how = self.provenance.get(name)
+        return float(how.error) if isinstance(how, Estimated) else 0.0
+
+    @property
+    def exact(self) -> bool:
+        """Whether every number of the record is a closed form."""
+        return all(how.kind is Provenance.EXACT for how in self.provenance.values())
 
 
 def depth_scale(chi: sympy.Expr) -> sympy.Expr:
@@ -139,6 +155,26 @@ def float_number(value: float) -> sympy.Expr:
     if math.isinf(value):
         return sympy.oo if value > 0 else -sympy.oo
     return sympy.Float(value, 17)
+
+
+#: The numbers of a mean-field record that carry a provenance.
+NUMBERS = ("q_star", "chi1", "c_star", "chi_c")
+
+
+def provenance_of(errors: dict[str, float], *, exact: str | None, method: str) -> Provenances:
+    """Provenance of a record's numbers: those with a relative error estimate in ``errors``
+    are estimated; the others exact (with the rule ``exact``) when ``exact`` is given, else
+    estimated at float64's resolution.  ξ's follow χ's."""
+    hows: dict[str, How] = {}
+    for name in NUMBERS:
+        if name in errors:
+            hows[name] = Estimated(errors[name], method, relative=True)
+        elif exact is not None:
+            hows[name] = Exact(exact)
+        else:
+            hows[name] = Estimated(2.0**-52, method, relative=True)
+    hows["xi_c"], hows["xi_grad"] = hows["chi_c"], hows["chi1"]
+    return Provenances(hows)
 
 
 def statement(fp: VarianceFixedPoint, act: str, rate: sympy.Expr | None) -> str:

@@ -23,6 +23,7 @@ from symgrad.activations import activation
 from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.field import mean_field
 from symgrad.meanfield.phase import phase_diagram
+from symgrad.meanfield.record import NUMBERS
 from symgrad.numeric import simulate
 from symgrad.records import Record, Step
 from symgrad.reports.figures import figure_svg
@@ -163,8 +164,8 @@ def build() -> list[Any]:
     page.section("The critical line", level=3)
     page.table(
         ["activation", "σ_b", "critical σ_w", "how"],
-        [(c.activation, number_text(c.sigma_b), inline(c.sigma_w) if c.exactness.value ==
-          "exact" else f"{float(c.sigma_w):.12g}", c.exactness.value) for c in data.critical],
+        [(c.activation, number_text(c.sigma_b), inline(c.sigma_w) if c.exact
+          else f"{float(c.sigma_w):.12g}", c.how("sigma_w").kind.value) for c in data.critical],
     )
     page.figure(fig_path, "log10 χ₁ over σ_w × σ_b with the critical line, tanh and ReLU")
     page.section("Derivation")
@@ -192,7 +193,8 @@ def build() -> list[Any]:
     )
     page.para(
         "Quadrature error estimates of the fast mode (relative):",
-        ", ".join(f"{label}: " + (", ".join(f"{k} {v:.0e}" for k, v in mf.errors) or "exact")
+        ", ".join(f"{label}: " + (", ".join(f"{k} {mf.error(k):.0e}"
+                                            for k in sorted(NUMBERS) if mf.error(k)) or "exact")
                   for label, mf in data.settings) + ".",
     )
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(data))]

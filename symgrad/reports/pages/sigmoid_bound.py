@@ -23,7 +23,7 @@ import sympy
 
 from symgrad._core.symbols import z
 from symgrad.activations.registry import activation
-from symgrad.records import Exactness, Record, Step
+from symgrad.records import Exact, Provenances, Record, Step, provenances
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
@@ -58,7 +58,7 @@ class SigmoidBoundProof(Record):
 
     bound: sympy.Expr
     at: sympy.Expr
-    exactness: Exactness
+    provenance: Provenances
     square_steps: tuple[Step, ...]
     amgm_steps: tuple[Step, ...]
     checks: tuple[IdentityCheck, ...]
@@ -163,7 +163,7 @@ def sigmoid_bound_proof() -> SigmoidBoundProof:
     return SigmoidBoundProof(
         bound=quarter,
         at=sympy.Integer(0),
-        exactness=Exactness.EXACT,
+        provenance=provenances(bound=Exact("completing the square and AM–GM, checked by SymPy")),
         square_steps=square,
         amgm_steps=amgm,
         checks=checks,
