@@ -45,6 +45,7 @@ from typing import Any, ClassVar, TypeAlias
 from symgrad._core.format import jsonable, latex, number_text
 
 __all__ = [
+    "NO_NUMBERS",
     "Certified",
     "Estimated",
     "Exact",
@@ -54,6 +55,7 @@ __all__ = [
     "Record",
     "Simulated",
     "Step",
+    "how_text",
     "provenances",
 ]
 
@@ -103,7 +105,8 @@ class Estimated:
 
 @dataclass(frozen=True)
 class Simulated:
-    """A sample statistic over ``samples`` independent draws with standard error ``se``."""
+    """A sample statistic over ``samples`` draws with standard error ``se`` (``None`` for
+    one network's batch means, whose spread across networks the cross-checks measure)."""
 
     se: Any
     samples: int
@@ -146,6 +149,8 @@ class Provenances(Mapping[str, How]):
 
 
 _NONE = Provenances()
+#: The provenance of a record whose numbers live in the records or rows it holds.
+NO_NUMBERS = _NONE
 
 
 def provenances(**fields: How) -> Provenances:
@@ -173,13 +178,16 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _how_text(how: How) -> str:
+def how_text(how: How) -> str:
+    """How a number was obtained, in words (one rule per kind)."""
     if isinstance(how, Certified):
         return f"certified ({how.method})"
     if isinstance(how, Estimated):
         size = "relative error" if how.relative else "error"
         return f"estimated, {size} ≈ {number_text(how.error, 2)}"
     if isinstance(how, Simulated):
+        if how.se is None:
+            return f"simulated ({how.method}), {how.samples} samples"
         return f"simulated, SE {number_text(how.se, 2)} over {how.samples}"
     return f"exact ({how.method})"
 
@@ -203,16 +211,18 @@ class Record:
         """(label, value) rows shown first when the record is displayed."""
         return []
 
+
+    @property
+    def exact(self) -> bool:
+        """Whether every number of the record is a closed form."""
+        return all(how.kind is Provenance.EXACT for how in self.provenance.values())
+
     def how(self, name: str) -> How:
         """How the number in field ``name`` was obtained."""
         try:
             return self.provenance[name]
         except KeyError:
             raise KeyError(f"{type(self).__name__} has no provenance for {name!r}") from None
-
-    def _provenance(self) -> Provenances:
-        # Transitional: records not yet migrated to the provenance field have none.
-        return getattr(self, "provenance", _NONE)
 
     # ---- renderings ----
 
@@ -221,10 +231,10 @@ class Record:
         for label, value in self.summary():
             shown = value if isinstance(value, str) else number_text(value)
             lines.append(f"| {_cell(label)} | {_cell(shown)} |")
-        if len(self._provenance()):
+        if len(self.provenance):
             lines += ["", "| number | how obtained |", "| --- | --- |"]
-            lines += [f"| {_cell(k)} | {_cell(_how_text(v))} |"
-                      for k, v in self._provenance().items()]
+            lines += [f"| {_cell(k)} | {_cell(how_text(v))} |"
+                      for k, v in self.provenance.items()]
         for step in self.steps:
             lines += ["", step.text]
             if step.math is not None:
@@ -245,8 +255,8 @@ class Record:
         for label, value in self.summary():
             shown = value if isinstance(value, str) else number_text(value)
             rows.append(f"<tr><td>{esc(label)}</td><td>{esc(shown)}</td></tr>")
-        for name, how in self._provenance().items():
-            rows.append(f"<tr><td>{esc(name)}</td><td><i>{esc(_how_text(how))}</i></td></tr>")
+        for name, how in self.provenance.items():
+            rows.append(f"<tr><td>{esc(name)}</td><td><i>{esc(how_text(how))}</i></td></tr>")
         steps = "".join(
             f"<li>{esc(s.text)}" + (f" \\({esc(s.latex())}\\)" if s.math is not None else "")
             + "</li>" for s in self.steps

@@ -38,7 +38,6 @@ from symgrad.records import (
     Estimated,
     Exact,
     How,
-    Provenance,
     Provenances,
     Record,
     Step,
@@ -124,10 +123,6 @@ class SpectralCondition(Record):
     provenance: Provenances
     steps: tuple[Step, ...]
 
-    @property
-    def exact(self) -> bool:
-        """Whether σ_max and γ are closed forms."""
-        return all(h.kind is Provenance.EXACT for h in self.provenance.values())
 
     def title(self) -> str:
         return f"Pascanu conditions, {self.activation.label}"

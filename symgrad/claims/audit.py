@@ -70,6 +70,7 @@ from symgrad.claims.fields import COMMON_FIELDS, FIELDS, Claim, ClaimError
 from symgrad.claims.kinds import CHECKERS
 from symgrad.claims.record import ClaimKind, ClaimResult, Verdict
 from symgrad.errors import InvalidArgument, SymgradError
+from symgrad.records import provenances
 
 __all__ = ["check_claims", "check_claims_text"]
 
@@ -115,7 +116,7 @@ def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
             if name in required:
                 stated = claim.number(name)
                 claimed, approximate = stated.value, stated.approximate
-        holds, value, witness, detail = CHECKERS[kind](claim)
+        holds, value, witness, detail, how = CHECKERS[kind](claim)
     except ClaimError as exc:
         return ClaimResult(cid, text, kind_text, Verdict.ERROR, claimed=claimed, error=str(exc))
     except SymgradError as exc:
@@ -123,7 +124,7 @@ def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
                            error=f"{label}: {exc}")
     verdict = Verdict.HOLDS if holds else Verdict.FAILS
     return ClaimResult(cid, text, kind.value, verdict, value, claimed, witness, detail,
-                       approximate=approximate)
+                       approximate=approximate, provenance=provenances(value=how))
 
 
 def check_claims_text(text: str, *, source: str = "<claims>") -> list[ClaimResult]:

@@ -18,6 +18,7 @@ from symgrad.claims.record import ClaimKind
 from symgrad.depth.bounds import weight_bound
 from symgrad.depth.trace import chain_trace
 from symgrad.initialization.gains import he_variance, xavier_variance
+from symgrad.records import Exact, How
 from symgrad.slopes.point import slope
 from symgrad.slopes.saturation import saturation
 from symgrad.slopes.sup import max_slope
@@ -55,7 +56,9 @@ def _agrees(computed: Any, claimed: Number, rel_tol: float | None) -> bool:
 
 # ---- one function per kind: compute with the library, compare here ----
 
-_Outcome = tuple[bool, Any, Any, str]  # holds, value, witness, detail
+_RULE = Exact("derived by SymPy")
+
+_Outcome = tuple[bool, Any, Any, str, How]  # holds, value, witness, detail, how
 
 
 def _slope_max(c: Claim) -> _Outcome:
@@ -63,14 +66,14 @@ def _slope_max(c: Claim) -> _Outcome:
     rec = max_slope(act)
     how = "attained" if rec.attained else "approached, not attained,"
     detail = f"sup|φ'| = {number_text(rec.value)}, {how} at z = {number_text(rec.at)}"
-    return _agrees(rec.value, claimed, c.rel_tol()), rec.value, None, detail
+    return _agrees(rec.value, claimed, c.rel_tol()), rec.value, None, detail, rec.how("value")
 
 
 def _slope_at(c: Claim) -> _Outcome:
     act, at, claimed = c.activation(), c.number("at"), c.number("value")
     rec = slope(act, at.value)
     detail = f"φ'({number_text(at.value)}) = {number_text(rec.value)}"
-    return _agrees(rec.value, claimed, c.rel_tol()), rec.value, None, detail
+    return _agrees(rec.value, claimed, c.rel_tol()), rec.value, None, detail, rec.how("value")
 
 
 def _pick(points: sympy.Set) -> sympy.Expr | None:
@@ -125,7 +128,8 @@ def _slope_below_beyond(c: Claim) -> _Outcome:
     detail = f"|φ'(z)| < {number_text(bound.value)} holds for all |z| > {number_text(threshold)}"
     if witness is not None:
         detail += f" and fails at z = {number_text(witness)}, where |φ'(z)| is not below it"
-    return holds, threshold, witness, detail
+    how = sat.how("right_threshold") if "right_threshold" in sat.provenance else _RULE
+    return holds, threshold, witness, detail, how
 
 
 def _weight_bound(c: Claim) -> _Outcome:
@@ -139,7 +143,7 @@ def _weight_bound(c: Claim) -> _Outcome:
         witness = rec.at
     elif not holds:
         detail += " The claimed bound is safe but not the largest."
-    return holds, rec.bound, witness, detail
+    return holds, rec.bound, witness, detail, rec.how("bound")
 
 
 def _trace(c: Claim) -> Any:
@@ -158,7 +162,7 @@ def _chain_gradient(c: Claim) -> _Outcome:
     claimed = c.number("value")
     value = trace.rows[layer - 1].grad_a
     detail = f"∂L/∂a_{layer} = {number_text(value)} in the {depth}-layer chain"
-    return _agrees(value, claimed, c.rel_tol()), value, None, detail
+    return _agrees(value, claimed, c.rel_tol()), value, None, detail, trace.how("rows")
 
 
 def _chain_ratio(c: Claim) -> _Outcome:
@@ -166,7 +170,7 @@ def _chain_ratio(c: Claim) -> _Outcome:
     claimed = c.number("value")
     value = trace.ratio()
     detail = f"∂L/∂a_{len(trace.rows)} / ∂L/∂a_1 = {number_text(value)}"
-    return _agrees(value, claimed, c.rel_tol()), value, None, detail
+    return _agrees(value, claimed, c.rel_tol()), value, None, detail, trace.how("rows")
 
 
 def _init_variance(c: Claim) -> _Outcome:
@@ -187,7 +191,7 @@ def _init_variance(c: Claim) -> _Outcome:
     else:
         value = he_variance(fan_in, fan_out, mode=mode).variance
         detail = f"Var(w) = 2/{mode} = {number_text(value)}"
-    return _agrees(value, claimed, c.rel_tol()), value, None, detail
+    return _agrees(value, claimed, c.rel_tol()), value, None, detail, _RULE
 
 
 CHECKERS: dict[ClaimKind, Callable[[Claim], _Outcome]] = {

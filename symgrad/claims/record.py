@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from symgrad.records import Record, Step
+from symgrad.records import NO_NUMBERS, Provenances, Record, Step
 
 __all__ = ["ClaimKind", "ClaimResult", "Verdict"]
 
@@ -58,6 +58,8 @@ class ClaimResult(Record):
     #: Whether the claimed number was written as an approximation (a TOML float).
     approximate: bool = False
     steps: tuple[Step, ...] = field(default=(), repr=False)
+    #: How ``value`` was obtained (empty when the claim could not be checked).
+    provenance: Provenances = NO_NUMBERS
 
     def title(self) -> str:
         return f"claim {self.id}: {self.verdict.value}"
@@ -84,4 +86,5 @@ class ClaimResult(Record):
             "text": self.text,
             "detail": self.detail,
             "error": self.error,
+            "provenance": {k: how.kind.value for k, how in self.provenance.items()},
         }

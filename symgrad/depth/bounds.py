@@ -33,7 +33,6 @@ from symgrad.records import (
     Certified,
     Exact,
     How,
-    Provenance,
     Provenances,
     Record,
     Step,
@@ -77,10 +76,6 @@ class WeightBound(Record):
     provenance: Provenances
     steps: tuple[Step, ...]
 
-    @property
-    def exact(self) -> bool:
-        """Whether γ and the bound are closed forms."""
-        return self.how("bound").kind is Provenance.EXACT
 
     def title(self) -> str:
         return f"Weight bound for {self.activation.label}"

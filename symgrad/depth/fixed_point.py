@@ -24,7 +24,6 @@ from symgrad.activations.registry import as_activation
 from symgrad.records import (
     Estimated,
     Exact,
-    Provenance,
     Provenances,
     Record,
     Step,
@@ -62,10 +61,6 @@ class FixedPoint(Record):
     provenance: Provenances
     steps: tuple[Step, ...]
 
-    @property
-    def exact(self) -> bool:
-        """Whether a* is a closed form."""
-        return self.how("value").kind is Provenance.EXACT
 
     def __float__(self) -> float:
         return float(self.value)

@@ -50,7 +50,6 @@ from symgrad.records import (
     Estimated,
     Exact,
     How,
-    Provenance,
     Provenances,
     Record,
     Step,
@@ -289,10 +288,6 @@ class Gain(Record):
     provenance: Provenances
     steps: tuple[Step, ...] = ()
 
-    @property
-    def exact(self) -> bool:
-        """Whether the gain is a closed form."""
-        return self.how("value").kind is Provenance.EXACT
 
     def __float__(self) -> float:
         return float(self.value)

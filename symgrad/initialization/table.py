@@ -24,7 +24,7 @@ from symgrad.activations.registry import activation
 from symgrad.errors import InvalidArgument
 from symgrad.initialization.gains import Principle, gain, second_moment
 from symgrad.meanfield.field import mean_field
-from symgrad.records import Record, Step
+from symgrad.records import How, Provenances, Record, Step
 
 __all__ = ["FRAMEWORK_GAINS", "GainRow", "GainTable", "gain_table"]
 
@@ -63,6 +63,8 @@ class GainRow:
 class GainTable(Record):
     """The comparison, one :class:`GainRow` per framework entry."""
     rows: tuple[GainRow, ...]
+    #: ``rows[i].<column>``: how each number of row i was obtained.
+    provenance: Provenances
     steps: tuple[Step, ...] = ()
 
     def title(self) -> str:
@@ -99,14 +101,20 @@ def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
 def gain_table() -> GainTable:
     """Compare the framework gains with :func:`symgrad.gain` under both principles."""
     rows = []
-    for name, g in FRAMEWORK_GAINS:
+    hows: dict[str, How] = {}
+    for i, (name, g) in enumerate(FRAMEWORK_GAINS):
         act = activation(name) if name != "leaky_relu" else activation(name, alpha=_ALPHA)
-        sm = gain(act, principle=Principle.SECOND_MOMENT).value
+        sm_gain = gain(act, principle=Principle.SECOND_MOMENT)
+        sm = sm_gain.value
+        hows[f"rows[{i}].second_moment"] = sm_gain.how("value")
         try:
-            crit: sympy.Expr | None = gain(act, principle=Principle.CRITICALITY).value
+            crit_gain = gain(act, principle=Principle.CRITICALITY)
+            crit: sympy.Expr | None = crit_gain.value
+            hows[f"rows[{i}].criticality"] = crit_gain.how("value")
         except InvalidArgument:
             crit = None
         mf = mean_field(act, sigma_w=g, sigma_b=0)
+        hows[f"rows[{i}].chi1"] = mf.how("chi1")
         moment = second_moment(act)[0]
         factor = g**2 * moment
         if factor.has(sympy.Float):
@@ -118,4 +126,4 @@ def gain_table() -> GainTable:
                   else "criticality" if on_crit else "neither")
         note = f"χ₁ = {sympy.sstr(sympy.N(mf.chi1, 6))} ({mf.phase.value})"
         rows.append(GainRow(act.label, g, sm, crit, mf.chi1, factor, agrees, note))
-    return GainTable(tuple(rows))
+    return GainTable(tuple(rows), Provenances(hows))

@@ -42,7 +42,6 @@ from symgrad.meanfield.record import MeanFieldMode, VarianceFixedPoint, as_mode
 from symgrad.records import (
     Estimated,
     Exact,
-    Provenance,
     Provenances,
     Record,
     Step,
@@ -70,10 +69,6 @@ class CriticalPoint(Record):
     provenance: Provenances
     steps: tuple[Step, ...] = ()
 
-    @property
-    def exact(self) -> bool:
-        """Whether σ_w is a closed form."""
-        return self.how("sigma_w").kind is Provenance.EXACT
 
     def __float__(self) -> float:
         return float(self.sigma_w)

@@ -62,6 +62,7 @@ from symgrad.types import RealLike
 __all__ = ["MeanField", "MeanFieldMode", "Phase", "VarianceFixedPoint", "mean_field"]
 
 _SIGMA_MAX = sympy.Integer(10) ** 100
+_ORDERED_C = "c* = 1: C(1) = 1 and C'(1) = χ₁ ≤ 1 with C convex"
 _METHOD = {MeanFieldMode.FAST: "panel Gauss–Legendre rule, n/2n estimate",
            MeanFieldMode.PRECISE: "mpmath.quad Newton iteration"}
 _POS = sympy.Interval.open(0, sympy.oo)
@@ -124,6 +125,7 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
     q, q_err, chi1f, chi1_err = (float(sol.q[0]), float(sol.q_err[0]), float(sol.chi1[0]),
                                  float(sol.chi1_err[0]))
     errors: dict[str, float] = {}
+    proven: dict[str, str] = {}
     steps = [Step("variance map", sympy.Eq(sympy.Symbol("q_{l}"),
                                           sw**2 * sympy.Symbol(r"E[\varphi(\sqrt{q_{l-1}}Z)^2]")
                                           + sb**2))]
@@ -166,6 +168,7 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         else:
             c_star, chi_c = sympy.Integer(1), chi1
             errors["chi_c"] = errors["chi1"]
+            proven["c_star"] = _ORDERED_C
         xi_c = depth_scale(chi_c)
     phase = phase_of(chi1, errors.get("chi1", 0.0))
     xi_grad = sympy.oo if phase is Phase.CRITICAL else depth_scale(chi1)
@@ -173,7 +176,8 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         xi_c = sympy.oo
     return MeanField(a.label, sw, sb, start, mode, fp, q_star, chi1, c_star, chi_c, xi_c,
                      xi_grad, phase,
-                     provenance_of(errors, exact=exact_rule, method=_METHOD[mode]),
+                     provenance_of(errors, exact=exact_rule, method=_METHOD[mode],
+                                   proven=proven),
                      statement(fp, a.label, rate), tuple(steps))
 
 

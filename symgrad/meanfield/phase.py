@@ -29,7 +29,7 @@ from symgrad.errors import InvalidArgument
 from symgrad.meanfield import numeric as num
 from symgrad.meanfield.criticality import critical_points
 from symgrad.meanfield.record import Phase
-from symgrad.records import Record, Step
+from symgrad.records import Estimated, Provenances, Record, Step, provenances
 from symgrad.types import FloatArray
 
 __all__ = ["PhaseDiagram", "phase_diagram"]
@@ -48,6 +48,7 @@ class PhaseDiagram(Record):
     q_star: FloatArray
     phase: tuple[tuple[Phase, ...], ...]
     critical_sigma_w: FloatArray
+    provenance: Provenances
     steps: tuple[Step, ...] = ()
 
     def title(self) -> str:
@@ -151,7 +152,10 @@ def phase_diagram(
             row.append(Phase.CRITICAL if abs(gap) <= tol else
                        Phase.ORDERED if gap < 0 else Phase.CHAOTIC)
         phases.append(tuple(row))
-    return PhaseDiagram(a.label, sw, sb, chi1, err, q, tuple(phases), crit, (
+    fast = "fast mode (per point in chi1_error)"
+    how = provenances(chi1=Estimated(float(np.nanmax(err)) if err.size else 0.0, fast),
+                      critical_sigma_w=Estimated(1e-13, "critical_points", relative=True))
+    return PhaseDiagram(a.label, sw, sb, chi1, err, q, tuple(phases), crit, how, (
         Step("χ₁ = σ_w²·E[φ'(√q* Z)²] at every grid point (fast mode)"),
         Step("critical line: χ₁(σ_w*, σ_b) = 1 for each σ_b"),
     ))

@@ -20,7 +20,6 @@ from symgrad.records import (
     Estimated,
     Exact,
     How,
-    Provenance,
     Provenances,
     Record,
     Step,
@@ -117,10 +116,6 @@ class MeanField(Record):
         how = self.provenance.get(name)
         return float(how.error) if isinstance(how, Estimated) else 0.0
 
-    @property
-    def exact(self) -> bool:
-        """Whether every number of the record is a closed form."""
-        return all(how.kind is Provenance.EXACT for how in self.provenance.values())
 
 
 def depth_scale(chi: sympy.Expr) -> sympy.Expr:
@@ -161,13 +156,17 @@ def float_number(value: float) -> sympy.Expr:
 NUMBERS = ("q_star", "chi1", "c_star", "chi_c")
 
 
-def provenance_of(errors: dict[str, float], *, exact: str | None, method: str) -> Provenances:
-    """Provenance of a record's numbers: those with a relative error estimate in ``errors``
-    are estimated; the others exact (with the rule ``exact``) when ``exact`` is given, else
-    estimated at float64's resolution.  ξ's follow χ's."""
+def provenance_of(errors: dict[str, float], *, exact: str | None, method: str,
+                  proven: dict[str, str] | None = None) -> Provenances:
+    """Provenance of a record's numbers: ``proven`` maps names to the rule that makes them
+    exact; those with a relative error estimate in ``errors`` are estimated; the others
+    exact (by the rule ``exact``) when ``exact`` is given, else estimated at float64's
+    resolution.  ξ's follow χ's."""
     hows: dict[str, How] = {}
     for name in NUMBERS:
-        if name in errors:
+        if proven and name in proven:
+            hows[name] = Exact(proven[name])
+        elif name in errors:
             hows[name] = Estimated(errors[name], method, relative=True)
         elif exact is not None:
             hows[name] = Exact(exact)

@@ -33,7 +33,7 @@ from symgrad._core.validate import describe
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import root_seed, seed_label
 from symgrad.numeric.memory import reuse_memory
-from symgrad.records import Record, Step
+from symgrad.records import NO_NUMBERS, Provenances, Record, Step
 from symgrad.types import Seed
 
 __all__ = ["Sweep", "grid_points", "sweep"]
@@ -50,6 +50,8 @@ class Sweep(Record, Generic[R]):
     seeds: tuple[np.random.SeedSequence, ...]
     seed: str
     steps: tuple[Step, ...] = ()
+    #: The numbers live in ``results``, each with its own provenance.
+    provenance: Provenances = NO_NUMBERS
 
     def __len__(self) -> int:
         return len(self.results)

@@ -50,7 +50,7 @@ from symgrad.numeric import memory
 from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
 from symgrad.numeric.backprop import propagate
 from symgrad.numeric.weights import Init, as_init, draw_weights
-from symgrad.records import Record, Step
+from symgrad.records import Provenances, Record, Simulated, Step, provenances
 from symgrad.types import FloatArray, Seed
 
 __all__ = ["Simulation", "as_matrix", "simulate", "widths_of"]
@@ -61,6 +61,13 @@ _KEEP_WEIGHTS_BYTES = 512 * 2**20
 
 # Child indices of the root seed.
 _INPUTS, _UPSTREAM, _WEIGHTS, _BIASES = 0, 1, 2, 3
+
+
+#: Every per-layer number is a mean over one network's batch and units.
+_ONE_NETWORK = provenances(**dict.fromkeys(
+    ("preact_mean", "preact_second_moment", "grad_z_sq", "grad_a_sq", "grad_input_sq",
+     "saturated_fraction", "slope_mean", "slope_second_moment"),
+    Simulated(None, 1, "one network: means over its batch and units")))
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,6 +110,7 @@ class Simulation(Record):
     inputs: FloatArray | None = None
     upstream: FloatArray | None = None
     steps: tuple[Step, ...] = ()
+    provenance: Provenances = _ONE_NETWORK
 
     @property
     def depth(self) -> int:

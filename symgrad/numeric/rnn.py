@@ -33,7 +33,7 @@ from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import child, inner, normal_matrix, root_seed, seed_label
 from symgrad.numeric.mlp import as_matrix
 from symgrad.numeric.weights import Init, as_init, draw_weights
-from symgrad.records import Record, Step
+from symgrad.records import Provenances, Record, Simulated, Step, provenances
 from symgrad.types import FloatArray, Seed
 
 __all__ = ["LSTMSimulation", "RNNSimulation", "Readout", "simulate_lstm", "simulate_rnn"]
@@ -47,6 +47,12 @@ class Readout(enum.Enum):
 
     HIDDEN = "hidden"
     CELL = "cell"
+
+
+#: Per-step numbers are means over one network's batch.
+_ONE_RUN = provenances(**dict.fromkeys(
+    ("grad_h_sq", "grad_c_sq", "forget_mean"),
+    Simulated(None, 1, "one network: means over its batch")))
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +75,7 @@ class RNNSimulation(Record):
     inputs: FloatArray | None = None
     upstream: FloatArray | None = None
     steps: tuple[Step, ...] = ()
+    provenance: Provenances = _ONE_RUN
 
     def summary(self) -> list[tuple[str, Any]]:
         return [("activation", self.activation), ("σ_max(W)", self.spectral_norm),
@@ -95,6 +102,7 @@ class LSTMSimulation(Record):
     inputs: FloatArray | None = None
     upstream: FloatArray | None = None
     steps: tuple[Step, ...] = ()
+    provenance: Provenances = _ONE_RUN
 
     def summary(self) -> list[tuple[str, Any]]:
         return [("readout", self.readout.value),

@@ -33,13 +33,19 @@ from symgrad.activations.registry import activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import child, generator, normal_matrix, root_seed, seed_label
 from symgrad.numeric.weights import Init, as_init, draw_weights
-from symgrad.records import Record, Step
+from symgrad.records import NO_NUMBERS, Provenances, Record, Simulated, Step, provenances
 from symgrad.types import FloatArray, Seed
 
 __all__ = ["Comparison", "Training", "compare", "loss_and_gradients", "make_task", "train"]
 
 _DATA, _WEIGHTS, _ORDER, _READOUT = 0, 1, 2, 3
 _SIGMOID = activation("sigmoid")
+
+
+#: One seeded SGD run: losses and norms of that run.
+_ONE_RUN = provenances(**dict.fromkeys(
+    ("loss", "accuracy", "update_norm", "relative_update", "grad_norm"),
+    Simulated(None, 1, "one seeded SGD run")))
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +76,7 @@ class Training(Record):
     relative_update: FloatArray
     grad_norm: FloatArray
     steps: tuple[Step, ...] = ()
+    provenance: Provenances = _ONE_RUN
 
     def total_update(self) -> FloatArray:
         """Σ over epochs of ``relative_update`` per layer (how far each layer travelled)."""
@@ -95,6 +102,8 @@ class Comparison(Record):
     first: Training
     second: Training
     steps: tuple[Step, ...] = ()
+    #: The numbers live in ``first`` and ``second``, each with its own provenance.
+    provenance: Provenances = NO_NUMBERS
 
     def summary(self) -> list[tuple[str, Any]]:
         rows: list[tuple[str, Any]] = []

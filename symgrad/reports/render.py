@@ -113,7 +113,7 @@ def render(record: Any, page: Page) -> None:
     rows = record.summary() if isinstance(record, Record) else []
     if rows:
         page.table(["quantity", "value"], rows)
-    steps = getattr(record, "steps", ())
+    steps = record.steps if isinstance(record, Record) else ()
     if steps:
         page.steps(steps)
 

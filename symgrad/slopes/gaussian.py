@@ -24,7 +24,7 @@ from symgrad._exact.moments import (
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.records import Estimated, Exact, Provenance, Provenances, Record, Step, provenances
+from symgrad.records import Estimated, Exact, Provenances, Record, Step, provenances
 from symgrad.types import RealLike
 
 __all__ = ["ExpectedSlope", "expected_slope"]
@@ -42,10 +42,6 @@ class ExpectedSlope(Record):
     provenance: Provenances
     steps: tuple[Step, ...]
 
-    @property
-    def exact(self) -> bool:
-        """Whether ``value`` is a closed form."""
-        return self.how("value").kind is Provenance.EXACT
 
     @property
     def error(self) -> Any:

@@ -26,7 +26,7 @@ from symgrad._exact.signs import as_float as _float
 from symgrad._exact.signs import hp as _hp
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
-from symgrad.records import Certified, Exact, How, Provenance, Provenances, Record, Step
+from symgrad.records import Certified, Exact, How, Provenances, Record, Step
 from symgrad.slopes.notation import PRIME as _PRIME
 from symgrad.types import RealLike
 
@@ -58,10 +58,6 @@ class Saturation(Record):
     steps: tuple[Step, ...]
     formulas: tuple[sympy.Expr, ...] = ()
 
-    @property
-    def exact(self) -> bool:
-        """Whether every boundary point is a closed form."""
-        return all(how.kind is Provenance.EXACT for how in self.provenance.values())
 
     @property
     def brackets(self) -> tuple[tuple[Any, Any], ...]:

@@ -113,10 +113,6 @@ class MaxSlope(Record):
     provenance: Provenances
     steps: tuple[Step, ...]
 
-    @property
-    def exact(self) -> bool:
-        """Whether ``value`` is a closed form."""
-        return self.how("value").kind is Provenance.EXACT
 
     @property
     def value_bracket(self) -> tuple[Any, Any] | None:

@@ -34,7 +34,7 @@ from symgrad._core.validate import as_float, describe
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import child, root_seed, seed_label
 from symgrad.numeric.checks.rows import CheckRow
-from symgrad.records import Record, Step
+from symgrad.records import NO_NUMBERS, Provenances, Record, Step
 from symgrad.types import Seed
 
 __all__ = ["CHECKS", "CrossCheck", "check_names", "crosscheck"]
@@ -47,6 +47,8 @@ class CrossCheck(Record):
     z: float
     seed: str
     steps: tuple[Step, ...] = ()
+    #: Each row carries its own measured and predicted numbers and tolerance basis.
+    provenance: Provenances = NO_NUMBERS
 
     @property
     def ok(self) -> bool:

@@ -22,11 +22,18 @@ import sympy
 from symgrad._core.format import latex, number_text
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import activation
-from symgrad.records import Record, Step
+from symgrad.records import Record, Step, how_text
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
-from symgrad.slopes import expected_slope, max_slope, saturation
+from symgrad.slopes import (
+    ExpectedSlope,
+    MaxSlope,
+    Saturation,
+    expected_slope,
+    max_slope,
+    saturation,
+)
 
 __all__ = ["EPSILONS", "ActivationProfile", "activation_profile", "build_for"]
 
@@ -88,13 +95,13 @@ class MonteCarlo:
 
 
 @dataclass(frozen=True, eq=False)
-class ActivationProfile(Record):
+class ActivationProfile:
     """Everything an activation report shows; every number comes from a library record."""
     act: Activation
-    peak: Any
-    saturations: tuple[tuple[sympy.Expr, Any], ...]
-    expected: Any
-    expected_sq: Any
+    peak: MaxSlope
+    saturations: tuple[tuple[sympy.Expr, Saturation], ...]
+    expected: ExpectedSlope
+    expected_sq: ExpectedSlope
     boundary_checks: tuple[BoundaryCheck, ...]
     grid: np.ndarray
     grid_slope: np.ndarray
@@ -250,18 +257,9 @@ def _where(peak: Any) -> str:
     return f"approached ({reach}) at z = {number_text(at)}, not attained"
 
 
-def _how(record: Any) -> str:
-    """How a record's value was obtained, as its exactness flags say."""
-    if record.exact:
-        return "exact (closed form)"
-    error = getattr(record, "error", None)
-    if error is not None:
-        return f"mpmath quadrature, error estimate {float(error):.1e}"
-    bracket = getattr(record, "value_bracket", None)
-    if bracket:
-        width = abs(float(bracket[1] - bracket[0]))
-        return f"certified numeric (bracket width {width:.1e})"
-    return "certified numeric"
+def _how(record: Record) -> str:
+    """How a record's value was obtained, from its provenance."""
+    return how_text(record.how("value"))
 
 
 def build_for(name: str) -> list[Any]:
@@ -319,7 +317,7 @@ def build_for(name: str) -> list[Any]:
     if sat_steps:
         page.section(f"Saturation at ε = {number_text(EPSILONS[1])}", level=3)
         page.steps(sat_steps, start=len(p.peak.steps) + 1)
-    exp_steps = tuple(getattr(p.expected, "steps", ()))
+    exp_steps = p.expected.steps
     if exp_steps:
         page.section("The expected slope", level=3)
         page.steps(exp_steps, start=len(p.peak.steps) + len(sat_steps) + 1)

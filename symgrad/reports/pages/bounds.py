@@ -21,7 +21,7 @@ from symgrad._core.format import number_text
 from symgrad.activations.registry import activation_names
 from symgrad.depth import vanishing_depth, weight_bound
 from symgrad.numeric.chain import simulate_chain
-from symgrad.records import Record, Step
+from symgrad.records import Step
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
@@ -41,7 +41,7 @@ HELD_DEPTH = 40
 
 
 @dataclass(frozen=True, eq=False)
-class Bounds(Record):
+class Bounds:
     """Weight bounds per activation, the vanishing-depth table and the checks."""
     weight_bounds: tuple[Any, ...]
     depths: tuple[tuple[sympy.Expr, sympy.Expr, Any], ...]

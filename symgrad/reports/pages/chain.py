@@ -21,7 +21,7 @@ from symgrad._core.format import number_text
 from symgrad.activations.registry import activation
 from symgrad.depth import chain_trace, gradient_product
 from symgrad.numeric.chain import simulate_chain
-from symgrad.records import Record, Step
+from symgrad.records import Step
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
@@ -72,7 +72,7 @@ class ChainCase:
 
 
 @dataclass(frozen=True, eq=False)
-class WorkedChain(Record):
+class WorkedChain:
     """The worked example's cases (in :data:`CONFIGS` order) and the symbolic checks."""
     cases: tuple[ChainCase, ...]
     #: ∂L/∂a_1 of the 4-layer chain recomputed from the closed form ∏_{k=2}^{4} w σ'(z_k)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from symgrad.depth.clipping import clip, clipping_facts
-from symgrad.records import Record, Step
+from symgrad.records import Step
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
@@ -33,7 +33,7 @@ SIZE = 1000
 
 
 @dataclass(frozen=True, eq=False)
-class ClippingReport(Record):
+class ClippingReport:
     facts: tuple[Any, ...]
     examples: tuple[tuple[Any, Any, Any], ...]
     norms: np.ndarray

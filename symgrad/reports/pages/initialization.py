@@ -23,7 +23,7 @@ from symgrad.initialization.gains import gain, he_variance, moment_factor, xavie
 from symgrad.initialization.table import FRAMEWORK_GAINS
 from symgrad.meanfield.field import mean_field
 from symgrad.numeric.checks.table import crosscheck
-from symgrad.records import Record, Step
+from symgrad.records import Step
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, check_rows, inline
 
@@ -62,7 +62,7 @@ def _close(a: Any, b: Any) -> bool:
 
 
 @dataclass(frozen=True, eq=False)
-class InitializationReport(Record):
+class InitializationReport:
     xavier: Any
     he_in: Any
     he_out: Any

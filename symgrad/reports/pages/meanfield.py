@@ -25,7 +25,7 @@ from symgrad.meanfield.field import mean_field
 from symgrad.meanfield.phase import phase_diagram
 from symgrad.meanfield.record import NUMBERS
 from symgrad.numeric import simulate
-from symgrad.records import Record, Step
+from symgrad.records import Step
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
@@ -60,7 +60,7 @@ class RateCheck:
 
 
 @dataclass(frozen=True, eq=False)
-class MeanFieldReport(Record):
+class MeanFieldReport:
     settings: tuple[tuple[str, Any], ...]
     critical: tuple[Any, ...]
     diagrams: tuple[Any, ...]

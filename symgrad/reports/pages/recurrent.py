@@ -19,7 +19,7 @@ import sympy
 
 from symgrad._core.format import number_text
 from symgrad.numeric.checks.table import crosscheck
-from symgrad.records import Record, Step
+from symgrad.records import Step
 from symgrad.recurrent import (
     after_steps,
     bptt_jacobian,
@@ -50,7 +50,7 @@ FACTORS = ("0.9", "0.99", "1.01", "1.1")
 
 
 @dataclass(frozen=True, eq=False)
-class RecurrentReport(Record):
+class RecurrentReport:
     conditions: tuple[tuple[str, Any, Any], ...]
     powers: tuple[Any, ...]
     lstm: tuple[Any, ...]

@@ -22,7 +22,7 @@ from symgrad.depth.residual import residual_lower_bound, residual_negative_cases
 from symgrad.depth.trace import chain_trace, residual_trace
 from symgrad.numeric.chain import simulate_chain
 from symgrad.numeric.checks.table import crosscheck
-from symgrad.records import Record, Step
+from symgrad.records import Step
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, check_rows
@@ -38,7 +38,7 @@ WEIGHT = sympy.Rational(1, 10)
 
 
 @dataclass(frozen=True, eq=False)
-class ResidualReport(Record):
+class ResidualReport:
     product: Any
     lower_bound: Any
     negative: tuple[Any, ...]

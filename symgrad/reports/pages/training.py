@@ -19,7 +19,7 @@ from symgrad.activations.registry import activation
 from symgrad.numeric._rng import child, root_seed
 from symgrad.numeric.training import compare, loss_and_gradients, make_task
 from symgrad.numeric.weights import Init, draw_weights
-from symgrad.records import Record, Step
+from symgrad.records import Step
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page
@@ -50,7 +50,7 @@ class GradientCheck:
 
 
 @dataclass(frozen=True, eq=False)
-class TrainingComparison(Record):
+class TrainingComparison:
     comparison: Any
     checks: tuple[GradientCheck, ...]
     steps: tuple[Step, ...] = ()
