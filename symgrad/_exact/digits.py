@@ -60,10 +60,12 @@ def as_fraction(value: Any) -> Fraction:
 
 
 def arb_bounds(x: arb) -> tuple[Fraction, Fraction]:
-    """The exact end points [lower, upper] of a finite ball."""
+    """The exact end points [mid − rad, mid + rad] of a finite ball (exact whatever FLINT's
+    current precision: ``arb.lower()`` would round to it)."""
     if not x.is_finite():
         raise InvalidArgument(f"a certified number needs a finite enclosure, got {x}")
-    return as_fraction(x.lower()), as_fraction(x.upper())
+    mid, rad = as_fraction(x.mid()), as_fraction(x.rad())
+    return mid - rad, mid + rad
 
 
 def _exponent10(x: Fraction) -> int:

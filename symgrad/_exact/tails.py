@@ -501,14 +501,21 @@ _FUNCTION_NAMES = {sympy.exp: "exp", sympy.log: "log", sympy.erf: "erf", sympy.e
 class TailForm:
     """f(side·z) = z^N·e^{E(z)}·T(z) for z > 0, with T = Σ c·z^p·e^{P}·B bounded.
 
-    ``scale`` is z^N·e^{E(z)} (positive for z > 0), ``expr`` is T, in the variable z
-    standing for side·(the original z).
+    ``power`` is N, ``exponent`` the polynomial E (no constant term), ``scale`` is
+    z^N·e^{E(z)} (positive for z > 0), ``expr`` is T — all in the variable z standing for
+    side·(the original z).
     """
 
     side: int
-    scale: sympy.Expr
+    power: sympy.Rational
+    exponent: sympy.Expr
     expr: sympy.Expr
     terms: tuple[_Term, ...]
+
+    @property
+    def scale(self) -> sympy.Expr:
+        """z^N·e^{E(z)}."""
+        return z**self.power * sympy.exp(self.exponent)
 
     @property
     def ball(self) -> BallFunction:
@@ -551,8 +558,7 @@ def tail_form(f: sympy.Expr, side: int) -> TailForm:
                            f"{exc}") from None
     scale_term = _Term(_ONE, dominant.power, dominant.exponent, _ONE)
     relative = tuple(t.over(scale_term) for t in terms)
-    form = TailForm(side, z**dominant.power * sympy.exp(dominant.exponent),
-                    _as_expr(list(relative)), relative)
+    form = TailForm(side, dominant.power, dominant.exponent, _as_expr(list(relative)), relative)
     _check(f, form)
     return form
 
