@@ -94,9 +94,10 @@ _FUNCTIONS: dict[type, str] = {
     sympy.exp: "exp", sympy.log: "log", sympy.erf: "erf", sympy.erfc: "erfc", erfcx: "erfcx",
     sympy.tanh: "tanh", sympy.atan: "atan", sympy.asinh: "asinh", sympy.sinh: "sinh",
     sympy.cosh: "cosh", sympy.sin: "sin", sympy.cos: "cos", sympy.Abs: "abs",
+    sympy.asin: "asin",
 }
 SUPPORTED = ("+ − × ÷, integer and rational powers, exp, log, sqrt, erf, erfc, erfcx, tanh, "
-             "atan, asinh, sinh, cosh, sin, cos, Abs, Max, Min")
+             "atan, asin, asinh, sinh, cosh, sin, cos, Abs, Max, Min")
 
 
 # ---- code generation ----

@@ -97,7 +97,7 @@ def _cosh(x: arb, analytic: bool = False) -> arb:
 
 REAL: dict[str, Any] = {
     name: _hull(getattr(arb, name))
-    for name in ("exp", "log", "sqrt", "erf", "erfc", "tanh", "atan", "asinh", "sinh")
+    for name in ("exp", "log", "sqrt", "erf", "erfc", "tanh", "atan", "asinh", "sinh", "asin")
 }
 REAL.update(
     erfcx=_hull(lambda x: (x * x).exp() * x.erfc()), cosh=_cosh,
@@ -130,6 +130,18 @@ def _cut_on_imaginary_axis(name: str) -> Callable[..., acb]:
     return apply
 
 
+def _cut_on_real_axis(name: str) -> Callable[..., acb]:
+    """asin: branch cuts on the real axis beyond ±1."""
+
+    def apply(x: acb, analytic: bool = False) -> acb:
+        if analytic and not (x.real.abs_upper() < 1):
+            return acb(arb("nan"))
+        result: acb = getattr(x, name)()
+        return result
+
+    return apply
+
+
 def _entire(name: str) -> Callable[..., acb]:
     def apply(x: acb, analytic: bool = False) -> acb:
         result: acb = getattr(x, name)()
@@ -143,6 +155,7 @@ COMPLEX: dict[str, Any] = {
 }
 COMPLEX.update(
     log=_branch("log"), sqrt=_branch("sqrt"), atan=_cut_on_imaginary_axis("atan"),
+    asin=_cut_on_real_axis("asin"),
     asinh=_cut_on_imaginary_axis("asinh"), erfcx=lambda x, a=False: (x * x).exp() * x.erfc(),
     abs=lambda x, a=False: acb.real_abs(x, analytic=a), ipow=lambda x, n: x**n,
     rpow=lambda x, p, q, a=False: x.pow(arb(fmpq(p, q)), analytic=a),
@@ -255,6 +268,7 @@ DUAL: dict[str, Any] = {
     "tanh": _chain(REAL["tanh"], lambda u, f: 1 - _ipow(f, 2)),
     "atan": _chain(REAL["atan"], lambda u, f: 1 / (1 + _ipow(u, 2))),
     "asinh": _chain(REAL["asinh"], lambda u, f: 1 / REAL["sqrt"](1 + _ipow(u, 2))),
+    "asin": _chain(REAL["asin"], lambda u, f: 1 / REAL["sqrt"](1 - _ipow(u, 2))),
     "sinh": _chain(REAL["sinh"], lambda u, f: _cosh(u)),
     "cosh": _chain(_cosh, lambda u, f: REAL["sinh"](u)),
     "sin": _chain(arb.sin, lambda u, f: u.cos()),
