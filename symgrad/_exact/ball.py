@@ -282,6 +282,8 @@ class BallFunction:
         constants: dict[sympy.Expr, int] = {}
         source = _source(expr, constants)
         self._constants = tuple(sorted(constants, key=constants.__getitem__))
+        for c in self._constants:  # refuse unsupported constants now, not at first use
+            _constant_function(c)
         self._real = _build(source, REAL)
         self._dual = _build(source, DUAL)
         self._complex = _build(source, COMPLEX)

@@ -102,8 +102,10 @@ REAL: dict[str, Any] = {
 REAL.update(
     erfcx=_hull(lambda x: (x * x).exp() * x.erfc()), cosh=_cosh,
     sin=lambda x, a=False: x.sin(), cos=lambda x, a=False: x.cos(), abs=_abs,
-    ipow=_ipow, rpow=_rpow, pow=lambda x, y, a=False: REAL["exp"](y * REAL["log"](x)),
-    max=lambda x, y, a=False: x.max(y), min=lambda x, y, a=False: x.min(y),
+    ipow=_ipow, rpow=_rpow,
+    pow=lambda x, y, a=False: REAL["exp"](arb(y) * REAL["log"](arb(x))),
+    # arb(·): a constant argument may arrive as a Python int
+    max=lambda x, y, a=False: arb(x).max(arb(y)), min=lambda x, y, a=False: arb(x).min(arb(y)),
 )
 
 
@@ -159,9 +161,9 @@ COMPLEX.update(
     asinh=_cut_on_imaginary_axis("asinh"), erfcx=lambda x, a=False: (x * x).exp() * x.erfc(),
     abs=lambda x, a=False: acb.real_abs(x, analytic=a), ipow=lambda x, n: x**n,
     rpow=lambda x, p, q, a=False: x.pow(arb(fmpq(p, q)), analytic=a),
-    pow=lambda x, y, a=False: x.pow(y, analytic=a),
-    max=lambda x, y, a=False: acb.real_max(x, y, analytic=a),
-    min=lambda x, y, a=False: acb.real_min(x, y, analytic=a),
+    pow=lambda x, y, a=False: acb(x).pow(acb(y), analytic=a),
+    max=lambda x, y, a=False: acb.real_max(acb(x), acb(y), analytic=a),
+    min=lambda x, y, a=False: acb.real_min(acb(x), acb(y), analytic=a),
 )
 
 
@@ -209,7 +211,7 @@ class Dual:
 
 
 def _lift(x: Any) -> Dual:
-    return x if isinstance(x, Dual) else Dual(x, arb(0))
+    return x if isinstance(x, Dual) else Dual(arb(x), arb(0))
 
 
 def _chain(value: Callable[[arb], arb], slope: Callable[[arb, arb], arb]) -> Callable[..., Dual]:
@@ -245,7 +247,8 @@ def _dual_abs(u: Dual, analytic: bool = False) -> Dual:
 
 
 def _dual_extreme(pick_max: bool) -> Callable[..., Dual]:
-    def apply(x: Dual, y: Dual, analytic: bool = False) -> Dual:
+    def apply(x: Any, y: Any, analytic: bool = False) -> Dual:
+        x, y = _lift(x), _lift(y)
         first, second = (x, y) if pick_max else (y, x)
         if first.v > second.v:
             return x if pick_max else y

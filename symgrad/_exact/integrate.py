@@ -14,8 +14,8 @@ X/(2q) ≥ N/X + b,
     ∫_X^∞ |g|·ϕ_q ≤ M·e^{c + h(X)}·∫_X^∞ e^{−x²/(4q)} dx/√(2πq)
                  = M·e^{c + h(X)}·erfc(X/(2√q))/√2,
 
-an Arb number; X grows until it is below 10^(−digits−10).  g growing like e^{x²} or
-faster is refused (the expectation may diverge).  When certification is impossible
+an Arb number; X grows until it is below 10^(−digits−10).  g growing like e^{c·x²}
+(c > 0) or faster is refused with :class:`InvalidArgument` (the expectation may diverge).  When certification is impossible
 (no tail form, a branch cut on the real line) the fallback is mpmath's tanh-sinh
 quadrature, labelled ``estimated``, its error estimated by a second run at higher
 precision and never below the working precision.
@@ -196,7 +196,9 @@ def _linear_bound(form: TailForm, a: Fraction) -> tuple[arb, arb]:
         for cf in coeffs:
             value = value * _point(a) + constant_ball(cf)
         return arb(0), value
-    raise NoClosedForm(f"the integrand grows like exp({e}): the expectation may diverge")
+    raise InvalidArgument(f"the integrand grows like exp({sympy.sstr(e)}) towards "
+                          f"{'+' if form.side > 0 else '-'}∞: faster than any e^(b·|x|), so "
+                          "its Gaussian expectation may diverge; symgrad refuses it")
 
 
 def _estimated(parts: _Parts, q: sympy.Expr, digits: int, why: str) -> Integral:

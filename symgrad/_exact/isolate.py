@@ -251,7 +251,7 @@ class _Search:
             self.cell(a, b, Verdict.MONOTONE)
         elif sa * sb < 0:
             self.cell(a, b, Verdict.ROOT)
-            self.roots.append(self.refine(_arb(a), _arb(b), self.digits))
+            self.roots.append(self.refine(a, b, self.digits))
         else:
             self.cell(a, b, Verdict.EXACT_ROOT)
             at = a if sa == 0 else b
@@ -263,53 +263,58 @@ class _Search:
                                        crossing, self.region))
         return True
 
-    def refine(self, lo: arb, hi: arb, digits: int) -> Root:
-        """Interval Newton on [lo, hi], where f' has one sign and f one simple root."""
+    def refine(self, lo: Fraction, hi: Fraction, digits: int) -> Root:
+        """Interval Newton on [lo, hi] (dyadic ends), where f' has one sign and f one
+        simple root; bisection by the sign of f(m) whenever Newton does not halve it."""
         region = self.region
-        with working_precision(START_BITS):
-            sa = -1 if self.f.derivative(lo.union(hi)) > 0 else 1  # the sign of f at lo
-        magnitude = max(abs(as_fraction(lo)), abs(as_fraction(hi)), Fraction(1))
-        start = bits_for_digits(digits) + int(magnitude).bit_length()
-        crossing = 0
+        exact_bits = max(_bits(lo), _bits(hi)) + 2  # the ends are exact at this precision
+        with working_precision(max(START_BITS, min(exact_bits, CAP_BITS))):
+            d = self.f.derivative(_ball(lo, hi))
+        crossing = (1 if d > 0 else -1) * region.side
+        sa = -1 if d > 0 else 1  # the sign of f at lo
+        magnitude = max(abs(lo), abs(hi), Fraction(1))
+        start = max(bits_for_digits(digits) + int(magnitude).bit_length(), exact_bits)
         for bits in precision_ladder(min(start, CAP_BITS), CAP_BITS):
             self.bits = max(self.bits, bits)
             with working_precision(bits):
                 for _ in range(4 * bits):
                     number = _number(lo, hi, region.side, digits)
                     if number.digits >= digits:
-                        return Root(number, None, crossing or self._crossing(lo, hi), region)
-                    m = ((lo + hi) / 2).mid()
-                    fm = self.f(m)
+                        return Root(number, None, crossing, region)
+                    m = (lo + hi) / 2
+                    if _bits(m) > bits:
+                        break  # the midpoint is not exact here: more precision
+                    fm = self.f(_arb(m))
                     if not (fm > 0 or fm < 0):
-                        w = as_fraction(m)
-                        if fm.is_finite() and _exact_zero(region.original, self.z_of(w)):
-                            v = self.z_of(w)
+                        if fm.is_finite() and _exact_zero(region.original, self.z_of(m)):
+                            v = self.z_of(m)
                             return Root(CertifiedNumber.exact(v, digits),
-                                        sympy.Rational(v.numerator, v.denominator),
-                                        self._crossing(lo, hi), region)
+                                        sympy.Rational(v.numerator, v.denominator), crossing,
+                                        region)
                         break  # f(m) needs more precision
-                    d = self.f.derivative(lo.union(hi))
-                    newton = m - fm / d
-                    new_lo, new_hi = lo.max(newton.lower()), hi.min(newton.upper())
-                    if d.is_finite() and new_lo <= new_hi and (
-                            as_fraction(new_hi) - as_fraction(new_lo)
-                            <= (as_fraction(hi) - as_fraction(lo)) / 2):
-                        lo, hi = new_lo.lower(), new_hi.upper()
-                    elif (fm > 0) == (sa > 0):
+                    d = self.f.derivative(_ball(lo, hi))
+                    newton = _arb(m) - fm / d
+                    if d.is_finite() and newton.is_finite():
+                        new_lo = max(lo, as_fraction(newton.lower()))
+                        new_hi = min(hi, as_fraction(newton.upper()))
+                        if new_lo <= new_hi and new_hi - new_lo <= (hi - lo) / 2:
+                            lo, hi = new_lo, new_hi
+                            continue
+                    if (fm > 0) == (sa > 0):
                         lo = m
                     else:
                         hi = m
         self.capped = True
-        return Root(_number(lo, hi, region.side, digits), None, self._crossing(lo, hi), region)
-
-    def _crossing(self, lo: arb, hi: arb) -> int:
-        with working_precision(START_BITS):
-            d = self.f.derivative(lo.union(hi))
-        return (1 if d > 0 else -1) * self.region.side
+        return Root(_number(lo, hi, region.side, digits), None, crossing, region)
 
 
-def _number(lo: arb, hi: arb, side: int, digits: int) -> CertifiedNumber:
-    a, b = as_fraction(lo) * side, as_fraction(hi) * side
+def _bits(x: Fraction) -> int:
+    """Bits needed to hold the dyadic x exactly (its numerator's length)."""
+    return max(abs(x.numerator).bit_length(), 1)
+
+
+def _number(lo: Fraction, hi: Fraction, side: int, digits: int) -> CertifiedNumber:
+    a, b = lo * side, hi * side
     return CertifiedNumber(min(a, b), max(a, b), digits)
 
 
@@ -423,4 +428,4 @@ def refine_root(root: Root, digits: int) -> Root:
     search = _Search(region, Fraction(0), Fraction(1), digits, (None, None))
     side = region.side
     lo, hi = sorted((root.value.lower * side, root.value.upper * side))
-    return search.refine(_arb(lo), _arb(hi), digits)
+    return search.refine(lo, hi, digits)
