@@ -248,13 +248,12 @@ def _dual_abs(u: Dual, analytic: bool = False) -> Dual:
 
 def _dual_extreme(pick_max: bool) -> Callable[..., Dual]:
     def apply(x: Any, y: Any, analytic: bool = False) -> Dual:
-        x, y = _lift(x), _lift(y)
-        first, second = (x, y) if pick_max else (y, x)
-        if first.v > second.v:
-            return x if pick_max else y
-        if second.v > first.v:
-            return y if pick_max else x
-        return Dual(x.v.max(y.v) if pick_max else x.v.min(y.v), x.d.union(y.d))
+        u, w = _lift(x), _lift(y)
+        if u.v > w.v:
+            return u if pick_max else w
+        if w.v > u.v:
+            return w if pick_max else u
+        return Dual(u.v.max(w.v) if pick_max else u.v.min(w.v), u.d.union(w.d))
 
     return apply
 

@@ -15,8 +15,9 @@ X/(2q) ≥ N/X + b,
                  = M·e^{c + h(X)}·erfc(X/(2√q))/√2,
 
 an Arb number; X grows until it is below 10^(−digits−10).  g growing like e^{c·x²}
-(c > 0) or faster is refused with :class:`InvalidArgument` (the expectation may diverge).  When certification is impossible
-(no tail form, a branch cut on the real line) the fallback is mpmath's tanh-sinh
+(c > 0) or faster is refused with :class:`InvalidArgument` (the expectation may
+diverge).  When certification is impossible (no tail form, a branch cut on the real
+line) the fallback is mpmath's tanh-sinh
 quadrature, labelled ``estimated``, its error estimated by a second run at higher
 precision and never below the working precision.
 

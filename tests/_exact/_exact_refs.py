@@ -30,7 +30,7 @@ def reference_roots(f: MpFn, lo: float, hi: float, *, step: float, dps: int = 80
     each sign change refined by bisection-safe findroot at ``dps`` digits."""
     roots = []
     with mpmath.workdps(dps):
-        n = int(round((hi - lo) / step))
+        n = round((hi - lo) / step)
         xs = [mpmath.mpf(lo) + mpmath.mpf(step) * k for k in range(n + 1)]
         values = [f(x) for x in xs]
         for a, b, fa, fb in zip(xs, xs[1:], values, values[1:], strict=False):

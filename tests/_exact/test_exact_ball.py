@@ -78,7 +78,7 @@ def test_derivative_encloses_the_slope(expr, center, radius):
     c, r = fmpq(center, 100), fmpq(radius, 1000)
     with working_precision(100):
         ball = arb(c).union(arb(c - r)).union(arb(c + r))
-        value, slope = f.with_derivative(ball)
+        _value, slope = f.with_derivative(ball)
     with mpmath.workdps(50):
         for x in _points(mpmath.mpf(center) / 100, mpmath.mpf(radius) / 1000):
             d = mpmath.diff(ref, x)
@@ -164,17 +164,15 @@ def test_invalid_expressions(expr):
 
 @pytest.mark.parametrize("bits", [8, CAP_BITS + 1, 64.0, True])
 def test_invalid_precision(bits):
-    with pytest.raises(InvalidArgument):
-        with working_precision(bits):
-            pass
+    with pytest.raises(InvalidArgument), working_precision(bits):
+        pass
 
 
 def test_precision_is_restored_even_on_errors():
     saved = ctx.prec
-    with pytest.raises(ZeroDivisionError):
-        with working_precision(333):
-            assert ctx.prec == 333
-            raise ZeroDivisionError
+    with pytest.raises(ZeroDivisionError), working_precision(333):
+        assert ctx.prec == 333
+        raise ZeroDivisionError
     assert ctx.prec == saved
 
 

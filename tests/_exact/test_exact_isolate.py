@@ -9,6 +9,7 @@ subdivision points, roots near 10⁶, no roots, double roots.
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import mpmath
@@ -25,6 +26,7 @@ from symgrad._exact.enclose import enclose, exclude
 from symgrad._exact.isolate import Verdict, isolate_roots, refine_root
 from symgrad.errors import InvalidArgument, NoClosedForm
 
+THIRD = sympy.Rational(1, 3)
 
 
 def _check(isolation, references):
@@ -109,8 +111,8 @@ def test_symmetric_roots_print_the_same_digits():
     ("expr", "roots"),
     [
         # closely spaced: 1/3 and 1/3 + 10^-9
-        ((z - sympy.Rational(1, 3)) * (z - sympy.Rational(1, 3) - sympy.Rational(1, 10**9))
-         * sympy.exp(-z**2), [sympy.Rational(1, 3), sympy.Rational(1, 3) + sympy.Rational(1, 10**9)]),
+        ((z - THIRD) * (z - THIRD - sympy.Rational(1, 10**9)) * sympy.exp(-z**2),
+         [THIRD, THIRD + sympy.Rational(1, 10**9)]),
         # on subdivision points (0, 1, a bisection midpoint) and just off one
         (z * (z - 1) * (z - sympy.Rational(1, 2)) * (z - 2 - sympy.Rational(1, 2**40))
          / (1 + z**6), [0, sympy.Rational(1, 2), 1, 2 + sympy.Rational(1, 2**40)]),
@@ -148,7 +150,7 @@ def test_roots_on_grid_points_are_exact():
 )
 def test_polynomials_times_exponentials(roots, rate, gauss):
     ordered = sorted(roots)
-    if any(b - a < Fraction(1, 10**4) for a, b in zip(ordered, ordered[1:], strict=False)):
+    if any(b - a < Fraction(1, 10**4) for a, b in itertools.pairwise(ordered)):
         return
     poly = sympy.Mul(*[z - sympy.Rational(r.numerator, r.denominator) for r in ordered])
     expr = poly * sympy.exp(rate * z) * (sympy.exp(-z**2 / 8) if gauss else 1)
