@@ -219,9 +219,10 @@ def _estimated(parts: _Parts, q: sympy.Expr, digits: int, why: str) -> Integral:
     if not mpmath.isfinite(second):
         raise InvalidArgument("the Gaussian expectation diverges")
     with mpmath.workdps(digits + 25):
-        floor = abs(second) * mpmath.mpf(10) ** -(digits + 5) + mpmath.mpf(10) ** -(digits + 20)
+        # never below the working precision, nor below the rounding of the value kept
+        floor = abs(second) * mpmath.mpf(10) ** -(digits + 3) + mpmath.mpf(10) ** -(digits + 20)
         error = max(abs(first - second), floor)
-    value = sympy.Float(mpmath.nstr(second, digits), digits)
+    value = sympy.Float(mpmath.nstr(second, digits + 5), digits + 5)
     err = sympy.Float(mpmath.nstr(error, 3), 3)
     steps = (Step(f"Not certified ({why}); mpmath tanh-sinh quadrature at {digits + 25} "
                   "digits, error estimated against a run at "
