@@ -225,6 +225,9 @@ def _rules(e: sympy.Expr) -> list[_Term]:
         return _atan_terms(e.args[0])
     if isinstance(e, erfcx):
         return _erfcx_terms(e.args[0])
+    if type(e) in _FUNCTION_NAMES and len(e.args) == 1 and _bounded(_terms(e.args[0])):
+        # any function with a ball rule, of an argument bounded on the tail: bounded
+        return [_term(_ONE, 0, _ZERO, e)]
     raise _NotTail(f"no tail rule for {type(e).__name__} in {e}")
 
 
@@ -464,13 +467,28 @@ def _single_plan(f: sympy.Expr) -> _Plan:
         return lambda a: None
     if kind in _LIMITS and arg.is_polynomial(z) and arg.has(z):
         return _monotone_plan(kind, name, sympy.expand(arg))
-    inner = _plan(arg)
+    inner = _argument_plan(arg)
 
     def apply(a: arb) -> arb | None:
         v = inner(a)
         return None if v is None else REAL[name](v)
 
     return apply
+
+
+def _argument_plan(u: sympy.Expr) -> _Plan:
+    """An argument u enclosed through its own tail terms when they are all bounded
+    (z/(2z + 1) = 1/2 − (1/(4z))·(1 + 1/(2z))⁻¹: bounded, though z alone is not)."""
+    try:
+        terms = _terms(u)
+        bounded = _bounded(terms)
+    except _NotTail:
+        return _plan(u)
+    if not bounded:
+        return _plan(u)
+    parts = tuple(_product_plan(_decay_plan(t.power, t.exponent),
+                                (_plan(t.coeff), _plan(t.bounded))) for t in terms)
+    return _sum_plan(parts)
 
 
 def _monotone_plan(kind: type, name: str, arg: sympy.Expr) -> _Plan:
@@ -491,7 +509,8 @@ def _monotone_plan(kind: type, name: str, arg: sympy.Expr) -> _Plan:
 
 
 _FUNCTION_NAMES = {sympy.exp: "exp", sympy.log: "log", sympy.erf: "erf", sympy.erfc: "erfc",
-                   erfcx: "erfcx", sympy.tanh: "tanh", sympy.atan: "atan", sympy.sqrt: "sqrt"}
+                   erfcx: "erfcx", sympy.tanh: "tanh", sympy.atan: "atan", sympy.asin: "asin",
+                   sympy.asinh: "asinh", sympy.sin: "sin", sympy.cos: "cos"}
 
 
 # ---- the tail form ----
