@@ -50,7 +50,8 @@ from symgrad._exact.ball import (
     working_precision,
 )
 from symgrad._exact.digits import CertifiedNumber, as_fraction
-from symgrad._exact.tails import TailForm, _coefficients, _eventually, tail_form
+from symgrad._exact.tail_bounds import coefficients, eventually
+from symgrad._exact.tails import TailForm, tail_form
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Estimated, How, Step
 
@@ -189,10 +190,10 @@ def _linear_bound(form: TailForm, a: Fraction) -> tuple[arb, arb]:
     e = form.exponent
     if e == 0:
         return arb(0), arb(0)
-    coeffs = _coefficients(e)
+    coeffs = coefficients(e)
     if len(coeffs) <= 2:
         return constant_ball(coeffs[0]), arb(0)
-    if _eventually(sympy.diff(e, z), _point(a)) < 0:
+    if eventually(sympy.diff(e, z), _point(a)) < 0:
         value = arb(0)
         for cf in coeffs:
             value = value * _point(a) + constant_ball(cf)
