@@ -35,7 +35,7 @@ from flint import arb, fmpq
 from symgrad.errors import InvalidArgument
 from symgrad.records import Certified
 
-__all__ = ["CertifiedNumber", "arb_bounds", "as_fraction", "proven_rounding"]
+__all__ = ["CertifiedNumber", "arb_bounds", "as_fraction", "decimal_exponent", "proven_rounding"]
 
 #: Significant digits shown when a caller does not say (the reports promise ≥ 30).
 DEFAULT_DIGITS = 40
@@ -68,7 +68,7 @@ def arb_bounds(x: arb) -> tuple[Fraction, Fraction]:
     return mid - rad, mid + rad
 
 
-def _exponent10(x: Fraction) -> int:
+def decimal_exponent(x: Fraction) -> int:
     """floor(log10 |x|) for x ≠ 0, exactly (no float: |x| may be e^(−10⁶))."""
     x = abs(x)
     e = math.floor((x.numerator.bit_length() - x.denominator.bit_length()) * math.log10(2))
@@ -99,11 +99,11 @@ def proven_rounding(lower: Fraction, upper: Fraction, max_digits: int) -> tuple[
     top = max(abs(lower), abs(upper))
     if top == 0:
         return 0, 0
-    k = max_digits - 1 - _exponent10(top)
+    k = max_digits - 1 - decimal_exponent(top)
     width = upper - lower
     if width > 0:
         # Two points more than 10^(−k) apart never round to the same value at k places.
-        k = min(k, -_exponent10(width))
+        k = min(k, -decimal_exponent(width))
     while True:
         n_lo, n_hi = _round_at(lower, k), _round_at(upper, k)
         if n_lo == n_hi:

@@ -28,8 +28,6 @@ naming the place — the engine refuses rather than guesses.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -40,16 +38,14 @@ from symgrad._core.symbols import z
 from symgrad._exact.ball import (
     CAP_BITS,
     START_BITS,
-    BallFunction,
     bits_for_digits,
-    compile_ball,
     precision_ladder,
     working_precision,
 )
 from symgrad._exact.digits import CertifiedNumber, as_fraction
+from symgrad._exact.isolation import Cell, Isolation, Region, Root, Tail, Verdict
 from symgrad._exact.tails import TailForm, tail_form
 from symgrad.errors import InvalidArgument, NoClosedForm
-from symgrad.records import Step
 
 __all__ = ["Cell", "Isolation", "Root", "Tail", "Verdict", "isolate_roots", "refine_root"]
 
@@ -59,112 +55,6 @@ _MAX_TAIL_DOUBLINGS = 80  # tail proofs are tried at a = 4·2^j, j ≤ 80
 _MIN_WIDTH = Fraction(1, 2**64)
 _SIGN_BITS = 1024  # precision tried before an undecided point sign is tested exactly
 _MAX_CELLS = 20_000
-
-
-class Verdict(enum.Enum):
-    """What was proven on a cell."""
-
-    EXCLUDED = "0 not in f(I)"
-    MONOTONE = "f' has one sign on I and f the same sign at both ends: no root"
-    ROOT = "f' has one sign on I and f changes sign: exactly one root"
-    EXACT_ROOT = "f' has one sign on I and f is exactly 0 at an end point"
-
-
-@dataclass(frozen=True)
-class Cell:
-    """[lo, hi] in z and the verdict proven there (``tail`` when the tail form was used)."""
-
-    lo: Fraction
-    hi: Fraction
-    verdict: Verdict
-    tail: bool = False
-
-
-@dataclass(frozen=True)
-class _Region:
-    """Where a form is used: z = side·w for w in [start, end] (end None: unbounded)."""
-
-    side: int
-    expr: sympy.Expr  # in w
-    original: sympy.Expr  # f in z, for exact tests
-    tail: bool
-
-    @property
-    def f(self) -> BallFunction:
-        return compile_ball(self.expr)
-
-
-@dataclass(frozen=True)
-class Root:
-    """A root of f: ``value`` its certified enclosure, ``exact`` the rational root when it
-    was proven exactly, ``crossing`` the sign of f' there (+1: f goes from − to +)."""
-
-    value: CertifiedNumber
-    exact: sympy.Rational | None
-    crossing: int
-    _region: _Region | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class Tail:
-    """No root of f for side·z ≥ ``beyond``: there f(z) = scale·T with T in ``bounds``."""
-
-    side: int
-    beyond: Fraction
-    scale: sympy.Expr
-    bounds: tuple[Fraction, Fraction]
-
-    @property
-    def sign(self) -> int:
-        return 1 if self.bounds[0] > 0 else -1
-
-    def statement(self) -> str:
-        where = f"z ≥ {self.beyond}" if self.side > 0 else f"z ≤ −{self.beyond}"
-        w = "z" if self.side > 0 else "−z"
-        lo, hi = (f"{float(self.bounds[0]):.6g}", f"{float(self.bounds[1]):.6g}")
-        return (f"for {where}, f = {sympy.sstr(self.scale.subs(z, sympy.Symbol(w)))}·T with "
-                f"T in [{lo}, {hi}] (tail form, enclosed on the whole half-line), so f "
-                f"{'>' if self.sign > 0 else '<'} 0 there")
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """Every root of ``expr`` in the open interval (lo, hi), with the proof.
-
-    ``cells`` cover the searched interval (their union, with the tails, is (lo, hi));
-    ``tails`` prove the unbounded sides; ``bits`` is the highest precision used and
-    ``capped`` says whether some root stopped short of ``digits`` at :data:`CAP_BITS`.
-    """
-
-    expr: sympy.Expr
-    lo: sympy.Expr
-    hi: sympy.Expr
-    roots: tuple[Root, ...]
-    cells: tuple[Cell, ...]
-    tails: tuple[Tail, ...]
-    digits: int
-    bits: int
-    capped: bool
-
-    @property
-    def complete(self) -> bool:
-        """Always True: an isolation that cannot be completed raises instead."""
-        return True
-
-    def statement(self) -> str:
-        counts = {v: sum(c.verdict is v for c in self.cells) for v in Verdict}
-        text = (f"all {len(self.roots)} roots of f on ({sympy.sstr(self.lo)}, "
-                f"{sympy.sstr(self.hi)}): {len(self.cells)} cells, "
-                f"{counts[Verdict.EXCLUDED]} with 0 ∉ f(I), {counts[Verdict.MONOTONE]} "
-                f"monotone without sign change, {counts[Verdict.ROOT]} with exactly one "
-                f"simple root, {counts[Verdict.EXACT_ROOT]} with an exact root at an end")
-        return "; ".join([text, *(t.statement() for t in self.tails)])
-
-    def steps(self) -> tuple[Step, ...]:
-        roots = sympy.FiniteSet(*[r.exact if r.exact is not None else r.value.sympy_float()
-                                  for r in self.roots])
-        return (Step("Roots isolated in ball arithmetic: " + self.statement() + ".",
-                     sympy.Eq(sympy.Symbol(r"z_{\mathrm{root}}"), roots, evaluate=False)),)
 
 
 # ---- points and balls ----
@@ -186,16 +76,15 @@ def _exact_zero(original: sympy.Expr, at: Fraction) -> bool:
 class _Search:
     """The cell-by-cell proof on one region."""
 
-    def __init__(self, region: _Region, lo: Fraction, hi: Fraction, digits: int,
-                 ends: tuple[Fraction | None, Fraction | None]) -> None:
-        self.region, self.digits, self.ends = region, digits, ends
+    def __init__(self, region: Region, digits: int,
+                 ends: tuple[Fraction | None, ...] = ()) -> None:
+        self.region, self.digits, self.ends = region, digits, ends  # ends: open, in w
         self.f = region.f
         self.cells: list[Cell] = []
         self.roots: list[Root] = []
         self.bits = START_BITS
         self.capped = False
         self.signs: dict[Fraction, int] = {}
-        self.lo, self.hi = lo, hi
 
     def z_of(self, w: Fraction) -> Fraction:
         return w * self.region.side
@@ -361,7 +250,7 @@ def isolate_roots(f: sympy.Expr, lo: Any = -sympy.oo, hi: Any = sympy.oo, *,
     mid_lo = max(a, -R0) if a is not None else -R0
     mid_hi = min(b, R0) if b is not None else R0
     if mid_lo < mid_hi:
-        s = _Search(_Region(1, expr, expr, False), mid_lo, mid_hi, digits, (a, b))
+        s = _Search(Region(1, expr, expr, False), digits, (a, b))
         s.run(_grid(mid_lo, mid_hi, False))
         searches.append(s)
     for side, near, far in ((1, a, b), (-1, b, a)):
@@ -390,16 +279,16 @@ def _tail_side(expr: sympy.Expr, side: int, start: Fraction, far: Fraction | Non
             raise
         form = None
     if form is not None:
-        region = _Region(side, form.expr, expr, True)
+        region = Region(side, form.expr, expr, True)
     else:
-        region = _Region(side, expr.subs(z, side * z), expr, False)
+        region = Region(side, expr.subs(z, side * z), expr, False)
     proof = None
-    end = far * side if far is not None else None
-    if end is None:
-        assert form is not None
+    if far is not None:
+        end = far * side
+    elif form is not None:
         proof = _prove_tail(form, start)
         end = proof.beyond
-    search = _Search(region, start, end, digits, ends)  # type: ignore[arg-type]
+    search = _Search(region, digits, ends)
     if start < end:
         search.run(_grid(start, end, True))
     return search, proof
@@ -425,7 +314,7 @@ def refine_root(root: Root, digits: int) -> Root:
             CertifiedNumber.exact(as_fraction(root.exact), digits), root.exact,
             root.crossing, root._region)
     region = root._region
-    search = _Search(region, Fraction(0), Fraction(1), digits, (None, None))
+    search = _Search(region, digits)
     side = region.side
     lo, hi = sorted((root.value.lower * side, root.value.upper * side))
     return search.refine(lo, hi, digits)
