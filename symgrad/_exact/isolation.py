@@ -22,7 +22,7 @@ import sympy
 from symgrad._core.symbols import z
 from symgrad._exact.ball import BallFunction, compile_ball
 from symgrad._exact.digits import CertifiedNumber, decimal_exponent
-from symgrad.records import Step
+from symgrad.records import Certified, Exact, Step
 
 __all__ = ["Cell", "Isolation", "Region", "Root", "Tail", "Verdict"]
 
@@ -69,6 +69,14 @@ class Root:
     exact: sympy.Rational | None
     crossing: int
     _region: Region | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def how(self) -> Exact | Certified:
+        """The record provenance of this root."""
+        if self.exact is not None:
+            return Exact("a subdivision point where f vanishes exactly (SymPy)")
+        return self.value.certified("interval Newton in ball arithmetic (Arb), "
+                                    "simple root: f' of one sign on the enclosure")
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,9 @@ def test_constructed_roots(expr, roots):
 def test_roots_on_grid_points_are_exact():
     iso = isolate_roots(z * (z - 1) * sympy.exp(-z**2), digits=30)
     assert [r.exact for r in iso.roots] == [0, 1]
+    assert all(r.how.kind.value == "exact" for r in iso.roots)
+    other = isolate_roots(z**2 - 3, 0, sympy.oo, digits=30).roots[0]
+    assert other.how.kind.value == "certified" and other.how.lower < sympy.sqrt(3)
     assert any(c.verdict is Verdict.EXACT_ROOT for c in iso.cells)
 
 
