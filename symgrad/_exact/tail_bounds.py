@@ -168,6 +168,8 @@ def _single_plan(f: sympy.Expr) -> Plan:
 
         return power
     kind, arg = type(f), f.args[0]
+    if kind in (sympy.sin, sympy.cos):
+        return lambda a: arb(0, 1)  # [−1, 1]
     name = FUNCTION_NAMES.get(kind)
     if name is None:
         return lambda a: None

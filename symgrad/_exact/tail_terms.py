@@ -9,7 +9,7 @@ product B of factors bounded on [a, ∞) for large a.  The rules are algebraic i
 * e^{u} = e^{P}·e^{r} with P the polynomial part of u and r bounded;
 * erf(P) = ±(1 − erfcx(±P)·e^{−P²}) for a polynomial P → ±∞ (erfcx = e^{x²}erfc(x));
 * log(D·(1 + ρ)) = log c + P + log(B·(1 + ρ)); atan(u) = ±π/2 − atan(1/u);
-* any function with a ball rule of a bounded argument is bounded.
+* sin and cos are bounded; any function with a ball rule of a bounded argument is bounded.
 
 Growth is compared exactly: the exponent polynomials first (their leading coefficient's
 sign, decided in ball arithmetic after an exact zero test), then the power of z.
@@ -204,6 +204,8 @@ def _rules(e: sympy.Expr) -> list[Term]:
         return _atan_terms(e.args[0])
     if isinstance(e, erfcx):
         return _erfcx_terms(e.args[0])
+    if isinstance(e, sympy.sin | sympy.cos):
+        return [term(ONE, 0, ZERO, e)]  # in [−1, 1] whatever its argument
     if type(e) in FUNCTION_NAMES and len(e.args) == 1 and bounded(terms_of(e.args[0])):
         # any function with a ball rule, of an argument bounded on the tail: bounded
         return [term(ONE, 0, ZERO, e)]
