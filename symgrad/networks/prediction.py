@@ -24,7 +24,7 @@ point), under gradient independence (Schoenholz et al. 2017; :mod:`._recursion`)
 (21.0, 21, 'power')
 >>> mlp = repeat(serial(dense(1, init="xavier_normal"), activation("tanh")), 20)
 >>> round(float(predict(mlp).grad_h_sq[1]), 4)   # the issue's 13× drop: J^{20,1}
-0.0754
+0.0775
 """
 
 from __future__ import annotations
