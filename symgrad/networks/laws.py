@@ -100,8 +100,12 @@ def _law(kind: LawKind, constant: Any, *, how: How, statement: str, steps: list[
          power: Any = 0, formula: Any = None, depth: int | None = None) -> DepthLaw:
     constant = sympy.nsimplify(constant) if isinstance(constant, int) else constant
     jac = None
-    if formula is not None and depth is not None and isinstance(how, Exact):
-        jac = sympy.simplify(sympy.gammasimp(formula.subs(L, depth)))
+    if formula is not None and depth is not None and isinstance(how, Exact) and depth <= 10**4:
+        jac = formula.subs(L, depth)
+        # Γ ratios at integers collapse to rationals; powers stay as they are (exact, and
+        # simplifying (π/(π − 1))^999 would take minutes).
+        if jac.has(sympy.gamma):
+            jac = sympy.simplify(sympy.gammasimp(jac))
     return DepthLaw(kind, sympy.sympify(constant), sympy.sympify(power), formula, jac,
                     statement, provenances(constant=how), tuple(steps))
 
@@ -113,7 +117,7 @@ def _run_of(net: Block) -> tuple[Block, int, int] | None:
     i = 0
     while i < len(blocks):
         j = i
-        while j + 1 < len(blocks) and blocks[j + 1] == blocks[i]:
+        while j + 1 < len(blocks) and (blocks[j + 1] is blocks[i] or blocks[j + 1] == blocks[i]):
             j += 1
         if j > i and (best is None or j - i + 1 > best[2]):
             best = (blocks[i], i, j - i + 1)

@@ -176,11 +176,12 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
         log_chi = np.log(chi)
     log_g = np.zeros(depth + 1)
     log_g[:-1] = np.cumsum(log_chi[::-1])[::-1]
-    with np.errstate(over="ignore", under="ignore"):
-        g = np.exp(log_g)
     scale = 1.0 if width is None else float(width) ** 2
-    grad_w = g[1:] * w * scale
-    grad_z = g[1:] * gz
+    # Beyond float64's range the gradients are ±inf or 0; log10_grad_h_sq keeps them.
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        g = np.exp(log_g)
+        grad_w = g[1:] * w * scale
+        grad_z = g[1:] * gz
     rounding = 8 * _U * (np.arange(depth, -1, -1) + 1)
     g_err = float(np.max(np.concatenate([[0.0], np.cumsum(chi_err[::-1])[::-1]]) + rounding))
     arrays_err = max(float(k_err.max()) + 8 * _U * depth, g_err)
@@ -214,7 +215,7 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
 
 def _covers(net: Block) -> bool:
     blocks = net.blocks()
-    return all(b == blocks[0] for b in blocks)
+    return all(b is blocks[0] or b == blocks[0] for b in blocks)
 
 
 def _law(net: Block, q0: sympy.Expr, c0: sympy.Expr | None,
