@@ -85,7 +85,7 @@ def test_network_input_gradient_matches_finite_differences(net):
 def test_traced_gradients_give_the_recorded_norms():
     net = NETS[1]
     sim = simulate_network(net, width=16, batch=8, rng=0, trace=True)
-    for l, g in enumerate(sim.grads):
-        assert sim.grad_h_sq[l] == pytest.approx(float(np.mean(g * g)), rel=1e-12)
-    for l, h in enumerate(sim.hidden):
-        assert sim.second_moment[l] == pytest.approx(float(np.mean(h * h)), rel=1e-12)
+    for i, g in enumerate(sim.grads):
+        assert sim.grad_h_sq[i] == pytest.approx(float(np.mean(g * g)), rel=1e-12)
+    for i, h in enumerate(sim.hidden):
+        assert sim.second_moment[i] == pytest.approx(float(np.mean(h * h)), rel=1e-12)

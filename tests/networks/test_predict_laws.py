@@ -20,7 +20,8 @@ def pre_ln(act="relu", sigma_w=1, sigma_b=0, scale=1):
                        scale=scale)
 
 
-@pytest.mark.parametrize("sigma_w, q0, depth", [(1, 1, 40), (2, 3, 7), (sympy.Rational(1, 2), 2, 100)])
+@pytest.mark.parametrize("sigma_w, q0, depth",
+                         [(1, 1, 40), (2, 3, 7), (sympy.Rational(1, 2), 2, 100)])
 def test_pre_ln_relu_is_linear_in_depth(sigma_w, q0, depth):
     # Derived here: K_{l+1} = K_l + σ_w²/2 (LN feeds unit variance; E relu(Z)² = 1/2) and
     # G_l = G_{l+1}(1 + σ_w²/(2K_l)): the product telescopes to 1 + σ_w²L/(2K₀).
@@ -52,7 +53,8 @@ def test_branch_scales_one_over_sqrt_depth_and_one_over_depth_are_bounded():
     a, sw = 2, 1
     plain = nw.serial(RELU, nw.dense(sw))
     law = nw.predict(nw.repeat(nw.residual(plain, scale=a / sympy.sqrt(nw.L)), 30)).law
-    assert law.kind == "bounded" and sympy.simplify(law.constant - sympy.exp(sympy.Rational(a**2 * sw**2, 2))) == 0
+    limit = sympy.exp(sympy.Rational(a**2 * sw**2, 2))
+    assert law.kind == "bounded" and sympy.simplify(law.constant - limit) == 0
     law = nw.predict(nw.repeat(nw.residual(plain, scale=a / nw.L), 30)).law
     assert law.kind == "bounded" and law.constant == 1
     law = nw.predict(nw.repeat(nw.residual(plain, scale=a / nw.L ** sympy.Rational(1, 4)), 30)).law
@@ -95,8 +97,9 @@ def test_post_ln_relu_is_bounded_and_tanh_grows():
                                     nw.layernorm()), 10)
     law = nw.predict(tanh_post).law
     with mpmath.workdps(30):
-        s = mpmath.quad(lambda x: mpmath.sech(x) ** 4 * mpmath.npdf(x), [-mpmath.inf, 0, mpmath.inf])
-        v = mpmath.quad(lambda x: mpmath.tanh(x) ** 2 * mpmath.npdf(x), [-mpmath.inf, 0, mpmath.inf])
+        line = [-mpmath.inf, 0, mpmath.inf]
+        s = mpmath.quad(lambda x: mpmath.sech(x) ** 4 * mpmath.npdf(x), line)
+        v = mpmath.quad(lambda x: mpmath.tanh(x) ** 2 * mpmath.npdf(x), line)
     assert law.kind == "exponential"
     assert float(law.constant) == pytest.approx(float((1 + s) / (1 + v)), rel=1e-9)
 
