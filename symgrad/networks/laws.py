@@ -1,0 +1,309 @@
+"""How does J^{L,0} = E‖∂h_L/∂h_0‖²_F/N grow or shrink with depth?  The depth law.
+
+The law of a network is that of its repeated block R (``repeat(R, n)`` or a run of
+equal top-level blocks), derived from R's recursion (:mod:`._recursion`) in SymPy:
+
+* **constant factor** — R resets the second moment (ends in a normalisation: post-LN,
+  dense → batchnorm → φ) or its factor χ does not depend on K (positively homogeneous
+  φ, ReZero): J = χ_first·f^{L−1}.  f(L) → f∞ ≠ 1: *exponential* (factor f∞); f ≡ 1:
+  *bounded*; f → 1 with L(f − 1) ~ d·L^κ: *stretched exponential* e^{dL^κ} for κ > 0,
+  *bounded* (limit e^d, or 1 when κ < 0) otherwise.  BatchNorm-ReLU: f = π/(π − 1)
+  (Yang et al. 2019), post-LN ReLU: f = 1.
+* **additive** — R = residual whose branch sees a normalised input (pre-LN):
+  K_l = K_s + lΔ and χ(K) = 1 + β/(aK + b), so
+  J = Γ(L + x + y)Γ(x)/(Γ(L + x)Γ(x + y)) with x = (aK_s + b)/(aΔ), y = β/(aΔ): a
+  *power law* L^y (pre-LN ReLU, σ_b = 0: y = 1, J = 1 + σ_w²L/(2K₀)); with the branch
+  scale s = a·L^{−p}, x ∝ L^{2p}: exponent y(1 − 2p) for p < 1/2, *bounded* for p ≥ 1/2.
+* **plain, K → 0 at criticality** — V(K) = K − αK² + …, χ(K) = 1 − βK + … (Taylor
+  series of φ at 0, exact): K_l ≈ 1/(αl), J ~ L^{−β/α} (tanh at σ_w = 1, σ_b = 0: L^{−1}).
+* **plain, other** — K → q*: *exponential* with χ₁ = χ(q*); K → 0 with χ(0) ≠ 1 or
+  K → ∞: the exact limits σ_w²φ'(0)² and σ_w²(φ'(−∞)² + φ'(∞)²)/2.
+* **residual without normalisation** (branch φ then dense): K grows without bound.
+  φ' → constants at ±∞: *exponential* 1 + s²σ_w²S∞; bounded φ with ∫φ'² < ∞:
+  S(K) ~ γ₂/√K and K_l ~ l·s²(σ_w²V∞ + σ_b²), so log J ~ c√L: *stretched exponential*
+  with c = 2s²σ_w²γ₂/√(s²(σ_w²V∞ + σ_b²)) (tanh, s = σ_w = 1: c = 8/(3√(2π))).
+
+Everything else gets the last block's factor as an *estimated* exponential law.
+
+>>> from symgrad.networks.blocks import activation, dense, layernorm, repeat, residual, serial
+>>> law = depth_law(repeat(residual(serial(layernorm(), activation("relu"), dense(1))), 40))
+>>> law.kind.value, law.constant, law.jacobian
+('power', 1, 21)
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from symgrad._core.symbols import z
+from symgrad.networks._gaussian import slope_limits
+from symgrad.networks._recursion import NotClosed, Numbers, State, run
+from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
+from symgrad.records import Estimated, Exact, How, Record, Step, provenances
+
+__all__ = ["DepthLaw", "LawKind", "depth_law"]
+
+_K = sympy.Symbol("K", positive=True)
+_C = sympy.Symbol("C", real=True)
+
+
+class LawKind(enum.StrEnum):
+    """How J^{L,0} behaves as the depth L grows (compares equal to its value)."""
+
+    EXPONENTIAL = "exponential"
+    POWER = "power"
+    STRETCHED_EXPONENTIAL = "stretched_exponential"
+    BOUNDED = "bounded"
+
+
+@dataclass(frozen=True, eq=False)
+class DepthLaw(Record):
+    """J^{L,0} ~ constant^L (exponential), L^constant (power), e^{constant·L^power}
+    (stretched exponential) or → constant (bounded, the limit of J^{L,0}).
+
+    ``jacobian``: J^{L,0} at the network's own depth, exactly, when the law gives it in
+    closed form (else None); ``formula``: J^{L,0} as a function of L when known.
+    """
+
+    kind: LawKind
+    constant: sympy.Expr
+    power: sympy.Expr
+    formula: sympy.Expr | None
+    jacobian: sympy.Expr | None
+    statement: str
+    provenance: Any
+    steps: tuple[Step, ...] = ()
+
+    def title(self) -> str:
+        return f"Depth law: {self.kind.value}"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        rows: list[tuple[str, Any]] = [("kind", self.kind.value), ("constant", self.constant)]
+        if self.kind is LawKind.STRETCHED_EXPONENTIAL:
+            rows.append(("power of L", self.power))
+        if self.jacobian is not None:
+            rows.append(("J^{L,0}", self.jacobian))
+        return [*rows, ("statement", self.statement)]
+
+
+def _how(inexact: float, method: str, value: sympy.Expr) -> How:
+    if inexact == 0.0 and not value.has(sympy.Float):
+        return Exact(method)
+    return Estimated(abs(float(value)) * max(inexact, 1e-15), method)
+
+
+def _law(kind: LawKind, constant: Any, *, how: How, statement: str, steps: list[Step],
+         power: Any = 0, formula: Any = None, depth: int | None = None) -> DepthLaw:
+    constant = sympy.nsimplify(constant) if isinstance(constant, int) else constant
+    jac = None
+    if formula is not None and depth is not None and isinstance(how, Exact) and depth <= 10**4:
+        jac = formula.subs(L, depth)
+        # Γ ratios at integers collapse to rationals; powers stay as they are (exact, and
+        # simplifying (π/(π − 1))^999 would take minutes).
+        if jac.has(sympy.gamma):
+            jac = sympy.simplify(sympy.gammasimp(jac))
+    return DepthLaw(kind, sympy.sympify(constant), sympy.sympify(power), formula, jac,
+                    statement, provenances(constant=how), tuple(steps))
+
+
+def _run_of(net: Block) -> tuple[Block, int, int] | None:
+    """(R, index of its first copy, copies) of the longest run of equal top-level blocks."""
+    blocks = net.blocks()
+    best: tuple[Block, int, int] | None = None
+    i = 0
+    while i < len(blocks):
+        j = i
+        while j + 1 < len(blocks) and (blocks[j + 1] is blocks[i] or blocks[j + 1] == blocks[i]):
+            j += 1
+        if j > i and (best is None or j - i + 1 > best[2]):
+            best = (blocks[i], i, j - i + 1)
+        i = j + 1
+    return best
+
+
+def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
+                 steps: list[Step]) -> DepthLaw:
+    """J = first·f^{L−1} with f possibly depending on L."""
+    f = sympy.cancel(f)
+    steps.append(Step("per-block factor of E‖∂L/∂h‖² after the first block", f))
+    formula = first * f ** (L - 1)
+    method = "constant per-block factor"
+    f_inf = sympy.limit(f, L, sympy.oo) if f.has(L) else f
+    err = inexact * abs(float(f_inf)) if f_inf.is_finite else 0.0
+    if f == 1:
+        return _law(LawKind.BOUNDED, first, how=_how(inexact, method, first), steps=steps,
+                    statement="every block after the first passes the gradient on unchanged",
+                    formula=first, depth=n)
+    exact = inexact == 0.0 and not f_inf.has(sympy.Float)
+    away = (sympy.simplify(f_inf - 1) != 0) if exact else abs(float(f_inf) - 1) > err
+    if f_inf.is_finite and away:
+        grows = "grows" if float(f_inf) > 1 else "shrinks"
+        return _law(LawKind.EXPONENTIAL, f_inf, how=_how(inexact, method, f_inf), steps=steps,
+                    statement=f"E‖∂L/∂h_0‖² {grows} by a factor {sympy.sstr(sympy.N(f_inf, 6))}"
+                    " per block", formula=formula, depth=n)
+    # f → 1: log J ≈ L(f − 1) ~ d·L^κ.
+    excess = sympy.simplify(L * (f - 1))
+    kappa = sympy.limit(sympy.log(sympy.Abs(excess)) / sympy.log(L), L, sympy.oo)
+    d = sympy.limit(excess / L**kappa, L, sympy.oo)
+    steps.append(Step("L·(f − 1) ~ d·L^κ", sympy.Eq(sympy.Symbol("kappa"), kappa)))
+    if kappa > 0:
+        return _law(LawKind.STRETCHED_EXPONENTIAL, d, power=kappa,
+                    how=_how(inexact, method, d), steps=steps, formula=formula, depth=n,
+                    statement=f"log J grows like {sympy.sstr(d)}·L^{sympy.sstr(kappa)}")
+    first_inf = sympy.limit(first, L, sympy.oo) if first.has(L) else first
+    limit = sympy.simplify(first_inf * (sympy.exp(d) if kappa == 0 else 1))
+    return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
+                formula=formula, depth=n,
+                statement=f"J^(L,0) tends to {sympy.sstr(sympy.N(limit, 8))} as L grows")
+
+
+def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact: float,
+               n: int, steps: list[Step]) -> DepthLaw | None:
+    """Pre-LN: K' = K + Δ, χ = 1 + β/(aK + b) (module docstring)."""
+    delta = sympy.cancel(out_k - _K)
+    if delta.has(_K):
+        return None
+    num, den = sympy.fraction(sympy.together(chi - 1))
+    if num.has(_K) or sympy.degree(den, _K) != 1:
+        return None
+    a, b = sympy.Poly(den, _K).all_coeffs()
+    x = sympy.cancel((a * k_start + b) / (a * delta))
+    y = sympy.cancel(num / (a * delta))
+    formula = sympy.gamma(L + x + y) * sympy.gamma(x) / (sympy.gamma(L + x) * sympy.gamma(x + y))
+    steps += [Step("K_{l+1} = K_l + Δ", sympy.Eq(sympy.Symbol("Delta"), delta)),
+              Step("J^{L,0} = Π (l + x + y)/(l + x) = Γ(L+x+y)Γ(x)/(Γ(L+x)Γ(x+y))",
+                   sympy.Eq(sympy.Symbol("J"), formula))]
+    method = "Gamma-function product of the additive recursion"
+    rho = sympy.limit(sympy.log(x) / sympy.log(L), L, sympy.oo) if x.has(L) else 0
+    if y == 0:
+        return _law(LawKind.BOUNDED, 1, how=Exact(method), steps=steps, formula=formula,
+                    depth=n, statement="the branches pass no gradient: J = 1")
+    if rho < 1:
+        power = sympy.simplify(y * (1 - rho))
+        return _law(LawKind.POWER, power, how=_how(inexact, method, power), steps=steps,
+                    formula=formula, depth=n,
+                    statement=f"J^(L,0) grows like L^{sympy.sstr(sympy.N(power, 8))}")
+    lam = sympy.limit(L / x, L, sympy.oo)
+    limit = sympy.simplify((1 + lam) ** y)
+    return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
+                formula=formula, depth=n,
+                statement=f"J^(L,0) tends to {sympy.sstr(sympy.N(limit, 8))}")
+
+
+def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw | None:
+    """Plain serial(dense, φ) with K → 0 at χ(0) = 1: the power law L^{−β/α}."""
+    if not (isinstance(r, Serial) and len(r.layers) == 2
+            and isinstance(r.layers[0], Dense) and isinstance(r.layers[1], Activate)):
+        return None
+    d, act = r.layers[0], r.layers[1].act
+    if d.sigma_b != 0 or d.sigma_w.has(L):
+        return None
+    x = sympy.Symbol("x", real=True)
+    try:
+        series = sympy.series(act.expr.subs(z, x), x, 0, 5).removeO()
+    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover - kinks at 0
+        return None
+    if series.has(sympy.Piecewise) or series.subs(x, 0) != 0:
+        return None
+    v = d.init.factor * d.sigma_w**2
+
+    def moment(poly: sympy.Expr, order: int) -> sympy.Expr:
+        # E[p(√K Z)] to O(K^order): E[Z^{2j}] = (2j − 1)!!.
+        p = sympy.Poly(sympy.expand(poly), x)
+        return sum((c * _K ** sympy.Rational(e, 2) * sympy.factorial2(e - 1)
+                    for (e,), c in p.terms() if e % 2 == 0 and e <= 2 * order), sympy.Integer(0))
+
+    big_v = sympy.expand(v * moment(series**2, 2))
+    s = sympy.expand(v * moment(sympy.diff(series, x) ** 2, 1))
+    lam, alpha = big_v.coeff(_K, 1), -big_v.coeff(_K, 2)
+    chi0, beta = s.coeff(_K, 0), -s.coeff(_K, 1)
+    if lam != 1 or chi0 != 1 or not alpha > 0:
+        return None
+    power = sympy.simplify(-beta / alpha)
+    steps += [Step("small K: K_{l+1} = K_l − αK_l² + …", sympy.Eq(sympy.Symbol("alpha"), alpha)),
+              Step("χ(K) = 1 − βK + …, K_l ≈ 1/(αl), so J ~ L^{−β/α}",
+                   sympy.Eq(sympy.Symbol("beta"), beta))]
+    return _law(LawKind.POWER, power, how=_how(inexact, "Taylor series at K = 0", power),
+                steps=steps, statement=f"K → 0 like 1/(αl) and J^(L,0) ~ L^{sympy.sstr(power)}")
+
+
+def _residual_growth(r: Block, steps: list[Step]) -> DepthLaw | None:
+    """Residual(serial(φ, dense)) with L-independent parameters, K → ∞."""
+    if not (isinstance(r, Residual) and isinstance(r.branch, Serial)
+            and len(r.branch.layers) == 2 and isinstance(r.branch.layers[0], Activate)
+            and isinstance(r.branch.layers[1], Dense)):
+        return None
+    act, d = r.branch.layers[0].act, r.branch.layers[1]
+    if any(p.has(L) for p in (r.scale, d.sigma_w, d.sigma_b)) or r.scale == 0:
+        return None
+    s2v = r.scale**2 * d.init.factor * d.sigma_w**2
+    s_inf, v_inf, gamma2 = slope_limits(act)
+    method = "large-K asymptotics of E[φ'(√K Z)²] (limits of φ' at ±∞)"
+    if s_inf.is_positive:
+        f = sympy.simplify(1 + s2v * s_inf)
+        steps.append(Step("K grows; E[φ'(√K Z)²] → S∞", sympy.Eq(sympy.Symbol("S_inf"), s_inf)))
+        return _law(LawKind.EXPONENTIAL, f, how=Exact(method), steps=steps,
+                    statement=f"asymptotically a factor {sympy.sstr(f)} per block")
+    if s_inf == 0 and v_inf.is_finite and gamma2.is_finite and v_inf.is_positive:
+        c = sympy.simplify(2 * s2v * gamma2 / sympy.sqrt(s2v * v_inf
+                                                         + r.scale**2 * d.sigma_b**2))
+        steps += [Step("E[φ'(√K Z)²] ~ γ₂/√K", sympy.Eq(sympy.Symbol("gamma_2"), gamma2)),
+                  Step("K_l ~ l·s²(σ_w²V∞ + σ_b²); log J ~ Σ s²σ_w²γ₂/√K_l ~ c√L",
+                       sympy.Eq(sympy.Symbol("c"), c))]
+        return _law(LawKind.STRETCHED_EXPONENTIAL, c, power=sympy.Rational(1, 2),
+                    how=Exact(method), steps=steps,
+                    statement=f"log J grows like {sympy.sstr(sympy.N(c, 8))}·√L")
+    return None
+
+
+def depth_law(net: Block, *, q0: Any = 1, state: State | None = None,
+              fallback: tuple[float, float] | None = None) -> DepthLaw | None:
+    """The depth law of ``net`` (module docstring); None when no block repeats.
+
+    ``state``: the state entering the repeated run (exact SymPy numbers preferred;
+    default: ``q0`` through the blocks before the run).  ``fallback``: (last block's
+    factor, its relative error) for the estimated law when no rule applies.
+    """
+    found = _run_of(net)
+    if found is None:
+        return None
+    r, start, n = found
+    tracks_c = state is not None and state[2] is not None
+    steps: list[Step] = [Step(f"repeated block ({n} copies): {r}")]
+    if state is None:
+        num0 = Numbers(symbolic=True, depth=None)
+        st: State = (sympy.nsimplify(q0), sympy.Integer(0), None, True, 0.0)
+        for b in net.blocks()[:start]:
+            st = run(b, st, num0).state
+    else:
+        st = state
+    num = Numbers(symbolic=True)
+    try:
+        generic: State = (_K, sympy.Integer(0), _C if tracks_c else None, st[3], 0.0)
+        out = run(r, generic, num)
+        out_k, chi = sympy.cancel(out.state[0]), sympy.cancel(out.chi)
+        if not out_k.has(_K, _C) and (out.state[2] is None or not out.state[2].has(_K, _C)):
+            first = run(r, st, num)
+            steady = run(r, first.state, num)
+            return _from_factor(steady.chi, sympy.simplify(first.chi), num.inexact, n, steps)
+        if not chi.has(_K, _C):
+            return _from_factor(chi, chi, num.inexact, n, steps)
+        law = _gamma_law(out_k, chi, st[0], num.inexact, n, steps)
+        if law is not None:
+            return law
+    except NotClosed:
+        pass
+    law = _taylor_law(r, num.inexact, n, steps) or _residual_growth(r, steps)
+    if law is not None:
+        return law
+    if fallback is None:
+        return None
+    f, err = fallback
+    value = sympy.Float(f, 15)
+    return _law(LawKind.EXPONENTIAL, value, how=Estimated(abs(f) * err + 1e-15 * abs(f),
+                "the last block's factor (no symbolic law for this block)"), steps=steps,
+                statement="no closed-form law: the last block's factor, as an estimate")

@@ -1,0 +1,240 @@
+"""What does a wide network of these blocks do at init?  :func:`predict`, layer by layer.
+
+For a network of top-level blocks h_{l−1} → h_l (l = 1 … L, h_0 the input with
+E[h_0²] = q0 per unit), at infinite width, from the given q0 (not only at a fixed
+point), under gradient independence (Schoenholz et al. 2017; :mod:`._recursion`):
+
+* ``second_moment[l]`` = E[h_l²] per unit (l = 0 … L), ``mean[l]`` = E[h_l];
+* ``grad_h_sq[l]`` = E[(∂L/∂h_l)²] per unit with the gradient arriving at h_L standard
+  normal, so ``grad_h_sq[L]`` = 1 and ``grad_h_sq[l]`` is the averaged partial
+  Jacobian J^{L,l} = E‖∂h_L/∂h_l‖²_F/N (Doshi, He and Gromov 2023);
+* per block (block 1 first): ``preact_second_moment`` (E[z²] of the block's last dense
+  output z), ``grad_z_sq`` (E[(∂L/∂z)²] per unit there), and ``grad_w_sq``: the
+  squared Frobenius norm of the per-example weight gradient δ aᵀ summed over the
+  block's dense layers, Σ ‖δ‖²·‖a‖² = N²·Σ E[δ²]·E[a²] (divided by N² when ``width``
+  is None: the infinite-width limit of ‖∂L/∂W‖²/N²);
+* ``correlation[l]`` = C_l/K_l for two inputs of correlation ``c0`` (tracked when c0 is
+  given or a batchnorm needs the batch's cross moment; then c0 defaults to 0, independent
+  batch items);
+* ``law``: the depth law (:mod:`.laws`), exact where the recursion allows it.
+
+>>> from symgrad.networks import activation, dense, layernorm, repeat, residual, serial
+>>> p = predict(repeat(residual(serial(layernorm(), activation("relu"), dense(1))), 40))
+>>> round(float(p.grad_h_sq[0]), 12), p.jacobian_exact, p.law.kind.value
+(21.0, 21, 'power')
+>>> mlp = repeat(serial(dense(1, init="xavier_normal"), activation("tanh")), 20)
+>>> round(float(predict(mlp).grad_h_sq[1]), 4)   # the issue's 13× drop: J^{20,1}
+0.0775
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from symgrad._core.validate import as_exact_real, as_positive_int, describe
+from symgrad.errors import InvalidArgument
+from symgrad.networks._recursion import NotClosed, Numbers, State, run
+from symgrad.networks.blocks import BatchNorm, Block, Repeat
+from symgrad.networks.laws import DepthLaw, depth_law
+from symgrad.records import Estimated, Exact, How, Record, Step, provenances
+from symgrad.types import FloatArray
+
+__all__ = ["Prediction", "predict"]
+
+_U = 2.0**-53
+#: Most primitive layers (dense, φ, norms, counted through repeats) a prediction walks.
+_MAX_LAYERS = 4 * 10**6
+_ARRAYS = ("second_moment", "mean", "correlation", "preact_second_moment", "grad_h_sq",
+           "log10_grad_h_sq", "grad_z_sq", "grad_w_sq")
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction(Record):
+    """Per-layer mean-field predictions for one architecture (module docstring)."""
+
+    network: str
+    depth: int
+    q0: float
+    c0: float | None
+    width: int | None
+    second_moment: FloatArray
+    mean: FloatArray
+    correlation: FloatArray | None
+    preact_second_moment: FloatArray
+    grad_h_sq: FloatArray
+    log10_grad_h_sq: FloatArray
+    grad_z_sq: FloatArray
+    grad_w_sq: FloatArray
+    law: DepthLaw | None
+    #: J^{L,0} exactly (SymPy), when the law gives it in closed form for this network.
+    jacobian_exact: sympy.Expr | None
+    provenance: Any
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def jacobian(self) -> FloatArray:
+        """J^{L,l} = grad_h_sq[l]/grad_h_sq[L], l = 0 … L."""
+        out: FloatArray = self.grad_h_sq / self.grad_h_sq[-1]
+        return out
+
+    def title(self) -> str:
+        return f"Prediction for {self.network}"
+
+    def summary(self) -> list[tuple[str, Any]]:
+        rows: list[tuple[str, Any]] = [
+            ("depth", str(self.depth)), ("q0", sympy.Float(self.q0)),
+            ("J^{L,0} = E‖∂L/∂h_0‖²/N", sympy.Float(self.grad_h_sq[0])),
+            ("log10 J^{L,0}", sympy.Float(self.log10_grad_h_sq[0])),
+            ("‖∂L/∂W_1‖² / ‖∂L/∂W_L‖²", sympy.Float(self.grad_w_sq[0] / self.grad_w_sq[-1])),
+            ("E[h_L²]", sympy.Float(self.second_moment[-1]))]
+        if self.jacobian_exact is not None:
+            rows.append(("J^{L,0} exactly", self.jacobian_exact))
+        if self.law is not None:
+            rows.append(("depth law", f"{self.law.kind.value}: {self.law.statement}"))
+        return rows
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field JSON-ready: arrays as lists (non-finite entries as strings)."""
+        out = super().as_dict()
+        for name in _ARRAYS:
+            arr = getattr(self, name)
+            out[name] = None if arr is None else [
+                v if math.isfinite(v) else str(v) for v in np.asarray(arr).tolist()]
+        return out
+
+
+def _layers(block: Block) -> int:
+    if isinstance(block, Repeat):
+        return block.depth * _layers(block.block)
+    parts = block.parts()
+    return sum(_layers(p) for p in parts) if parts else 1
+
+
+def _q0(value: Any) -> sympy.Expr:
+    return as_exact_real(value, "q0", domain=sympy.Interval(sympy.Rational(1, 10**12), 10**12))
+
+
+def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
+            ) -> Prediction:
+    """Per-layer second moments, gradient norms, weight-gradient norms, averaged partial
+    Jacobians and the depth law of ``net`` at infinite width (module docstring).
+
+    ``q0``: the input's second moment per unit (1e−12 … 1e12); ``c0``: the correlation
+    of a second input (in [−1, 1]); ``width``: scales ``grad_w_sq`` by N² (1 … 8192).
+    """
+    from symgrad.networks.blocks import Block as _Block
+
+    if not isinstance(net, _Block):
+        raise InvalidArgument(f"net must be a block (symgrad.networks), got {describe(net)}")
+    exact_q0 = _q0(q0)
+    layers = _layers(net)
+    if layers > _MAX_LAYERS:
+        raise InvalidArgument(f"net has {layers} primitive layers; at most {_MAX_LAYERS}")
+    if width is not None:
+        width = as_positive_int(width, "width")
+        if width > 8192:
+            raise InvalidArgument(f"width must be at most 8192, got {width}")
+    has_bn = any(isinstance(b, BatchNorm) for b in net.walk())
+    exact_c0 = None
+    if c0 is not None:
+        exact_c0 = as_exact_real(c0, "c0", domain=sympy.Interval(-1, 1))
+    elif has_bn:
+        exact_c0 = sympy.Integer(0)
+    blocks = net.blocks()
+    depth = len(blocks)
+    qf = float(exact_q0)
+    state: State = (qf, 0.0, None if exact_c0 is None else float(exact_c0) * qf, True, 0.0)
+    num = Numbers(depth=depth)
+    k, m = np.empty(depth + 1), np.empty(depth + 1)
+    corr = None if exact_c0 is None else np.empty(depth + 1)
+    chi, chi_err, w = np.empty(depth), np.empty(depth), np.empty(depth)
+    pre, gz, k_err = np.full(depth, np.nan), np.full(depth, np.nan), np.empty(depth + 1)
+    k[0], m[0], k_err[0] = qf, 0.0, 0.0
+    if corr is not None:
+        corr[0] = float(exact_c0)  # type: ignore[arg-type]
+    for i, b in enumerate(blocks):
+        out = num.cached(b, state)
+        state = out.state
+        kk = float(state[0])
+        if not math.isfinite(kk) or kk > 1e300:
+            raise InvalidArgument(
+                f"E[h_l²] exceeds float64's range at block {i + 1} of {depth}: use fewer"
+                " blocks (the depth law below still applies)")
+        k[i + 1], m[i + 1], k_err[i + 1] = kk, float(state[1]), state[4]
+        if corr is not None:
+            corr[i + 1] = float(state[2]) / kk
+        chi[i], chi_err[i], w[i] = float(out.chi), out.chi_err, float(out.w)
+        if out.last is not None:
+            gz[i], pre[i] = float(out.last[0]), float(out.last[1])
+    # Backward: log G_{l−1} = log G_l + log χ_l, from G_L = 1.
+    with np.errstate(divide="ignore"):
+        log_chi = np.log(chi)
+    log_g = np.zeros(depth + 1)
+    log_g[:-1] = np.cumsum(log_chi[::-1])[::-1]
+    scale = 1.0 if width is None else float(width) ** 2
+    # Beyond float64's range the gradients are ±inf or 0; log10_grad_h_sq keeps them.
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        g = np.exp(log_g)
+        grad_w = g[1:] * w * scale
+        grad_z = g[1:] * gz
+    rounding = 8 * _U * (np.arange(depth, -1, -1) + 1)
+    g_err = float(np.max(np.concatenate([[0.0], np.cumsum(chi_err[::-1])[::-1]]) + rounding))
+    arrays_err = max(float(k_err.max()) + 8 * _U * depth, g_err)
+    fallback = (float(chi[-1]), float(chi_err[-1]))
+    law = _law(net, exact_q0, exact_c0, fallback)
+    jac_exact = None
+    if law is not None and law.jacobian is not None and _covers(net):
+        jac_exact = law.jacobian
+    method = ("infinite-width recursion in float64"
+              + ("" if num.symbolic else "; error is relative, the largest over layers"))
+    how: How = Estimated(arrays_err, method)
+    prov: dict[str, How] = {name: how for name in _ARRAYS if name != "correlation"}
+    if corr is not None:
+        prov["correlation"] = how
+    if jac_exact is not None:
+        prov["jacobian_exact"] = law.how("constant") if law is not None else Exact()
+    for arr in (k, m, pre, g, grad_z, grad_w, log_g):
+        arr.flags.writeable = False
+    log10 = log_g / math.log(10)
+    log10.flags.writeable = False
+    return Prediction(
+        network=str(net), depth=depth, q0=qf, c0=None if exact_c0 is None else float(exact_c0),
+        width=width, second_moment=k, mean=m, correlation=corr, preact_second_moment=pre,
+        grad_h_sq=g, log10_grad_h_sq=log10, grad_z_sq=grad_z, grad_w_sq=grad_w, law=law,
+        jacobian_exact=jac_exact, provenance=provenances(**prov),
+        steps=(Step("forward: K_l = F_l(K_{l−1}) block by block from K_0 = q0"),
+               Step("backward: G_{l−1} = χ_l G_l from G_L = 1 (gradient independence)"),
+               Step("weights: ‖∂L/∂W‖² = N²·E[δ²]·E[a²] per dense layer")),
+    )
+
+
+def _covers(net: Block) -> bool:
+    blocks = net.blocks()
+    return all(b is blocks[0] or b == blocks[0] for b in blocks)
+
+
+def _law(net: Block, q0: sympy.Expr, c0: sympy.Expr | None,
+         fallback: tuple[float, float]) -> DepthLaw | None:
+    state: State = (q0, sympy.Integer(0), None if c0 is None else c0 * q0, True, 0.0)
+    try:
+        return depth_law(net, state=_entering(net, state), fallback=fallback)
+    except NotClosed:
+        return depth_law(net, state=None, q0=q0, fallback=fallback)
+
+
+def _entering(net: Block, state: State) -> State | None:
+    """The exact state entering the repeated run (None: no run)."""
+    from symgrad.networks.laws import _run_of
+
+    found = _run_of(net)
+    if found is None:
+        return None
+    num = Numbers(symbolic=True)
+    for b in net.blocks()[: found[1]]:
+        state = run(b, state, num).state
+    return state
