@@ -5,6 +5,7 @@ Hypothesis loads its built-in ``ci`` profile by itself when ``CI`` is set
 (derandomized, no deadline).  Locally the ``dev`` profile below applies.
 """
 
+import importlib.util
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,17 @@ settings.register_profile(
 )
 if not os.environ.get("CI"):
     settings.load_profile("dev")
+
+#: The torch tests import torch; without it they cannot even be collected.  They are
+#: deselected by default (``-m 'not slow and not torch'``) and run by ``pytest -m torch``,
+#: which refuses to start without torch rather than skip them.
+_TORCH = importlib.util.find_spec("torch") is not None
+collect_ignore_glob = [] if _TORCH else ["frameworks/test_torch_*.py"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "torch" in (config.option.markexpr or "").replace("not torch", "") and not _TORCH:
+        raise pytest.UsageError("the torch tests need PyTorch: pip install torch")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ arc-sine kernel) — and numbers otherwise:
 * the pair: a nested panel rule (inner expectations over Z' at every outer node Z).
 
 This is the only module of :mod:`symgrad.networks` that imports symgrad's private
-quadrature engine (``symgrad._gauss``): when that moves, only this file changes.
+quadrature engine (:mod:`symgrad._exact.gauss_rule`).
 
 >>> maps = gaussian_maps(as_activation("relu"))
 >>> maps.exact, maps.V_sym(Q), maps.S_sym(Q)
@@ -39,7 +39,7 @@ import numpy as np
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad._gauss import edges, expect, rule  # the one import of the private engine
+from symgrad._exact.gauss_rule import edges, expect, rule
 from symgrad.activations import Activation, activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.types import FloatArray

@@ -40,7 +40,8 @@ from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.errors import InvalidArgument
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
 from symgrad.networks.blocks import BatchNorm, Block, Repeat
-from symgrad.networks.laws import DepthLaw, depth_law
+from symgrad.networks.blocks import Block as _Block
+from symgrad.networks.laws import DepthLaw, _run_of, depth_law
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 from symgrad.types import FloatArray
 
@@ -56,7 +57,6 @@ _ARRAYS = ("second_moment", "mean", "correlation", "preact_second_moment", "grad
 @dataclass(frozen=True, eq=False)
 class Prediction(Record):
     """Per-layer mean-field predictions for one architecture (module docstring)."""
-
     network: str
     depth: int
     q0: float
@@ -127,7 +127,6 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
     ``q0``: the input's second moment per unit (1e−12 … 1e12); ``c0``: the correlation
     of a second input (in [−1, 1]); ``width``: scales ``grad_w_sq`` by N² (1 … 8192).
     """
-    from symgrad.networks.blocks import Block as _Block
 
     if not isinstance(net, _Block):
         raise InvalidArgument(f"net must be a block (symgrad.networks), got {describe(net)}")
@@ -229,8 +228,6 @@ def _law(net: Block, q0: sympy.Expr, c0: sympy.Expr | None,
 
 def _entering(net: Block, state: State) -> State | None:
     """The exact state entering the repeated run (None: no run)."""
-    from symgrad.networks.laws import _run_of
-
     found = _run_of(net)
     if found is None:
         return None

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import sympy
 
 from symgrad._core.validate import as_float, as_positive_int, describe
 from symgrad.errors import InvalidArgument
@@ -45,14 +46,17 @@ from symgrad.networks.blocks import (
     BatchNorm,
     Block,
     Dense,
+    L,
     LayerNorm,
     Repeat,
     Residual,
     Serial,
 )
+from symgrad.networks.blocks import Block as _Block
 from symgrad.numeric import norms
 from symgrad.numeric._parallel import one_blas_thread, row_blocks, run_blocks, workers_for
 from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
+from symgrad.numeric.mlp import as_matrix
 from symgrad.numeric.weights import draw_weights
 from symgrad.records import Record, Simulated, Step, provenances
 from symgrad.types import FloatArray, Seed
@@ -68,7 +72,6 @@ _ARRAYS = ("second_moment", "preact_second_moment", "grad_h_sq", "grad_z_sq", "g
 @dataclass(frozen=True, eq=False)
 class NetworkSimulation(Record):
     """One simulated network's per-layer statistics (module docstring)."""
-
     network: str
     width: int
     batch: int
@@ -94,8 +97,6 @@ class NetworkSimulation(Record):
         return f"Simulated {self.network}"
 
     def summary(self) -> list[tuple[str, Any]]:
-        import sympy
-
         return [("width", str(self.width)), ("batch", str(self.batch)),
                 ("‖∂L/∂h_0‖²/‖∂L/∂h_L‖²", sympy.Float(self.grad_h_sq[0] / self.grad_h_sq[-1])),
                 ("‖∂L/∂W_1‖²/‖∂L/∂W_L‖²", sympy.Float(self.grad_w_sq[0] / self.grad_w_sq[-1])),
@@ -117,7 +118,6 @@ def _mean_rows(rows: FloatArray, n: int) -> float:
 
 class _Engine:
     """One forward and one backward pass; the tape is a stack (backward pops it)."""
-
     def __init__(self, width: int, batch: int, root: np.random.SeedSequence, depth: int,
                  keep: bool) -> None:
         self.n, self.batch, self.root, self.depth, self.keep = width, batch, root, depth, keep
@@ -132,8 +132,6 @@ class _Engine:
         self.last: tuple[float, float] | None = None
 
     def param(self, expr: Any) -> float:
-        from symgrad.networks.blocks import L
-
         return float(expr.subs(L, self.depth)) if hasattr(expr, "subs") else float(expr)
 
     def weight(self, b: Dense, index: int) -> FloatArray:
@@ -298,7 +296,6 @@ def simulate_network(
     h_l and ∂L/∂h_l; ``nudge(x)`` edits the inputs in place before the forward pass
     (finite-difference tests use it).
     """
-    from symgrad.networks.blocks import Block as _Block
 
     if not isinstance(net, _Block):
         raise InvalidArgument(f"net must be a block (symgrad.networks), got {describe(net)}")
@@ -370,6 +367,4 @@ def simulate_network(
 
 
 def _matrix(value: Any, name: str, shape: tuple[int, int]) -> FloatArray:
-    from symgrad.numeric.mlp import as_matrix
-
     return as_matrix(value, name, shape)

@@ -3,7 +3,7 @@
 import pytest
 
 from symgrad.numeric._rng import root_seed
-from symgrad.numeric.checks_networks import check_networks, network_row, standard_networks
+from symgrad.numeric.checks.networks import check_networks, network_row, standard_networks
 
 
 @pytest.mark.slow

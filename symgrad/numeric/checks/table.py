@@ -86,6 +86,7 @@ CHECKS: dict[str, str] = {
     "lstm_carousel": "symgrad.numeric.checks.chains:check_lstm_carousel",
     "lstm_forget_decay": "symgrad.numeric.checks.statistics:check_lstm_forget_decay",
     "meanfield_gradients": "symgrad.numeric.checks.meanfield:check_meanfield_gradients",
+    "networks": "symgrad.numeric.checks.networks:check_networks",
 }
 
 

@@ -1,8 +1,7 @@
-"""simulate_network against torch autograd on the same weights (run in the torch CI step).
+"""simulate_network against torch autograd on the same weights.
 
-torch is never a symgrad dependency.  This file is not collected by a plain ``pytest``
-(its name does not start with ``test_``); the torch CI step runs it explicitly:
-``python -m pytest tests/networks/torch_autograd_check.py`` (nothing is skipped)."""
+torch is never a symgrad dependency: these tests carry the ``torch`` marker and run in
+their own CI step (``python -m pytest -m torch``) after PyTorch is installed."""
 
 import math
 
@@ -15,6 +14,8 @@ from symgrad import networks as nw
 from symgrad.numeric._rng import child, normal_matrix, root_seed
 from symgrad.numeric.networks import simulate_network
 from symgrad.numeric.weights import draw_weights
+
+pytestmark = pytest.mark.torch
 
 
 def _torch_run(net, width, batch, seed):
