@@ -32,6 +32,8 @@ def test_foundation_examples_run_as_written():
 def test_readme_commands_are_the_ci_commands():
     text = README.read_text(encoding="utf-8")
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
-    assert "python -m pip install -e '.[test,plots,distributed,progress]'" in text
-    assert "python -m pip install --quiet -e '.[test,plots,distributed,progress]'" in ci
-    assert "python -m pytest -q" in text and "python -m pytest -q" in ci
+    install = ("python -m pip install --upgrade --upgrade-strategy eager "
+               "-e '.[test,plots,distributed,progress]'")
+    assert f"{install} && python -m pytest -q" in text
+    assert f"{install} --quiet\n" in ci
+    assert "\npython -m pytest -q\n" in ci

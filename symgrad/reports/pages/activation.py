@@ -22,7 +22,7 @@ import sympy
 from symgrad._core.format import latex, number_text
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import activation
-from symgrad.records import Record, Step, how_text
+from symgrad.records import Provenance, Record, Step, how_text
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
@@ -258,8 +258,10 @@ def _where(peak: Any) -> str:
 
 
 def _how(record: Record) -> str:
-    """How a record's value was obtained, from its provenance."""
-    return how_text(record.how("value"))
+    """How a record's numbers were obtained, from its provenance: the weakest of them."""
+    order = list(Provenance)
+    hows = sorted(record.provenance.values(), key=lambda h: order.index(h.kind))
+    return how_text(hows[-1]) if hows else "exact (nothing to compute)"
 
 
 def build_for(name: str) -> list[Any]:
