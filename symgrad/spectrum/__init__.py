@@ -17,14 +17,17 @@ module                     question
 (1, 3, 12, 55)
 """
 
+from symgrad.spectrum.design import IsometryPoint, isometry_point
 from symgrad.spectrum.gradnorm import GradientNormLaw, NormLawMethod, gradient_norm_distribution
 from symgrad.spectrum.jacobian import JacobianSpectrum, Weights, jacobian_spectrum
 
 __all__ = [
     "GradientNormLaw",
+    "IsometryPoint",
     "JacobianSpectrum",
     "NormLawMethod",
     "Weights",
     "gradient_norm_distribution",
+    "isometry_point",
     "jacobian_spectrum",
 ]

@@ -37,8 +37,7 @@ PREC = 200
 
 
 def rational(value: sympy.Expr) -> Fraction | None:
-    """The Fraction of an exact SymPy rational, else None."""
-    value = sympy.nsimplify(value) if isinstance(value, sympy.Float) else value
+    """The Fraction of an exact SymPy rational, else None (a Float is never guessed)."""
     if isinstance(value, sympy.Rational):
         return Fraction(int(value.p), int(value.q))
     return None
