@@ -93,8 +93,8 @@ def spectrum_rows(seed: np.random.SeedSequence, z: float, *, width: int, network
 
 
 def check_jacobian_spectrum(seed: np.random.SeedSequence, z: float) -> Sequence[CheckRow]:
-    """Moments and edge of JJᵀ at widths 256 and 128, 32 networks each, four cases."""
-    return spectrum_rows(seed, z, width=256, networks=32)
+    """Moments and edge of JJᵀ at widths 256 and 128, 24 networks each, four cases."""
+    return spectrum_rows(seed, z, width=256, networks=24)
 
 
 def _log_rows(label: str, law: object, samples: object, z: float, extra: tuple[float, float],
@@ -134,7 +134,7 @@ def check_gradient_norm_exact(seed: np.random.SeedSequence, z: float) -> Sequenc
 
 
 def check_gradient_norm_beta(seed: np.random.SeedSequence, z: float) -> Sequence[CheckRow]:
-    """tanh on the critical line (σ_b = 0.3), widths 128, depth 10, 20000 networks (row
+    """tanh on the critical line (σ_b = 0.3), widths 128, depth 10, 12000 networks (row
     sampler, exact in law): the β-expansion with forward-variance fluctuations, and the
     per-layer-noise-only Var ln X as a rejected prediction."""
     from symgrad.spectrum import gradient_norm_distribution
@@ -144,7 +144,7 @@ def check_gradient_norm_beta(seed: np.random.SeedSequence, z: float) -> Sequence
     widths = (128,) * 11
     law = gradient_norm_distribution("tanh", widths, sigma_w=sw, sigma_b=sb)
     sim = simulate_gradient_norms("tanh", widths, sigma_w=float(sw), sigma_b=float(sb),
-                                  q_input=float(law.q_star), networks=20000, sampler="rows",
+                                  q_input=float(law.q_star), networks=12000, sampler="rows",
                                   rng=child(seed, 0))
     errors = (float(law.how("mean_log").error), float(law.how("var_log").error))  # type: ignore[union-attr]
     label = "tanh, critical σ_b = 0.3, widths 128 × 10 layers"

@@ -38,14 +38,16 @@ import numpy as np
 from symgrad._core.validate import as_float, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
+from symgrad.numeric import _rng
 from symgrad.numeric._parallel import blas_one_thread, run_blocks
-from symgrad.numeric._rng import child, generator, root_seed, seed_label, worker_count
+from symgrad.numeric._rng import child, generator, root_seed, seed_label
 from symgrad.types import FloatArray, Seed
 
 __all__ = [
     "GradientNormSamples",
     "JacobianSamples",
     "NormSampler",
+    "forward_jacobian",
     "simulate_gradient_norms",
     "simulate_jacobians",
 ]
@@ -129,12 +131,33 @@ def _haar(gen: np.random.Generator, n: int) -> FloatArray:
     return np.asarray(q * signs, dtype=np.float64)  # Haar (Mezzadri 2007)
 
 
+def forward_jacobian(act: Activation | str, weights: Sequence[FloatArray],
+                     biases: Sequence[FloatArray], h0: FloatArray) -> FloatArray:
+    """J = ∂h_L/∂h_0 of the network with these weights and biases at input h0:
+    J ← W_l·(D_l J), D_l = diag(φ'(h_{l−1})), h_l = W_l φ(h_{l−1}) + b_l.
+
+    >>> w = [np.eye(2) * 2.0]
+    >>> forward_jacobian("tanh", w, [np.zeros(2)], np.zeros(2)).tolist()
+    [[2.0, 0.0], [0.0, 2.0]]
+    """
+    a = as_activation(act)
+    h = np.asarray(h0, dtype=np.float64)
+    jac: FloatArray | None = None
+    for w, b in zip(weights, biases, strict=True):
+        slope = a.numpy_prime(h)
+        jac = w * slope[None, :] if jac is None else w @ (slope[:, None] * jac)
+        h = w @ a.numpy(h) + b
+    if jac is None:
+        raise InvalidArgument("a network needs at least one layer")
+    return jac
+
+
 def _one_jacobian(act: Activation, n: int, depth: int, sigma_w: float, sigma_b: float,
                   q0: float, orthogonal: bool, seed: np.random.SeedSequence) -> FloatArray:
     gen = generator(seed)
     h = gen.standard_normal(n) * math.sqrt(q0)
     jac: FloatArray | None = None
-    for _ in range(depth):
+    for _ in range(depth):  # forward_jacobian, one layer at a time (weights not kept)
         slope = act.numpy_prime(h)
         w = (sigma_w * _haar(gen, n) if orthogonal
              else gen.standard_normal((n, n)) * (sigma_w / math.sqrt(n)))
@@ -178,7 +201,7 @@ def simulate_jacobians(act: Activation | str, *, width: int, depth: int, sigma_w
         for i in range(lo, hi):
             out[i] = _one_jacobian(a, n, L, sw, sb, q, weights == "orthogonal", child(root, i))
 
-    parts = min(k, worker_count())
+    parts = min(k, _rng.worker_count())
     cuts = [k * j // parts for j in range(parts + 1)]
     with blas_one_thread():
         run_blocks(task, [(cuts[j], cuts[j + 1]) for j in range(parts)])

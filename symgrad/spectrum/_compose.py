@@ -19,7 +19,7 @@ from symgrad.spectrum._mu import SlopeMoments
 from symgrad.spectrum._numbers import PREC, from_ball, rational, to_ball
 from symgrad.spectrum.moments import depth_polynomials, normalized_moments
 
-__all__ = ["Composed", "compose"]
+__all__ = ["Composed", "compose", "power_times"]
 
 #: Above this many bits an exact power χ₁^{Lk} is kept unevaluated (χ₁ = 18/25 at
 #: depth 10⁶ would otherwise be a rational of 10⁷ digits).
@@ -42,14 +42,19 @@ class Composed:
     mu_tilde: tuple[float, ...]
 
 
-def _exact_power(base: sympy.Expr, exponent: Any) -> sympy.Expr:
-    if base == 1:
-        return sympy.Integer(1)
-    if isinstance(exponent, int) and base.is_Rational:
-        bits = exponent * (int(base.p).bit_length() + int(base.q).bit_length())
-        if bits > _MAX_BITS:
-            return sympy.Pow(base, exponent, evaluate=False)
-    return sympy.Pow(base, exponent)
+def power_times(base: sympy.Expr, exponent: Any, factor: sympy.Expr) -> tuple[sympy.Expr, How]:
+    """base^exponent·factor exactly; when that exact number would exceed 4096 bits (χ₁ = 18/25
+    at depth 10⁶ is a rational of 10⁷ digits), a certified 30-digit enclosure instead."""
+    exact = Exact("free probability: S-transforms composed exactly (Lagrange inversion)")
+    if base == 1 or not isinstance(exponent, int):
+        return (factor if base == 1 else base**exponent * factor), exact
+    size = abs(float(sympy.log(abs(base), 2))) * exponent if base != 0 else 0.0
+    if size <= _MAX_BITS:
+        return base**exponent * factor, exact
+    with flint.ctx.workprec(PREC):
+        ball = to_ball(base, Exact()) ** exponent * to_ball(factor, Exact())
+        return from_ball(ball, certified=True, method="exact χ₁^{Lk}·P_k (too large to store), "
+                         "enclosed by ball arithmetic")
 
 
 def compose(mu: SlopeMoments, sigma_w: sympy.Expr, depth: int | sympy.Symbol, count: int, *,
@@ -75,12 +80,11 @@ def _exact(mu: SlopeMoments, mus: list[Fraction], sigma_w: sympy.Expr,
         ratios = [sympy.Rational(p.numerator, p.denominator) if isinstance(p, Fraction)
                   else sympy.Integer(p)
                   for p in normalized_moments(tilde, depth, gaussian=gaussian, count=count)]
-    moments = [(_exact_power(chi1, depth * k) if isinstance(depth, int)
-                else chi1 ** (depth * k)) * r for k, r in enumerate(ratios, start=1)]
+    pairs = [power_times(chi1, depth * k, r) for k, r in enumerate(ratios, start=1)]
     variance = sympy.expand(ratios[1] - 1)
     exact_chi = Exact("σ_w²·μ_1")
     return Composed(chi1, exact_chi, tuple(ratios), tuple(how for _ in ratios),
-                    tuple(moments), tuple(how for _ in moments), variance, how,
+                    tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), variance, how,
                     tuple(float(t) for t in tilde))
 
 

@@ -76,5 +76,6 @@ def from_ball(ball: Any, *, certified: bool, method: str = "ball arithmetic"
     if certified:
         lower = sympy.Float(ball.lower().str(40, radius=False), 40)
         upper = sympy.Float(ball.upper().str(40, radius=False), 40)
-        return value, Certified(lower, upper, method)
+        # The stored value is rounded to its proven digits: keep it inside the bounds.
+        return value, Certified(min(lower, value), max(upper, value), method)
     return value, Estimated(sympy.Float(max(rad, 1e-30 * size), 3), method)

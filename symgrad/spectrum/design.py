@@ -45,7 +45,7 @@ from symgrad.spectrum.jacobian import (
 
 __all__ = ["IsometryPoint", "isometry_point"]
 
-_GRID = np.geomspace(1e-6, 1e2, 81)
+_GRID = np.geomspace(1e-6, 1e2, 49)
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def isometry_point(act: Activation | str, *, depth: int, tolerance: float,
     index = int(np.searchsorted(_GRID, lo))
     hi = float(_GRID[index + 1]) if index + 1 < len(_GRID) else lo
     for _ in range(60):  # bisection in ln q between the last good and the next grid point
-        if hi <= lo * (1 + 1e-10):
+        if hi <= lo * (1 + 1e-9):
             break
         mid = math.sqrt(lo * hi)
         spread, _, sb2 = _line(a, mid, L, gaussian)

@@ -39,10 +39,11 @@ from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Estimated, Exact, How, Provenances, Record, Step
 from symgrad.spectrum import _steps
-from symgrad.spectrum._compose import _exact_power, compose
+from symgrad.spectrum._compose import compose, power_times
 from symgrad.spectrum._mu import SlopeMoments, scale_free, slope_law, slope_moments
+from symgrad.spectrum._numbers import PREC, from_ball, to_ball
 from symgrad.spectrum.density import stieltjes_density
-from symgrad.spectrum.edge import exact_edge, numeric_edge
+from symgrad.spectrum.edge import edge_ball, exact_edge, numeric_edge
 from symgrad.spectrum.moments import MAX_MOMENTS
 from symgrad.types import RealLike
 
@@ -230,25 +231,38 @@ def _float_law(law: Any) -> tuple[np.ndarray, np.ndarray, float]:
 def _edge(a: Activation, mu: SlopeMoments, law: Any, comp: Any, L: int | sympy.Symbol,
           w: Weights, q_how: How) -> tuple[sympy.Expr, sympy.Expr | None, str, How, list[Step]]:
     gaussian = w is Weights.GAUSSIAN
-    chi_L = _exact_power(comp.chi1, L) if isinstance(L, int) else comp.chi1**L
     atoms_exact = law.atoms is not None and mu.exact
+    how: How
     if law.atoms is not None and len(law.atoms) == 1 and not gaussian:
-        lam = chi_L
+        lam, how = power_times(comp.chi1, L, sympy.Integer(1))
         return (sympy.Integer(0), lam, "point mass at χ₁^L: every singular value of J is "
                 "χ₁^{L/2} (orthogonal weights and a constant φ'(h): exact isometry)",
-                comp.chi1_how, [Step("Point mass: λ_max = χ₁^L.", sympy.Eq(
+                how, [Step("Point mass: λ_max = χ₁^L.", sympy.Eq(
                     sympy.Symbol(r"\lambda_{\max}"), lam))])
     if atoms_exact:
         atom = sum((m for v, m in law.atoms if v == 0), sympy.Integer(0))
         y_c, lam_t = exact_edge(law.atoms, L, gaussian=gaussian)
-        how: How = Exact("first turn of the inverse M-transform: an exact algebraic root")
         kind = "soft edge" if y_c is not None else "hard edge or atom at the top"
-        if isinstance(L, sympy.Symbol) and isinstance(lam_t, sympy.Piecewise):
-            kind = "soft edge where the turn exists (Piecewise in L)"
-        lam = chi_L * lam_t
+        if isinstance(L, sympy.Symbol):
+            if isinstance(lam_t, sympy.Piecewise):
+                kind = "soft edge where the turn exists (Piecewise in L)"
+            lam = comp.chi1**L * lam_t
+            how = Exact("first turn of the inverse M-transform: a closed form in L")
+        elif lam_t is not None:
+            lam, how = power_times(comp.chi1, L, lam_t)
+        else:  # deep: enclose χ₁^L·λ̃ from the exact root
+            import flint
+
+            with flint.ctx.workprec(PREC):
+                ball = to_ball(comp.chi1, Exact()) ** L * edge_ball(law.atoms, y_c, L,
+                                                                    gaussian=gaussian)
+                lam, how = from_ball(ball, certified=True, method="χ₁^L/χ̃(y_c) from the exact "
+                                     "root y_c, enclosed by ball arithmetic")
+        math = sympy.Eq(sympy.Symbol("y_c"), y_c) if y_c is not None else None
         return (sympy.sympify(atom), lam, kind, how,
-                [Step("Edge: λ_max = χ₁^L / sup_y χ̃(y), at the first root of F'(y).",
-                      sympy.Eq(sympy.Symbol(r"\lambda_{\max}"), lam))])
+                [Step("Edge: λ_max = χ₁^L / sup_y χ̃(y), at the first root y_c of F'(y) = 0.",
+                      math),
+                 Step("λ_max", sympy.Eq(sympy.Symbol(r"\lambda_{\max}"), lam))])
     x, p, atom0 = _float_law(law)
     if isinstance(L, sympy.Symbol):
         return (sympy.Float(atom0, 15), None, "λ_max in closed form needs an exact slope law; "
