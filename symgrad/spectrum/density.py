@@ -59,9 +59,21 @@ def stieltjes_density(x: FloatArray, p: FloatArray, depth: int, *, gaussian: boo
     (y_c, λ̃_max) of :func:`symgrad.spectrum.edge.numeric_edge` (module docstring).
 
     ``atom`` is the mass at 0 (P(φ'(h) = 0)); ``m2`` the exact m̃_2 the density must
-    reproduce (default: the value from the same law, 1 − L·s_1).
+    reproduce (default: the value from the same law, 1 − L·s_1).  The grid spans
+    12 + 3L decades below the edge, widened (to at most 300) while more than 10⁻³ of the
+    mass lies below it.
     """
+    second = m2 if m2 is not None else _m2(x, p, depth, gaussian)
     decades = min(_MAX_DECADES, 12.0 + 3.0 * depth)
+    while True:
+        density = _sweep(x, p, depth, gaussian, y_c, lam, points, atom, second, decades)
+        if density.tail_mass <= 1e-3 or decades >= _MAX_DECADES:
+            return density
+        decades = min(_MAX_DECADES, 4.0 * decades)
+
+
+def _sweep(x: FloatArray, p: FloatArray, depth: int, gaussian: bool, y_c: float, lam: float,
+           points: int, atom: float, m2: float, decades: float) -> Density:
     t = np.linspace(0.0, 1.0, points + 1)[1:]
     log_lam = math.log(lam)
     drop = decades * math.log(10.0) * t * t
@@ -89,13 +101,22 @@ def stieltjes_density(x: FloatArray, p: FloatArray, depth: int, *, gaussian: boo
         y, ok = _newton(y, target, x, p, depth, gaussian)
         if not ok:
             break
+        if abs(y.imag) <= 1e-12 * abs(y):
+            # A real root: outside the support, or a root on another sheet (near an edge
+            # the quadratic start can miss).  The physical root has Im y < 0: look for one.
+            for spread in (0.05, 0.3, 1.0):
+                trial, found = _newton(complex(y.real, -spread * abs(y)), target, x, p, depth,
+                                       gaussian)
+                if found and trial.imag < -1e-12 * abs(trial):
+                    y = trial
+                    break
         previous.append(y)
         with np.errstate(all="ignore"):
             _, _, w = log_chi(np.array([y]), x, p, depth, gaussian)
         x_rho.append(max(-float(np.imag(w[0])) / math.pi, 0.0))
     grid = log_x[: len(x_rho)][::-1]
     values = np.array(x_rho[::-1])
-    return _checked(grid, values, atom, m2 if m2 is not None else _m2(x, p, depth, gaussian))
+    return _checked(grid, values, atom, m2)
 
 
 def _newton(y: complex, target: float, x: FloatArray, p: FloatArray, depth: int,

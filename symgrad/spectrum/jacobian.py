@@ -186,6 +186,9 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
             density_values=(), density_errors=(), provenance=Provenances({"q_star": q_how}),
             steps=(Step("The variance map has no finite fixed point.", q_star),))
     mu = slope_moments(a, q_star if not free else sympy.Integer(1), q_how, max(count, 2))
+    if mu.values[0] == 0:
+        raise InvalidArgument(f"φ'(h) = 0 almost surely for {a.label} at q* = {q_star}: the "
+                              "Jacobian is zero")
     comp = compose(mu, sw, L, max(count, 2), gaussian=w is Weights.GAUSSIAN)
     hows: dict[str, How] = {"q_star": q_how, "chi1": comp.chi1_how,
                             "variance": comp.variance_how}
@@ -204,7 +207,8 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
     degenerate = bool(mu.degenerate)
     if degenerate:
         statement += ("; q* = 0 (degenerate): the pre-activations shrink to 0 with depth and "
-                      "the spectrum is the limit q* → 0⁺, where φ'(h) → φ'(0)")
+                      "the spectrum is the limit q* → 0⁺, where φ'(h) takes the values "
+                      "φ'(0⁻) and φ'(0⁺) with probability ½ each")
     steps = _steps.spectrum_steps(mf, mu, comp, L, w, count) + edge_steps
     return JacobianSpectrum(
         **base, chi1=comp.chi1, degenerate=degenerate, statement=statement,
@@ -239,9 +243,15 @@ def _edge(a: Activation, mu: SlopeMoments, law: Any, comp: Any, L: int | sympy.S
                 "χ₁^{L/2} (orthogonal weights and a constant φ'(h): exact isometry)",
                 how, [Step("Point mass: λ_max = χ₁^L.", sympy.Eq(
                     sympy.Symbol(r"\lambda_{\max}"), lam))])
+    exact_root: tuple[Any, Any] | None = None
     if atoms_exact:
+        try:
+            exact_root = exact_edge(law.atoms, L, gaussian=gaussian)
+        except InvalidArgument:  # irrational coefficients of degree > 2: the float search
+            exact_root = None
+    if exact_root is not None:
         atom = sum((m for v, m in law.atoms if v == 0), sympy.Integer(0))
-        y_c, lam_t = exact_edge(law.atoms, L, gaussian=gaussian)
+        y_c, lam_t = exact_root
         kind = "soft edge" if y_c is not None else "hard edge or atom at the top"
         if isinstance(L, sympy.Symbol):
             if isinstance(lam_t, sympy.Piecewise):
