@@ -29,6 +29,11 @@ N·(h² − q)/(2q²), so no φ'' is needed.
 
 The error estimate is the first-order part times the largest per-layer expansion
 parameter max_l (v_ξ + 2γ_lκ + γ_l²v_η)/n_l — the usual size of the next order.
+
+>>> from symgrad.activations import as_activation
+>>> ex = beta_expansion(as_activation("relu"), (100, 100, 100), 1.0, 2**0.5, 0.0)
+>>> round(ex.var_log - ex.naive_var_log, 12), round(dict(ex.coefficients)["v_xi"], 9)
+(0.0, 5.0)
 """
 
 from __future__ import annotations
