@@ -35,7 +35,7 @@ import numpy as np
 import sympy
 
 from symgrad.numeric._rng import root_seed
-from symgrad.numeric.checks_spectrum import spectrum_rows
+from symgrad.numeric.checks.spectrum import spectrum_rows
 from symgrad.numeric.jacobian import simulate_gradient_norms, simulate_jacobians
 from symgrad.spectrum import gradient_norm_distribution, jacobian_spectrum
 

@@ -45,6 +45,10 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "SpectralCondition", "after_steps", "bptt_jacobian", "gru_update_path", "lstm_carousel",
         "pascanu_conditions",
     ),
+    "symgrad.spectrum": (
+        "GradientNormLaw", "JacobianSpectrum", "gradient_norm_distribution", "isometry_point",
+        "jacobian_spectrum",
+    ),
     "symgrad.slopes": (
         "EPSILON", "ExpectedSlope", "MaxSlope", "PointSlope", "Reach", "Saturation",
         "expected_slope", "max_slope", "saturation", "slope",
@@ -65,10 +69,12 @@ __all__ = [
     "FixedPoint",
     "Gain",
     "GainTable",
+    "GradientNormLaw",
     "GradientProduct",
     "Growth",
     "InitVariance",
     "InvalidArgument",
+    "JacobianSpectrum",
     "MaxSlope",
     "MeanField",
     "MeanFieldMode",
@@ -100,9 +106,12 @@ __all__ = [
     "fixed_point",
     "gain",
     "gain_table",
+    "gradient_norm_distribution",
     "gradient_product",
     "gru_update_path",
     "he_variance",
+    "isometry_point",
+    "jacobian_spectrum",
     "lstm_carousel",
     "max_slope",
     "mean_field",
@@ -231,4 +240,11 @@ if TYPE_CHECKING:  # what the type checker and IDEs see
         max_slope,
         saturation,
         slope,
+    )
+    from symgrad.spectrum import (
+        GradientNormLaw,
+        JacobianSpectrum,
+        gradient_norm_distribution,
+        isometry_point,
+        jacobian_spectrum,
     )

@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symgrad import expected_slope
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Estimated, Exact, How
+from symgrad.slopes import expected_slope
 from symgrad.types import FloatArray
 
 __all__ = [

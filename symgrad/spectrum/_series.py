@@ -24,6 +24,7 @@ here rounds, so the field decides what the answer is: exact, or enclosed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 __all__ = ["mul", "power", "reversion"]
@@ -69,7 +70,6 @@ def _is_zero(x: Any) -> bool:
 
 def _div(x: Any, n: int) -> Any:
     if isinstance(x, int):
-        from fractions import Fraction
 
         value = Fraction(x, n)
         return int(value) if value.denominator == 1 else value

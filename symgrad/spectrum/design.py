@@ -34,6 +34,7 @@ from symgrad._core.validate import as_float, as_positive_int
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Estimated, Exact, How, Provenances, Record, Step
+from symgrad.slopes import expected_slope
 from symgrad.spectrum._mu import gauss_expect, scale_free
 from symgrad.spectrum.jacobian import (
     MAX_DEPTH,
@@ -144,7 +145,6 @@ def _point(a: Activation, L: int, w: Weights, tol: float, q: float, why: str) ->
     free = scale_free(a)
     _, sw2, sb2 = _line(a, q, L, w is Weights.GAUSSIAN)
     if free:  # μ_1 is an exact constant: σ_w = 1/√μ_1 exactly, σ_b = 0
-        from symgrad import expected_slope
 
         sigma_w: sympy.Expr = 1 / sympy.sqrt(expected_slope(a, q=1, power=2).value)
         sigma_b: sympy.Expr = sympy.Integer(0)

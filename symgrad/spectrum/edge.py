@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import flint
 import numpy as np
 import sympy
 
@@ -93,7 +94,6 @@ def edge_ball(atoms: Sequence[tuple[sympy.Expr, sympy.Expr]], y_c: sympy.Expr, d
     """λ̃_max = 1/χ̃(y_c) as an ``arb`` ball from the exact root y_c (call inside
     ``flint.ctx.workprec``): w^{L−1}(1 + w)·y^{−L} (Gaussian), (w/(1 + w))^{L−1}·y^{−L}
     (orthogonal), w = M̃(y_c) exact and enclosed at 80 digits."""
-    import flint
 
     law, _ = _normalised(atoms)
     w_c = sum((p * x * y_c / (1 - x * y_c) for x, p in law), sympy.Integer(0))

@@ -48,10 +48,10 @@ from typing import Any
 import flint
 import sympy
 
-from symgrad import mean_field
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
+from symgrad.meanfield import mean_field
 from symgrad.records import Certified, Estimated, Exact, How, Provenances, Record, Step
 from symgrad.spectrum._beta import beta_expansion
 from symgrad.spectrum._digamma import binomial_averages, half_integer_terms
@@ -71,7 +71,6 @@ _GAMMA, _LN2, _PI = sympy.EulerGamma, sympy.log(2), sympy.pi
 
 class NormLawMethod(enum.Enum):
     """How the law of ln X was obtained."""
-
     EXACT_RELU = "exact relu"
     EXACT_LINEAR = "exact linear"
     BETA_EXPANSION = "beta expansion"
@@ -224,7 +223,6 @@ def _never_flat(act: Activation) -> bool:
 
 class _Sum:
     """r_0 + r_γ·γ + r_l·ln 2 + r_ll·ln² 2 + r_π·π² + Σ logs, with Fraction coefficients."""
-
     def __init__(self) -> None:
         self.r: dict[str, Fraction] = {k: Fraction(0) for k in ("1", "g", "l", "ll", "p")}
         self.logs = sympy.Integer(0)

@@ -30,13 +30,14 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+import flint
 import numpy as np
 import sympy
 
-from symgrad import mean_field
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
+from symgrad.meanfield import mean_field
 from symgrad.records import Estimated, Exact, How, Provenances, Record, Step
 from symgrad.spectrum import _steps
 from symgrad.spectrum._compose import compose, power_times
@@ -56,7 +57,6 @@ _SIGMA_MAX = sympy.Integer(10) ** 6
 
 class Weights(enum.Enum):
     """How the weight matrices are drawn."""
-
     #: W_ij ~ N(0, σ_w²/N): WWᵀ is Marchenko–Pastur, S(w) = 1/(σ_w²(1 + w)).
     GAUSSIAN = "gaussian"
     #: W = σ_w·Q with Q Haar orthogonal: WWᵀ = σ_w² I, S(w) = 1/σ_w².
@@ -170,10 +170,7 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
     points = _points(density_points)
     mf = mean_field(a, sigma_w=sw, sigma_b=sb)
     q_star = mf.q_star
-    q_how: How = Exact("mean field, closed form")
-    if mf.exactness.value != "exact":
-        q_how = Estimated(sympy.Float(dict(mf.errors).get("q_star", 0.0) * float(q_star)
-                                      + 1e-30, 3), "mean field (root of the variance map)")
+    q_how: How = mf.how("q_star")
     free = scale_free(a)
     base = dict(activation=a.label, sigma_w=sw, sigma_b=sb, depth=sympy.sympify(L), weights=w,
                 q_star=q_star)
@@ -261,7 +258,6 @@ def _edge(a: Activation, mu: SlopeMoments, law: Any, comp: Any, L: int | sympy.S
         elif lam_t is not None:
             lam, how = power_times(comp.chi1, L, lam_t)
         else:  # deep: enclose χ₁^L·λ̃ from the exact root
-            import flint
 
             with flint.ctx.workprec(PREC):
                 ball = to_ball(comp.chi1, Exact()) ** L * edge_ball(law.atoms, y_c, L,

@@ -17,7 +17,7 @@ import sympy
 
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import root_seed
-from symgrad.numeric.checks_spectrum import check_gradient_norm_beta, check_gradient_norm_exact
+from symgrad.numeric.checks.spectrum import check_gradient_norm_beta, check_gradient_norm_exact
 from symgrad.numeric.jacobian import simulate_gradient_norms
 from symgrad.records import Provenance
 from symgrad.spectrum import NormLawMethod, gradient_norm_distribution

@@ -11,7 +11,7 @@ import sympy
 
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import root_seed
-from symgrad.numeric.checks_spectrum import check_jacobian_spectrum, spectrum_rows
+from symgrad.numeric.checks.spectrum import check_jacobian_spectrum, spectrum_rows
 from symgrad.numeric.jacobian import forward_jacobian, simulate_jacobians
 
 Z = 4.5

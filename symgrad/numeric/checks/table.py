@@ -87,6 +87,9 @@ CHECKS: dict[str, str] = {
     "lstm_forget_decay": "symgrad.numeric.checks.statistics:check_lstm_forget_decay",
     "meanfield_gradients": "symgrad.numeric.checks.meanfield:check_meanfield_gradients",
     "networks": "symgrad.numeric.checks.networks:check_networks",
+    "jacobian_spectrum": "symgrad.numeric.checks.spectrum:check_jacobian_spectrum",
+    "gradient_norm_exact": "symgrad.numeric.checks.spectrum:check_gradient_norm_exact",
+    "gradient_norm_beta": "symgrad.numeric.checks.spectrum:check_gradient_norm_beta",
 }
 
 

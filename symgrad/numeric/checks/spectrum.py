@@ -26,9 +26,11 @@ from collections.abc import Sequence
 import numpy as np
 import sympy
 
+from symgrad.meanfield import critical_sigma_w
 from symgrad.numeric._rng import child
 from symgrad.numeric.checks import CheckRow, mean_and_se, statistical_row
 from symgrad.numeric.jacobian import simulate_gradient_norms, simulate_jacobians
+from symgrad.spectrum import gradient_norm_distribution, jacobian_spectrum
 
 __all__ = [
     "SPECTRUM_CASES",
@@ -50,8 +52,6 @@ SPECTRUM_CASES: tuple[tuple[str, str, sympy.Expr | None, sympy.Expr, int], ...] 
 
 
 def _critical(act: str, sigma_b: sympy.Expr) -> sympy.Expr:
-    from symgrad import critical_sigma_w
-
     return sympy.sympify(critical_sigma_w(act, sigma_b=sigma_b).sigma_w)
 
 
@@ -60,7 +60,6 @@ def spectrum_rows(seed: np.random.SeedSequence, z: float, *, width: int, network
                   = SPECTRUM_CASES) -> list[CheckRow]:
     """Rows for m_2/m_1², m_3/m_1³ and λ_max/m_1 of each case at widths ``width`` and
     ``width // 2``, ``networks`` independent nets at each (module docstring)."""
-    from symgrad.spectrum import jacobian_spectrum
 
     rows: list[CheckRow] = []
     for i, (act, weights, sw, sb, depth) in enumerate(cases):
@@ -114,7 +113,6 @@ def _log_rows(label: str, law: object, samples: object, z: float, extra: tuple[f
 def check_gradient_norm_exact(seed: np.random.SeedSequence, z: float) -> Sequence[CheckRow]:
     """The exact relu and linear laws of ln X (full weight matrices, 20000 networks), and
     the fraction of dead relu networks against P(X = 0) (binomial SE)."""
-    from symgrad.spectrum import gradient_norm_distribution
 
     rows: list[CheckRow] = []
     cases = (("relu", (8, 8, 8, 8, 8), math.sqrt(2)), ("identity", (6, 5, 7, 6), 1.0))
@@ -137,7 +135,6 @@ def check_gradient_norm_beta(seed: np.random.SeedSequence, z: float) -> Sequence
     """tanh on the critical line (σ_b = 0.3), widths 128, depth 10, 12000 networks (row
     sampler, exact in law): the β-expansion with forward-variance fluctuations, and the
     per-layer-noise-only Var ln X as a rejected prediction."""
-    from symgrad.spectrum import gradient_norm_distribution
 
     sb = sympy.Rational(3, 10)
     sw = _critical("tanh", sb)
