@@ -3,9 +3,9 @@
 :func:`phase_diagram` solves the mean-field fixed point for every grid point at once (the
 fast mode of :mod:`symgrad.meanfield.field`, vectorized: m(q) on one shared geometric grid
 brackets every point's q*, then Newton runs on all points together) and the critical
-line σ_w*(σ_b) with :func:`symgrad.meanfield.criticality.critical_line`.  Rows of the grid (one σ_b
-each) are independent: with ``executor=`` they are spread over it through
-:func:`symgrad.numeric.sweep`.  The figure is optional (matplotlib) and deterministic.
+line σ_w*(σ_b) with :func:`symgrad.meanfield.criticality.critical_points`.  Rows of the
+grid (one σ_b each) are independent: with ``executor=`` they are spread over it through
+``executor.map``.  The figure is drawn by symgrad itself and is deterministic.
 
 >>> d = phase_diagram("tanh", sigma_w=[0.5, 1.0, 2.0], sigma_b=[0.0, 0.5])
 >>> d.chi1.shape, [p.value for p in d.phase[0]]
@@ -14,7 +14,6 @@ each) are independent: with ``executor=`` they are spread over it through
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from symgrad._core.plot import Figure
 from symgrad._core.validate import as_exact_real, as_float, describe
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
@@ -59,36 +59,18 @@ class PhaseDiagram(Record):
                 ("χ₁ range", f"{np.nanmin(self.chi1):.4g} … {np.nanmax(self.chi1):.4g}")]
 
     def figure_svg(self) -> str:
-        """log₁₀ χ₁ as an image with the critical line, as a deterministic SVG string.
-
-        Needs matplotlib (``pip install symgrad[plots]``).
-        """
-        try:
-            import matplotlib
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
-        except ImportError:  # pragma: no cover - optional dependency
-            raise InvalidArgument("the figure needs matplotlib: pip install 'symgrad[plots]'"
-                                  ) from None
-        with matplotlib.rc_context({"svg.hashsalt": "symgrad", "svg.fonttype": "path"}):
-            fig = Figure(figsize=(5.0, 3.8))
-            FigureCanvasAgg(fig)
-            ax = fig.add_subplot()
-            with np.errstate(divide="ignore"):
-                shown = np.log10(np.clip(self.chi1, 1e-3, 1e3))
-            image = ax.pcolormesh(self.sigma_w, self.sigma_b, shown, cmap="RdBu_r", vmin=-1.5,
-                                  vmax=1.5, shading="nearest", rasterized=False)
-            fig.colorbar(image, ax=ax, label=r"$\log_{10}\chi_1$")
-            ok = np.isfinite(self.critical_sigma_w)
-            ax.plot(self.critical_sigma_w[ok], self.sigma_b[ok], color="black", lw=1.5,
-                    label=r"$\chi_1 = 1$")
-            ax.set_xlabel(r"$\sigma_w$")
-            ax.set_ylabel(r"$\sigma_b$")
-            ax.set_title(f"{self.activation}: ordered (blue) / chaotic (red)")
-            ax.legend(loc="upper left", fontsize=8)
-            out = io.StringIO()
-            fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-        return out.getvalue()
+        """log₁₀ χ₁ as a heat map with the critical line: a deterministic SVG string."""
+        fig = Figure(width=520, height=380, alt=self.title())
+        ax = fig.axes()
+        with np.errstate(divide="ignore"):
+            shown = np.log10(np.clip(self.chi1, 10**-1.5, 10**1.5))
+        ax.heatmap(self.sigma_w, self.sigma_b, shown, lo=-1.5, hi=1.5, label="log₁₀ χ₁")
+        ok = np.isfinite(self.critical_sigma_w)
+        ax.line(self.critical_sigma_w[ok], self.sigma_b[ok], color="#000000", width=1.5,
+                label="χ₁ = 1")
+        ax.set(xlabel="σ_w", ylabel="σ_b", legend="upper left",
+               title=f"{self.activation}: ordered (blue) / chaotic (red)")
+        return fig.svg().decode("utf-8")
 
 
 def _axis(values: Any, name: str, *, lower: float, strict: bool) -> FloatArray:

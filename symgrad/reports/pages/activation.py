@@ -20,10 +20,10 @@ import numpy as np
 import sympy
 
 from symgrad._core.format import latex, number_text
+from symgrad._core.plot import Figure
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import activation
 from symgrad.records import Provenance, Record, Step, how_text
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
 from symgrad.slopes import (
@@ -227,24 +227,20 @@ def _intervals(region: sympy.Set, lo: float, hi: float) -> list[tuple[float, flo
 def _figure(profile: ActivationProfile) -> bytes:
     lo, hi = profile.plot_range
     shades = [(eps, sat) for eps, sat in profile.saturations if eps in EPSILONS[:2]]
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        for (eps, sat), alpha in zip(shades, (0.12, 0.28), strict=True):
-            label: str | None = f"|φ'| < {number_text(eps)}"
-            for a, b in _intervals(sat.region, lo, hi):
-                ax.axvspan(a, b, color="#D55E00", alpha=alpha, lw=0, label=label)
-                label = None
-        ax.plot(profile.grid, profile.grid_slope, color="#0072B2", label="φ'(z)")
-        peak = float(profile.peak.value)
-        ax.axhline(peak, color="0.3", ls="--", lw=1, label=f"sup|φ'| = {peak:.4g}")
-        ax.axhline(0.0, color="0.5", lw=0.6)
-        ax.set_xlim(lo, hi)
-        ax.set_xlabel("z")
-        ax.set_title(f"{profile.act.label}: φ'(z) with the saturated zones shaded")
-        ax.legend(loc="best", fontsize=7)
-
-    return figure_svg(draw)
+    fig = Figure(alt=f"{profile.act.label}: φ'(z) with the saturated zones shaded")
+    ax = fig.axes()
+    for (eps, sat), alpha in zip(shades, (0.12, 0.28), strict=True):
+        label: str | None = f"|φ'| < {number_text(eps)}"
+        for a, b in _intervals(sat.region, lo, hi):
+            ax.band(a, b, color="#D55E00", alpha=alpha, label=label)
+            label = None
+    ax.line(profile.grid, profile.grid_slope, color="#0072B2", label="φ'(z)")
+    peak = float(profile.peak.value)
+    ax.hline(peak, color="#4d4d4d", label=f"sup|φ'| = {peak:.4g}")
+    ax.hline(0.0, color="#808080", dash=None, width=0.6)
+    ax.set(xlim=(lo, hi), xlabel="z", ylabel="φ'(z)",
+           title=f"{profile.act.label}: φ'(z) with the saturated zones shaded")
+    return fig.svg()
 
 
 def _where(peak: Any) -> str:

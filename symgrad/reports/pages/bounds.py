@@ -18,11 +18,11 @@ import numpy as np
 import sympy
 
 from symgrad._core.format import number_text
+from symgrad._core.plot import PALETTE, Figure
 from symgrad.activations.registry import activation_names
 from symgrad.depth import vanishing_depth, weight_bound
 from symgrad.numeric.chain import simulate_chain
 from symgrad.records import Step
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
 
@@ -77,18 +77,16 @@ def bounds() -> Bounds:
 
 
 def _figure(data: Bounds) -> bytes:
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        layers = np.arange(1, HELD_DEPTH + 1)
-        for w, sim, predicted in data.held:
-            line = ax.semilogy(layers, predicted, label=f"w = {w:g}: (w/4)^(L−k)")[0]
-            ax.semilogy(layers[::3], sim[::3], "o", ms=3.5, mfc="none", color=line.get_color())
-        ax.set_xlabel("layer k")
-        ax.set_ylabel("|∂L/∂a_k|")
-        ax.set_title("sigmoid chain held at z = 0: derived (lines), simulated (circles)")
-        ax.legend(loc="lower right", fontsize=7)
-
-    return figure_svg(draw, size=(6.0, 3.6))
+    fig = Figure(height=360, alt="sigmoid chain held at z = 0: derived and simulated")
+    ax = fig.axes()
+    layers = np.arange(1, HELD_DEPTH + 1)
+    for i, (w, sim, predicted) in enumerate(data.held):
+        color = PALETTE[i % len(PALETTE)]
+        ax.line(layers, predicted, color=color, label=f"w = {w:g}: (w/4)^(L−k)")
+        ax.points(layers[::3], sim[::3], color=color, filled=False)
+    ax.set(xlabel="layer k", ylabel="|∂L/∂a_k|", yscale="log", legend="lower right",
+           title="sigmoid chain held at z = 0: derived (lines), simulated (circles)")
+    return fig.svg()
 
 
 def _pair(wb: Any) -> tuple[str, str]:

@@ -18,11 +18,11 @@ import numpy as np
 import sympy
 
 from symgrad._core.format import number_text
+from symgrad._core.plot import PALETTE, Figure
 from symgrad.activations.registry import activation
 from symgrad.depth import chain_trace, gradient_product
 from symgrad.numeric.chain import simulate_chain
 from symgrad.records import Step
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
 
@@ -132,21 +132,17 @@ def _trace_table(page: Any, trace: Any) -> None:
 
 def _figure(chain: WorkedChain) -> bytes:
     shown = [c for c in chain.cases if c.depth == 4 or c.label.startswith("sigmoid, 6")]
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        for case in shown:
-            layers = [r.layer for r in case.trace.rows]
-            exact = [float(r.log10_grad) for r in case.trace.rows]
-            line = ax.plot(layers, exact, label=case.label)[0]
-            sim = np.log10(np.abs(case.simulation.grad_a))
-            ax.plot(layers, sim, "o", ms=4, mfc="none", color=line.get_color())
-        ax.set_xlabel("layer k")
-        ax.set_ylabel("log10 |∂L/∂a_k|")
-        ax.set_title("exact trace (lines) and float64 simulation (circles)")
-        ax.legend(loc="lower right", fontsize=7)
-
-    return figure_svg(draw, size=(6.0, 3.6))
+    fig = Figure(height=360, alt="exact trace and float64 simulation of scalar chains")
+    ax = fig.axes()
+    for i, case in enumerate(shown):
+        color = PALETTE[i % len(PALETTE)]
+        layers = [r.layer for r in case.trace.rows]
+        ax.line(layers, [float(r.log10_grad) for r in case.trace.rows], color=color,
+                label=case.label)
+        ax.points(layers, np.log10(np.abs(case.simulation.grad_a)), color=color, filled=False)
+    ax.set(xlabel="layer k", ylabel="log₁₀ |∂L/∂a_k|", legend="lower right",
+           title="exact trace (lines) and float64 simulation (circles)")
+    return fig.svg()
 
 
 def build() -> list[Any]:

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from symgrad._core.plot import Figure
 from symgrad.depth.clipping import clip, clipping_facts
 from symgrad.records import Step
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
 
@@ -72,19 +72,16 @@ def clipping_report() -> ClippingReport:
 
 
 def _figure(data: ClippingReport) -> bytes:
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        order = np.argsort(data.norms)
-        ax.loglog(data.norms[order], data.clipped_norms[order], "o", ms=2.5, mfc="none",
-                  label="measured ‖clip(g, 1)‖")
-        line = np.logspace(-4, 6, 200)
-        ax.loglog(line, np.minimum(line, THRESHOLD), "-", lw=1.2, label="min(‖g‖, 1)")
-        ax.set_xlabel("‖g‖")
-        ax.set_ylabel("‖clip(g, 1)‖")
-        ax.set_title(f"{SAMPLES} seeded random gradients of {SIZE} entries")
-        ax.legend(fontsize=7)
-
-    return figure_svg(draw, size=(5.5, 3.4))
+    fig = Figure(width=550, alt="clipped norms against min(‖g‖, 1)")
+    ax = fig.axes()
+    order = np.argsort(data.norms)
+    ax.points(data.norms[order], data.clipped_norms[order], size=2.5, filled=False,
+              label="measured ‖clip(g, 1)‖")
+    line = np.logspace(-4, 6, 200)
+    ax.line(line, np.minimum(line, THRESHOLD), width=1.2, label="min(‖g‖, 1)")
+    ax.set(xlabel="‖g‖", ylabel="‖clip(g, 1)‖", xscale="log", yscale="log",
+           title=f"{SAMPLES} seeded random gradients of {SIZE} entries")
+    return fig.svg()
 
 
 def build() -> list[Any]:

@@ -19,6 +19,7 @@ import numpy as np
 import sympy
 
 from symgrad._core.format import number_text
+from symgrad._core.plot import Figure
 from symgrad.activations import activation
 from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.field import mean_field
@@ -26,7 +27,6 @@ from symgrad.meanfield.phase import phase_diagram
 from symgrad.meanfield.record import NUMBERS
 from symgrad.numeric import simulate
 from symgrad.records import Step
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
 
@@ -117,23 +117,19 @@ def meanfield_report() -> MeanFieldReport:
 
 
 def _figure(data: MeanFieldReport) -> bytes:
-    def draw(fig: Any) -> None:
-        axes = fig.subplots(1, len(data.diagrams), sharey=True)
-        levels = np.linspace(-1.5, 1.5, 13)
-        for ax, d in zip(axes, data.diagrams, strict=True):
-            with np.errstate(divide="ignore"):
-                shown = np.log10(np.clip(d.chi1, 10**-1.5, 10**1.5))
-            filled = ax.contourf(d.sigma_w, d.sigma_b, shown, levels=levels, cmap="RdBu_r")
-            ok = np.isfinite(d.critical_sigma_w)
-            ax.plot(d.critical_sigma_w[ok], d.sigma_b[ok], color="black", lw=1.5,
-                    label="χ₁ = 1")
-            ax.set_xlabel("σ_w")
-            ax.set_title(f"{d.activation}: ordered (blue), chaotic (red)")
-            ax.legend(loc="upper left", fontsize=7)
-        axes[0].set_ylabel("σ_b")
-        fig.colorbar(filled, ax=axes, label="log10 χ₁")
-
-    return figure_svg(draw, size=(7.5, 3.2))
+    fig = Figure(width=760, height=330, cols=len(data.diagrams),
+                 alt="order-to-chaos phase diagrams with the critical line")
+    for col, d in enumerate(data.diagrams):
+        ax = fig.axes(0, col)
+        with np.errstate(divide="ignore"):
+            shown = np.log10(np.clip(d.chi1, 10**-1.5, 10**1.5))
+        ax.heatmap(d.sigma_w, d.sigma_b, shown, lo=-1.5, hi=1.5, label="log₁₀ χ₁")
+        ok = np.isfinite(d.critical_sigma_w)
+        ax.line(d.critical_sigma_w[ok], d.sigma_b[ok], color="#000000", width=1.5,
+                label="χ₁ = 1")
+        ax.set(xlabel="σ_w", ylabel="σ_b", legend="upper left",
+               title=f"{d.activation}: ordered (blue), chaotic (red)")
+    return fig.svg()
 
 
 def _num(value: Any, digits: int) -> str:

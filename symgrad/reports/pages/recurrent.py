@@ -18,6 +18,7 @@ import numpy as np
 import sympy
 
 from symgrad._core.format import number_text
+from symgrad._core.plot import PALETTE, Figure
 from symgrad.numeric.checks.table import crosscheck
 from symgrad.records import Step
 from symgrad.recurrent import (
@@ -27,7 +28,6 @@ from symgrad.recurrent import (
     lstm_carousel,
     pascanu_conditions,
 )
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, check_rows, inline
 
@@ -92,17 +92,17 @@ def _bound_ok(cond: Any, jac: Any) -> tuple[float, bool]:
 
 
 def _figure(data: RecurrentReport) -> bytes:
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        t = np.arange(1, STEPS + 1)
-        for label, cond, jac in data.conditions:
-            line = ax.semilogy(t, jac.norms, label=f"{label}: ‖∂h_t/∂h_0‖₂")[0]
-            ax.semilogy(t, float(cond.eta) ** t, ls=":", color=line.get_color())
-        ax.set_xlabel("step t")
-        ax.set_title("BPTT Jacobian norms (solid) and the bound (σ_max·γ)^t (dotted)")
-        ax.legend(fontsize=6.5, loc="lower left")
-
-    return figure_svg(draw, size=(6.2, 3.8))
+    fig = Figure(width=620, height=380, alt="BPTT Jacobian norms and their bound")
+    ax = fig.axes()
+    t = np.arange(1, STEPS + 1)
+    for i, (label, cond, jac) in enumerate(data.conditions):
+        color = PALETTE[i % len(PALETTE)]
+        ax.line(t, jac.norms, color=color, label=f"{label}: ‖∂h_t/∂h_0‖₂")
+        ax.line(t, float(cond.eta) ** t, color=color, dash="2 3",
+                label=f"{label}: bound (σ_max·γ)^t")
+    ax.set(xlabel="step t", ylabel="‖∂h_t/∂h_0‖₂", yscale="log", legend="lower left",
+           title="BPTT Jacobian norms (solid) and the bound (σ_max·γ)^t (dotted)")
+    return fig.svg()
 
 
 def build() -> list[Any]:

@@ -18,12 +18,12 @@ import mpmath
 import numpy as np
 import sympy
 
+from symgrad._core.plot import Figure
 from symgrad.depth.residual import residual_lower_bound, residual_negative_cases, residual_product
 from symgrad.depth.trace import chain_trace, residual_trace
 from symgrad.numeric.chain import simulate_chain
 from symgrad.numeric.checks.table import crosscheck
 from symgrad.records import Step
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, check_rows
 
@@ -63,20 +63,16 @@ def residual_report() -> ResidualReport:
 
 
 def _figure(data: ResidualReport) -> bytes:
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        k = np.arange(1, DEPTH + 1)
-        ax.plot(k, [float(r.log10_grad) for r in data.plain.rows], label="plain chain (exact)")
-        ax.plot(k, [float(r.log10_grad) for r in data.residual.rows],
-                label="residual chain (exact)")
-        ax.plot(k[::4], np.log10(np.abs(data.simulation.grad_a))[::4], "o", ms=3.5, mfc="none",
-                label="residual chain, float64 simulation")
-        ax.set_xlabel("layer k")
-        ax.set_ylabel("log10 |∂L/∂a_k|")
-        ax.set_title(f"sigmoid, w = 0.1, {DEPTH} layers")
-        ax.legend(fontsize=7)
-
-    return figure_svg(draw, size=(6.0, 3.4))
+    fig = Figure(alt=f"plain and residual sigmoid chains, w = 0.1, {DEPTH} layers")
+    ax = fig.axes()
+    k = np.arange(1, DEPTH + 1)
+    ax.line(k, [float(r.log10_grad) for r in data.plain.rows], label="plain chain (exact)")
+    ax.line(k, [float(r.log10_grad) for r in data.residual.rows],
+            label="residual chain (exact)")
+    ax.points(k[::4], np.log10(np.abs(data.simulation.grad_a))[::4], filled=False,
+              label="residual chain, float64 simulation")
+    ax.set(xlabel="layer k", ylabel="log₁₀ |∂L/∂a_k|", title=f"sigmoid, w = 0.1, {DEPTH} layers")
+    return fig.svg()
 
 
 def build() -> list[Any]:

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import sympy
 
+from symgrad._core.plot import Figure
 from symgrad._core.symbols import z
 from symgrad.activations.registry import activation
 from symgrad.records import Exact, Provenances, Record, Step, provenances
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
 
@@ -184,25 +184,21 @@ BLURB = "Completing the square and AM–GM give sup σ' = 1/4 at z = 0 only."
 
 
 def _figure(proof: SigmoidBoundProof) -> bytes:
-    def draw(fig: Any) -> None:
-        left, right = fig.subplots(1, 2)
-        exact = proof.grid
-        left.plot(exact, 1 / (np.exp(exact) + 2 + np.exp(-exact)), label="1/(eᶻ + 2 + e⁻ᶻ)")
-        left.plot(exact[::40], proof.finite_difference[::40], "o", ms=3,
-                  label="central difference of σ")
-        left.axhline(float(proof.bound), color="0.3", ls="--", lw=1, label="1/4")
-        left.set_xlabel("z")
-        left.set_title("σ'(z)")
-        left.legend(loc="upper right", fontsize=7)
-        s = np.linspace(0.0, 1.0, 201)
-        right.plot(s, s * (1 - s), label="s(1 − s)")
-        right.plot(s, 0.25 - (s - 0.5) ** 2, ls=":", lw=3, label="1/4 − (s − 1/2)²")
-        right.axhline(0.25, color="0.3", ls="--", lw=1)
-        right.set_xlabel("s = σ(z)")
-        right.set_title("the completed square")
-        right.legend(loc="lower center", fontsize=7)
-
-    return figure_svg(draw, size=(7.0, 3.0))
+    fig = Figure(width=700, height=320, cols=2, alt="σ'(z) ≤ 1/4 and the completed square")
+    left, right = fig.axes(0, 0), fig.axes(0, 1)
+    exact = proof.grid
+    left.line(exact, 1 / (np.exp(exact) + 2 + np.exp(-exact)), label="1/(eᶻ + 2 + e⁻ᶻ)")
+    left.points(exact[::40], proof.finite_difference[::40], size=3,
+                label="central difference of σ")
+    left.hline(float(proof.bound), color="#4d4d4d", label="1/4")
+    left.set(xlabel="z", ylabel="σ'(z)", title="σ'(z)", legend="upper right")
+    s = np.linspace(0.0, 1.0, 201)
+    right.line(s, s * (1 - s), label="s(1 − s)")
+    right.line(s, 0.25 - (s - 0.5) ** 2, dash="2 4", width=3, label="1/4 − (s − 1/2)²")
+    right.hline(0.25, color="#4d4d4d", label="1/4")
+    right.set(xlabel="s = σ(z)", ylabel="s(1 − s)", title="the completed square",
+              legend="lower center")
+    return fig.svg()
 
 
 def build() -> list[Any]:

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from symgrad._core.plot import PALETTE, Figure
 from symgrad.activations.registry import activation
 from symgrad.numeric._rng import child, root_seed
 from symgrad.numeric.training import compare, loss_and_gradients, make_task
 from symgrad.numeric.weights import Init, draw_weights
 from symgrad.records import Step
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page
 
@@ -92,22 +92,19 @@ def training_comparison() -> TrainingComparison:
 
 def _figure(data: TrainingComparison) -> bytes:
     runs = (data.comparison.first, data.comparison.second)
-
-    def draw(fig: Any) -> None:
-        left, right = fig.subplots(1, 2)
-        for run in runs:
-            left.plot(np.arange(run.epochs + 1), run.loss, label=run.activation)
-            layers = np.arange(1, run.depth + 1)
-            right.semilogy(layers, run.total_update()[: run.depth], "o-", label=run.activation)
-        left.axhline(np.log(2), color="0.4", ls="--", lw=1, label="ln 2 (chance)")
-        left.set_xlabel("epoch")
-        left.set_title("training loss")
-        left.legend(fontsize=7)
-        right.set_xlabel("hidden layer")
-        right.set_title("Σ‖ΔW_l‖/‖W_l(0)‖ over training")
-        right.legend(fontsize=7)
-
-    return figure_svg(draw, size=(7.0, 3.2))
+    fig = Figure(width=700, height=320, cols=2, alt="training loss and how far each layer moved")
+    left, right = fig.axes(0, 0), fig.axes(0, 1)
+    for i, run in enumerate(runs):
+        color = PALETTE[i % len(PALETTE)]
+        left.line(np.arange(run.epochs + 1), run.loss, color=color, label=run.activation)
+        layers = np.arange(1, run.depth + 1)
+        right.line(layers, run.total_update()[: run.depth], color=color, label=run.activation)
+        right.points(layers, run.total_update()[: run.depth], color=color)
+    left.hline(float(np.log(2)), color="#666666", label="ln 2 (chance)")
+    left.set(xlabel="epoch", ylabel="training loss", title="training loss")
+    right.set(xlabel="hidden layer", ylabel="Σ‖ΔW_l‖/‖W_l(0)‖", yscale="log",
+              title="how far each layer moved")
+    return fig.svg()
 
 
 def build() -> list[Any]:

@@ -1,0 +1,263 @@
+"""Figures drawn by symgrad itself, as SVG: the same data gives the same bytes with any
+version of NumPy or matplotlib (no plotting library is involved at all).
+
+A :class:`Figure` holds panels (:class:`Axes`) on a grid, or placed freely (insets).  An
+axes draws lines, point markers (filled or open, as a kink's convention needs), bands,
+reference lines, error bars, text and a heat map; its axes are linear or logarithmic, with
+"nice" linear ticks (1, 2, 2.5, 5 × 10^k) and round-decade log ticks written 10⁻³; every
+line or marker series with a label goes into the legend.  Coordinates are written with
+two decimals, so last-bit noise in the data cannot change a byte.
+
+>>> fig = Figure(width=300, height=200)
+>>> ax = fig.axes()
+>>> ax.line([1, 2, 3], [1e-1, 1e-2, 1e-3], label="decay")
+>>> ax.set(xlabel="layer", ylabel="|∂L/∂a|", yscale="log")
+>>> svg = fig.svg()
+>>> svg.startswith(b"<?xml") and b"10\\xe2\\x81\\xbb\\xc2\\xb3" in svg   # the tick 10⁻³
+True
+>>> fig.svg() == svg
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+from symgrad._core import svg
+from symgrad.errors import InvalidArgument
+
+__all__ = ["PALETTE", "Axes", "Figure"]
+
+#: Colours of successive series (colour-blind safe, Okabe–Ito).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+class Axes:
+    """One panel at pixel box (x0, y0, w, h) of its figure (y0 from the top)."""
+
+    def __init__(self, figure: Figure, box: tuple[float, float, float, float]) -> None:
+        self._figure, self.box = figure, box
+        self._series: list[svg.Series] = []
+        self._texts: list[tuple[float, float, str, str]] = []
+        self._heat: tuple[Any, ...] | None = None
+        self.xlabel = self.ylabel = self.title = ""
+        self._xs, self._ys = svg.Scale(), svg.Scale()
+        self._legend: str | None = "best"
+
+    # ---- what to draw ----
+
+    def _color(self, color: str | None) -> str:
+        if color is not None:
+            return color
+        used = sum(1 for s in self._series if s.kind in ("line", "points", "errorbar"))
+        return PALETTE[used % len(PALETTE)]
+
+    def line(self, x: Iterable[float], y: Iterable[float], *, label: str | None = None,
+             color: str | None = None, width: float = 1.6, dash: str | None = None) -> None:
+        """A polyline; non-finite points (and non-positive ones on a log axis) break it."""
+        self._series.append(svg.Series("line", svg.floats(x), svg.floats(y), label,
+                                       self._color(color), width, dash))
+
+    def points(self, x: Iterable[float], y: Iterable[float], *, label: str | None = None,
+               color: str | None = None, marker: str = "o", filled: bool = True,
+               size: float = 3.5) -> None:
+        """Markers: ``marker`` "o" (circle), "s" (square) or "^" (triangle), filled or open."""
+        if marker not in ("o", "s", "^"):
+            raise InvalidArgument(f"marker must be 'o', 's' or '^', got {marker!r}")
+        self._series.append(svg.Series("points", svg.floats(x), svg.floats(y), label,
+                                       self._color(color), 1.2, None, marker, filled, size))
+
+    def errorbar(self, x: Iterable[float], y: Iterable[float], err: Iterable[float], *,
+                 label: str | None = None, color: str | None = None) -> None:
+        """Points with vertical bars ±err."""
+        s = svg.Series("errorbar", svg.floats(x), svg.floats(y), label, self._color(color), 1.2)
+        s.err = svg.floats(err)
+        self._series.append(s)
+
+    def hline(self, y: float, *, label: str | None = None, color: str = "#555555",
+              dash: str | None = "4 3", width: float = 1.0) -> None:
+        self._series.append(svg.Series("hline", [], [float(y)], label, color, width, dash))
+
+    def vline(self, x: float, *, label: str | None = None, color: str = "#555555",
+              dash: str | None = "4 3", width: float = 1.0) -> None:
+        self._series.append(svg.Series("vline", [float(x)], [], label, color, width, dash))
+
+    def band(self, x0: float, x1: float, *, label: str | None = None, color: str = "#999999",
+             alpha: float = 0.18) -> None:
+        """A vertical band x0 ≤ x ≤ x1 across the whole height."""
+        self._series.append(svg.Series("band", [float(x0), float(x1)], [], label, color,
+                                    alpha=alpha))
+
+    def heatmap(self, x: Iterable[float], y: Iterable[float], z: Iterable[Iterable[float]], *,
+                lo: float, hi: float, label: str = "") -> None:
+        """Cells centred on the grid x × y coloured by z[i][j] (row i ↔ y[i]) on a diverging
+        scale from ``lo`` to ``hi``, with a colour bar titled ``label``."""
+        self._heat = (svg.floats(x), svg.floats(y), [svg.floats(r) for r in z], lo, hi, label)
+
+    def text(self, x: float, y: float, s: str, *, anchor: str = "start",
+             color: str = "#222222") -> None:
+        self._texts.append((float(x), float(y), s, f"{anchor}|{color}"))
+
+    def set(self, *, xlabel: str | None = None, ylabel: str | None = None,
+            title: str | None = None, xscale: str | None = None, yscale: str | None = None,
+            xlim: tuple[float, float] | None = None, ylim: tuple[float, float] | None = None,
+            legend: str | None = "keep") -> None:
+        """Labels, scales ("linear" or "log"), limits, and the legend's corner ("best",
+        "upper left", …, or None for no legend)."""
+        for name, value in (("xlabel", xlabel), ("ylabel", ylabel), ("title", title)):
+            if value is not None:
+                setattr(self, name, value)
+        for scale, kind, lim in ((self._xs, xscale, xlim), (self._ys, yscale, ylim)):
+            if kind is not None:
+                if kind not in ("linear", "log"):
+                    raise InvalidArgument(f"a scale is 'linear' or 'log', got {kind!r}")
+                scale.kind = kind
+            if lim is not None:
+                scale.lo, scale.hi = float(lim[0]), float(lim[1])
+        if legend != "keep":
+            self._legend = legend
+
+    # ---- rendering ----
+
+    def _limits(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        xs: list[float] = []
+        ys: list[float] = []
+        for s in self._series:
+            if s.kind in ("line", "points", "errorbar"):
+                xs += s.x
+                ys += s.y + [a + e for a, e in zip(s.y, s.err, strict=False)] + [
+                    a - e for a, e in zip(s.y, s.err, strict=False)]
+            elif s.kind == "hline":
+                ys += s.y
+            elif s.kind in ("vline", "band"):
+                xs += s.x
+        if self._heat:  # a heat map fills its axes: the limits are its outer cell edges
+            for scale, centres in ((self._xs, self._heat[0]), (self._ys, self._heat[1])):
+                edges = svg.edges(centres)
+                scale.lo = edges[0] if scale.lo is None else scale.lo
+                scale.hi = edges[-1] if scale.hi is None else scale.hi
+        return svg.axis_range(xs, self._xs), svg.axis_range(ys, self._ys)
+
+    def _render(self, out: list[str], clip: str) -> None:
+        (x_lo, x_hi), (y_lo, y_hi) = self._limits()
+        bx, by, bw, bh = self.box
+
+        def px(v: float) -> float:
+            return bx + (self._xs.fwd(v) - x_lo) / (x_hi - x_lo) * bw
+
+        def py(v: float) -> float:
+            return by + bh - (self._ys.fwd(v) - y_lo) / (y_hi - y_lo) * bh
+
+        out.append(f'<defs><clipPath id="{clip}"><rect x="{svg.num(bx)}" y="{svg.num(by)}" '
+                   f'width="{svg.num(bw)}" height="{svg.num(bh)}"/></clipPath></defs>')
+        xticks = svg.ticks(x_lo, x_hi, self._xs.kind)
+        yticks = svg.ticks(y_lo, y_hi, self._ys.kind)
+        grid = []
+        for t, label in xticks:
+            x = bx + (t - x_lo) / (x_hi - x_lo) * bw
+            grid.append(f"M{svg.num(x)},{svg.num(by)}V{svg.num(by + bh)}")
+            out.append(f'<text x="{svg.num(x)}" y="{svg.num(by + bh + 14)}" text-anchor="middle">'
+                       f"{escape(label)}</text>")
+        for t, label in yticks:
+            y = by + bh - (t - y_lo) / (y_hi - y_lo) * bh
+            grid.append(f"M{svg.num(bx)},{svg.num(y)}H{svg.num(bx + bw)}")
+            out.append(f'<text x="{svg.num(bx - 4)}" y="{svg.num(y + 4)}" text-anchor="end">'
+                       f"{escape(label)}</text>")
+        out.append(f'<path d="{"".join(grid)}" stroke="#d9d9d9" stroke-width="0.6" fill="none"/>')
+        body: list[str] = []
+        if self._heat:
+            svg.heat_cells(body, self._heat, px, py)
+            lo, hi, label = self._heat[3:]
+            self._figure._colorbar = (lo, hi, label)
+        for s in self._series:
+            svg.draw(body, s, px, py, (bx, by, bw, bh), self._xs.kind == "log",
+                  self._ys.kind == "log")
+        for x, y, text, how in self._texts:
+            anchor, color = how.split("|")
+            body.append(f'<text x="{svg.num(px(x))}" y="{svg.num(py(y))}" text-anchor="{anchor}" '
+                        f'fill="{color}">{escape(text)}</text>')
+        out.append(f'<g clip-path="url(#{clip})">{"".join(body)}</g>')
+        out.append(f'<rect x="{svg.num(bx)}" y="{svg.num(by)}" width="{svg.num(bw)}" '
+                   f'height="{svg.num(bh)}" fill="none" stroke="#333333" stroke-width="0.8"/>')
+        if self.xlabel:
+            out.append(f'<text x="{svg.num(bx + bw / 2)}" y="{svg.num(by + bh + 31)}" '
+                       f'text-anchor="middle">{escape(self.xlabel)}</text>')
+        if self.ylabel:
+            cx, cy = bx - 44, by + bh / 2
+            out.append(f'<text x="{svg.num(cx)}" y="{svg.num(cy)}" text-anchor="middle" '
+                       f'transform="rotate(-90 {svg.num(cx)} {svg.num(cy)})">{escape(self.ylabel)}'
+                       "</text>")
+        if self.title:
+            out.append(f'<text x="{svg.num(bx + bw / 2)}" y="{svg.num(by - 7)}" '
+                       f'text-anchor="middle" font-size="{svg.num(svg.FONT + 1)}">'
+                       f"{escape(self.title)}</text>")
+        if self._legend is not None:
+            svg.legend(out, self._series, self._legend, (bx, by, bw, bh), px, py)
+
+
+class Figure:
+    """A figure of ``width`` × ``height`` pixels with panels on a ``rows`` × ``cols`` grid."""
+
+    def __init__(self, *, width: float = 600, height: float = 340, rows: int = 1,
+                 cols: int = 1, alt: str = "") -> None:
+        if not (100 <= width <= 3000 and 80 <= height <= 3000 and 1 <= rows <= 6
+                and 1 <= cols <= 6):
+            raise InvalidArgument("a figure is 100–3000 × 80–3000 px with 1–6 rows and columns")
+        self.width, self.height, self.rows, self.cols, self.alt = width, height, rows, cols, alt
+        self._panels: dict[tuple[int, int], Axes] = {}
+        self._free: list[Axes] = []
+        self._colorbar: tuple[float, float, str] | None = None
+
+    def axes(self, row: int = 0, col: int = 0) -> Axes:
+        """The panel at (row, col) of the grid."""
+        if not (0 <= row < self.rows and 0 <= col < self.cols):
+            raise InvalidArgument(f"no panel ({row}, {col}) in a {self.rows}×{self.cols} grid")
+        if (row, col) not in self._panels:
+            self._panels[(row, col)] = Axes(self, (0.0, 0.0, 0.0, 0.0))
+        return self._panels[(row, col)]
+
+    def inset(self, parent: Axes, where: tuple[float, float, float, float]) -> Axes:
+        """An axes inside ``parent``: (x, y, w, h) as fractions of its box, y from the top."""
+        ax = Axes(self, (0.0, 0.0, 0.0, 0.0))
+        self._free.append(ax)
+        ax._inset = (parent, where)  # type: ignore[attr-defined]
+        return ax
+
+    def svg(self) -> bytes:
+        """The figure as SVG bytes (UTF-8)."""
+        right = 70.0 if any(p._heat for p in self._panels.values()) else 14.0
+        left, top, bottom, gap = 62.0, 24.0, 44.0, 72.0
+        pw = (self.width - left - right - gap * (self.cols - 1)) / self.cols
+        ph = (self.height - top - bottom - (gap - 14) * (self.rows - 1)) / self.rows
+        for (r, c), ax in self._panels.items():
+            ax.box = (left + c * (pw + gap), top + r * (ph + gap - 14), pw, ph)
+        for ax in self._free:
+            parent, (fx, fy, fw, fh) = ax._inset  # type: ignore[attr-defined]
+            x0, y0, w0, h0 = parent.box
+            ax.box = (x0 + fx * w0, y0 + fy * h0, fw * w0, fh * h0)
+        out = ['<?xml version="1.0" encoding="utf-8"?>',
+               f'<svg xmlns="http://www.w3.org/2000/svg" width="{svg.num(self.width)}" '
+               f'height="{svg.num(self.height)}" viewBox="0 0 {svg.num(self.width)} '
+               f'{svg.num(self.height)}" font-family="DejaVu Sans, Arial, sans-serif" '
+               f'font-size="{svg.num(svg.FONT)}" fill="#222222">']
+        if self.alt:
+            out.append(f"<title>{escape(self.alt)}</title>")
+        out.append(f'<rect width="{svg.num(self.width)}" height="{svg.num(self.height)}" '
+                   'fill="#ffffff"/>')
+        panels = [self._panels[k] for k in sorted(self._panels)] + self._free
+        for i, ax in enumerate(panels):
+            if ax in self._free:
+                x0, y0, w0, h0 = ax.box
+                out.append(f'<rect x="{svg.num(x0 - 40)}" y="{svg.num(y0 - 18)}" '
+                           f'width="{svg.num(w0 + 46)}" height="{svg.num(h0 + 52)}" fill="#ffffff" '
+                           'stroke="#bbbbbb" stroke-width="0.6"/>')
+            ax._render(out, f"c{i}")
+        if self._colorbar is not None:
+            svg.colorbar(out, self._colorbar,
+                         (self.width - right + 14, top, 12, self.height - top - bottom))
+        out.append("</svg>")
+        return ("\n".join(out) + "\n").encode("utf-8")
+
+
