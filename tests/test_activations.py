@@ -218,6 +218,21 @@ INVALID = [
     (lambda: register_activation("k", sympy.Integer(3)), "must depend on z"),
     (lambda: register_activation("k", sympy.Heaviside(z)), "jumps by -1 at z = 0"),
     (lambda: register_activation("k", z, domains={"q": sympy.S.Reals}), "unknown parameters"),
+    # Not real and finite on ℝ: refused with the reason (each reason derived by hand).
+    (lambda: register_activation("k", sympy.I * z), "imaginary unit"),
+    (lambda: register_activation("k", sympy.sqrt(z)), r"z must be ≥ 0 .* at z = -1"),
+    (lambda: register_activation("k", sympy.log(z)), r"z must be > 0 for log"),
+    (lambda: register_activation("k", 1 / z), r"z must be ≠ 0 .* at z = 0"),
+    (lambda: register_activation("k", sympy.tan(z)), "has poles"),
+    (lambda: register_activation("k", sympy.floor(z)), "jumps"),
+    (lambda: register_activation("k", sympy.gamma(z)), "has poles"),
+    (lambda: register_activation("k", sympy.zoo * z), "not a finite real number"),
+    (lambda: register_activation("k", sympy.Function("f")(z)), "undefined function f"),
+    (lambda: register_activation("k", sympy.log(z**2 - 1)), r"z\*\*2 - 1 must be > 0"),
+    (lambda: register_activation("k", z, params={"a": 1}, domains={"a": 5}),
+     "must be a SymPy set"),
+    (lambda: register_activation("k", z, params=[("a", 1)]), "params must be a mapping"),
+    (lambda: register_activation("k", z, latex=5), "latex must be a string"),
     (lambda: unregister_activation("tanh"), "cannot be removed"),
     (lambda: unregister_activation("never_registered"), "is not registered"),
 ]
@@ -228,6 +243,27 @@ def test_invalid_calls_raise_invalid_argument(call, message):
     with pytest.raises(InvalidArgument, match=message):
         call()
     assert "k" not in activation_names()
+
+
+def test_a_family_is_checked_at_every_parameter_value():
+    a = sympy.Symbol("a")
+    register_activation("k", sympy.log(a + z**2), params={"a": 1})
+    try:
+        assert activation("k", a=2).expr == sympy.log(z**2 + 2)
+        with pytest.raises(InvalidArgument, match="z\\*\\*2 - 1 must be > 0 for log"):
+            activation("k", a=-1)
+    finally:
+        unregister_activation("k")
+
+
+@pytest.mark.parametrize("expr", [z**3 / 3 + z, z * sympy.exp(z**2), sympy.exp(sympy.exp(z)),
+                                  z**2, sympy.sqrt(z**2 + 1), z / (1 + sympy.Abs(z))])
+def test_legal_activations_with_any_slope_are_accepted(expr):
+    act = register_activation("k", expr)
+    try:
+        assert act.expr == expr.subs(sympy.Symbol("z"), z)
+    finally:
+        unregister_activation("k")
 
 
 def test_failed_registration_leaves_registry_unchanged():

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real, describe
 from symgrad.activations.catalogue import CATALOGUE, Entry
 from symgrad.activations.record import Activation, Param, exact_limit
+from symgrad.activations.validity import check_real_and_finite
 from symgrad.errors import InvalidArgument
 from symgrad.types import RealLike
 
@@ -87,9 +89,20 @@ def activation(name: str, **params: Any) -> Activation:
                 f"{name} {p.name}") if p.name in params else p.default)
             for p in entry.params
         )
+    return _build(entry, values)
+
+
+@functools.lru_cache(maxsize=512)
+def _build(entry: Entry, values: tuple[tuple[str, sympy.Expr], ...]) -> Activation:
+    """The activation of ``entry`` at parameter ``values``, checked once: real and finite
+    on every piece (user entries; the catalogue's are known to be) and continuous."""
     expr = entry.expr.subs({sympy.Symbol(k, real=True): v for k, v in values})
-    family = entry.family or name
-    act = Activation(name, expr, values, entry.latex, entry.reference, family, entry.kernel)
+    family = entry.family or entry.name
+    act = Activation(entry.name, expr, values, entry.latex, entry.reference, family,
+                     entry.kernel)
+    if entry.name not in CATALOGUE:
+        for piece in act.pieces:
+            check_real_and_finite(piece.expr, piece.lo, piece.hi)
     _check_continuous(act)
     return act
 
@@ -141,7 +154,10 @@ def register_activation(
 
     ``params`` maps each parameter symbol's name to its default; ``domains`` optionally
     restricts a parameter (a SymPy set, all reals by default).  Kinks may be written with
-    ``Piecewise``, ``Abs``, ``Max``, ``Min`` or ``Heaviside``; φ must be continuous.
+    ``Piecewise``, ``Abs``, ``Max``, ``Min`` or ``Heaviside``; φ must be continuous, and
+    real and finite for every real z (each piece is checked: see
+    :mod:`symgrad.activations.validity` — ``sqrt(z)``, ``log(z)``, ``1/z``, ``tan(z)``,
+    ``floor(z)``, ``I*z`` or an undefined ``f(z)`` are refused with the reason).
     Every analysis in symgrad then works for it.
 
     >>> import sympy
@@ -161,8 +177,19 @@ def register_activation(
         raise InvalidArgument(f"{name!r} is already registered; pass replace=True to replace it")
     if not isinstance(expr, sympy.Expr):
         raise InvalidArgument(f"expr must be a SymPy expression in z, got {describe(expr)}")
+    for label, value in (("params", params), ("domains", domains)):
+        if value is not None and not isinstance(value, Mapping):
+            raise InvalidArgument(f"{label} must be a mapping from parameter names, got "
+                                  f"{describe(value)}")
+    for label, text in (("latex", latex), ("reference", reference)):
+        if text is not None and not isinstance(text, str):
+            raise InvalidArgument(f"{label} must be a string, got {describe(text)}")
     defaults = dict(params or {})
     domains = dict(domains or {})
+    for key, domain in domains.items():
+        if not isinstance(domain, sympy.Set):
+            raise InvalidArgument(f"the domain of {key!r} must be a SymPy set such as "
+                                  f"sympy.Interval.open(0, sympy.oo), got {describe(domain)}")
     stray = sorted(set(domains) - set(defaults))
     if stray:
         raise InvalidArgument(f"domains given for unknown parameters: {', '.join(stray)}")
