@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -350,7 +351,11 @@ class StepsProduct(Record):
                 ("log10|factor^steps|", self.log10)]
 
     def __float__(self) -> float:
-        return float(self.value)
+        if self.log10 > 400:
+            return math.inf if self.factor > 0 or self.count % 2 == 0 else -math.inf
+        if self.log10 < -400:
+            return 0.0
+        return float(sympy.N(self.value, 20))
 
 
 def after_steps(factor: RealLike, *, steps: int = 200) -> StepsProduct:
@@ -364,10 +369,15 @@ def after_steps(factor: RealLike, *, steps: int = 200) -> StepsProduct:
     """
     f = as_exact_real(factor, "factor")
     n = as_positive_int(steps, "steps")
-    value = f**n
     mag = abs(f)
-    log10 = sympy.Float(-mpmath.inf) if f == 0 else sympy.Float(
-        n * mpmath.log10(mag._to_mpmath(200)), 30)
+    # An exact power with more than ~10⁵ digits stays an unevaluated power (still exact:
+    # factor**steps is its closed form); its size is read from log₁₀.
+    p, q = (int(f.p), int(f.q)) if f.is_Rational else (2, 2)
+    huge = n * max(abs(p), q).bit_length() > 400_000 or not f.is_Rational
+    value = sympy.Pow(f, n, evaluate=not huge)
+    with mpmath.workdps(40 + len(str(n))):  # 30 digits of n·log10|f| for any n
+        log10 = sympy.Float(-mpmath.inf) if f == 0 else sympy.Float(
+            n * mpmath.log10(mag._to_mpmath(mpmath.mp.prec)), 30)
     growth = None if mag == 1 else (Growth.VANISHING if mag < 1 else Growth.EXPLODING)
     steps_ = (Step(f"{n} steps multiply the factor {n} times",
                    sympy.Eq(sympy.Pow(f, n, evaluate=False), value, evaluate=False)),)

@@ -174,3 +174,18 @@ def test_invalid_arguments_raise(fn, args, kwargs, named):
     with pytest.raises(InvalidArgument) as info:
         fn(*args, **kwargs)
     assert named in str(info.value), str(info.value)
+
+
+def test_after_steps_with_a_huge_count_stays_exact_and_instant():
+    import time
+
+    import mpmath
+
+    began = time.perf_counter()
+    r = after_steps(1.5, steps=10**20)
+    assert time.perf_counter() - began < 2
+    assert r.value == sympy.Pow(sympy.Rational(3, 2), 10**20, evaluate=False)
+    with mpmath.workdps(60):
+        reference = 10**20 * mpmath.log10(mpmath.mpf(3) / 2)
+    assert abs(r.log10._to_mpmath(200) - reference) < mpmath.mpf(10) ** -9
+    assert float(r) == float("inf") and float(after_steps(0.5, steps=10**9)) == 0.0
