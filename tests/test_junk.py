@@ -24,10 +24,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symgrad
+import symgrad.activations
 import symgrad.claims
+import symgrad.depth
+import symgrad.initialization
+import symgrad.meanfield
 import symgrad.numeric
+import symgrad.recurrent
 import symgrad.reports
+import symgrad.slopes
+import symgrad.spectrum
 from symgrad.errors import InvalidArgument
+
+MODULES = (symgrad.activations, symgrad.slopes, symgrad.depth, symgrad.recurrent,
+           symgrad.initialization, symgrad.meanfield, symgrad.spectrum, symgrad.numeric,
+           symgrad.claims, symgrad.reports)
 
 #: Seconds one call may take (a refusal is immediate; a legitimate computation on the
 #: plausible values below takes well under this).
@@ -54,7 +65,7 @@ def _public_functions() -> list[tuple[str, Callable[..., Any]]]:
         value = getattr(symgrad, name)
         if inspect.isfunction(value):
             found[f"symgrad.{name}"] = value
-    for module in (symgrad.numeric, symgrad.claims, symgrad.reports):
+    for module in MODULES:
         for name in getattr(module, "__all__", []):
             value = getattr(module, name)
             if inspect.isfunction(value) and value not in found.values():
@@ -100,9 +111,8 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Hang
 
 
-@pytest.mark.parametrize("name,fn", FUNCTIONS, ids=[n for n, _ in FUNCTIONS])
-def test_junk_gives_a_result_or_invalid_argument(name: str, fn: Callable[..., Any]) -> None:
-    @settings(max_examples=25, deadline=None, database=None,
+def _junk_check(name: str, fn: Callable[..., Any], examples: int) -> None:
+    @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(_arguments(fn))
     def check(call: tuple[list[Any], dict[str, Any]]) -> None:
@@ -120,6 +130,17 @@ def test_junk_gives_a_result_or_invalid_argument(name: str, fn: Callable[..., An
             signal.signal(signal.SIGALRM, previous)
 
     check()
+
+
+@pytest.mark.parametrize("name,fn", FUNCTIONS, ids=[n for n, _ in FUNCTIONS])
+def test_junk_gives_a_result_or_invalid_argument(name: str, fn: Callable[..., Any]) -> None:
+    _junk_check(name, fn, examples=6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,fn", FUNCTIONS, ids=[n for n, _ in FUNCTIONS])
+def test_more_junk_gives_a_result_or_invalid_argument(name: str, fn: Callable[..., Any]) -> None:
+    _junk_check(name, fn, examples=60)
 
 
 def _show(args: list[Any], kwargs: dict[str, Any]) -> str:

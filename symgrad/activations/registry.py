@@ -223,6 +223,8 @@ def register_activation(
 
 def unregister_activation(name: str) -> None:
     """Remove a user-registered activation (catalogue members stay)."""
+    if not isinstance(name, str):
+        raise InvalidArgument(f"activation name must be a string, got {describe(name)}")
     if name in CATALOGUE:
         raise InvalidArgument(f"{name!r} is a catalogue activation and cannot be removed")
     if name not in _REGISTRY:

@@ -74,6 +74,9 @@ from symgrad.records import provenances
 
 __all__ = ["check_claims", "check_claims_text"]
 
+#: The largest claims text read (a claims file is a few kilobytes).
+_MAX_TEXT = 1_000_000
+
 
 def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
     label = f"claim #{position}"
@@ -129,10 +132,17 @@ def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
 
 def check_claims_text(text: str, *, source: str = "<claims>") -> list[ClaimResult]:
     """Check the claims in TOML ``text`` (see the module docstring for the schema)."""
+    if not isinstance(text, str):
+        raise InvalidArgument(f"claims text must be a string of TOML, got {describe(text)}")
+    if len(text) > _MAX_TEXT:
+        raise InvalidArgument(f"{source} is {len(text)} characters; claims files are limited "
+                              f"to {_MAX_TEXT}")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidArgument(f"{source} is not valid TOML: {exc}") from None
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise InvalidArgument(f"{source} nests tables or arrays too deeply") from None
     claims = data.get("claim")
     if not isinstance(claims, list) or not claims:
         raise InvalidArgument(

@@ -121,8 +121,11 @@ def crosscheck(
     if checks is None:
         chosen = names
     else:
+        if not isinstance(checks, str | Sequence) or isinstance(checks, bytes):
+            raise InvalidArgument(f"checks must be a check name or a sequence of names, got "
+                                  f"{describe(checks)}")
         listed = (checks,) if isinstance(checks, str) else tuple(checks)
-        unknown = [c for c in listed if c not in CHECKS]
+        unknown = [c for c in listed if not isinstance(c, str) or c not in CHECKS]
         if unknown or not listed:
             raise InvalidArgument(
                 f"unknown check(s) {', '.join(map(describe, unknown)) or '(none given)'};"
