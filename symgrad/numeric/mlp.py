@@ -136,6 +136,24 @@ class Simulation(Record):
         ]
 
 
+#: The deepest network simulated (one forward and one backward pass per layer).
+MAX_DEPTH = 100_000
+#: Memory a simulation may need for its activations and kept weights.
+MAX_BYTES = 2 * 2**30
+
+
+def check_size(widths: Sequence[int], batch: int) -> None:
+    """Refuse up front a network whose arrays would exceed :data:`MAX_BYTES`."""
+    activations = 3 * 8 * batch * sum(widths)  # z, φ'(z) kept per layer, a working copy
+    weights = 8 * max(m * n for m, n in zip(widths[1:], widths[:-1], strict=True))
+    need = activations + 2 * weights
+    if need > MAX_BYTES:
+        raise InvalidArgument(
+            f"this network needs about {need / 2**30:.1f} GiB (batch {batch}, widths up to "
+            f"{max(widths)}, {len(widths) - 1} layers); the limit is "
+            f"{MAX_BYTES / 2**30:.0f} GiB: use a smaller batch, width or depth")
+
+
 def widths_of(width: int | Sequence[int], depth: int) -> tuple[int, ...]:
     """(n_0, …, n_depth) from one width or a sequence of depth + 1 widths."""
     if isinstance(width, Sequence) and not isinstance(width, str | bytes):
@@ -201,8 +219,12 @@ def simulate(
     """
     phi = as_activation(act)
     depth = as_positive_int(depth, "depth")
+    if depth > MAX_DEPTH:
+        raise InvalidArgument(f"depth must be at most {MAX_DEPTH} (one pass per layer), "
+                              f"got {depth}")
     widths = widths_of(width, depth)
     batch = as_positive_int(batch, "batch")
+    check_size(widths, batch)
     sigma_w = as_float(sigma_w, "sigma_w", lower=0.0)
     sigma_b = as_float(sigma_b, "sigma_b", lower=0.0, strict=False)
     eps = as_float(eps, "eps", lower=0.0)
@@ -245,11 +267,13 @@ def simulate(
         out *= sigma_b
         return out
 
-    run = propagate(
-        phi, widths, weight, bias, x, g, residual=residual, batchnorm=batchnorm, eps=eps,
-        keep_weights=keep, record=record,
-        use_bias=sigma_b != 0.0,
-    )
+    # An overflow is caught below and refused with its layer, not left as a warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        run = propagate(
+            phi, widths, weight, bias, x, g, residual=residual, batchnorm=batchnorm, eps=eps,
+            keep_weights=keep, record=record,
+            use_bias=sigma_b != 0.0,
+        )
     if not record:
         run.weights.clear()  # views of the arena, which goes back for reuse
         del slots
@@ -262,6 +286,13 @@ def simulate(
 
     arrays = [mean, second, grad_z, grad_a, saturated, slope1, slope2]
     arrays += [dead] if dead is not None else []
+    overflowed = np.flatnonzero(~(np.isfinite(second) & np.isfinite(grad_a)))
+    if overflowed.size or not np.isfinite(grad_in):
+        layer = int(overflowed[0]) + 1 if overflowed.size else 0
+        raise InvalidArgument(
+            f"float64 overflowed at layer {layer}: σ_w = {sigma_w:g}, σ_b = {sigma_b:g} over "
+            f"{depth} layers make the activations or gradients exceed 1.8e308; use a smaller "
+            "σ_w or fewer layers (symgrad.mean_field gives the growth per layer exactly)")
     for arr in arrays:
         arr.flags.writeable = False
     return Simulation(

@@ -160,6 +160,9 @@ def loss_and_gradients(
     return loss, grads_w, grads_b, s
 
 
+#: The largest learning rate accepted (larger ones overflow float64 in the first step).
+_MAX_LR = 1e4
+
 def train(
     act: Activation | str,
     *,
@@ -184,6 +187,8 @@ def train(
     width = as_positive_int(width, "width")
     epochs = as_positive_int(epochs, "epochs")
     lr = as_float(lr, "lr", lower=0.0)
+    if lr > _MAX_LR:
+        raise InvalidArgument(f"lr must be in (0, {_MAX_LR:g}], got {lr:g}")
     samples = as_positive_int(samples, "samples", minimum=2)
     batch_size = as_positive_int(batch_size, "batch_size")
     if batch_size > samples:
@@ -219,6 +224,10 @@ def train(
                 b -= lr * db
         update[epoch] = [np.linalg.norm(w - w0) for w, w0 in zip(weights, start, strict=True)]
         loss[epoch + 1], _, _, logits = loss_and_gradients(phi, weights, biases, x, y)
+        if not np.isfinite(loss[epoch + 1]):
+            raise InvalidArgument(
+                f"training diverged: the loss is not finite after epoch {epoch + 1} "
+                f"(lr = {lr:g}, σ_w = {sigma_w:g}); use a smaller learning rate")
         accuracy[epoch + 1] = np.mean((logits > 0) == (y > 0.5))
     relative = update / initial_norm
     for arr in (loss, accuracy, update, relative, grad_norm):

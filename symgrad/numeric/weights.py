@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from symgrad._core.validate import describe
+from symgrad._core.validate import as_float, as_positive_int, describe
 from symgrad.errors import InvalidArgument
 from symgrad.numeric._rng import normal_matrix, uniform_matrix
 from symgrad.types import FloatArray
@@ -67,6 +67,9 @@ def weight_variance(init: Init | str, n_out: int, n_in: int, *, sigma_w: float) 
     0.02
     """
     scheme = as_init(init)
+    n_out = as_positive_int(n_out, "n_out")
+    n_in = as_positive_int(n_in, "n_in")
+    sigma_w = as_float(sigma_w, "sigma_w", lower=0.0, strict=False)
     gain2 = sigma_w * sigma_w
     if scheme is Init.GAUSSIAN:
         return gain2 / n_in
@@ -87,6 +90,13 @@ def draw_weights(
     ``out``: a C-contiguous float64 array of that shape to draw into (returned).
     """
     scheme = as_init(init)
+    n_out = as_positive_int(n_out, "n_out")
+    n_in = as_positive_int(n_in, "n_in")
+    if n_out * n_in > 2**28:
+        raise InvalidArgument(f"a {n_out}×{n_in} matrix is over 2 GiB; the limit is 2**28 entries")
+    sigma_w = as_float(sigma_w, "sigma_w", lower=0.0, strict=False)
+    if not isinstance(seed, np.random.SeedSequence):
+        raise InvalidArgument(f"seed must be a numpy.random.SeedSequence, got {describe(seed)}")
     if out is not None and (out.shape != (n_out, n_in) or out.dtype != np.float64
                             or not out.flags.c_contiguous):
         raise InvalidArgument(
