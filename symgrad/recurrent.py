@@ -30,6 +30,7 @@ import numpy as np
 import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
+from symgrad._exact.precision import exact_power
 from symgrad._exact.signs import sign_of
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
@@ -319,10 +320,10 @@ def _gate_path(cell: str, values: Any, steps: int | None, factor: Any, label: st
     if per_step is None:
         g = as_exact_real(values, "gate", domain=sympy.Interval(0, 1))
         f = factor(g)
-        n = T if count is None else count
-        product = sympy.Pow(f, n)
+        product = sympy.Pow(f, T) if count is None else exact_power(f, count)
         return GatePath(cell, (f,), product, (Step(rule, None), Step(
-            "Direct-path product", sympy.Eq(sympy.Product(sym, (sympy.Symbol("t"), 1, n)),
+            "Direct-path product", sympy.Eq(sympy.Product(sym, (sympy.Symbol("t"), 1,
+                                                                 T if count is None else count)),
                                             product, evaluate=False))))
     factors = tuple(factor(v) for v in per_step)
     product = sympy.prod(factors)
@@ -370,11 +371,7 @@ def after_steps(factor: RealLike, *, steps: int = 200) -> StepsProduct:
     f = as_exact_real(factor, "factor")
     n = as_positive_int(steps, "steps")
     mag = abs(f)
-    # An exact power with more than ~10⁵ digits stays an unevaluated power (still exact:
-    # factor**steps is its closed form); its size is read from log₁₀.
-    p, q = (int(f.p), int(f.q)) if f.is_Rational else (2, 2)
-    huge = n * max(abs(p), q).bit_length() > 400_000 or not f.is_Rational
-    value = sympy.Pow(f, n, evaluate=not huge)
+    value = exact_power(f, n)  # its size is read from log₁₀
     with mpmath.workdps(40 + len(str(n))):  # 30 digits of n·log10|f| for any n
         log10 = sympy.Float(-mpmath.inf) if f == 0 else sympy.Float(
             n * mpmath.log10(mag._to_mpmath(mpmath.mp.prec)), 30)

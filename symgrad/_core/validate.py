@@ -119,6 +119,9 @@ def as_float(value: Any, name: str, *, lower: float | None = None, strict: bool 
         raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
     try:
         result = float(value)
+    except OverflowError:
+        raise InvalidArgument(f"{name} must be within float64's range (|x| ≤ 1.8e308), got "
+                              f"{describe(value)}") from None
     except (TypeError, ValueError):
         raise InvalidArgument(f"{name} must be a real number, got {describe(value)}") from None
     if not math.isfinite(result):

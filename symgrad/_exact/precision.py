@@ -17,8 +17,10 @@ __all__ = [
     "EVALF_MAXN",
     "INTERVAL_BITS",
     "KEPT_DIGITS",
+    "MAX_EXACT_BITS",
     "PROMISED_DIGITS",
     "WINDOW",
+    "exact_power",
 ]
 
 #: Significant digits a certified number is promised to carry.
@@ -36,3 +38,21 @@ INTERVAL_BITS = 240
 #: Roots on an unbounded piece are isolated for |z| ≤ WINDOW; beyond it a tail
 #: enclosure decides.
 WINDOW = sympy.Integer(2) ** 30
+#: The largest exact rational symgrad expands (its numerator and denominator's bits).
+MAX_EXACT_BITS = 400_000
+
+
+def exact_power(base: sympy.Expr, n: int) -> sympy.Expr:
+    """base**n, exactly: expanded when the result stays below :data:`MAX_EXACT_BITS`,
+    else the unevaluated power (still its exact closed form; nothing is computed).
+
+    >>> exact_power(sympy.Rational(1, 2), 3), exact_power(sympy.Rational(3, 2), 10**20)
+    (1/8, (3/2)**100000000000000000000)
+    """
+    if base.is_Rational:
+        size = max(abs(int(base.p)), int(base.q)).bit_length()
+        if n * size <= MAX_EXACT_BITS:
+            return sympy.Pow(base, n)
+    elif base.is_number and n <= 64:
+        return sympy.Pow(base, n)
+    return sympy.Pow(base, n, evaluate=False)

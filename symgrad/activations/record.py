@@ -29,7 +29,7 @@ import numpy as np
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad._core.validate import as_exact_real
+from symgrad._core.validate import as_exact_real, describe
 from symgrad._exact.mpforms import stable
 from symgrad.activations import kernels as _kernels
 from symgrad.errors import InvalidArgument
@@ -263,6 +263,14 @@ class Activation:
 def one_sided_limit(expr: sympy.Expr, at: sympy.Expr, direction: str) -> sympy.Expr:
     """lim expr as z → at from ``direction`` ("-" or "+"); substitution first, since
     pieces are analytic up to their ends, SymPy's ``limit`` only where that fails."""
+    if not isinstance(expr, sympy.Expr) or not isinstance(at, sympy.Expr | int):
+        raise InvalidArgument(f"one_sided_limit takes a SymPy expression in z and a point, got "
+                              f"{describe(expr)} and {describe(at)}")
+    if direction not in ("-", "+"):
+        raise InvalidArgument(f"direction must be '-' or '+', got {describe(direction)}")
+    at = sympy.sympify(at)
+    if not (at.is_number and at.is_extended_real):
+        raise InvalidArgument(f"the point must be a real number or ±oo, got {describe(at)}")
     value = expr.subs(z, at)
     if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or not value.is_finite:
         value = sympy.limit(expr, z, at, direction)

@@ -106,9 +106,14 @@ def _fan(value: Any, name: str) -> sympy.Expr:
         if value.is_positive:
             return sympy.sympify(value)
         raise InvalidArgument(f"{name} must be positive, got {describe(value)}")
-    return sympy.Integer(as_positive_int(value, name))
+    n = as_positive_int(value, name)
+    if n > _MAX_FAN:
+        raise InvalidArgument(f"{name} must be at most {_MAX_FAN:.0e} (a layer's width), got {n}")
+    return sympy.Integer(n)
 
 
+#: The widest fan accepted (far beyond any layer; keeps the exact roots cheap).
+_MAX_FAN = 10**15
 _SOLVED = provenances(variance=Exact("variance conditions solved by SymPy"))
 
 @dataclass(frozen=True)
