@@ -4,7 +4,7 @@ The numerator of f is factored; exponential factors are never zero; polynomial
 factors give their real roots exactly (radicals or ``CRootOf``); factors that are
 rational in u = exp(k·z) (or exp(k·z²)) are solved as polynomials in u and mapped back
 with a logarithm.  The root set is complete because each substitution is a bijection
-onto u > 0.  When this does not apply, :mod:`symgrad._exact.certify` certifies them.
+onto u > 0.  When this does not apply, :mod:`symgrad._exact.isolate` certifies them.
 
 >>> exact_roots(z**2 - 2, 0, sympy.oo)
 [sqrt(2)]
@@ -201,7 +201,8 @@ def symbolic_roots(
         ]
         if not match:
             return None
-        chosen.append(sympy.simplify(match[0]))
+        # simplify() only tidies short formulas (SELU's constants would take seconds)
+        chosen.append(sympy.simplify(match[0]) if sympy.count_ops(match[0]) < 40 else match[0])
     return chosen
 
 

@@ -18,9 +18,9 @@ from typing import Any
 import mpmath
 import sympy
 
-from symgrad._exact.precision import CHECK_DIGITS, EVALF_MAXN, KEPT_DIGITS
+from symgrad._exact.precision import CHECK_DIGITS, EVALF_MAXN
 
-__all__ = ["abs_exact", "as_float", "hp", "numeric", "same", "sign_of"]
+__all__ = ["abs_exact", "hp", "numeric", "same", "sign_of"]
 
 _TINY = sympy.Float(10) ** -45
 
@@ -62,8 +62,3 @@ def hp(expr: sympy.Expr) -> mpmath.mpf:
 def abs_exact(value: sympy.Expr) -> sympy.Expr:
     """|value| as a closed form (the sign read at 60 digits)."""
     return -value if hp(value) < 0 else value
-
-
-def as_float(value: mpmath.mpf) -> sympy.Float:
-    """A SymPy Float with the kept digits of an mpmath number."""
-    return sympy.Float(mpmath.nstr(value, KEPT_DIGITS, min_fixed=-1, max_fixed=1), KEPT_DIGITS)
