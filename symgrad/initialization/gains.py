@@ -256,13 +256,18 @@ def _inverse_sqrt(moment: sympy.Expr, how: How) -> tuple[sympy.Expr, How]:
 
 @dataclass(frozen=True)
 class Gain(Record):
-    """A gain g (Var(w) = g²/fan_in) for one activation and principle; ``float()`` gives g."""
+    """A gain g (Var(w) = g²/fan_in) for one activation and principle; ``float()`` gives g.
+
+    ``note`` says when the gain sits somewhere special: the degenerate q* = 0 of tanh,
+    erf and SELU at σ_b = 0 (the signal variance itself dies out there), or a critical
+    point without a fixed point q*.
+    """
     activation: str
     principle: Principle
     value: sympy.Expr
     provenance: Provenances
     steps: tuple[Step, ...] = ()
-
+    note: str = ""
 
     def __float__(self) -> float:
         return float(self.value)
@@ -271,7 +276,8 @@ class Gain(Record):
         return f"Gain of {self.activation} by {self.principle.value}"
 
     def summary(self) -> list[tuple[str, Any]]:
-        return [("gain", self.value)]
+        rows: list[tuple[str, Any]] = [("gain", self.value)]
+        return rows + ([("note", self.note)] if self.note else [])
 
 
 def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
@@ -280,6 +286,8 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
     ``second_moment``: g = 1/√E[φ(Z)²].  ``criticality``: the σ_w with χ₁ = 1 at σ_b = 0
     (:func:`symgrad.critical_sigma_w`); raises :class:`InvalidArgument` when χ₁ jumps
     across 1 (e.g. gelu, whose iteration from q⁰ = 1 switches from q* = 0 to divergence).
+    For tanh, erf and SELU that σ_w sits at the degenerate fixed point q* = 0, and the
+    record's ``note`` says so.
 
     >>> gain("tanh", principle="criticality").value
     1
@@ -296,7 +304,8 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
             Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value))))
 
     point = critical_sigma_w(a, sigma_b=0)
-    return Gain(a.label, p, point.sigma_w, provenances(value=point.how("sigma_w")), point.steps)
+    return Gain(a.label, p, point.sigma_w, provenances(value=point.how("sigma_w")), point.steps,
+                point.note)
 
 
 @dataclass(frozen=True)
