@@ -368,6 +368,60 @@ def test_expected_slope_vs_independent_quadrature_and_sampling(name):
         assert abs(samples.mean() - float(e.value)) <= 5 * se + 1e-15
 
 
+@pytest.mark.parametrize(("name", "params"), [("gelu", {}), ("gelu_tanh", {}), ("silu", {}),
+                                             ("swish", {"beta": 2}), ("softplus", {"beta": 3})])
+def test_expected_slope_is_one_half_by_parity(name, params):
+    # φ' − 1/2 is odd for all of them (σ(z) + σ(−z) = 1, erf odd, tanh odd), so the mean
+    # of φ'(Z) is 1/2 exactly: a rule, proven over the canonical form, not a table entry.
+    e = expected_slope(activation(name, **params))
+    assert e.value == sympy.Rational(1, 2) and e.exact
+    assert "parity" in e.how("value").method
+
+
+def test_gelu_second_moment_of_the_slope_is_a_closed_form():
+    # GELU' = Φ(z) + zφ(z): E[Φ²] = 1/3 (Φ(Z), Φ(Z') of one Z), E[2ZφΦ] and E[Z²φ²] by
+    # Gaussian integrals give 1/3 + 2/(3√3·π) at q = 1; checked here at 50 digits.
+    e = expected_slope("gelu", power=2)
+    assert e.exact
+    assert sympy.simplify(e.value - (sympy.Rational(1, 3) + 2 / (3 * sympy.sqrt(3) * sympy.pi))) \
+        == 0
+    with mpmath.workdps(50):
+        ref = mpmath.quad(lambda x: (mpmath.ncdf(x) + x * mpmath.npdf(x)) ** 2 * mpmath.npdf(x),
+                          [-mpmath.inf, 0, mpmath.inf])
+        assert abs(mpmath.mpf(sympy.N(e.value, 50)) - ref) < mpmath.mpf(10) ** -45
+
+
+def test_softplus_second_moment_is_an_exact_reduction_plus_a_certified_rest():
+    # softplus' = σ, σ² = σ − σ': E[σ(Z)²] = 1/2 − E[σ'(Z)], the rest certified.
+    e = expected_slope("softplus", power=2)
+    assert e.how("value").kind.value == "certified" and e.reduced is not None
+    assert e.reduced.has(sympy.Function("E")) and sympy.Rational(1, 2) in e.reduced.args
+    assert any("Logistic algebra" in step.text for step in e.steps)
+    with mpmath.workdps(50):
+        ref = mpmath.quad(lambda x: mpmath.npdf(x) / (1 + mpmath.exp(-x)) ** 2,
+                          [-mpmath.inf, 0, mpmath.inf])
+        lo, hi = e.how("value").lower, e.how("value").upper
+        assert mpmath.mpf(lo.p) / lo.q <= ref <= mpmath.mpf(hi.p) / hi.q
+
+
+def test_user_activations_of_the_same_structure_get_the_same_answers():
+    # GELU written with erfc, softplus written as log(e^{βz} + 1): the rules, not the
+    # names, decide — so the answers are the catalogue's.
+    register_activation("my_gelu", z * sympy.erfc(-z / sympy.sqrt(2)) / 2, replace=True)
+    register_activation("my_softplus", sympy.log(sympy.exp(3 * z) + 1) / 3, replace=True)
+    try:
+        assert expected_slope("my_gelu").value == sympy.Rational(1, 2)
+        mine, theirs = expected_slope("my_gelu", power=2), expected_slope("gelu", power=2)
+        assert mine.exact and sympy.simplify(mine.value - theirs.value) == 0
+        mine = expected_slope("my_softplus", power=2)
+        theirs = expected_slope(activation("softplus", beta=3), power=2)
+        assert mine.how("value").kind.value == "certified" and mine.value == theirs.value
+        assert expected_slope("my_softplus").value == sympy.Rational(1, 2)
+    finally:
+        unregister_activation("my_gelu")
+        unregister_activation("my_softplus")
+
+
 # ---- invalid calls ----
 
 INVALID = [
