@@ -155,7 +155,9 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         if mode is MeanFieldMode.PRECISE and fp is VarianceFixedPoint.FINITE:
             qm, qe, cm, ce, _ = num.precise(a, sw**2, sb**2, q)
             q_star, chi1 = sympy.Float(qm, 25), sympy.Float(cm, 25)
-            q_err, chi1_err = float(qe), float(ce)
+            # never below the 25 digits kept (mpmath.quad's own estimate can be 1e-40)
+            q_err = max(float(qe), 1e-25 * abs(float(qm)))
+            chi1_err = max(float(ce), 1e-25 * abs(float(cm)))
             chi1f = float(cm)
         else:
             q_star, chi1 = float_number(q), float_number(chi1f)

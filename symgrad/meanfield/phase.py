@@ -169,7 +169,9 @@ def phase_diagram(
                  "for σ_b > 0 the line χ₁ = 1 has no fixed point q*: there the variance map "
                  "is G(q) = q + σ_b² and q grows linearly with depth")
     fast = "fast mode (per point in chi1_error)"
-    how = provenances(chi1=Estimated(float(np.nanmax(err)) if err.size else 0.0, fast),
+    floor = 2.0**-52 * float(np.nanmax(np.abs(chi1))) if chi1.size else 2.0**-52
+    how = provenances(chi1=Estimated(max(float(np.nanmax(err)) if err.size else 0.0, floor),
+                                     fast),
                       critical_sigma_w=Estimated(1e-13, "critical_points", relative=True))
     return PhaseDiagram(a.label, sw, sb, chi1, err, q, tuple(phases), crit, how, (
         Step("χ₁ = σ_w²·E[φ'(√q* Z)²] at every grid point (fast mode)"),

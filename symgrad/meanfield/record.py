@@ -15,6 +15,8 @@ from typing import Any
 import sympy
 
 from symgrad._core.validate import describe
+from symgrad._exact.enclose import constant_number
+from symgrad._exact.signs import sign_of
 from symgrad.errors import InvalidArgument
 from symgrad.records import (
     Estimated,
@@ -153,12 +155,13 @@ def gradient_note(chi1: sympy.Expr, xi_grad: sympy.Expr) -> str | None:
     """
     if xi_grad is sympy.nan or not xi_grad.is_number or xi_grad == sympy.oo:
         return None
-    if not (xi_grad.is_negative or (xi_grad.is_Float and float(xi_grad) < 0)):
+    if chi1 is sympy.nan or chi1 == sympy.oo or (sign_of(chi1 - 1) or 0) <= 0:
         return None
-    e_fold = sympy.N(-xi_grad, 6)
+    # Arb, not evalf: SymPy divides by zero evaluating 1/log(1 + 10⁻¹⁷)
+    e_fold = constant_number(-xi_grad, 6).text()
     return (f"ξ_∇ = −1/ln χ₁ < 0 because χ₁ > 1: the gradient's second moment grows (it "
-            f"does not decay) by the factor χ₁ = {sympy.N(chi1, 6)} per layer towards the "
-            f"input, e-folding every |ξ_∇| ≈ {e_fold} layers")
+            f"does not decay) by the factor χ₁ = {constant_number(chi1, 6).text()} per layer "
+            f"towards the input, e-folding every |ξ_∇| ≈ {e_fold} layers")
 
 
 def phase_of(chi1: sympy.Expr, err: float) -> Phase:
@@ -196,7 +199,8 @@ def provenance_of(errors: dict[str, float], *, exact: str | None, method: str,
         if proven and name in proven:
             hows[name] = Exact(proven[name])
         elif name in errors:
-            hows[name] = Estimated(errors[name], method, relative=True)
+            # never below float64's resolution, the working precision of the fast modes
+            hows[name] = Estimated(max(errors[name], 2.0**-52), method, relative=True)
         elif exact is not None:
             hows[name] = Exact(exact)
         else:

@@ -344,10 +344,17 @@ def build_for(name: str) -> list[Any]:
         ["ε", "saturated set", "left threshold", "right threshold", "how"],
         [
             (number_text(eps), inline(sat.region), _opt(sat.left_threshold),
-             _opt(sat.right_threshold), _how(sat))
+             _opt(sat.right_threshold), _sat_how(sat))
             for eps, sat in p.saturations
         ],
     )
+    decided = next((sat.convention for _, sat in p.saturations if sat.convention), "")
+    if decided:
+        page.para(decided)
+    complete = next((sat.completeness for _, sat in p.saturations if sat.completeness), "")
+    if complete:
+        page.para(f"No boundary point is missed (ε = {number_text(p.saturations[0][0])}): "
+                  f"{complete}.")
     page.figure(fig_path, f"φ' of {act.label} with the saturated zones shaded")
 
     page.section("Derivation")
@@ -406,6 +413,15 @@ def build_for(name: str) -> list[Any]:
           f"{m.tolerance:.2g}", m.ok) for m in p.monte_carlo],
     )
     return [Output.text(f"{stem}.md", page.markdown()), Output(fig_path, _figure(p))]
+
+
+def _sat_how(sat: Saturation) -> str:
+    """How the boundary points were obtained: exact, or certified (with the method)."""
+    hows = list(sat.provenance.values())
+    if not hows:
+        return "exact (no boundary)"
+    weakest = next((h for h in hows if h.kind.value != "exact"), hows[0])
+    return how_text(weakest)
 
 
 def _opt(value: Any) -> str:
