@@ -237,8 +237,12 @@ def _inverse_sqrt(moment: sympy.Expr, how: How) -> tuple[sympy.Expr, How]:
     """g = m^(−1/2) with its provenance: exact, certified (the enclosure mapped through the
     decreasing m ↦ m^(−1/2)), or estimated (relative error halved)."""
     if isinstance(how, Exact):
+        if sympy.count_ops(moment) >= 60:
+            # a long closed form (SELU's): building m^(−1/2) would make SymPy's assumptions
+            # evaluate it over and over (minutes); keep the power unevaluated
+            return sympy.Pow(moment, sympy.Rational(-1, 2), evaluate=False), how
         value = 1 / sympy.sqrt(moment)
-        if sympy.count_ops(value) < 60:  # long closed forms (selu) stay as they are
+        if sympy.count_ops(value) < 60:
             value = sympy.radsimp(value)
         return value, how
     if isinstance(how, Certified):
@@ -301,7 +305,7 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
         value, how = _inverse_sqrt(moment, moment_how)
         return Gain(a.label, p, value, provenances(value=how), (
             Step("E[φ(Z)²], Z ~ N(0, 1)", moment),
-            Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value))))
+            Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value, evaluate=False))))
 
     point = critical_sigma_w(a, sigma_b=0)
     return Gain(a.label, p, point.sigma_w, provenances(value=point.how("sigma_w")), point.steps,
