@@ -82,6 +82,20 @@ BAD_CLAIMS = [
      'fan_out = 2\nvalue = 1', "claim 'a'", "'scheme'"),
     ('id = "a"\ntext = "t"\nkind = "init_variance"\nscheme = "he"\nfan_in = 2\n'
      'fan_out = 2\nvalue = 1\nmode = "fan_both"', "claim 'a'", "'mode'"),
+    ('id = "a"\ntext = "t"\nkind = "init_variance"\nscheme = "xavier"\nfan_in = 2\n'
+     'fan_out = 2\nvalue = 1\nconvention = "lecun"', "claim 'a'", "'convention'"),
+    ('id = "a"\ntext = "t"\nkind = "init_variance"\nscheme = "he"\nfan_in = 2\n'
+     'fan_out = 2\nvalue = 1\nconvention = "caffe"', "claim 'a'", "'convention'"),
+    ('id = "a"\ntext = "t"\nkind = "chain_gradient"\nactivation = "sigmoid"\ndepth = 4\n'
+     'weight = 0.1\nx = 1\nlayer = 1\nvalue = 1\ngradient = "loss"', "claim 'a'", "'gradient'"),
+    ('id = "a"\ntext = "t"\nkind = "chain_gradient"\nactivation = "sigmoid"\ndepth = 4\n'
+     'weight = 0.1\nx = 1\nlayer = 1\nvalue = 1\ngradient = "input"', "claim 'a'", "'layer'"),
+    ('id = "a"\ntext = "t"\nkind = "chain_gradient"\nactivation = "sigmoid"\ndepth = 4\n'
+     'weight = 0.1\nx = 1\nvalue = 1\ngradient = "weight"', "claim 'a'", "'layer'"),
+    ('id = "a"\ntext = "t"\nkind = "chain_ratio"\nactivation = "sigmoid"\ndepth = 4\n'
+     'weight = 0.1\nx = 1\nvalue = 1\ngradient = "input"', "claim 'a'", "'gradient'"),
+    ('id = "a"\ntext = "t"\nkind = "slope_max"\nactivation = "sigmoid"\nvalue = 1\n'
+     'source = ""', "claim 'a'", "'source'"),
 ]
 
 
@@ -194,16 +208,28 @@ def test_weight_bound(act: str, bound: str, verdict: Verdict, witness: object) -
     assert result.witness == witness
 
 
+def _chain_all(weight: mpmath.mpf, depth: int, x: mpmath.mpf) -> dict[str, list[mpmath.mpf]]:
+    """Every gradient of the sigmoid scalar chain (bias 0, upstream 1), by a plain loop:
+    "activation" ∂L/∂a_k, "bias" ∂L/∂z_k = ∂L/∂b_k, "weight" ∂L/∂w_k = ∂L/∂z_k·a_{k−1},
+    k = 1..depth, and "input" [∂L/∂x]."""
+    a, zs = [x], []
+    for _ in range(depth):
+        zs.append(weight * a[-1])
+        a.append(1 / (1 + mpmath.exp(-zs[-1])))
+    grad_a = [mpmath.mpf(0)] * depth
+    grad_z = [mpmath.mpf(0)] * depth
+    upstream = mpmath.mpf(1)
+    for k in range(depth - 1, -1, -1):
+        grad_a[k] = upstream
+        grad_z[k] = upstream * _sigmoid_slope(zs[k])
+        upstream = grad_z[k] * weight
+    grad_w = [grad_z[k] * a[k] for k in range(depth)]
+    return {"activation": grad_a, "bias": grad_z, "weight": grad_w, "input": [upstream]}
+
+
 def _chain(weight: mpmath.mpf, depth: int, x: mpmath.mpf) -> list[mpmath.mpf]:
     """∂L/∂a_k, k = 1..depth, of the sigmoid scalar chain (bias 0, upstream 1)."""
-    zs, a = [], x
-    for _ in range(depth):
-        zs.append(weight * a)
-        a = 1 / (1 + mpmath.exp(-zs[-1]))
-    grads = [mpmath.mpf(1)]
-    for k in range(depth - 1, 0, -1):
-        grads.insert(0, grads[0] * _sigmoid_slope(zs[k]) * weight)
-    return grads
+    return _chain_all(weight, depth, x)["activation"]
 
 
 @pytest.mark.parametrize(("weight", "depth"), [("1/10", 4), ("1/10", 6), ("1/2", 4), ("2", 5)])
@@ -240,8 +266,9 @@ def test_the_textbook_claims_file_checks_cleanly_with_some_wrong_claims() -> Non
     path = resources.files("symgrad.reports") / "data" / "textbook_claims.toml"
     with resources.as_file(path) as file:
         results = check_claims(file)
-    assert 12 <= len(results) <= 20
+    assert 12 <= len(results) <= 30
     assert all(r.verdict is not Verdict.ERROR for r in results), [r.error for r in results]
+    assert all(r.source for r in results)  # every audited claim cites its source
     verdicts = {r.id: r.verdict for r in results}
     # The ones computed independently above.
     assert verdicts["sigmoid-max-quarter"] is Verdict.HOLDS
@@ -287,15 +314,23 @@ def _reference_verdict(claim: dict[str, object]) -> Verdict:
         elif kind == "weight_bound":
             ok = num(claim["bound"]) == {"sigmoid": 4, "tanh": 1}[act]  # type: ignore[index]
         elif kind in ("chain_gradient", "chain_ratio"):
-            grads = _chain(num(claim["weight"]), int(claim["depth"]),  # type: ignore[call-overload]
-                           num(claim["x"]))
-            true = grads[int(claim["layer"]) - 1] if kind == "chain_gradient" \
-                else grads[-1] / grads[0]  # type: ignore[call-overload]
+            which = str(claim.get("gradient", "activation"))
+            grads = _chain_all(num(claim["weight"]), int(claim["depth"]),  # type: ignore[call-overload]
+                               num(claim["x"]))[which]
+            if kind == "chain_ratio":
+                true = grads[-1] / grads[0]
+            else:
+                true = grads[int(claim.get("layer", 1)) - 1]  # type: ignore[call-overload]
             ok = matches(true, claim["value"])
         else:
             n_in, n_out = int(claim["fan_in"]), int(claim["fan_out"])  # type: ignore[call-overload]
             fan = n_out if claim.get("mode") == "fan_out" else n_in
-            true = mpmath.mpf(2) / (n_in + n_out if claim["scheme"] == "xavier" else fan)
+            if claim["scheme"] == "xavier":
+                # Glorot and Bengio's harmonic mean, or Caffe's 1/fan_in when named
+                caffe = claim.get("convention") == "caffe"
+                true = mpmath.mpf(1) / n_in if caffe else mpmath.mpf(2) / (n_in + n_out)
+            else:
+                true = mpmath.mpf(2) / fan
             ok = matches(true, claim["value"])
     return Verdict.HOLDS if ok else Verdict.FAILS
 
@@ -310,3 +345,86 @@ def test_every_textbook_claim_gets_the_independently_recomputed_verdict() -> Non
     assert [r.id for r in results] == [c["id"] for c in claims]
     for claim, result in zip(claims, results, strict=True):
         assert result.verdict is _reference_verdict(claim), (claim, result)
+
+
+# ---- the gradient a chain claim is about, and the best-known wrong numbers ----
+
+
+def test_the_64000_claim_judged_on_each_gradient() -> None:
+    # Recomputed here at 40 digits: on weights the ratio is 32,947.3 (the claim fails at
+    # 1 %), on biases 64,246.6 and on activations 64,128.416 (both within 1 % of 64,000).
+    with mpmath.workdps(40):
+        grads = _chain_all(mpmath.mpf(1) / 10, 4, mpmath.mpf(1))
+        ratios = {k: v[-1] / v[0] for k, v in grads.items() if k != "input"}
+        assert mpmath.nstr(ratios["weight"], 6) == "32947.3"
+        assert mpmath.nstr(ratios["bias"], 6) == "64246.6"
+        assert mpmath.nstr(ratios["activation"], 8) == "64128.416"
+    head = 'text = "t"\nkind = "chain_ratio"\nactivation = "sigmoid"\ndepth = 4\nweight = "1/10"\n'
+    results = {r.id: r for r in check_claims_text(_claims(*[
+        f'id = "{g}"\ngradient = "{g}"\nvalue = 64000.0\nx = 1\n' + head
+        for g in ("weight", "bias", "activation")]))}
+    assert results["weight"].verdict is Verdict.FAILS
+    assert results["bias"].verdict is Verdict.HOLDS
+    assert results["activation"].verdict is Verdict.HOLDS
+    with mpmath.workdps(40):
+        for g, r in results.items():
+            assert abs(r.value - ratios[g]) <= mpmath.mpf(10) ** -25 * ratios[g]
+    assert "∂L/∂w_4" in results["weight"].detail
+
+
+def test_four_factors_are_the_input_gradient() -> None:
+    # (0.1·0.25)^4 = 3.90625e-7 is close to ∂L/∂x = 3.889e-7 (within 1 %), not ∂L/∂a₁.
+    with mpmath.workdps(40):
+        grads = _chain_all(mpmath.mpf(1) / 10, 4, mpmath.mpf(1))
+        assert mpmath.nstr(grads["input"][0], 4) == "3.889e-7"
+    base = ('text = "t"\nkind = "chain_gradient"\nactivation = "sigmoid"\ndepth = 4\n'
+            'weight = "1/10"\nx = 1\nvalue = 3.90625e-7\n')
+    on_input = _one('id = "x"\ngradient = "input"\n' + base)
+    on_a1 = _one('id = "a"\nlayer = 1\n' + base)
+    assert on_input.verdict is Verdict.HOLDS and on_a1.verdict is Verdict.FAILS
+    with mpmath.workdps(40):
+        assert abs(on_input.value - grads["input"][0]) <= mpmath.mpf(10) ** -35
+
+
+def test_sigmoid_slope_at_5_is_not_1e_4() -> None:
+    # σ'(5) = σ(5)(1 − σ(5)) = 6.648e-3; σ' = 1e-4 at |z| = log((1 + r)/(1 − r)),
+    # r = √(1 − 4·10⁻⁴) = 9.2101…, both recomputed here.
+    with mpmath.workdps(40):
+        s5 = _sigmoid_slope(mpmath.mpf(5))
+        at = _sigmoid_threshold(mpmath.mpf(10) ** -4)
+        assert mpmath.nstr(s5, 4) == "0.006648" and mpmath.nstr(at, 5) == "9.2101"
+    result = _one('id = "a"\ntext = "t"\nkind = "slope_at"\nactivation = "sigmoid"\nat = 5\n'
+                  'value = 1e-4')
+    assert result.verdict is Verdict.FAILS
+    assert abs(float(result.value) - float(s5)) <= 1e-15
+    assert "9.2101403" in result.detail
+
+
+def test_64103_is_a_rounding_artefact() -> None:
+    with mpmath.workdps(40):
+        grads = _chain_all(mpmath.mpf(1) / 10, 4, mpmath.mpf(1))["activation"]
+        rounded = 1 / mpmath.mpf("1.56e-5")  # the first-layer gradient rounded to 3 digits
+        assert mpmath.nstr(rounded, 5) == "64103.0"
+        assert mpmath.nstr(grads[-1] / grads[0], 8) == "64128.416"
+    result = _one('id = "a"\ntext = "t"\nkind = "chain_ratio"\nactivation = "sigmoid"\n'
+                  'depth = 4\nweight = "1/10"\nx = 1\nvalue = "64103"')
+    assert result.verdict is Verdict.FAILS and "rounding artefact" in result.detail
+
+
+def test_xavier_verdict_names_its_convention() -> None:
+    base = ('text = "t"\nkind = "init_variance"\nscheme = "xavier"\nfan_in = 256\n'
+            'fan_out = 512\nvalue = "1/256"\n')
+    glorot = _one('id = "g"\n' + base)
+    caffe = _one('id = "c"\nconvention = "caffe"\n' + base)
+    assert glorot.verdict is Verdict.FAILS and caffe.verdict is Verdict.HOLDS
+    assert glorot.value == sympy.Rational(2, 768) and caffe.value == sympy.Rational(1, 256)
+    assert "glorot" in glorot.detail and "caffe" in glorot.detail
+
+
+def test_source_is_optional_for_users_and_required_for_the_audit() -> None:
+    assert check_claims_text(_claims(GOOD))[0].verdict is Verdict.HOLDS
+    [result] = check_claims_text(_claims(GOOD), require_source=True)
+    assert result.verdict is Verdict.ERROR and "field 'source'" in (result.error or "")
+    [cited] = check_claims_text(_claims(GOOD + 'source = "a textbook"\n'), require_source=True)
+    assert cited.verdict is Verdict.HOLDS and cited.source == "a textbook"
+    assert cited.as_dict()["source"] == "a textbook"

@@ -34,7 +34,7 @@ def test_gain_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gain", "tanh", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["criticality"]["value"] == 1.0
-    assert out["second_moment"]["provenance"] == "estimated"
+    assert out["second_moment"]["provenance"] == "certified"  # Arb integral, proven digits
 
 
 def test_gain_with_param_and_no_critical_point(capsys: pytest.CaptureFixture[str]) -> None:

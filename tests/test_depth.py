@@ -573,17 +573,21 @@ def test_fixed_point_short_closed_forms_are_recognised_and_exact():
 
 def test_fixed_point_certified_bracket_has_a_sign_change():
     fp = fixed_point("sigmoid", weight=0.1)
-    assert not fp.exact and fp.reached
+    assert not fp.exact and fp.reached and fp.how("value").kind.value == "certified"
     lo, hi = fp.bracket
-    with mpmath.workdps(60):
+    with mpmath.workdps(150):
         def g(a):
-            return 1 / (1 + mpmath.exp(-mpmath.mpf(a) / 10)) - mpmath.mpf(a)
-        assert g(lo._to_mpmath(250)) * g(hi._to_mpmath(250)) < 0
-        # independent iteration to the fixed point
+            return 1 / (1 + mpmath.exp(-a / 10)) - a
+        # the enclosure's exact rational ends, read at 150 digits: g changes sign
+        assert g(mpmath.mpf(lo.p) / lo.q) * g(mpmath.mpf(hi.p) / hi.q) < 0
+        # independent iteration to the fixed point, rounded as printed
         a = mpmath.mpf(1)
-        for _ in range(200):
+        for _ in range(400):
             a = 1 / (1 + mpmath.exp(-a / 10))
         assert abs(fp.value._to_mpmath(250) - a) < mpmath.mpf(10) ** -29
+        # z* = a*/10 and φ'(z*) = σ(z*)(1 − σ(z*)) = a*(1 − a*) at the fixed point
+        assert abs(fp.preactivation._to_mpmath(250) - a / 10) < mpmath.mpf(10) ** -29
+        assert abs(fp.slope._to_mpmath(250) - a * (1 - a)) < mpmath.mpf(10) ** -29
 
 
 def test_geometric_rate_matches_the_trace_ratio_of_consecutive_layers():

@@ -80,7 +80,8 @@ def test_relu_is_critical_at_sigma_w_squared_two() -> None:
     diverging = mean_field("relu", sigma_w=1.5, sigma_b=0)
     assert diverging.fixed_point is VarianceFixedPoint.DIVERGES
     assert diverging.q_star == sympy.oo and "no finite fixed point" in diverging.statement
-    assert diverging.chi1 == sympy.Rational(9, 8) and diverging.phase is Phase.CHAOTIC
+    # χ₁ > 1 for ReLU is exploding variance and gradients, not chaos (no decorrelation).
+    assert diverging.chi1 == sympy.Rational(9, 8) and diverging.phase is Phase.EXPLODING
     # σ_w² = 2 with a bias: the variance grows linearly, still no finite q*.
     assert mean_field("relu", sigma_w=sympy.sqrt(2), sigma_b=1).fixed_point \
         is VarianceFixedPoint.DIVERGES

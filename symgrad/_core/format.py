@@ -11,7 +11,7 @@ from typing import Any
 import mpmath
 import sympy
 
-__all__ = ["interval_text", "jsonable", "latex", "number_text"]
+__all__ = ["interval_text", "jsonable", "latex", "number_text", "set_text"]
 
 _LATEX_SETTINGS: dict[str, Any] = {"ln_notation": True, "mul_symbol": None}
 
@@ -71,3 +71,38 @@ def interval_text(interval: sympy.Interval) -> str:
     lo = "−∞" if interval.start == -sympy.oo else sympy.sstr(interval.start)
     hi = "∞" if interval.end == sympy.oo else sympy.sstr(interval.end)
     return f"{'(' if interval.left_open else '['}{lo}, {hi}{')' if interval.right_open else ']'}"
+
+
+def set_text(points: sympy.Set, digits: int = 12) -> str:
+    """A union of intervals and points, for sentences: ∞ signs, ∪, ``number_text`` ends.
+
+    >>> set_text(sympy.Union(sympy.Interval.Lopen(-3, 3), sympy.FiniteSet(5)))
+    '(−3, 3] ∪ {5}'
+    >>> set_text(sympy.S.Reals), set_text(sympy.S.EmptySet)
+    ('ℝ', '∅')
+    """
+    if points == sympy.S.Reals:
+        return "ℝ"
+    if points == sympy.S.EmptySet:
+        return "∅"
+    parts = points.args if isinstance(points, sympy.Union) else (points,)
+    shown = []
+    for part in parts:
+        if isinstance(part, sympy.FiniteSet):
+            shown.append("{" + ", ".join(_end(p, digits) for p in part) + "}")
+        elif isinstance(part, sympy.Interval):
+            left = "(" if part.left_open else "["
+            right = ")" if part.right_open else "]"
+            shown.append(f"{left}{_end(part.start, digits)}, {_end(part.end, digits)}{right}")
+        else:
+            shown.append(str(sympy.sstr(part)))
+    return " ∪ ".join(shown)
+
+
+def _end(value: sympy.Expr, digits: int) -> str:
+    if value == sympy.oo:
+        return "∞"
+    if value == -sympy.oo:
+        return "−∞"
+    text = number_text(value, digits)
+    return text.replace("-", "−", 1) if text.startswith("-") else text

@@ -84,8 +84,8 @@ def as_exact_real(value: Any, name: str, *, domain: sympy.Set = sympy.S.Reals) -
     elif isinstance(value, mpmath.mpf):
         if not mpmath.isfinite(value):
             raise InvalidArgument(f"{name} must be finite, got {describe(value)}")
-        man, exp = value.man_exp
-        exact = sympy.Integer(man) * sympy.Integer(2) ** exp
+        sign, man, exp, _ = value._mpf_  # man_exp drops the sign of a negative number
+        exact = (-1) ** sign * sympy.Integer(man) * sympy.Integer(2) ** exp
     else:
         raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
     infinite = sympy.nan, sympy.zoo, sympy.oo, -sympy.oo

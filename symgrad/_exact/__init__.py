@@ -1,10 +1,15 @@
 """How a number becomes exact or certified — the private layer every question uses.
 
 It works on SymPy expressions in the shared symbol ``z`` and never imports a
-question: signs and comparisons of closed forms (``signs``), the precision policy
-(``precision``), exact roots (``roots``), interval enclosures (``intervals``), root
-isolation and refinement with proofs (``certify``), Gaussian integrals in closed form
-(``moments``) and by panel quadrature with error estimates (``gauss_rule``), and
-cancellation-free mpmath forms (``mpforms``).
+question.  Closed forms: signs and comparisons (``signs``), exact roots (``roots``),
+cancellation-free mpmath forms (``mpforms``), the precision policy (``precision``).
+The Arb ball-arithmetic engine: ``ball`` (+ ``ball_rules``) compiles expressions to
+functions on balls; ``digits`` prints only proven digits (``CertifiedNumber``);
+``tails`` (+ ``tail_terms``, ``tail_bounds``) writes f near ±∞ as scale × bounded;
+``limits`` reads limits at ±∞ off it; ``isolate`` (+ ``isolation``) finds every root with
+a completeness proof; ``enclose`` encloses values at certified points; ``integrate``
+integrates against a Gaussian rigorously (the one quadrature fallback, labelled
+estimated, lives there too); ``gaussian_rules`` (+ ``parity``, ``erf_moments`` — the one
+closed-form Gaussian integral rule —, ``logistic``) gives exact Gaussian expectations by
+rule.  ``gauss_rule`` is the float64 panel quadrature of the fast numeric modes.
 """
-

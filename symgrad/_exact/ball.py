@@ -108,9 +108,11 @@ class _Emitter:
     subexpressions used more than once become temporaries (a linear-time CSE)."""
 
     def __init__(self, constants: dict[sympy.Expr, int],
-                 shared: frozenset[sympy.Expr] = frozenset()) -> None:
+                 shared: frozenset[sympy.Expr] = frozenset(),
+                 params: tuple[sympy.Symbol, ...] = ()) -> None:
         self.constants = constants
         self.shared = shared
+        self.params = params
         self.lines: list[str] = []
         self.temps: dict[sympy.Expr, str] = {}
 
@@ -136,10 +138,12 @@ class _Emitter:
     def code(self, e: sympy.Expr) -> str:
         if e == z:
             return "x"
+        if e in self.params:
+            return f"P[{self.params.index(e)}]"
         if isinstance(e, sympy.Symbol):
             raise NoClosedForm(f"cannot evaluate {e} in ball arithmetic: a free symbol "
                                "other than z (substitute parameters first)")
-        if not e.has(z):
+        if not e.has(z, *self.params):
             return self.constant(e)
         if isinstance(e, sympy.Add):
             return "(" + " + ".join(self(a) for a in e.args) + ")"
@@ -235,10 +239,11 @@ def _shared(expr: sympy.Expr) -> frozenset[sympy.Expr]:
     return frozenset(e for e in again if e.args and e.has(z))
 
 
-def _source(expr: sympy.Expr, constants: dict[sympy.Expr, int]) -> str:
-    emit = _Emitter(constants, _shared(expr))
+def _source(expr: sympy.Expr, constants: dict[sympy.Expr, int],
+            params: tuple[sympy.Symbol, ...] = ()) -> str:
+    emit = _Emitter(constants, _shared(expr), params)
     result = emit(expr)
-    return "\n".join(["def _f(x, C, a):", *emit.lines, f"    return {result}"])
+    return "\n".join(["def _f(x, C, a, P=()):", *emit.lines, f"    return {result}"])
 
 
 def _build(source: str, helpers: dict[str, Any]) -> Callable[..., Any]:
@@ -274,13 +279,16 @@ class BallFunction:
     ``f(x)`` for an ``arb`` x, at FLINT's current precision (use
     :func:`working_precision`); ``f.derivative(x)`` encloses f' over x;
     ``f.complex(x, analytic)`` for an ``acb`` x, with the signature ``acb.integral``
-    expects.
+    expects.  ``params`` are further symbols whose values are balls given at each call
+    (``f(x, (q,))``): the result encloses f for every x and every parameter value in
+    their balls (a certified number used as a parameter, such as a fixed point q*).
     """
 
-    def __init__(self, expr: sympy.Expr) -> None:
+    def __init__(self, expr: sympy.Expr, params: tuple[sympy.Symbol, ...] = ()) -> None:
         self.expr = expr
+        self.params = params
         constants: dict[sympy.Expr, int] = {}
-        source = _source(expr, constants)
+        source = _source(expr, constants, params)
         self._constants = tuple(sorted(constants, key=constants.__getitem__))
         for c in self._constants:  # refuse unsupported constants now, not at first use
             _constant_function(c)
@@ -298,13 +306,13 @@ class BallFunction:
             self._cache[prec] = cached
         return cached
 
-    def __call__(self, x: arb) -> arb:
-        value = self._real(x, self.constants(), False)
+    def __call__(self, x: arb, params: tuple[arb, ...] = ()) -> arb:
+        value = self._real(x, self.constants(), False, params)
         return value if isinstance(value, arb) else arb(value)
 
-    def with_derivative(self, x: arb) -> tuple[arb, arb]:
+    def with_derivative(self, x: arb, params: tuple[arb, ...] = ()) -> tuple[arb, arb]:
         """(f(x), f'(x)) enclosed over the ball x, by forward-mode differentiation."""
-        value = self._dual(Dual(x, arb(1)), self.constants(), False)
+        value = self._dual(Dual(x, arb(1)), self.constants(), False, params)
         if isinstance(value, Dual):
             return value.v, value.d
         return arb(value), arb(0)
@@ -321,26 +329,34 @@ class BallFunction:
         return f"BallFunction({self.expr})"
 
 
-_COMPILED: dict[sympy.Expr, BallFunction] = {}
+_COMPILED: dict[tuple[sympy.Expr, tuple[sympy.Symbol, ...]], BallFunction] = {}
 
 
-def compile_ball(expr: sympy.Expr) -> BallFunction:
-    """``expr`` (a real SymPy expression in z) as a :class:`BallFunction` (cached).
+def compile_ball(expr: sympy.Expr, params: tuple[sympy.Symbol, ...] = ()) -> BallFunction:
+    """``expr`` (a real SymPy expression in z, and in the symbols ``params`` whose balls
+    are given at each call) as a :class:`BallFunction` (cached).
 
     Raises :class:`NoClosedForm` naming the first subexpression with no ball rule
     (``Piecewise``, ``sign``, ``Heaviside``…: split pieces first).
+
+    >>> q = sympy.Symbol("q", positive=True)
+    >>> f = compile_ball(z * q + 1, (q,))
+    >>> with working_precision(64):
+    ...     print(f(arb(2), (arb(3),)))
+    7.00000000000000000
     """
     e = sympy.sympify(expr)
     if not isinstance(e, sympy.Expr):
         raise InvalidArgument(f"expected a SymPy expression in z, got {e!r}")
-    stray = sorted(str(s) for s in e.free_symbols - {z})
+    stray = sorted(str(s) for s in e.free_symbols - {z} - set(params))
     if stray:
         raise InvalidArgument(f"expression has free symbols other than z: {', '.join(stray)}")
+    key = (e, tuple(params))
     with _LOCK:
-        found = _COMPILED.get(e)
+        found = _COMPILED.get(key)
         if found is None:
-            found = BallFunction(e)
+            found = BallFunction(e, tuple(params))
             if len(_COMPILED) > 512:
                 _COMPILED.clear()
-            _COMPILED[e] = found
+            _COMPILED[key] = found
     return found

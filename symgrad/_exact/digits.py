@@ -32,10 +32,12 @@ from typing import Any
 import sympy
 from flint import arb, fmpq
 
+from symgrad._core.format import number_text
 from symgrad.errors import InvalidArgument
 from symgrad.records import Certified
 
-__all__ = ["CertifiedNumber", "arb_bounds", "as_fraction", "decimal_exponent", "proven_rounding"]
+__all__ = ["CertifiedNumber", "arb_bounds", "as_fraction", "decimal_exponent", "proven_rounding",
+           "shown"]
 
 #: Significant digits shown when a caller does not say (the reports promise ≥ 30).
 DEFAULT_DIGITS = 40
@@ -244,3 +246,20 @@ class CertifiedNumber:
     def with_digits(self, max_digits: int) -> CertifiedNumber:
         """The same enclosure shown with another digit cap."""
         return CertifiedNumber(self.lower, self.upper, max_digits)
+
+
+def shown(value: Any, how: Any, digits: int = 12) -> str:
+    """A number for a table: a certified one rounded from its enclosure (at most ``digits``
+    significant digits, every one proven: never a rounding of a rounding), anything else
+    as :func:`~symgrad._core.format.number_text`.
+
+    >>> shown(sympy.Float("0.51281763191644170640733828296"), Certified(
+    ...     sympy.Rational(51281763191644, 10**14), sympy.Rational(51281763191645, 10**14)), 8)
+    '0.51281763'
+    """
+    if isinstance(how, Certified):
+        lo, hi = sympy.Rational(how.lower), sympy.Rational(how.upper)
+        number = CertifiedNumber(Fraction(int(lo.p), int(lo.q)), Fraction(int(hi.p), int(hi.q)),
+                                 digits)
+        return number.text()
+    return number_text(value, digits)

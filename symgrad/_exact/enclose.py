@@ -38,7 +38,7 @@ from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.isolate import Isolation, Root, isolate_roots, refine_root
 from symgrad.errors import InvalidArgument, NoClosedForm
 
-__all__ = ["Exclusion", "enclose", "exclude"]
+__all__ = ["Exclusion", "constant_number", "enclose", "exclude"]
 
 _REFINEMENTS = 6
 
@@ -81,6 +81,16 @@ def enclose(expr: sympy.Expr, at: Root | CertifiedNumber | Any, *,
         number = root.value
     assert best is not None
     return best
+
+
+def constant_number(value: sympy.Expr, digits: int = 40) -> CertifiedNumber:
+    """A certified enclosure of a real z-free closed form, to ``digits`` digits when the
+    precision cap allows (``.digits`` says how many are proven).
+
+    >>> constant_number(sympy.sqrt(2), 20).text()
+    '1.4142135623730950488'
+    """
+    return _constant(sympy.sympify(value), digits)
 
 
 def _constant(value: sympy.Expr, digits: int) -> CertifiedNumber:

@@ -155,7 +155,7 @@ def moment_on(k: int, alpha: sympy.Expr, beta: sympy.Expr, lo: sympy.Expr,
     I₀ = e^{−β²/4α}·√π/(2√−α)·[erf(√−α·(x + β/2α))], and from
     d/dx(x^m·e^{αx² + βx}) = (m·x^{m−1} + (2αx + β)·x^m)·e^{…}:
     I_{m+1} = ([x^m·e^{…}] − m·I_{m−1} − β·I_m)/(2α).
-    """  # dedupe: symgrad.slopes._moment
+    """
     s = sympy.sqrt(-alpha)
     g = sympy.exp(alpha * z**2 + beta * z)
 

@@ -55,7 +55,7 @@ from symgrad._exact.tails import TailForm, tail_form
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Estimated, How, Step
 
-__all__ = ["Integral", "gaussian_integral"]
+__all__ = ["Integral", "gaussian_density", "gaussian_integral"]
 
 _MAX_CUT = 10_000
 _TAIL_STARTS = 40
@@ -109,8 +109,13 @@ def gaussian_integral(pieces: Sequence[Any], *, q: Any, digits: int = 30) -> Int
         return _estimated(parts, qq, digits, str(exc))
 
 
-def _density(q: sympy.Expr) -> sympy.Expr:
-    return sympy.exp(-(z**2) / (2 * q)) / sympy.sqrt(2 * sympy.pi * q)
+def gaussian_density(q: sympy.Expr, var: sympy.Symbol = z) -> sympy.Expr:
+    """The N(0, q) density in ``var`` (the one density every Gaussian integral uses).
+
+    >>> gaussian_density(sympy.Integer(1))
+    sqrt(2)*exp(-z**2/2)/(2*sqrt(pi))
+    """
+    return sympy.exp(-(var**2) / (2 * q)) / sympy.sqrt(2 * sympy.pi * q)
 
 
 def _certified(parts: _Parts, q: sympy.Expr, digits: int) -> Integral:
@@ -119,7 +124,7 @@ def _certified(parts: _Parts, q: sympy.Expr, digits: int) -> Integral:
             ((1, hi), (-1, lo)) if end is None]
     cut = max([Fraction(8), *(c for c, _ in cuts)])
     tail = sum((bound for _, bound in cuts), Fraction(0))
-    integrands = [(lo, hi, compile_ball(expr * _density(q))) for lo, hi, expr in parts]
+    integrands = [(lo, hi, compile_ball(expr * gaussian_density(q))) for lo, hi, expr in parts]
     for bits in precision_ladder(bits_for_digits(digits), CAP_BITS):
         with working_precision(bits):
             total = arb(0, fmpq(tail.numerator, tail.denominator)) if tail else arb(0)

@@ -32,7 +32,7 @@ import sympy
 from symgrad._core.symbols import z
 from symgrad.errors import NoClosedForm
 
-__all__ = ["Canonical", "canonical", "even_part"]
+__all__ = ["Canonical", "canonical", "even_part", "symmetry"]
 
 _ODD = (sympy.erf, sympy.atan, sympy.asinh, sympy.sinh, sympy.tanh)
 _HYPERBOLIC = (sympy.tanh, sympy.sinh, sympy.cosh, sympy.sech, sympy.csch, sympy.coth)
@@ -171,3 +171,23 @@ def even_part(g: sympy.Expr) -> sympy.Expr:
     c = canonical(g)
     even = sympy.cancel(sympy.together((c.form + c.reflected()) / 2))
     return sympy.sympify(c.expr(even))
+
+
+@lru_cache(maxsize=512)
+def symmetry(g: sympy.Expr) -> int:
+    """+1 when g(−z) = g(z), −1 when g(−z) = −g(z), 0 when neither is proven (decided
+    exactly over the canonical form, like :func:`even_part`).
+
+    >>> symmetry(z * sympy.exp(-z**2)), symmetry(sympy.cosh(z)), symmetry(sympy.exp(z))
+    (-1, 1, 0)
+    """
+    try:
+        c = canonical(g)
+    except NoClosedForm:
+        return 0
+    mirrored = c.reflected()
+    if sympy.cancel(sympy.together(c.form - mirrored)) == 0:
+        return 1
+    if sympy.cancel(sympy.together(c.form + mirrored)) == 0:
+        return -1
+    return 0

@@ -1,9 +1,10 @@
 """The precision policy: how many digits symgrad keeps, promises and works with.
 
 One place for the numbers every exact or certified computation uses, so a record's
-promise ("≥ 30 digits") and the work behind it cannot drift apart.
+promise ("≥ 30 digits") and the work behind it cannot drift apart.  Ball arithmetic
+chooses its own bits (:func:`symgrad._exact.ball.precision_ladder`).
 
->>> PROMISED_DIGITS <= KEPT_DIGITS < BRACKET_DIGITS * 2
+>>> PROMISED_DIGITS <= KEPT_DIGITS < CHECK_DIGITS
 True
 """
 
@@ -11,33 +12,17 @@ from __future__ import annotations
 
 import sympy
 
-__all__ = [
-    "BRACKET_DIGITS",
-    "CHECK_DIGITS",
-    "EVALF_MAXN",
-    "INTERVAL_BITS",
-    "KEPT_DIGITS",
-    "MAX_EXACT_BITS",
-    "PROMISED_DIGITS",
-    "WINDOW",
-    "exact_power",
-]
+__all__ = ["CHECK_DIGITS", "EVALF_MAXN", "KEPT_DIGITS", "MAX_EXACT_BITS", "PROMISED_DIGITS",
+           "exact_power"]
 
 #: Significant digits a certified number is promised to carry.
 PROMISED_DIGITS = 30
-#: Significant digits kept in a certified number's SymPy Float.
+#: Significant digits a certified number is shown with at most.
 KEPT_DIGITS = 40
-#: Relative width 10^−BRACKET_DIGITS a certified root's bracket is refined to.
-BRACKET_DIGITS = 36
 #: Digits at which a closed form's sign or value is read off (``signs.numeric``).
 CHECK_DIGITS = 60
 #: Digits SymPy's evalf may use internally to beat cancellation.
 EVALF_MAXN = 3000
-#: Bits of the interval context: about 72 significant digits.
-INTERVAL_BITS = 240
-#: Roots on an unbounded piece are isolated for |z| ≤ WINDOW; beyond it a tail
-#: enclosure decides.
-WINDOW = sympy.Integer(2) ** 30
 #: The largest exact rational symgrad expands (its numerator and denominator's bits).
 MAX_EXACT_BITS = 400_000
 

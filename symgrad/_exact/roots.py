@@ -4,7 +4,7 @@ The numerator of f is factored; exponential factors are never zero; polynomial
 factors give their real roots exactly (radicals or ``CRootOf``); factors that are
 rational in u = exp(k·z) (or exp(k·z²)) are solved as polynomials in u and mapped back
 with a logarithm.  The root set is complete because each substitution is a bijection
-onto u > 0.  When this does not apply, :mod:`symgrad._exact.certify` certifies them.
+onto u > 0.  When this does not apply, :mod:`symgrad._exact.isolate` certifies them.
 
 >>> exact_roots(z**2 - 2, 0, sympy.oo)
 [sqrt(2)]
@@ -79,7 +79,7 @@ def _exp_substitution(f: sympy.Expr) -> tuple[sympy.Expr, sympy.Symbol, sympy.Ex
     for atom in exps:
         arg = sympy.expand(atom.args[0])
         for m in (1, 2):
-            c = sympy.simplify(arg / z**m)
+            c = sympy.cancel(arg / z**m)
             if not c.has(z):
                 break
         else:
@@ -201,7 +201,8 @@ def symbolic_roots(
         ]
         if not match:
             return None
-        chosen.append(sympy.simplify(match[0]))
+        # no simplify(): a cold call would pay seconds (it imports sympy.physics)
+        chosen.append(match[0])
     return chosen
 
 

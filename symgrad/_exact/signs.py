@@ -1,6 +1,7 @@
 """Signs and values of closed forms: the one way symgrad decides them.
 
-A closed form's sign is decided by SymPy's assumptions when they know it, else by a
+A closed form's sign is decided by an Arb enclosure when it excludes 0 (milliseconds,
+even for SELU's constants), else by SymPy's assumptions when they know it, else by a
 60-digit evaluation (working as precisely as cancellation needs) away from 0, else by
 ``simplify`` to 0; ``None`` when none of these decides.
 
@@ -18,9 +19,11 @@ from typing import Any
 import mpmath
 import sympy
 
-from symgrad._exact.precision import CHECK_DIGITS, EVALF_MAXN, KEPT_DIGITS
+from symgrad._exact.ball import constant_ball, working_precision
+from symgrad._exact.precision import CHECK_DIGITS, EVALF_MAXN
+from symgrad.errors import InvalidArgument, NoClosedForm
 
-__all__ = ["abs_exact", "as_float", "hp", "numeric", "same", "sign_of"]
+__all__ = ["abs_exact", "hp", "numeric", "same", "sign_of"]
 
 _TINY = sympy.Float(10) ** -45
 
@@ -34,6 +37,11 @@ def numeric(expr: sympy.Expr, digits: int = CHECK_DIGITS) -> sympy.Expr:
 def sign_of(expr: sympy.Expr) -> int | None:
     """The sign of a real closed form (−1, 0, 1), or ``None`` when it cannot be decided."""
     expr = sympy.sympify(expr)
+    if expr.is_Number:
+        return 0 if expr == 0 else (1 if expr > 0 else -1)
+    fast = _ball_sign(expr)
+    if fast is not None:
+        return fast
     if expr.is_zero:
         return 0
     if expr.is_positive:
@@ -44,6 +52,22 @@ def sign_of(expr: sympy.Expr) -> int | None:
     if value.is_Number and not value.is_zero and abs(value) > _TINY:
         return 1 if value > 0 else -1
     return 0 if sympy.simplify(expr) == 0 else None
+
+
+def _ball_sign(expr: sympy.Expr) -> int | None:
+    """The sign from an Arb enclosure at 128 bits, when it excludes 0."""
+    if expr.free_symbols or expr.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+        return None
+    try:
+        with working_precision(128):
+            ball = constant_ball(expr)
+    except (NoClosedForm, InvalidArgument, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if ball > 0:
+        return 1
+    if ball < 0:
+        return -1
+    return None
 
 
 def same(a: Any, b: Any) -> bool:
@@ -60,10 +84,5 @@ def hp(expr: sympy.Expr) -> mpmath.mpf:
 
 
 def abs_exact(value: sympy.Expr) -> sympy.Expr:
-    """|value| as a closed form (the sign read at 60 digits)."""
-    return -value if hp(value) < 0 else value
-
-
-def as_float(value: mpmath.mpf) -> sympy.Float:
-    """A SymPy Float with the kept digits of an mpmath number."""
-    return sympy.Float(mpmath.nstr(value, KEPT_DIGITS, min_fixed=-1, max_fixed=1), KEPT_DIGITS)
+    """|value| as a closed form (its sign decided by :func:`sign_of`)."""
+    return -value if sign_of(value) == -1 else value

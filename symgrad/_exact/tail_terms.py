@@ -30,7 +30,7 @@ from symgrad._core.symbols import z
 from symgrad._exact.ball import constant_ball, erfcx, working_precision
 
 __all__ = ["FUNCTION_NAMES", "ONE", "ZERO", "NotTail", "Term", "as_expr", "bounded",
-           "split", "term", "terms_of"]
+           "growth_order", "split", "term", "terms_of"]
 
 _MAX_TERMS = 2000
 _MAX_POWER = 64
@@ -118,12 +118,13 @@ def _product(a: list[Term], b: list[Term]) -> list[Term]:
 
 def _compare(s: Term, t: Term) -> int:
     """sign(growth(s) − growth(t)) as z → +∞: exponent first, then the power of z."""
-    return _growth_order(s.exponent, s.power, t.exponent, t.power)
+    return growth_order(s.exponent, s.power, t.exponent, t.power)
 
 
 @lru_cache(maxsize=8192)
-def _growth_order(e1: sympy.Expr, p1: sympy.Rational, e2: sympy.Expr,
-                  p2: sympy.Rational) -> int:
+def growth_order(e1: sympy.Expr, p1: sympy.Rational, e2: sympy.Expr,
+                 p2: sympy.Rational) -> int:
+    """sign(growth of z^p1·e^e1 − growth of z^p2·e^e2) as z → +∞ (exponents first)."""
     gap = sympy.expand(e1 - e2)
     if gap != 0:
         for c in sympy.Poly(gap, z).all_coeffs():

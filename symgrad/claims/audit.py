@@ -15,17 +15,28 @@ kind                        fields                                           the
 ``weight_bound``            ``activation``, ``bound``                        |w|·|φ'(z)| < 1 for all
                                                                              z when |w| < bound,
                                                                              and bound is largest
-``chain_gradient``          ``activation``, ``depth``, ``weight``, ``x``,    ∂L/∂a at ``layer`` =
-                            ``layer``, ``value``                             value (bias 0,
-                                                                             upstream 1)
-``chain_ratio``             ``activation``, ``depth``, ``weight``, ``x``,    the trace's
-                            ``value``                                        ``ratio()`` = value
+``chain_gradient``          ``activation``, ``depth``, ``weight``, ``x``,    the ``gradient`` at
+                            ``value``; ``layer`` (not for the input)         ``layer`` = value
+                                                                             (bias 0, upstream 1)
+``chain_ratio``             ``activation``, ``depth``, ``weight``, ``x``,    top layer's gradient
+                            ``value``                                        / first layer's =
+                                                                             value
 ``init_variance``           ``scheme`` (xavier, he), ``fan_in``,             the weight variance
-                            ``fan_out``, ``value`` (``mode`` for he)         = value
+                            ``fan_out``, ``value`` (``mode`` for he,         = value
+                            ``convention`` for xavier)
 ==========================  ===============================================  =====================
 
-Optional on every claim: ``rel_tol`` (a positive number) and, with an activation,
-``params`` (a table, e.g. ``{alpha = 0.2}``).
+A chain claim names the gradient it is about with ``gradient``: ``"activation"``
+(∂L/∂a_k, the default), ``"weight"`` (∂L/∂w_k, what an optimizer uses), ``"bias"``
+(∂L/∂b_k = ∂L/∂z_k) or ``"input"`` (∂L/∂x; no ``layer``, no ratio).  "The top layer
+learns 64,000× faster" is a statement about weights, and fails there (32,947×).  An
+``init_variance`` claim about Xavier is judged under ``convention`` ``"glorot"``
+(2/(fan_in + fan_out), the default) or ``"caffe"`` (1/fan_in, Caffe's XavierFiller); its
+detail names both.
+
+Optional on every claim: ``rel_tol`` (a positive number), ``source`` (where the claim is
+made: required in symgrad's own audit file, ``check_claims(..., require_source=True)``)
+and, with an activation, ``params`` (a table, e.g. ``{alpha = 0.2}``).
 
 Exact or approximate.  A number written as a TOML integer or as a string expression
 (``"1/4"``, ``"2/(256 + 512)"``, ``"sqrt(2)"``) is exact: the claim holds when the
@@ -78,7 +89,7 @@ __all__ = ["check_claims", "check_claims_text"]
 _MAX_TEXT = 1_000_000
 
 
-def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
+def _check_one(position: int, table: Any, seen: set[str], require_source: bool) -> ClaimResult:
     label = f"claim #{position}"
     if not isinstance(table, Mapping):
         return ClaimResult(label, "", "", Verdict.ERROR,
@@ -92,6 +103,7 @@ def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
     claim = Claim(table, label)
     claimed: Any = None
     approximate = False
+    source = str(table["source"]) if isinstance(table.get("source"), str) else ""
     try:
         claim_id = claim.string("id")
         if claim_id in seen:
@@ -115,23 +127,28 @@ def _check_one(position: int, table: Any, seen: set[str]) -> ClaimResult:
             raise claim.fail(extra[0], f"is not used by kind {kind.value!r} (its fields: "
                              f"{allowed})")
         claim.rel_tol()
+        claim.source(required=require_source)
         for name in ("value", "bound"):
             if name in required:
                 stated = claim.number(name)
                 claimed, approximate = stated.value, stated.approximate
         holds, value, witness, detail, how = CHECKERS[kind](claim)
     except ClaimError as exc:
-        return ClaimResult(cid, text, kind_text, Verdict.ERROR, claimed=claimed, error=str(exc))
+        return ClaimResult(cid, text, kind_text, Verdict.ERROR, claimed=claimed, error=str(exc),
+                           source=source)
     except SymgradError as exc:
         return ClaimResult(cid, text, kind_text, Verdict.ERROR, claimed=claimed,
-                           error=f"{label}: {exc}")
+                           error=f"{label}: {exc}", source=source)
     verdict = Verdict.HOLDS if holds else Verdict.FAILS
     return ClaimResult(cid, text, kind.value, verdict, value, claimed, witness, detail,
-                       approximate=approximate, provenance=provenances(value=how))
+                       approximate=approximate, provenance=provenances(value=how),
+                       source=source)
 
 
-def check_claims_text(text: str, *, source: str = "<claims>") -> list[ClaimResult]:
-    """Check the claims in TOML ``text`` (see the module docstring for the schema)."""
+def check_claims_text(text: str, *, source: str = "<claims>",
+                      require_source: bool = False) -> list[ClaimResult]:
+    """Check the claims in TOML ``text`` (see the module docstring for the schema);
+    ``require_source`` makes a claim without a ``source`` field an error."""
     if not isinstance(text, str):
         raise InvalidArgument(f"claims text must be a string of TOML, got {describe(text)}")
     if len(text) > _MAX_TEXT:
@@ -153,10 +170,10 @@ def check_claims_text(text: str, *, source: str = "<claims>") -> list[ClaimResul
         raise InvalidArgument(f"{source}: unexpected top-level key {stray[0]!r}; "
                               "claims go in [[claim]] tables")
     seen: set[str] = set()
-    return [_check_one(i, table, seen) for i, table in enumerate(claims, 1)]
+    return [_check_one(i, table, seen, require_source) for i, table in enumerate(claims, 1)]
 
 
-def check_claims(path: str | Path) -> list[ClaimResult]:
+def check_claims(path: str | Path, *, require_source: bool = False) -> list[ClaimResult]:
     """Read the TOML claims file at ``path`` and return one :class:`ClaimResult` per claim.
 
     Each result has ``id``, ``verdict`` (:class:`Verdict`: ``holds``, ``fails``, or
@@ -174,4 +191,4 @@ def check_claims(path: str | Path) -> list[ClaimResult]:
         raise InvalidArgument(f"claims file {str(file)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidArgument(f"cannot read claims file {str(file)!r}: {exc}") from None
-    return check_claims_text(text, source=str(file))
+    return check_claims_text(text, source=str(file), require_source=require_source)

@@ -21,7 +21,8 @@ from symgrad.activations.registry import activation
 from symgrad.claims.record import ClaimKind
 from symgrad.errors import InvalidArgument
 
-__all__ = ["COMMON_FIELDS", "FIELDS", "Claim", "ClaimError", "Number"]
+__all__ = ["COMMON_FIELDS", "CONVENTIONS", "FIELDS", "GRADIENTS", "Claim", "ClaimError",
+           "Number"]
 
 
 class ClaimError(Exception):
@@ -29,23 +30,30 @@ class ClaimError(Exception):
 
 
 
-COMMON_FIELDS = frozenset({"id", "text", "kind", "rel_tol"})
-_WITH_ACT = frozenset({"activation", "params"})
+COMMON_FIELDS = frozenset({"id", "text", "kind", "rel_tol", "source"})
 FIELDS: dict[ClaimKind, tuple[frozenset[str], frozenset[str]]] = {
-    # kind: (required, optional) beyond id/text/kind/rel_tol
+    # kind: (required, optional) beyond id/text/kind/rel_tol/source
     ClaimKind.SLOPE_MAX: (frozenset({"activation", "value"}), frozenset({"params"})),
     ClaimKind.SLOPE_AT: (frozenset({"activation", "at", "value"}), frozenset({"params"})),
     ClaimKind.SLOPE_BELOW_BEYOND: (
         frozenset({"activation", "beyond", "bound"}), frozenset({"params"})),
     ClaimKind.WEIGHT_BOUND: (frozenset({"activation", "bound"}), frozenset({"params"})),
     ClaimKind.CHAIN_GRADIENT: (
-        frozenset({"activation", "depth", "weight", "x", "layer", "value"}),
-        frozenset({"params"})),
+        frozenset({"activation", "depth", "weight", "x", "value"}),
+        frozenset({"params", "layer", "gradient"})),
     ClaimKind.CHAIN_RATIO: (
-        frozenset({"activation", "depth", "weight", "x", "value"}), frozenset({"params"})),
+        frozenset({"activation", "depth", "weight", "x", "value"}),
+        frozenset({"params", "gradient"})),
     ClaimKind.INIT_VARIANCE: (
-        frozenset({"scheme", "fan_in", "fan_out", "value"}), frozenset({"mode"})),
+        frozenset({"scheme", "fan_in", "fan_out", "value"}), frozenset({"mode", "convention"})),
 }
+
+#: What a chain claim's ``gradient`` may name (DESIGN.md's conventions): the gradient
+#: reaching the activation a_k, the weight w_k, the bias b_k (= ∂L/∂z_k), or the input x.
+GRADIENTS = {"activation": "∂L/∂a", "weight": "∂L/∂w", "bias": "∂L/∂b", "input": "∂L/∂x"}
+#: Conventions an ``init_variance`` claim about Xavier may be judged by.
+CONVENTIONS = {"glorot": "Glorot and Bengio 2010: Var(w) = 2/(fan_in + fan_out)",
+               "caffe": "Caffe's XavierFiller (variance_norm FAN_IN): Var(w) = 1/fan_in"}
 
 # Names a string expression may use (anything else is refused before SymPy sees it).
 _EXPR_NAMES = {"sqrt": sympy.sqrt, "exp": sympy.exp, "log": sympy.log, "ln": sympy.log,
@@ -138,6 +146,28 @@ class Claim:
             return activation(name, **dict(params))
         except InvalidArgument as exc:
             raise self.fail("activation" if not params else "params", f"is invalid: {exc}") from exc
+
+    def choice(self, name: str, allowed: dict[str, str], default: str) -> str:
+        """An optional string field with a fixed set of values."""
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        if not isinstance(value, str) or value not in allowed:
+            options = ", ".join(repr(k) for k in allowed)
+            raise self.fail(name, f"must be one of {options}, got {describe(value)}")
+        return value
+
+    def gradient(self) -> str:
+        """Which gradient a chain claim is about (default: the activation's, ∂L/∂a)."""
+        return self.choice("gradient", GRADIENTS, "activation")
+
+    def source(self, *, required: bool) -> str:
+        """Where the claim is made (required in symgrad's own audit, optional for users)."""
+        if "source" not in self.table:
+            if required:
+                raise self.fail("source", "is missing: every audited claim cites its source")
+            return ""
+        return self.string("source")
 
     def rel_tol(self) -> float | None:
         if "rel_tol" not in self.table:

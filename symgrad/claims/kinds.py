@@ -13,7 +13,7 @@ import sympy
 
 from symgrad._core.format import number_text
 from symgrad._core.validate import describe
-from symgrad.claims.fields import Claim, Number
+from symgrad.claims.fields import CONVENTIONS, Claim, Number
 from symgrad.claims.record import ClaimKind
 from symgrad.depth.bounds import weight_bound
 from symgrad.depth.trace import chain_trace
@@ -73,7 +73,15 @@ def _slope_at(c: Claim) -> _Outcome:
     act, at, claimed = c.activation(), c.number("at"), c.number("value")
     rec = slope(act, at.value)
     detail = f"φ'({number_text(at.value)}) = {number_text(rec.value)}"
-    return _agrees(rec.value, claimed, c.rel_tol()), rec.value, None, detail, rec.how("value")
+    holds = _agrees(rec.value, claimed, c.rel_tol())
+    if not holds and claimed.value > 0:
+        # Where φ' does take the claimed value: the boundary of {|φ'| < claimed}.
+        sat = saturation(act, claimed.value)
+        far = [p for p in sat.boundary if abs(float(p)) > 0]
+        if far:
+            where = ", ".join(f"z = {number_text(p, 8)}" for p in far)
+            detail += f"; |φ'| = {number_text(claimed.value)} is reached at {where}"
+    return holds, rec.value, None, detail, rec.how("value")
 
 
 def _pick(points: sympy.Set) -> sympy.Expr | None:
@@ -153,24 +161,62 @@ def _trace(c: Claim) -> Any:
     return chain_trace(act, depth=depth, weight=weight.value, x=x.value)
 
 
+_ROW_FIELD = {"activation": "grad_a", "weight": "grad_w", "bias": "grad_z"}
+_LETTER = {"activation": "a", "weight": "w", "bias": "b"}
+
+
 def _chain_gradient(c: Claim) -> _Outcome:
     trace = _trace(c)
-    layer = c.integer("layer")
+    gradient = c.gradient()
     depth = len(trace.rows)
-    if layer > depth:
-        raise c.fail("layer", f"must be between 1 and depth = {depth}, got {layer}")
     claimed = c.number("value")
-    value = trace.rows[layer - 1].grad_a
-    detail = f"∂L/∂a_{layer} = {number_text(value)} in the {depth}-layer chain"
+    if gradient == "input":
+        if "layer" in c.table:
+            raise c.fail("layer", "does not apply to gradient = \"input\" (∂L/∂x has no layer)")
+        # ∂L/∂x = ∂L/∂a₀ = ∂L/∂z₁·w₁ (DESIGN.md), at the trace's precision
+        with mpmath.workdps(trace.dps):
+            value = +(trace.rows[0].grad_z * trace.weight[0])
+        detail = f"∂L/∂x = {number_text(value)} at the input of the {depth}-layer chain"
+    else:
+        layer = c.integer("layer")
+        if layer > depth:
+            raise c.fail("layer", f"must be between 1 and depth = {depth}, got {layer}")
+        value = getattr(trace.rows[layer - 1], _ROW_FIELD[gradient])
+        detail = (f"∂L/∂{_LETTER[gradient]}_{layer} = {number_text(value)} in the "
+                  f"{depth}-layer chain")
     return _agrees(value, claimed, c.rel_tol()), value, None, detail, trace.how("rows")
 
 
 def _chain_ratio(c: Claim) -> _Outcome:
     trace = _trace(c)
+    gradient = c.gradient()
+    if gradient == "input":
+        raise c.fail("gradient", "must name a per-layer gradient (activation, weight or bias) "
+                     "for a ratio between the top and the first layer")
     claimed = c.number("value")
-    value = trace.ratio()
-    detail = f"∂L/∂a_{len(trace.rows)} / ∂L/∂a_1 = {number_text(value)}"
-    return _agrees(value, claimed, c.rel_tol()), value, None, detail, trace.how("rows")
+    depth = len(trace.rows)
+    field = _ROW_FIELD[gradient]
+    top, first = getattr(trace.rows[depth - 1], field), getattr(trace.rows[0], field)
+    with mpmath.workdps(trace.dps):
+        value = mpmath.inf if first == 0 else +(top / first)
+    letter = _LETTER[gradient]
+    detail = f"∂L/∂{letter}_{depth} / ∂L/∂{letter}_1 = {number_text(value)}"
+    holds = _agrees(value, claimed, c.rel_tol())
+    if not holds and first != 0:
+        detail += _rounding_artefact(top, first, claimed)
+    return holds, value, None, detail, trace.how("rows")
+
+
+def _rounding_artefact(top: Any, first: Any, claimed: Number) -> str:
+    """Whether the claimed ratio comes from a rounded first-layer gradient."""
+    with mpmath.workdps(_DPS):
+        for digits in (2, 3, 4):
+            rounded = mpmath.mpf(mpmath.nstr(first, digits))
+            if _agrees(top / rounded, Number(claimed.value, True), 1e-4):
+                return (f"; {number_text(claimed.value, 8)} is {number_text(top, 6)}/"
+                        f"{mpmath.nstr(rounded, digits)}, the first-layer gradient rounded to "
+                        f"{digits} digits: a rounding artefact")
+    return ""
 
 
 def _init_variance(c: Claim) -> _Outcome:
@@ -182,15 +228,26 @@ def _init_variance(c: Claim) -> _Outcome:
     mode = c.table.get("mode", "fan_in")
     if scheme == "xavier" and "mode" in c.table:
         raise c.fail("mode", "applies to scheme \"he\" only")
+    if scheme == "he" and "convention" in c.table:
+        raise c.fail("convention", "applies to scheme \"xavier\" only")
     if mode not in ("fan_in", "fan_out"):
         raise c.fail("mode", f"must be \"fan_in\" or \"fan_out\", got {describe(mode)}")
 
     if scheme == "xavier":
-        value = xavier_variance(fan_in, fan_out).variance
-        detail = f"Var(w) = 2/(fan_in + fan_out) = {number_text(value)}"
+        convention = c.choice("convention", CONVENTIONS, "glorot")
+        glorot = xavier_variance(fan_in, fan_out).variance
+        caffe = sympy.Rational(1, fan_in)  # Caffe's XavierFiller: U(±√(3/fan_in))
+        value = glorot if convention == "glorot" else caffe
+        other = "caffe" if convention == "glorot" else "glorot"
+        other_value = caffe if convention == "glorot" else glorot
+        holds_other = _agrees(other_value, claimed, c.rel_tol())
+        detail = (f"under the {convention} convention ({CONVENTIONS[convention]}) Var(w) = "
+                  f"{number_text(value)}; under the {other} convention "
+                  f"({CONVENTIONS[other]}) it is {number_text(other_value)}, and the claim "
+                  f"{'would hold' if holds_other else 'fails too'}")
     else:
         value = he_variance(fan_in, fan_out, mode=mode).variance
-        detail = f"Var(w) = 2/{mode} = {number_text(value)}"
+        detail = f"Var(w) = 2/{mode} = {number_text(value)} (He et al. 2015)"
     return _agrees(value, claimed, c.rel_tol()), value, None, detail, _RULE
 
 

@@ -60,6 +60,8 @@ class ClaimResult(Record):
     steps: tuple[Step, ...] = field(default=(), repr=False)
     #: How ``value`` was obtained (empty when the claim could not be checked).
     provenance: Provenances = NO_NUMBERS
+    #: Where the claim is made (the file's ``source`` field; empty when not given).
+    source: str = ""
 
     def title(self) -> str:
         return f"claim {self.id}: {self.verdict.value}"
@@ -72,6 +74,8 @@ class ClaimResult(Record):
             rows.append(("witness z", self.witness))
         if self.error:
             rows.append(("error", self.error))
+        if self.source:
+            rows.append(("source", self.source))
         return rows
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,5 +90,6 @@ class ClaimResult(Record):
             "text": self.text,
             "detail": self.detail,
             "error": self.error,
+            "source": self.source,
             "provenance": {k: how.kind.value for k, how in self.provenance.items()},
         }

@@ -51,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
             "at": sup.at,
             "reach": sup.reach.value,
             "attained": sup.attained,
+            "argmax": sympy.sstr(sup.argmax),
+            "where": sup.where(),
             "exact": sup.exact,
+            "provenance": sup.how("value").kind.value,
+            "completeness": sup.completeness,
+            "convention": sup.convention or None,
         },
         "saturation": [
             {
@@ -60,22 +65,24 @@ def run(args: argparse.Namespace) -> int:
                 "left_threshold": s.left_threshold,
                 "right_threshold": s.right_threshold,
                 "exact": s.exact,
+                "completeness": s.completeness or None,
+                "convention": s.convention or None,
             }
             for s in sats
         ],
     }
-    where = {sympy.oo: "+∞", -sympy.oo: "-∞"}.get(sup.at, number_text(sup.at))
     lines = [
         f"{act.label}",
         f"  φ(z)  = {sympy.sstr(act.expr)}",
         f"  φ'(z) = {sympy.sstr(act.derivative)}",
-        f"  sup |φ'| = {number_text(sup.value)}  ({sup.reach.value} at z = {where}; "
-        f"{'attained' if sup.attained else 'not attained'}; "
-        f"{'exact' if sup.exact else 'certified numeric'})",
-        "  saturation {z : |φ'(z)| < ε}:",
+        f"  sup |φ'| = {number_text(sup.value)}  ({sup.where()}; "
+        f"{sup.how('value').kind.value})",
     ]
+    if sup.convention:
+        lines.append(f"  {sup.convention}")
+    lines.append("  saturation {z : |φ'(z)| < ε}:")
     for s in sats:
         lines.append(f"    ε = {number_text(s.eps)}: {region_text(s.region)}"
-                     f"  [{'exact' if s.exact else 'certified numeric'}]")
+                     f"  [{'exact' if s.exact else 'certified'}]")
     emit(payload, as_json=args.json, text="\n".join(lines))
     return 0

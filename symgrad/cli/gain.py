@@ -25,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
             continue
         how = g.how("value").kind.value
         payload[principle.value] = {"value": g.value, "provenance": how,
-                                    "text": number_text(g.value, 15)}
+                                    "text": number_text(g.value, 15), "note": g.note or None}
         lines.append(f"  {principle.value:<14} {number_text(g.value, 15)} ({how})")
+        if g.note:
+            lines.append(f"  {'':<14} note: {g.note}")
     emit(payload, as_json=args.json, text="\n".join(lines))
     return 0

@@ -25,11 +25,13 @@ def run(args: argparse.Namespace) -> int:
         "chi1": mf.chi1, "c_star": mf.c_star, "chi_c": mf.chi_c, "xi_c": mf.xi_c,
         "xi_grad": mf.xi_grad, "phase": mf.phase.value,
         "provenance": {k: how.kind.value for k, how in mf.provenance.items()},
-        "relative_errors": errors, "statement": mf.statement,
+        "relative_errors": errors, "statement": mf.statement, "notes": list(mf.notes),
     }
     rows = [(label, value if isinstance(value, str) else number_text(value, 12))
             for label, value in mf.summary()]
-    rows.append(("mode", f"{mf.mode.value} ({'exact' if mf.exact else 'estimated'})"))
+    kinds = {how.kind.value for how in mf.provenance.values()}
+    weakest = next(k for k in ("estimated", "certified", "exact") if k in kinds | {"exact"})
+    rows.append(("mode", f"{mf.mode.value} ({weakest})"))
     if errors:
         rows.append(("est. rel. errors", ", ".join(f"{k} {v:.1e}" for k, v in errors.items())))
     width = max(len(label) for label, _ in rows)

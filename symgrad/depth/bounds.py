@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import mpmath
@@ -26,6 +27,8 @@ import sympy
 from mpmath.ctx_iv import MPIntervalContext
 
 from symgrad._core.validate import as_exact_real, describe
+from symgrad._exact.digits import CertifiedNumber
+from symgrad._exact.precision import KEPT_DIGITS
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument, NoClosedForm
@@ -62,9 +65,11 @@ class WeightBound(Record):
     """|w| < ``bound`` = 1/γ makes every factor |w φ'(z)| < 1 (γ = sup|φ'|).
 
     ``attained`` says whether γ is reached at a finite z: if it is, |w| = 1/γ gives a
-    factor of exactly 1 there; if not, every factor stays below 1 at |w| = 1/γ too,
-    but comes arbitrarily close.  γ = 0 gives ``bound`` = ∞ (every gradient is 0);
-    γ = ∞ gives 0 (no weight guarantees vanishing).
+    factor of exactly 1 there (``at`` and the statement say where: a point, or an
+    interval such as ReLU's (0, ∞)); if not, every factor stays below 1 at |w| = 1/γ
+    too, but comes arbitrarily close.  A certified γ gives a certified bound (its
+    enclosure mapped through 1/γ; only proven digits are kept).  γ = 0 gives ``bound``
+    = ∞ (every gradient is 0); γ = ∞ gives 0 (no weight guarantees vanishing).
     """
 
     activation: Activation
@@ -99,6 +104,8 @@ def weight_bound(act: Activation | str) -> WeightBound:
     ms = max_slope(phi)
     gamma = sympy.sympify(ms.value)
     attained = bool(ms.attained)
+    how_gamma = ms.how("value")
+    how_bound: How = how_gamma
     if gamma == 0:
         bound: sympy.Expr = sympy.oo
         statement = "φ' ≡ 0: every gradient is exactly 0 after one layer, for every weight."
@@ -106,35 +113,43 @@ def weight_bound(act: Activation | str) -> WeightBound:
         bound = sympy.Integer(0)
         statement = "sup|φ'| = ∞: no weight bound makes every factor smaller than 1."
     else:
-        # A certified γ (a Float) keeps its precision; an exact γ gives an exact 1/γ.
-        bound = sympy.Float(1 / gamma, precision=gamma._prec) if gamma.is_Float else sympy.simplify(
-            1 / gamma)
+        if isinstance(how_gamma, Certified):
+            # 1/γ is decreasing: the enclosure of γ gives that of the bound, ends swapped.
+            lo, hi = sympy.sympify(how_gamma.upper), sympy.sympify(how_gamma.lower)
+            number = CertifiedNumber(_fraction(1 / lo), _fraction(1 / hi), KEPT_DIGITS)
+            bound = number.sympy_float()
+            how_bound = number.certified(how_gamma.method + ", then 1/γ")
+        else:
+            bound = sympy.simplify(1 / gamma)
+        shown = sympy.sstr(bound)
         if attained:
             statement = (
-                f"|w| < {sympy.sstr(bound)} gives |w φ'(z)| < 1 for every z; at |w| = "
-                f"{sympy.sstr(bound)} the factor is exactly 1 at z = {sympy.sstr(ms.at)}."
+                f"|w| < {shown} gives |w φ'(z)| < 1 for every z; at |w| = {shown} the factor "
+                f"is exactly 1 where |φ'| = γ: {ms.where()}."
             )
         else:
             statement = (
-                f"|w| ≤ {sympy.sstr(bound)} gives |w φ'(z)| < 1 for every finite z (γ is "
-                f"approached as z → {sympy.sstr(ms.at)} but not attained), so factors can "
-                "come arbitrarily close to 1."
+                f"|w| ≤ {shown} gives |w φ'(z)| < 1 for every finite z (γ is {ms.where()}), "
+                "so factors can come arbitrarily close to 1."
             )
+        if ms.convention:
+            statement += (" Where the sup is reached depends on the kink convention (φ' at "
+                          "a kink is the value of the piece containing it): "
+                          + ms.convention.split(". ", 1)[-1])
     steps = (
         Step("Per-layer factor bound", sympy.Le(sympy.Abs(sympy.Symbol("w") * sympy.Symbol(
             r"\varphi'(z)")), sympy.Abs(sympy.Symbol("w")) * gamma)),
         Step("Every factor is below 1 when", sympy.StrictLessThan(
             sympy.Abs(sympy.Symbol("w")), bound)),
     )
-    how_gamma = ms.how("value")
-    how_bound: How = how_gamma
-    if isinstance(how_gamma, Certified) and how_gamma.lower > 0:
-        # 1/γ is decreasing: the enclosure of γ gives that of the bound, ends swapped.
-        how_bound = Certified(1 / sympy.sympify(how_gamma.upper),
-                              1 / sympy.sympify(how_gamma.lower), how_gamma.method)
     how = provenances(gamma=how_gamma, bound=how_bound, at=ms.how("at"))
     return WeightBound(phi, gamma, bound, attained, sympy.sympify(ms.at), statement, how,
                        steps)
+
+
+def _fraction(value: sympy.Expr) -> Fraction:
+    rational = sympy.Rational(value)
+    return Fraction(int(rational.p), int(rational.q))
 
 
 # ---- depth thresholds ----

@@ -17,12 +17,14 @@ import sympy
 
 from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real, as_positive_int
+from symgrad._exact.enclose import enclose
+from symgrad._exact.isolate import isolate_roots
 from symgrad._exact.mpforms import compiled
 from symgrad._exact.signs import sign_of
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
+from symgrad.errors import NoClosedForm
 from symgrad.records import (
-    Estimated,
     Exact,
     Provenances,
     Record,
@@ -43,20 +45,21 @@ _RECOGNISED = provenances(value=Exact("recognised, then proved by substitution")
 
 @dataclass(frozen=True)
 class FixedPoint(Record):
-    """a* = φ(w a* + b): exact when SymPy solves it, else a certified bracket.
+    """a* = φ(w a* + b): exact when SymPy solves it, else a certified number.
 
-    ``value`` is a closed form, or a SymPy Float inside a bracket of relative width
-    < 10^−dps on whose ends g(a) = φ(w a + b) − a has opposite signs, each sign read at
-    dps + 20 and dps + 60 digits and accepted only when both agree and |g| exceeds 100
-    times their difference — an estimate, not yet a proof (``provenance`` says which).
-    ``reached`` says whether the chain started at x settles there (within 10⁴ layers).
+    ``value`` is a closed form, or a SymPy Float of the digits proven by ``bracket``, the
+    enclosure of the only root of g(a) = φ(w a + b) − a in a small rational interval on
+    one smooth piece (isolated in ball arithmetic: g' of one sign, g changing sign;
+    ``provenance`` certified).  ``preactivation`` z* = w a* + b and ``slope`` φ'(z*) are
+    enclosed at that root.  ``reached`` says whether the chain started at x settles there
+    (within 10⁴ layers).
     """
 
     value: sympy.Expr
     preactivation: sympy.Expr
     slope: sympy.Expr
     reached: bool
-    #: The bracket whose ends' signs were checked (None for a closed form).
+    #: The enclosure of a* (exact rationals; None for a closed form).
     bracket: tuple[sympy.Expr, sympy.Expr] | None
     provenance: Provenances
     steps: tuple[Step, ...]
@@ -129,8 +132,8 @@ def fixed_point(
     x0 = as_exact_real(x, "x")
     digits = as_positive_int(dps, "dps", minimum=5)
     work = digits + 20
-    # constants evaluated once, precise enough for the dps + 60 check in _certain_sign
-    _, fn, dfn = compiled(phi.expr, phi.derivative, int((work + 40) * 3.33) + 8)
+    # constants evaluated once, precise enough for the iteration and findroot
+    _, fn, _ = compiled(phi.expr, phi.derivative, int((work + 40) * 3.33) + 8)
     with mpmath.workdps(work):
         wm, bm = w._to_mpmath(mpmath.mp.prec), b._to_mpmath(mpmath.mp.prec)
 
@@ -170,16 +173,12 @@ def fixed_point(
                 steps = (Step("Fixed-point equation", eq),
                          Step("Exact solution", sympy.Eq(_a, cand)))
                 return FixedPoint(cand, zs, slope, reached, None, _SOLVED, steps)
-        # certified: refine, then bracket with a verified sign change
+        # certified: refine in mpmath, then isolate the root in ball arithmetic
         try:
             root = mpmath.findroot(g, a, tol=mpmath.mpf(10) ** (-2 * work + 10))
         except (ValueError, ZeroDivisionError):
             root = a
-        if not isinstance(root, mpmath.mpf):
-            return None
-        half = mpmath.mpf(10) ** (-(digits + 2)) * max(1, abs(root))
-        lo, hi = root - half, root + half
-        if not (_certain_sign(g, lo) * _certain_sign(g, hi) < 0):
+        if not isinstance(root, mpmath.mpf) or not mpmath.isfinite(root):
             return None
         reached = settles_at(root)
         closed = _recognise(phi, w, b, root, digits)
@@ -188,29 +187,53 @@ def fixed_point(
                      Step("Exact solution (recognised, then checked exactly)",
                           sympy.Eq(_a, closed[0])))
             return FixedPoint(*closed, reached, None, _RECOGNISED, steps)
-        value = sympy.Float(root, digits)
-        bracket = (sympy.Float(lo, digits + 4), sympy.Float(hi, digits + 4))
-        steps = (
-            Step("Fixed-point equation (no closed form found)", eq),
-            Step(f"Sign change of φ(w a + b) − a verified at {work} and {work + 40} digits on",
-                 sympy.Interval(*bracket)),
-        )
-        zm = wm * root + bm
-        slope = sympy.Float(dfn(zm), digits)
-        how = provenances(value=Estimated(
-            sympy.Float(half, 3),
-            f"sign change of φ(w a + b) − a at {work} and {work + 40} digits"))
-        return FixedPoint(value, sympy.Float(zm, digits), slope, reached, bracket, how, steps)
+        return _certified(phi, w, b, root, digits, reached, eq)
 
 
-def _certain_sign(g: Any, a: Any) -> int:
-    """The sign of g(a), or 0 when two precisions do not settle it."""
-    low = g(a)
-    with mpmath.extradps(40):
-        high = g(a)
-    if low == 0 or abs(low) <= 100 * abs(high - low):
-        return 0
-    return 1 if low > 0 else -1
+def _exact_point(x: Any) -> sympy.Rational:
+    """An mpmath number as the exact binary fraction it stores."""
+    sign, man, exp, _ = mpmath.mpf(x)._mpf_  # man_exp would drop the sign
+    return (-1) ** sign * sympy.Integer(man) * sympy.Integer(2) ** exp
+
+
+def _certified(phi: Activation, w: sympy.Expr, b: sympy.Expr, root: Any, digits: int,
+               reached: bool, eq: sympy.Eq) -> FixedPoint | None:
+    """a* as a certified number: the one root of g(a) = φ(w a + b) − a in a small rational
+    interval around the mpmath root, on one smooth piece, isolated in ball arithmetic."""
+    with mpmath.workdps(digits + 20):
+        half = mpmath.mpf(10) ** (-(digits // 2 + 5)) * max(1, abs(root))
+        lo, hi = _exact_point(root - half), _exact_point(root + half)
+    piece = next((p for p in phi.pieces if _inside(p, w * lo + b) and _inside(p, w * hi + b)),
+                 None)
+    if piece is None:  # the interval straddles a breakpoint
+        return None
+    g = piece.expr.subs(z, w * z + b) - z
+    try:
+        iso = isolate_roots(g, lo, hi, digits=digits)
+    except NoClosedForm:
+        return None
+    if len(iso.roots) != 1:
+        return None
+    found = iso.roots[0]
+    number = found.value
+    pre = enclose(w * z + b, found, digits=digits)
+    slope = enclose(piece.derivative.subs(z, w * z + b), found, digits=digits)
+    steps = (
+        Step("Fixed-point equation (no closed form found)", eq),
+        Step("Isolated in ball arithmetic (Arb): " + iso.statement() + "; the root of",
+             sympy.Eq(g, 0)),
+        Step("Enclosure of a*", sympy.Interval(*number.bounds())),
+    )
+    how = provenances(value=found.how, preactivation=pre.certified("ball arithmetic (Arb)"),
+                      slope=slope.certified("ball arithmetic (Arb)"))
+    return FixedPoint(number.sympy_float(), pre.sympy_float(), slope.sympy_float(), reached,
+                      number.bounds(), how, steps)
+
+
+def _inside(piece: Any, point: sympy.Expr) -> bool:
+    above = not piece.lo.is_finite or sign_of(point - piece.lo) == 1
+    below = not piece.hi.is_finite or sign_of(point - piece.hi) == -1
+    return above and below
 
 
 # ---- a fixed point at a kink ----

@@ -18,15 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import mpmath
 import sympy
 
+from symgrad._core.format import latex
 from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real
+from symgrad._exact.ball import bits_for_digits, constant_ball, working_precision
+from symgrad._exact.digits import CertifiedNumber
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.depth.fixed_point import ITERATIONS, FixedPoint, fixed_point, kink_factor
-from symgrad.records import Estimated, Exact, How, Provenances, Record, Step, provenances
+from symgrad.errors import NoClosedForm
+from symgrad.records import Certified, Exact, How, Provenances, Record, Step, provenances
 from symgrad.slopes.sup import max_slope
 from symgrad.types import RealLike
 
@@ -139,29 +142,51 @@ def gradient_product(
         elif fp.exact:
             factor = w * fp.slope
         else:
-            with mpmath.workdps(dps + 10):
-                factor = sympy.Float(w._to_mpmath(mpmath.mp.prec)
-                                     * fp.slope._to_mpmath(mpmath.mp.prec), dps)
+            certified = _certified_factor(w, fp, dps)
+            factor = certified[0].sympy_float()
         if fp.reached:
             asymptotic = sympy.Pow(factor, L)
         if factor == 0:
             rate, scale = sympy.oo, sympy.Integer(0)
         else:
             rate = -sympy.log(sympy.Abs(factor))
+            if not fp.exact and kink is None:
+                rate = _certified_factor(w, fp, dps)[1].sympy_float()
             scale = sympy.oo if rate == 0 else 1 / sympy.Abs(rate)
         steps.append(Step("Forward fixed point", sympy.Eq(_a, fp.value)))
         if asymptotic is not None:
-            steps.append(Step("Geometric asymptotics (z_k → z*)", sympy.Eq(
-                sympy.Symbol(r"\frac{\partial a_L}{\partial a_0}"), asymptotic)))
+            steps.append(Step("Geometric asymptotics (z_k → z*): the product behaves like "
+                              "C·f^L, C a constant set by the first layers (∼, not =)",
+                              r"\frac{\partial a_L}{\partial a_0} \sim C\," + latex(asymptotic)))
         else:
             steps.append(Step(f"The chain from x does not settle at a* within {_ITERATIONS}"
                               " layers (it cycles or drifts): no geometric asymptotics.", None))
     hows: dict[str, How] = {"gamma": ms.how("value")}
     if factor is not None and fp is not None:
-        # w φ'(z*) is as good as a*: exact with it, else an estimate with a* 's error.
-        how_a = fp.how("value")
-        derived: How = (Estimated(how_a.error, "w·φ'(z*) at the estimated a*")
-                        if isinstance(how_a, Estimated) else Exact("w·φ'(z*) at the exact a*"))
-        hows |= {"factor": derived, "rate": derived}
+        # w φ'(z*) is as good as a*: exact with it, else enclosed at the certified a*.
+        if fp.exact or kink is not None:
+            derived: How = Exact("w·φ'(z*) at the exact a*")
+            hows |= {"factor": derived, "rate": derived}
+        else:
+            number, log_rate = _certified_factor(w, fp, dps)
+            hows |= {"factor": number.certified("w·φ'(z*) enclosed at the certified a*"),
+                     "rate": log_rate.certified("−ln|f| of the enclosure of f")}
     return GradientProduct(phi, L, product, gamma, bound, w, b, fp, factor, asymptotic, rate,
                            scale, Provenances(hows), tuple(steps))
+
+
+def _certified_factor(w: sympy.Expr, fp: FixedPoint, dps: int) -> tuple[CertifiedNumber,
+                                                                        CertifiedNumber]:
+    """Enclosures of f = w·φ'(z*) and of −ln|f|, from the certified φ'(z*)."""
+    how = fp.how("slope")
+    if not isinstance(how, Certified):  # pragma: no cover - a certified a* has both
+        raise NoClosedForm("φ'(z*) has no enclosure")
+    with working_precision(bits_for_digits(dps) + 32):
+        slope = constant_ball(sympy.sympify(how.lower)).union(
+            constant_ball(sympy.sympify(how.upper)))
+        f = constant_ball(w) * slope
+        rate = -(abs(f).log()) if (f > 0 or f < 0) else None
+    number = CertifiedNumber.from_arb(f, dps)
+    if rate is None:
+        raise NoClosedForm("the factor w·φ'(z*) is not separated from 0")
+    return number, CertifiedNumber.from_arb(rate, dps)

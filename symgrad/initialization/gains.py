@@ -29,24 +29,23 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-import mpmath
-import numpy as np
 import sympy
 
-from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
-from symgrad._exact.moments import gaussian_density, gaussian_integral
+from symgrad._exact.ball import bits_for_digits, working_precision
+from symgrad._exact.digits import CertifiedNumber
+from symgrad._exact.gaussian_rules import gaussian_expectation
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
-from symgrad.activations.registry import entry as registry_entry
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.kernels import Q, closed_kernels
-from symgrad.meanfield.numeric import _TAIL, _moments, _mp_expect, kernels
 from symgrad.records import (
+    Certified,
     Estimated,
     Exact,
     How,
@@ -76,6 +75,7 @@ _N_OUT = sympy.Symbol("n_out", positive=True)
 _V = sympy.Symbol("v", positive=True)
 _A = sympy.Symbol("a", positive=True)
 _X = sympy.Symbol("x", real=True)
+_DIGITS = 30
 
 
 class FanMode(enum.Enum):
@@ -210,89 +210,73 @@ def he_variance(fan_in: Any, fan_out: Any, *, mode: FanMode | str = FanMode.FAN_
 # ---- second moments and gains ----
 
 
-def _exp_polynomial(expr: sympy.Expr) -> bool:
-    return expr.as_poly(z, sympy.exp(z)) is not None
-
-
 @lru_cache(maxsize=64)
 def second_moment(act: Activation | str, *, q: RealLike = 1) -> tuple[sympy.Expr, How]:
     """(E[φ(√q·Z)²], how it was obtained) for Z ~ N(0, 1).
 
-    Exact for the closed-form kernels (identity, leaky_relu, erf) and any φ whose pieces
-    are polynomials in z and e^z (hard_tanh, elu, selu, …: the Gaussian integral rule);
-    otherwise ``mpmath.quad`` at 35 digits, kept to 30, with its error estimate.
+    Exact for the closed-form kernels (identity, leaky_relu, erf) and wherever a Gaussian
+    rule proves it (:func:`~symgrad._exact.gaussian_rules.gaussian_expectation`: every
+    piece polynomial × e^{az² + bz} — hard_tanh, elu, selu —, parity, Stein's lemma,
+    logistic algebra); otherwise an exact reduction plus a certified integral (Arb), its
+    value a Float of the proven digits.  Raises :class:`InvalidArgument` when φ² grows
+    like e^{cz²} (the moment may diverge).
 
     >>> second_moment("selu")[0].evalf(20)
     1.0000000000000000000
+    >>> value, how = second_moment("tanh")
+    >>> str(value)[:12], how.kind.value
+    ('0.3942944903', 'certified')
     """
     a = as_activation(act)
     qq = as_exact_real(q, "q", domain=sympy.Interval.open(0, sympy.oo))
     k = closed_kernels(a)
     if k is not None:
         return sympy.simplify(k.V.subs(Q, qq)), Exact("closed-form Gaussian kernel")
-    if all(_exp_polynomial(p.expr) for p in a.pieces):
-        pdf = gaussian_density(z, qq)
-        total = sympy.Integer(0)
-        for piece in a.pieces:
-            generic, values = _generic(piece.expr, a)
-            part = gaussian_integral(sympy.expand(generic**2) * pdf, piece.lo, piece.hi)
-            total += part.subs(values)
-        total = sympy.simplify(total)
-        return total, Exact("Gaussian integral rule: zⁿ·e^{az²+bz} terms")
-
-    # Screen with the panel rule: a non-finite value or a tail beyond |Z| = 12 that is not
-    # negligible means the Gaussian moment diverges (mpmath.quad would return a huge number).
-    fast, _, tail = _moments(kernels(a), np.array([float(qq)]))
-    if not np.isfinite(fast[0, 0]) or tail[0, 0] > _TAIL * abs(fast[0, 0]):
-        raise InvalidArgument(f"E[φ(√q·Z)²] of {a.label} does not converge: its Gaussian "
-                              "moments diverge")
-    with mpmath.workdps(35):
-        value, err = _mp_expect(a, kernels(a), mpmath.mpf(sympy.N(qq, 40)), "m")
-    if not mpmath.isfinite(value) or err > abs(value) * mpmath.mpf(10) ** -25:
-        raise InvalidArgument(f"E[φ(√q·Z)²] of {a.label} does not converge: its Gaussian "
-                              "moments diverge")
-    return sympy.Float(value, 30), Estimated(sympy.Float(err, 3) + sympy.Float(10) ** -30,
-                                             "mpmath.quad at 35 digits")
+    pieces = [(p.lo, p.hi, p.expr**2) for p in a.pieces]
+    result = gaussian_expectation(pieces if len(pieces) > 1 else pieces[0][2], q=qq,
+                                  digits=_DIGITS)
+    return result.value, result.how("value")
 
 
-def _generic(expr: sympy.Expr, act: Activation) -> tuple[sympy.Expr, dict[Any, Any]]:
-    """The piece with irrational parameters as positive symbols (SymPy integrates those
-    fast, e.g. selu's constants), and the values to put back."""
-    values: dict[Any, Any] = {}
-    if not act.params:
-        return expr, values
-    try:
-        found = registry_entry(act.family)
-    except InvalidArgument:  # an Activation built by hand, outside the registry
-        return expr, values
-    subs = {}
-    for name, value in act.params:
-        if value.is_positive and not value.is_Rational:
-            sym = sympy.Symbol(f"_{name}", positive=True)
-            subs[sympy.Symbol(name, real=True)] = sym
-            values[sym] = value
-        else:
-            subs[sympy.Symbol(name, real=True)] = value
-    folded = sympy.piecewise_fold(found.expr.subs(subs).rewrite(sympy.Piecewise))
-    if not isinstance(folded, sympy.Piecewise):
-        return folded, values
-    # The generic piece is the branch that equals this piece (compared at two points).
-    for branch, _ in folded.args:
-        back = branch.subs(values)
-        if all(abs(sympy.N((back - expr).subs(z, t), 30)) < 1e-25 for t in (-1.3, 0.7)):
-            return branch, values
-    return expr, {}
+def _inverse_sqrt(moment: sympy.Expr, how: How) -> tuple[sympy.Expr, How]:
+    """g = m^(−1/2) with its provenance: exact, certified (the enclosure mapped through the
+    decreasing m ↦ m^(−1/2)), or estimated (relative error halved)."""
+    if isinstance(how, Exact):
+        if sympy.count_ops(moment) >= 60:
+            # a long closed form (SELU's): building m^(−1/2) would make SymPy's assumptions
+            # evaluate it over and over (minutes); keep the power unevaluated
+            return sympy.Pow(moment, sympy.Rational(-1, 2), evaluate=False), how
+        value = 1 / sympy.sqrt(moment)
+        if sympy.count_ops(value) < 60:
+            value = sympy.radsimp(value)
+        return value, how
+    if isinstance(how, Certified):
+        lo, hi = sympy.sympify(how.lower), sympy.sympify(how.upper)
+        with working_precision(bits_for_digits(_DIGITS)):
+            ball = 1 / CertifiedNumber(Fraction(int(lo.p), int(lo.q)),
+                                       Fraction(int(hi.p), int(hi.q)), _DIGITS).ball().sqrt()
+        number = CertifiedNumber.from_arb(ball, _DIGITS)
+        return number.sympy_float(), number.certified(how.method + ", then m^(−1/2)")
+    error = how.error if isinstance(how, Estimated) else 0
+    value = sympy.Float(1 / sympy.sqrt(moment), _DIGITS)
+    return value, Estimated(abs(error / moment) / 2, getattr(how, "method", ""),
+                            relative=True)
 
 
 @dataclass(frozen=True)
 class Gain(Record):
-    """A gain g (Var(w) = g²/fan_in) for one activation and principle; ``float()`` gives g."""
+    """A gain g (Var(w) = g²/fan_in) for one activation and principle; ``float()`` gives g.
+
+    ``note`` says when the gain sits somewhere special: the degenerate q* = 0 of tanh,
+    erf and SELU at σ_b = 0 (the signal variance itself dies out there), or a critical
+    point without a fixed point q*.
+    """
     activation: str
     principle: Principle
     value: sympy.Expr
     provenance: Provenances
     steps: tuple[Step, ...] = ()
-
+    note: str = ""
 
     def __float__(self) -> float:
         return float(self.value)
@@ -301,7 +285,8 @@ class Gain(Record):
         return f"Gain of {self.activation} by {self.principle.value}"
 
     def summary(self) -> list[tuple[str, Any]]:
-        return [("gain", self.value)]
+        rows: list[tuple[str, Any]] = [("gain", self.value)]
+        return rows + ([("note", self.note)] if self.note else [])
 
 
 def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
@@ -310,6 +295,8 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
     ``second_moment``: g = 1/√E[φ(Z)²].  ``criticality``: the σ_w with χ₁ = 1 at σ_b = 0
     (:func:`symgrad.critical_sigma_w`); raises :class:`InvalidArgument` when χ₁ jumps
     across 1 (e.g. gelu, whose iteration from q⁰ = 1 switches from q* = 0 to divergence).
+    For tanh, erf and SELU that σ_w sits at the degenerate fixed point q* = 0, and the
+    record's ``note`` says so.
 
     >>> gain("tanh", principle="criticality").value
     1
@@ -319,21 +306,15 @@ def gain(act: Activation | str, *, principle: Principle | str) -> Gain:
     a = as_activation(act)
     p = _enum(Principle, principle, "principle")
     if p is Principle.SECOND_MOMENT:
-        moment, how = second_moment(a)
-        value = 1 / sympy.sqrt(moment)
-        if not isinstance(how, Exact):
-            value = sympy.Float(value, 30)
-            # g = m^(−1/2): a relative error ε of m is ε/2 of g.
-            how = Estimated(abs(how.error / moment) / 2 if isinstance(how, Estimated) else how,
-                            how.method, relative=True)
-        elif sympy.count_ops(value) < 60:  # long closed forms (selu) stay as they are
-            value = sympy.radsimp(value)
+        moment, moment_how = second_moment(a)
+        value, how = _inverse_sqrt(moment, moment_how)
         return Gain(a.label, p, value, provenances(value=how), (
             Step("E[φ(Z)²], Z ~ N(0, 1)", moment),
-            Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value))))
+            Step("g = 1/√E[φ(Z)²]", sympy.Eq(sympy.Symbol("g"), value, evaluate=False))))
 
     point = critical_sigma_w(a, sigma_b=0)
-    return Gain(a.label, p, point.sigma_w, provenances(value=point.how("sigma_w")), point.steps)
+    return Gain(a.label, p, point.sigma_w, provenances(value=point.how("sigma_w")), point.steps,
+                point.note)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,14 @@
 χ₁ = σ_w²·E[φ'(√q* Z)²] increases with σ_w (Schoenholz et al. 2017), so for each σ_b
 there is one critical σ_w.  Closed forms where the kernels have them:
 
-* identity: σ_w = 1; leaky_relu: σ_w = √(2/(1 + α²)) (relu √2), for every σ_b (with
-  σ_b > 0 the variance then grows linearly: critical gradients, no finite q*);
+* identity: σ_w = 1; leaky_relu: σ_w = √(2/(1 + α²)) (relu √2), for every σ_b — but with
+  σ_b > 0 that point of the line has no fixed point q*: the variance grows linearly
+  (critical gradients, a diverging forward pass), and the record says so;
 * φ(0) = 0 and σ_b = 0 on the q* = 0 branch: σ_w = 1/|φ'(0)| (tanh 1, erf √π/2), exact
-  once the solver confirms q* = 0 there;
-* erf with σ_b > 0: a certified root of the closed-form equations.
+  once the solver confirms q* = 0 there — the degenerate fixed point, where the signal
+  variance itself dies out (the record says so);
+* erf with σ_b > 0: the one root of the closed-form equations, isolated in ball
+  arithmetic (a certified number).
 
 Otherwise a certified number: a bracket [σ_lo, σ_hi] on which χ₁ − 1 changes sign by more
 than the quadrature's error estimate, refined to ~1e-13 relative.
@@ -27,11 +30,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import mpmath
 import numpy as np
 import sympy
 
+from symgrad._core.format import number_text
+from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real
+from symgrad._exact.enclose import constant_number, enclose
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
@@ -68,6 +73,9 @@ class CriticalPoint(Record):
     bracket: tuple[float, float] | None
     provenance: Provenances
     steps: tuple[Step, ...] = ()
+    #: Where the line's point is special: no fixed point q* (relu with σ_b > 0), or the
+    #: degenerate q* = 0 (tanh, erf, SELU with σ_b = 0); empty otherwise.
+    note: str = ""
 
 
     def __float__(self) -> float:
@@ -77,7 +85,8 @@ class CriticalPoint(Record):
         return f"Critical σ_w of {self.activation} at σ_b = {self.sigma_b}"
 
     def summary(self) -> list[tuple[str, Any]]:
-        return [("σ_w", self.sigma_w)]
+        rows: list[tuple[str, Any]] = [("σ_w", self.sigma_w)]
+        return rows + ([("note", self.note)] if self.note else [])
 
 
 def critical_line(act: Activation, sigma_b: FloatArray, *, iterations: int = 80
@@ -175,18 +184,28 @@ def _exact_point(a: Activation, k: Any, kn: Any, sb: sympy.Expr, m: MeanFieldMod
     """The closed-form critical point at σ_b, or None when it needs the numeric solver."""
     if k is not None and k.linear:
         value = sympy.sqrt(sympy.simplify(1 / k.S))
+        note = "" if sb == 0 else (
+            f"no fixed point q*: at σ_w = {sympy.sstr(value)} the variance map is "
+            f"G(q) = q + σ_b², so q_l grows by σ_b² = {sympy.sstr(sb**2)} per layer — "
+            "gradients are critical (χ₁ = 1) while the forward variance diverges linearly")
         return CriticalPoint(a.label, sb, value, None, _LINEAR, (
             Step("χ₁ = σ_w²·E[φ'²] does not depend on q: solve σ_w²·S = 1",
-                 sympy.Eq(sympy.Symbol("sigma_w"), value)),))
+                 sympy.Eq(sympy.Symbol("sigma_w"), value)),
+            *((Step(note[0].upper() + note[1:] + ".", None),) if note else ())), note)
     if sb == 0 and kn.phi0 == 0 and kn.slope0_sq > 0 and m is not MeanFieldMode.PRECISE:
         left, right = a.one_sided_derivatives(0)
         candidate = sympy.nsimplify(1 / sympy.sqrt((left**2 + right**2) / 2))
         sol = num.solve_fast(kn, np.array([float(candidate) ** 2]), np.zeros(1))
         if sol.q[0] == 0:
+            note = (f"degenerate fixed point q* = 0: at σ_w = {number_text(candidate)} with "
+                    "σ_b = 0 the pre-activation variance itself vanishes with depth "
+                    "(polynomially, since G'(0) = 1 there), so χ₁ = 1 here keeps the "
+                    "gradients of a signal that dies out, not of a finite one")
             return CriticalPoint(a.label, sb, candidate, None, _ZERO_BRANCH, (
                 Step("φ(0) = 0, σ_b = 0: on the q* = 0 branch χ₁ = σ_w²φ'(0)²; the iteration "
                      "from q⁰ = 1 reaches q* = 0 at this σ_w", sympy.Eq(sympy.Symbol("sigma_w"),
-                                                                     candidate)),))
+                                                                     candidate)),
+                Step(note[0].upper() + note[1:] + ".", None)), note)
     if k is not None:  # erf with σ_b > 0
         return _erf_critical(a, k, sb)
     return None
@@ -227,17 +246,17 @@ def _erf_critical(a: Activation, k: Any, sb: sympy.Expr) -> CriticalPoint:
     # χ₁ = s·S(q) = 1 ⇔ q = q(s); then q(s) must be a fixed point: F(s) = q − s·V(q) − σ_b².
     q_of_s = sympy.solve(sympy.Eq(s * k.S, 1), Q)[0]
     F = sympy.simplify(q_of_s - s * k.V.subs(Q, q_of_s) - sb**2)
-    Fm = sympy.lambdify(s, F, modules="mpmath")
     s0 = sympy.solve(sympy.Eq(q_of_s, 0), s)[0]
-    with mpmath.workdps(50):
-        lo = mpmath.mpf(sympy.N(s0, 50))
-        hi = lo * 2
-        while Fm(hi) < 0:
-            hi *= 2
-        root = certified_root(Fm, lo, hi)
-        value = sympy.Float(mpmath.sqrt(root), 35)
-    how = provenances(sigma_w=Estimated(sympy.Float(10) ** -30, "bisection on the closed-form "
-                                        "equation at 50 digits", relative=True))
-    return CriticalPoint(a.label, sb, value, None, how, (
+    # q(s) ≥ 0 needs s ≥ s0; F(s0) = −σ_b² < 0, and F grows without bound: a bracket.
+    lo = sympy.Rational(constant_number(s0, 30).upper)
+    hi = 2 * lo
+    while constant_number(F.subs(s, hi), 10).upper <= 0:
+        hi *= 2
+    root = certified_root(F.subs(s, z), lo, hi)
+    value = enclose(sympy.sqrt(z), root, digits=40)
+    how = provenances(sigma_w=value.certified(
+        "σ_w = √s, s the one root of F(s) = 0 isolated in ball arithmetic (Arb)"))
+    return CriticalPoint(a.label, sb, value.sympy_float(), None, how, (
         Step("χ₁ = 1 gives q(σ_w²); the fixed-point condition is then one equation",
-             sympy.Eq(F, 0)),))
+             sympy.Eq(F, 0)),
+        Step("Its root, isolated in ball arithmetic: the only one on the bracket", None)))

@@ -11,7 +11,11 @@ Z ~ N(0, 1):
   and χ_{c*} = σ_w²·E[φ'(u₁)φ'(u₂)] at c*;
 * depth scales ξ_c = −1/ln χ_{c*}, ξ_∇ = −1/ln χ₁ (∞ at criticality, negative when the
   gradient explodes);
-* phase: ordered (χ₁ < 1, vanishing gradients), critical (χ₁ = 1), chaotic (χ₁ > 1).
+* phase: ordered (χ₁ < 1, vanishing gradients), critical (χ₁ = 1), chaotic (χ₁ > 1 with a
+  correlation fixed point c* < 1), or exploding (χ₁ > 1 for a positively homogeneous φ
+  such as ReLU, whose correlations still converge to 1: no chaotic phase);
+* ``notes`` say what could mislead: a negative ξ_∇ (growth, e-folding every |ξ_∇|
+  layers), the degenerate q* = 0, a critical χ₁ without a fixed point q*.
 
 q* is the fixed point the iteration reaches from q⁰ = 1 (``q0=``): the variance map is
 increasing, so that is the nearest fixed point in the direction of G(q⁰) − q⁰.
@@ -52,6 +56,7 @@ from symgrad.meanfield.record import (
     as_mode,
     depth_scale,
     float_number,
+    gradient_note,
     phase_of,
     provenance_of,
     statement,
@@ -63,6 +68,7 @@ __all__ = ["MeanField", "MeanFieldMode", "Phase", "VarianceFixedPoint", "mean_fi
 
 _SIGMA_MAX = sympy.Integer(10) ** 100
 _ORDERED_C = "c* = 1: C(1) = 1 and C'(1) = χ₁ ≤ 1 with C convex"
+_HOMOGENEOUS = "f'(1) = S/V₁ = 1 for positively homogeneous φ (closed kernels)"
 _METHOD = {MeanFieldMode.FAST: "panel Gauss–Legendre rule, n/2n estimate",
            MeanFieldMode.PRECISE: "mpmath.quad Newton iteration"}
 _POS = sympy.Interval.open(0, sympy.oo)
@@ -149,7 +155,9 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         if mode is MeanFieldMode.PRECISE and fp is VarianceFixedPoint.FINITE:
             qm, qe, cm, ce, _ = num.precise(a, sw**2, sb**2, q)
             q_star, chi1 = sympy.Float(qm, 25), sympy.Float(cm, 25)
-            q_err, chi1_err = float(qe), float(ce)
+            # never below the 25 digits kept (mpmath.quad's own estimate can be 1e-40)
+            q_err = max(float(qe), 1e-25 * abs(float(qm)))
+            chi1_err = max(float(ce), 1e-25 * abs(float(cm)))
             chi1f = float(cm)
         else:
             q_star, chi1 = float_number(q), float_number(chi1f)
@@ -174,10 +182,30 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
     xi_grad = sympy.oo if phase is Phase.CRITICAL else depth_scale(chi1)
     if phase is Phase.CRITICAL and c_star == 1:
         xi_c = sympy.oo
+    notes: list[str] = []
+    homogeneous = closed_kernels(a)
+    if homogeneous is not None and homogeneous.linear:
+        # The closed kernels decide what quadrature cannot: no decorrelation (f'(1) = 1).
+        if phase is Phase.CHAOTIC:
+            phase = Phase.EXPLODING
+        if sb == 0:
+            c_star, chi_c, xi_c = sympy.Integer(1), sympy.Integer(1), sympy.oo
+            proven.update(c_star=_HOMOGENEOUS, chi_c=_HOMOGENEOUS)
+            errors.pop("c_star", None)
+            errors.pop("chi_c", None)
+            notes.append("σ_b = 0 and φ positively homogeneous: the correlation map has "
+                         "slope 1 at c = 1, so correlations converge to 1 polynomially (ξ_c = "
+                         "∞); there is no chaotic phase — χ₁ > 1 means exploding variance and "
+                         "gradients, not decorrelation")
+    if q_star == 0:
+        notes.append("q* = 0 is the degenerate fixed point: the pre-activation variance "
+                     "itself vanishes with depth, so χ₁ describes vanishing signals")
+    note = gradient_note(chi1, xi_grad)
+    notes += [note] if note else []
     return MeanField(a.label, sw, sb, start, mode, fp, q_star, chi1, c_star, chi_c, xi_c,
                      xi_grad, phase,
                      provenance_of(errors, exact=exact_rule, method=_METHOD[mode],
                                    proven=proven),
-                     statement(fp, a.label, rate), tuple(steps))
+                     statement(fp, a.label, rate), tuple(steps), tuple(notes))
 
 

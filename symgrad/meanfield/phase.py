@@ -28,6 +28,7 @@ from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield import numeric as num
 from symgrad.meanfield.criticality import critical_points
+from symgrad.meanfield.kernels import closed_kernels
 from symgrad.meanfield.record import Phase
 from symgrad.records import Estimated, Provenances, Record, Step, provenances
 from symgrad.types import FloatArray
@@ -50,6 +51,9 @@ class PhaseDiagram(Record):
     critical_sigma_w: FloatArray
     provenance: Provenances
     steps: tuple[Step, ...] = ()
+    #: What the picture alone would mislead about (ReLU: no chaotic phase, and the line
+    #: σ_w = √2 has no fixed point q* once σ_b > 0).
+    notes: tuple[str, ...] = ()
 
     def title(self) -> str:
         return f"Order-to-chaos phase diagram of {self.activation}"
@@ -68,8 +72,9 @@ class PhaseDiagram(Record):
         ok = np.isfinite(self.critical_sigma_w)
         ax.line(self.critical_sigma_w[ok], self.sigma_b[ok], color="#000000", width=1.5,
                 label="χ₁ = 1")
+        upper = "exploding" if any(Phase.EXPLODING in row for row in self.phase) else "chaotic"
         ax.set(xlabel="σ_w", ylabel="σ_b", legend="upper left",
-               title=f"{self.activation}: ordered (blue) / chaotic (red)")
+               title=f"{self.activation}: ordered (blue) / {upper} (red)")
         return fig.svg().decode("utf-8")
 
 
@@ -125,6 +130,9 @@ def phase_diagram(
         parts = list(executor.map(_rows_of, [(a, sw, c) for c in chunks]))
         chi1, err, q = (np.concatenate([p[i] for p in parts]) for i in range(3))
         crit = np.concatenate([p[3] for p in parts])
+    kernels = closed_kernels(a)
+    homogeneous = kernels is not None and kernels.linear
+    above = Phase.EXPLODING if homogeneous else Phase.CHAOTIC
     phases = []
     for i in range(sb.size):
         row = []
@@ -132,12 +140,22 @@ def phase_diagram(
             gap = chi1[i, j] - 1.0
             tol = max(err[i, j], 1e-14 * abs(chi1[i, j]))
             row.append(Phase.CRITICAL if abs(gap) <= tol else
-                       Phase.ORDERED if gap < 0 else Phase.CHAOTIC)
+                       Phase.ORDERED if gap < 0 else above)
         phases.append(tuple(row))
+    notes: tuple[str, ...] = ()
+    if homogeneous:
+        notes = ("φ is positively homogeneous: with σ_b = 0 the correlation map has slope 1 "
+                 "at c = 1 for every σ_w, so there is no chaotic phase — χ₁ > 1 (red) means "
+                 "exploding variance and gradients, not decorrelation",
+                 "for σ_b > 0 the line χ₁ = 1 has no fixed point q*: there the variance map "
+                 "is G(q) = q + σ_b² and q grows linearly with depth")
     fast = "fast mode (per point in chi1_error)"
-    how = provenances(chi1=Estimated(float(np.nanmax(err)) if err.size else 0.0, fast),
+    floor = 2.0**-52 * float(np.nanmax(np.abs(chi1))) if chi1.size else 2.0**-52
+    how = provenances(chi1=Estimated(max(float(np.nanmax(err)) if err.size else 0.0, floor),
+                                     fast),
                       critical_sigma_w=Estimated(1e-13, "critical_points", relative=True))
     return PhaseDiagram(a.label, sw, sb, chi1, err, q, tuple(phases), crit, how, (
         Step("χ₁ = σ_w²·E[φ'(√q* Z)²] at every grid point (fast mode)"),
         Step("critical line: χ₁(σ_w*, σ_b) = 1 for each σ_b"),
-    ))
+        *(Step(note[0].upper() + note[1:] + ".") for note in notes),
+    ), notes)

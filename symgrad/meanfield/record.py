@@ -15,6 +15,8 @@ from typing import Any
 import sympy
 
 from symgrad._core.validate import describe
+from symgrad._exact.enclose import constant_number
+from symgrad._exact.signs import sign_of
 from symgrad.errors import InvalidArgument
 from symgrad.records import (
     Estimated,
@@ -34,6 +36,7 @@ __all__ = [
     "as_mode",
     "depth_scale",
     "float_number",
+    "gradient_note",
     "phase_of",
     "provenance_of",
     "statement",
@@ -61,11 +64,18 @@ class MeanFieldMode(enum.Enum):
 
 
 class Phase(enum.Enum):
-    """Order-to-chaos phase, by χ₁."""
+    """Order-to-chaos phase, by χ₁ (and, above 1, by what the correlations do)."""
 
+    #: χ₁ < 1: gradients vanish, correlations converge to c* = 1.
     ORDERED = "ordered"
+    #: χ₁ = 1.
     CRITICAL = "critical"
+    #: χ₁ > 1 with a stable correlation fixed point c* < 1: nearby inputs decorrelate.
     CHAOTIC = "chaotic"
+    #: χ₁ > 1 without decorrelation (positively homogeneous φ such as ReLU: the
+    #: correlation map has slope 1 at c = 1): variance and gradients explode, correlations
+    #: still converge to 1 — there is no chaotic phase.
+    EXPLODING = "exploding"
 
 
 def as_mode(mode: Any) -> MeanFieldMode:
@@ -102,6 +112,9 @@ class MeanField(Record):
     provenance: Provenances
     statement: str
     steps: tuple[Step, ...] = ()
+    #: What the numbers mean where they could mislead: a negative ξ_∇ (growth), a
+    #: degenerate q* = 0, a critical χ₁ without a fixed point, no decorrelation.
+    notes: tuple[str, ...] = ()
 
     def title(self) -> str:
         return f"Mean field of {self.activation} at σ_w = {self.sigma_w}, σ_b = {self.sigma_b}"
@@ -109,7 +122,8 @@ class MeanField(Record):
     def summary(self) -> list[tuple[str, Any]]:
         return [("q*", self.q_star), ("χ₁", self.chi1), ("c*", self.c_star),
                 ("χ_c*", self.chi_c), ("ξ_c", self.xi_c), ("ξ_∇", self.xi_grad),
-                ("phase", self.phase.value), ("fixed point", self.statement)]
+                ("phase", self.phase.value), ("fixed point", self.statement),
+                *(("note", note) for note in self.notes)]
 
     def error(self, name: str) -> float:
         """Estimated relative error of one field (0 for exact values)."""
@@ -130,6 +144,24 @@ def depth_scale(chi: sympy.Expr) -> sympy.Expr:
         log = float(sympy.log(chi).evalf(20))
         return sympy.oo if log == 0 else sympy.Float(-1 / log, 17)
     return -1 / sympy.log(chi)
+
+
+def gradient_note(chi1: sympy.Expr, xi_grad: sympy.Expr) -> str | None:
+    """What a negative ξ_∇ means: E‖δ_l‖² grows by χ₁ per layer towards the input,
+    e-folding every |ξ_∇| layers (None when ξ_∇ is not negative).
+
+    >>> gradient_note(sympy.Integer(2), depth_scale(sympy.Integer(2)))[:40]
+    'ξ_∇ = −1/ln χ₁ < 0 because χ₁ > 1: the g'
+    """
+    if xi_grad is sympy.nan or not xi_grad.is_number or xi_grad == sympy.oo:
+        return None
+    if chi1 is sympy.nan or chi1 == sympy.oo or (sign_of(chi1 - 1) or 0) <= 0:
+        return None
+    # Arb, not evalf: SymPy divides by zero evaluating 1/log(1 + 10⁻¹⁷)
+    e_fold = constant_number(-xi_grad, 6).text()
+    return (f"ξ_∇ = −1/ln χ₁ < 0 because χ₁ > 1: the gradient's second moment grows (it "
+            f"does not decay) by the factor χ₁ = {constant_number(chi1, 6).text()} per layer "
+            f"towards the input, e-folding every |ξ_∇| ≈ {e_fold} layers")
 
 
 def phase_of(chi1: sympy.Expr, err: float) -> Phase:
@@ -167,7 +199,8 @@ def provenance_of(errors: dict[str, float], *, exact: str | None, method: str,
         if proven and name in proven:
             hows[name] = Exact(proven[name])
         elif name in errors:
-            hows[name] = Estimated(errors[name], method, relative=True)
+            # never below float64's resolution, the working precision of the fast modes
+            hows[name] = Estimated(max(errors[name], 2.0**-52), method, relative=True)
         elif exact is not None:
             hows[name] = Exact(exact)
         else:

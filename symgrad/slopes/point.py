@@ -1,5 +1,10 @@
 """φ'(z₀) at any precision, with both one-sided values at a kink.
 
+The value is certified when ball arithmetic (Arb) proves ``dps`` digits of φ' at z₀ (the
+closed form of the piece containing z₀, evaluated on the exact z₀); far in saturation,
+where that would need more than the precision cap, it is the cancellation-free mpmath
+form at dps + 15 digits, labelled estimated.
+
 >>> print(slope("sigmoid", 0).value)
 0.25
 >>> slope("relu", 0).one_sided
@@ -14,11 +19,16 @@ from typing import Any
 import mpmath
 import sympy
 
+from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real, as_positive_int
+from symgrad._exact.digits import CertifiedNumber
+from symgrad._exact.enclose import constant_number
 from symgrad._exact.signs import same
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
+from symgrad.errors import NoClosedForm
 from symgrad.records import Estimated, Provenances, Record, Step, provenances
+from symgrad.slopes.kinks import kinks_of
 from symgrad.slopes.notation import PRIME as _PRIME
 from symgrad.types import RealLike
 
@@ -29,9 +39,10 @@ __all__ = ["PointSlope", "slope"]
 class PointSlope(Record):
     """φ'(at) at ``dps`` significant digits; at a kink also both one-sided values (exact).
 
-    ``value`` is φ' evaluated in its cancellation-free form at ``dps`` + 15 digits and
-    rounded to ``dps``: an estimate whose error is the last digit's rounding
-    (``provenance``)."""
+    ``value`` carries the digits its enclosure proves when ``certified`` is set (the
+    enclosure; ``provenance`` certified), else φ' in its cancellation-free form at
+    ``dps`` + 15 digits rounded to ``dps``, an estimate whose error is the last digit's
+    rounding."""
 
     activation: str
     at: sympy.Expr
@@ -40,6 +51,7 @@ class PointSlope(Record):
     one_sided: tuple[sympy.Expr, sympy.Expr] | None
     provenance: Provenances
     steps: tuple[Step, ...] = ()
+    certified: CertifiedNumber | None = None
 
     def __float__(self) -> float:
         return float(self.value)
@@ -48,7 +60,9 @@ class PointSlope(Record):
         return f"φ'({sympy.sstr(self.at)}) for {self.activation}"
 
     def summary(self) -> list[tuple[str, Any]]:
-        rows: list[tuple[str, Any]] = [("φ'(z₀)", mpmath.nstr(self.value, self.dps))]
+        shown = (self.certified.text() if self.certified is not None
+                 else mpmath.nstr(self.value, self.dps))
+        rows: list[tuple[str, Any]] = [("φ'(z₀)", shown)]
         if self.one_sided is not None:
             rows += [("φ'(z₀⁻)", self.one_sided[0]), ("φ'(z₀⁺)", self.one_sided[1])]
         return rows
@@ -65,13 +79,31 @@ def slope(act: Activation | str, z0: RealLike, *, dps: int = 30) -> PointSlope:
     a = as_activation(act)
     at = as_exact_real(z0, "z0")
     digits = as_positive_int(dps, "dps", minimum=5)
+    kink = next((k for k in kinks_of(a) if same(k.at, at)), None)
+    one_sided = (kink.left, kink.right) if kink is not None else None
+    steps = (Step("Evaluate φ' at z₀.", sympy.Eq(_PRIME, a.derivative)),)
+    number = _certified(a, at, digits)
+    if number is not None:
+        with mpmath.workdps(digits + 5):
+            value = mpmath.mpf(number.text()) if number.sign() else mpmath.mpf(0)
+        how = provenances(value=number.certified("ball arithmetic (Arb) on the exact z₀"))
+        return PointSlope(a.label, at, value, digits, one_sided, how, steps, number)
     with mpmath.workdps(digits + 15):
         raw = a.mpmath_prime(mpmath.mpf(sympy.N(at, digits + 15)))
     with mpmath.workdps(digits):
         value = +raw
         error = abs(value) * mpmath.mpf(10) ** (1 - digits) / 2
-    kink = next((k for k in a.kinks if same(k.at, at)), None)
     how = provenances(value=Estimated(error, f"mpmath at {digits + 15} digits, rounded"))
-    return PointSlope(a.label, at, value, digits,
-                      (kink.left, kink.right) if kink is not None else None, how,
-                      (Step("Evaluate φ' at z₀.", sympy.Eq(_PRIME, a.derivative)),))
+    return PointSlope(a.label, at, value, digits, one_sided, how, steps)
+
+
+def _certified(act: Activation, at: sympy.Expr, digits: int) -> CertifiedNumber | None:
+    """φ'(at) enclosed to ``digits`` digits, or None when the cap does not allow it."""
+    exact = act.derivative.subs(z, at)
+    try:
+        number = constant_number(exact, digits)
+    except NoClosedForm:
+        return None
+    if exact == 0:
+        return number
+    return number if number.digits >= digits else None

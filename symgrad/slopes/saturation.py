@@ -1,5 +1,11 @@
 """Where does φ saturate?  The region {z : |φ'(z)| < ε}, exactly where it has a closed form.
 
+On each smooth piece the boundary points are the roots of φ' − ε and φ' + ε, all of
+them (:func:`~symgrad.slopes.roots.piece_roots`: ball-arithmetic isolation with tail
+proofs, closed forms from SymPy where it finds them); between consecutive boundary
+points |φ'| − ε has one sign, read off in ball arithmetic at one rational point.  A
+certified boundary prints only the digits its enclosure proves.
+
 >>> s = saturation("sigmoid", 0.1)
 >>> s.region
 Union(Interval.open(-oo, -log(sqrt(15) + 4)), Interval.open(log(sqrt(15) + 4), oo))
@@ -14,26 +20,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import mpmath
 import sympy
 
 from symgrad._core.format import interval_text
 from symgrad._core.symbols import EPSILON, z
 from symgrad._core.validate import as_exact_real
-from symgrad._exact.certify import certified_roots
-from symgrad._exact.roots import exact_roots, symbolic_roots
-from symgrad._exact.signs import as_float as _float
-from symgrad._exact.signs import hp as _hp
-from symgrad.activations.record import Activation
+from symgrad._exact.enclose import constant_number
+from symgrad._exact.roots import symbolic_roots
+from symgrad._exact.signs import abs_exact, sign_of
+from symgrad.activations.record import Activation, Piece
 from symgrad.activations.registry import as_activation
 from symgrad.records import Certified, Exact, How, Provenances, Record, Step
+from symgrad.slopes.kinks import saturation_notes
 from symgrad.slopes.notation import PRIME as _PRIME
+from symgrad.slopes.roots import DIGITS, FoundRoot, PieceRoots, piece_roots
 from symgrad.types import RealLike
 
 __all__ = ["Saturation", "saturation"]
 
 _EXACT = Exact("SymPy closed form")
-_INTERVALS = "interval arithmetic (mpmath iv): sign change and monotonicity verified"
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,13 @@ class Saturation(Record):
 
     ``region`` is a SymPy set (a union of intervals, possibly empty or the whole line);
     ``left_threshold`` is t with (−∞, t) ⊆ region maximal (None when the region is not
-    unbounded on the left), ``right_threshold`` likewise for (t, ∞).  At a kink the
-    ``Activation.derivative`` convention decides membership.  ``provenance`` has one entry
-    per boundary point (``boundary[i]``) and per threshold: a closed form, or a certified
-    enclosure; ``exact`` says whether every boundary point is a closed form.
+    unbounded on the left), ``right_threshold`` likewise for (t, ∞).  Certified boundary
+    points are Floats carrying only the digits their enclosures prove.  ``provenance``
+    has one entry per boundary point (``boundary[i]``) and per threshold: a closed form,
+    or a certified enclosure; ``exact`` says whether every one is a closed form.
+    ``completeness`` says why no boundary point was missed (cells and tail proofs per
+    piece); ``convention`` where the kink convention decides a point's membership
+    (empty when it decides nothing).
     """
 
     activation: str
@@ -57,7 +65,8 @@ class Saturation(Record):
     provenance: Provenances
     steps: tuple[Step, ...]
     formulas: tuple[sympy.Expr, ...] = ()
-
+    completeness: str = ""
+    convention: str = ""
 
     @property
     def brackets(self) -> tuple[tuple[Any, Any], ...]:
@@ -74,6 +83,8 @@ class Saturation(Record):
             rows.append(("saturated for z <", self.left_threshold))
         if self.right_threshold is not None:
             rows.append(("saturated for z >", self.right_threshold))
+        if self.convention:
+            rows.append(("kink convention", self.convention))
         return rows
 
     def contains(self, x: RealLike) -> bool:
@@ -83,7 +94,8 @@ class Saturation(Record):
 
 
 def saturation(act: Activation | str, eps: RealLike) -> Saturation:
-    """{z : |φ'(z)| < eps} as a SymPy set, exact where the boundary has a closed form.
+    """{z : |φ'(z)| < eps} as a SymPy set, exact where the boundary has a closed form,
+    certified (with a completeness proof) otherwise.
 
     ``eps`` must be a finite positive number (floats are read as their decimal).
 
@@ -98,78 +110,107 @@ def saturation(act: Activation | str, eps: RealLike) -> Saturation:
     return _saturation(a, e)
 
 
+def _below(d: sympy.Expr, at: sympy.Expr, eps: sympy.Expr) -> bool:
+    """|φ'(at)| < ε at a rational point that is no root of |φ'| − ε, decided in ball
+    arithmetic (SymPy's exact sign only if the enclosures do not separate)."""
+    value = d.subs(z, at)
+    magnitude = constant_number(value, DIGITS)
+    e = constant_number(eps, DIGITS)
+    high = max(abs(magnitude.lower), abs(magnitude.upper))
+    low = min(abs(magnitude.lower), abs(magnitude.upper)) if magnitude.sign() else 0
+    if high < e.lower:
+        return True
+    if low > e.upper:
+        return False
+    return (sign_of(abs_exact(value) - eps) or 0) < 0
+
+
+def _inside(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+    """A rational point strictly between a and b (ends may be ±∞ or irrational)."""
+    if a == -sympy.oo and b == sympy.oo:
+        return sympy.Integer(0)
+    if a == -sympy.oo:
+        return sympy.floor(constant_number(b, 20).lower) - 1
+    if b == sympy.oo:
+        return sympy.ceiling(constant_number(a, 20).upper) + 1
+    lo, hi = constant_number(a, 30), constant_number(b, 30)
+    mid = (lo.upper + hi.lower) / 2
+    return sympy.Rational(mid.numerator, mid.denominator)
+
+
+def _piece_region(piece: Piece, eps: sympy.Expr) -> tuple[
+        list[sympy.Set], list[FoundRoot], list[PieceRoots], list[sympy.Expr] | None]:
+    """The saturated parts of one piece, the boundary roots, their proofs, and the
+    boundary as formulas in a symbolic ε (None when some point has none)."""
+    d = piece.derivative
+    if not d.has(z):
+        below = (sign_of(abs_exact(d) - eps) or 0) < 0
+        return ([piece.interval] if below else []), [], [], []
+    proofs = [piece_roots(d - target, piece.lo, piece.hi, name=name)
+              for target, name in ((eps, "φ' − ε"), (-eps, "φ' + ε"))]
+    found = sorted((r for p in proofs for r in p.roots), key=lambda r: r.number.mid)
+    parts = []
+    edges = [piece.lo, *[r.at for r in found], piece.hi]
+    for left, right in itertools.pairwise(edges):
+        if _below(d, _inside(left, right), eps):
+            parts.append(sympy.Interval.open(left, right))
+    formulas: list[sympy.Expr] | None = []
+    for proof, sign in zip(proofs, (1, -1), strict=True):
+        if formulas is None or not proof.roots:
+            continue
+        if not proof.exact:
+            formulas = None
+            continue
+        general = symbolic_roots(d - sign * EPSILON, EPSILON, eps,
+                                 [r.at for r in proof.roots])
+        formulas = None if general is None else formulas + general
+    return parts, found, proofs, formulas
+
+
 @lru_cache(maxsize=1024)
 def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
     parts: list[sympy.Set] = []
-    formulas: list[sympy.Expr] | None = []
-    how: dict[sympy.Expr, How] = {}
+    roots: list[FoundRoot] = []
+    proofs: list[PieceRoots] = []
     steps = [Step("The region where the gradient factor is below ε.",
                   sympy.Lt(sympy.Abs(_PRIME), eps))]
+    formulas: list[sympy.Expr] | None = []
     for piece in act.pieces:
-        d = piece.derivative
-        if not d.has(z):
-            if _hp(abs(d)) < _hp(eps):
-                parts.append(piece.interval)
-            continue
-        points: list[sympy.Expr] = []
-        for target in (eps, -eps):
-            roots = exact_roots(d - target, piece.lo, piece.hi)
-            if roots is not None:
-                points += roots
-                how.update(dict.fromkeys(roots, _EXACT))
-                if formulas is not None and roots:
-                    general = symbolic_roots(d - target.subs(eps, EPSILON), EPSILON, eps,
-                                             roots)
-                    formulas = None if general is None else formulas + general
-                continue
-            formulas = None
-            for root in certified_roots(d - target, piece.lo, piece.hi)[0]:
-                points.append(_float(root.mid))
-                how[points[-1]] = Certified(_float(root.lo), _float(root.hi), _INTERVALS)
-        points = sorted(set(points), key=_hp)
-        if points:
+        found_parts, found, piece_proofs, general = _piece_region(piece, eps)
+        parts += found_parts
+        roots += found
+        proofs += piece_proofs
+        formulas = None if formulas is None or general is None else formulas + general
+        if found:
             steps.append(Step(f"On {interval_text(piece.interval)}, |φ'(z)| = ε at",
-                              sympy.FiniteSet(*points)))
-        fn = sympy.lambdify(z, d, modules="mpmath")
-        edges = [piece.lo, *points, piece.hi]
-        for left, right in itertools.pairwise(edges):
-            if _below(fn, _inside(left, right), eps):
-                parts.append(sympy.Interval.open(left, right))
+                              sympy.FiniteSet(*[r.at for r in found])))
     for b in act.breakpoints:
-        if _hp(abs(act.derivative.subs(z, b))) < _hp(eps):
+        if (sign_of(abs_exact(act.derivative.subs(z, b)) - eps) or 0) < 0:
             parts.append(sympy.FiniteSet(b))
     region = sympy.Union(*parts) if parts else sympy.S.EmptySet
-    boundary = tuple(sorted((p for p in region.boundary if p.is_finite), key=_hp))
+    how: dict[sympy.Expr, How] = {r.at: r.how for r in roots}
+    boundary = tuple(sorted((p for p in region.boundary if p.is_finite),
+                            key=lambda p: constant_number(p, 30).mid))
     left, right = _thresholds(region)
-    in_epsilon = tuple(sorted(formulas or (), key=lambda f: _hp(f.subs(EPSILON, eps))))
+    completeness = "; ".join(p.completeness for p in proofs)
+    if completeness:
+        steps.append(Step(f"No boundary point was missed: {completeness}.", None))
+    in_epsilon = tuple(sorted(formulas or (),
+                              key=lambda f: constant_number(f.subs(EPSILON, eps), 30).mid))
     if in_epsilon:
         steps.append(Step("The same equation solved for a symbolic ε gives the boundary for "
                           "every ε near this one, as a closed form:",
                           sympy.FiniteSet(*in_epsilon)))
+    notes = saturation_notes(act, eps, region)
+    steps += [Step(note, None) for note in notes]
     steps.append(Step("Hence the saturation region.", sympy.Eq(sympy.Symbol("S_epsilon"),
                                                                region, evaluate=False)))
-    found = {f"boundary[{i}]": how.get(p, _EXACT) for i, p in enumerate(boundary)}
+    found_how = {f"boundary[{i}]": how.get(p, _EXACT) for i, p in enumerate(boundary)}
     for name, point in (("left_threshold", left), ("right_threshold", right)):
         if point is not None:
-            found[name] = how.get(point, _EXACT)
-    return Saturation(act.label, eps, region, boundary, left, right, Provenances(found),
-                      tuple(steps), in_epsilon)
-
-
-def _inside(a: sympy.Expr, b: sympy.Expr) -> mpmath.mpf:
-    with mpmath.workdps(60):
-        if a == -sympy.oo and b == sympy.oo:
-            return mpmath.mpf(0)
-        if a == -sympy.oo:
-            return _hp(b) - 1
-        if b == sympy.oo:
-            return _hp(a) + 1
-        return (_hp(a) + _hp(b)) / 2
-
-
-def _below(fn: Any, x: mpmath.mpf, eps: sympy.Expr) -> bool:
-    with mpmath.workdps(60):
-        return bool(abs(fn(x)) < _hp(eps))
+            found_how[name] = how.get(point, _EXACT)
+    return Saturation(act.label, eps, region, boundary, left, right, Provenances(found_how),
+                      tuple(steps), in_epsilon, completeness, " ".join(notes))
 
 
 def _thresholds(region: sympy.Set) -> tuple[sympy.Expr | None, sympy.Expr | None]:

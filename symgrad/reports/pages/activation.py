@@ -2,11 +2,13 @@
 
 :func:`activation_profile` gathers the records (:func:`~symgrad.slopes.sup.max_slope`,
 :func:`~symgrad.slopes.saturation.saturation` for ε ∈ {1e-1, 1e-2, 1e-3, 1e-4},
-:func:`~symgrad.slopes.gaussian.expected_slope` with powers 1 and 2) and the checks against an
-independent computation: |φ'| on a dense float64 grid never exceeds the supremum and
-comes close to it where it is attained; |φ'| at every saturation boundary equals ε
-at 30 digits; a seeded Monte Carlo estimate of E[φ'(Z)] and E[φ'(Z)²] agrees within
-5 standard errors.  :func:`build` renders it.
+:func:`~symgrad.slopes.gaussian.expected_slope` with powers 1 and 2) and the checks against
+computations that share nothing with them: |φ'| on a dense float64 grid (the NumPy
+kernels) never exceeds the supremum; the supremum against mpmath's numerical
+differentiation of φ itself (not of the symbolic φ') at 60 digits, maximised from the
+grid's best point; |φ'| by the same numerical differentiation on both sides of every
+saturation boundary, against ε; a seeded Monte Carlo estimate of E[φ'(Z)] and E[φ'(Z)²]
+within 5 standard errors.  :func:`build` renders it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from symgrad.reports.render import Page, inline
 from symgrad.slopes import (
     ExpectedSlope,
     MaxSlope,
+    Reach,
     Saturation,
     expected_slope,
     max_slope,
@@ -48,12 +51,22 @@ MC_SEED = 20240601
 MC_Z = 5.0
 
 
+#: Digits of the independent mpmath checks.
+CHECK_DPS = 60
+
+
+def numeric_slope(act: Activation, x: mpmath.mpf, direction: int = 0) -> mpmath.mpf:
+    """|φ'(x)| by mpmath's numerical differentiation of φ (one-sided when ``direction`` is
+    ±1): independent of the symbolic φ' and of ball arithmetic."""
+    value: mpmath.mpf = abs(mpmath.diff(act.mpmath, x, direction=direction))
+    return value
+
+
 @dataclass(frozen=True)
 class BoundaryCheck:
-    """|φ'| on both sides of a saturation boundary b (30 digits), against ε.
-
-    Where φ' is continuous both sides equal ε; at a kink ε lies between them.
-    """
+    """|φ'| just left and right of a saturation boundary b (numerical differentiation of
+    φ at 60 digits), against ε: where φ' is continuous both equal ε; at a kink ε lies
+    between them."""
 
     eps: sympy.Expr
     point: sympy.Expr
@@ -73,6 +86,20 @@ class BoundaryCheck:
         with mpmath.workdps(30):
             return bool(self.residual <= mpmath.mpf(10) ** -25 * mpmath.mpf(
                 sympy.Float(self.eps, 40)))
+
+
+@dataclass(frozen=True)
+class SupCheck:
+    """The supremum against an independent maximisation: ``reference`` is |φ'| by numerical
+    differentiation of φ at 60 digits where a numerical φ'' vanishes (Newton from the
+    grid's best point; ``at``), or beside the sup's kink or constant piece, or far out;
+    ``digits`` how many of the printed sup's digits were compared."""
+
+    reference: mpmath.mpf
+    at: mpmath.mpf | None
+    shown: str
+    digits: int
+    ok: bool
 
 
 @dataclass(frozen=True)
@@ -109,10 +136,7 @@ class ActivationProfile:
     grid_argmax: float
     monte_carlo: tuple[MonteCarlo, ...]
     plot_range: tuple[float, float]
-    #: max(|φ'(at⁻)|, |φ'(at⁺)|) at the claimed maximizer, at 40 digits, minus the sup
-    #: (None when the sup is approached at ±∞).
-    peak_residual: mpmath.mpf | None = None
-    peak_limits: tuple[sympy.Expr, sympy.Expr] | None = None
+    sup_check: SupCheck | None = None
     steps: tuple[Step, ...] = ()
 
     def title(self) -> str:
@@ -147,23 +171,12 @@ def activation_profile(name: str) -> ActivationProfile:
     expected_sq = expected_slope(act, power=2)
 
     checks = []
-    with mpmath.workdps(30):
+    with mpmath.workdps(CHECK_DPS):
         for eps, sat in saturations:
             for point in sat.boundary:
-                left, right = act.one_sided_derivatives(point)
-                checks.append(BoundaryCheck(
-                    eps, point, abs(mpmath.mpf(sympy.Float(left.evalf(40), 40))),
-                    abs(mpmath.mpf(sympy.Float(right.evalf(40), 40)))))
-
-    # The sup against the one-sided limits of φ' at the claimed maximizer.
-    at = sympy.sympify(peak.at)
-    peak_residual = limits = None
-    if at.is_finite:
-        limits = act.one_sided_derivatives(at)
-        with mpmath.workdps(40):
-            reached = max(abs(mpmath.mpf(sympy.Float(v.evalf(45), 45))) for v in limits)
-            peak_residual = reached - mpmath.mpf(sympy.Float(sympy.sympify(peak.value).evalf(45),
-                                                             45))
+                b = mpmath.mpf(sympy.Float(sympy.N(point, CHECK_DPS + 10), CHECK_DPS + 10))
+                checks.append(BoundaryCheck(eps, point, numeric_slope(act, b, -1),
+                                            numeric_slope(act, b, 1)))
 
     # The supremum against a dense float64 grid (the point where it is attained,
     # when finite, is added to the grid so an attained sup is hit exactly).
@@ -188,6 +201,7 @@ def activation_profile(name: str) -> ActivationProfile:
         for power, record in ((1, expected), (2, expected_sq))
     )
     window = np.linspace(lo, hi, 961)
+    sup_check = _sup_check(act, peak, float(grid[k]))
     return ActivationProfile(
         act=act,
         peak=peak,
@@ -201,9 +215,37 @@ def activation_profile(name: str) -> ActivationProfile:
         grid_argmax=float(grid[k]),
         monte_carlo=monte_carlo,
         plot_range=(lo, hi),
-        peak_residual=peak_residual,
-        peak_limits=limits,
+        sup_check=sup_check,
     )
+
+
+def _sup_check(act: Activation, peak: MaxSlope, start: float) -> SupCheck:
+    """|φ'| at an independently located maximiser, compared with the printed sup."""
+    shown = str(sympy.sstr(peak.value if peak.value.is_Float else sympy.N(peak.value, 40)))
+    smooth = all(abs(start - float(b)) > 1e-3 for b in act.breakpoints)
+    with mpmath.workdps(CHECK_DPS):
+        at: mpmath.mpf | None = None
+        if peak.reach is Reach.INFINITY:
+            far = mpmath.mpf(10) ** 12 * (1 if peak.at == sympy.oo else -1)
+            reference = numeric_slope(act, far)
+        elif peak.reach is Reach.POINT and smooth:
+            def second(x: mpmath.mpf) -> mpmath.mpf:
+                return mpmath.diff(act.mpmath, x, 2)
+
+            at = mpmath.findroot(second, mpmath.mpf(start))
+            reference = numeric_slope(act, at)
+        else:
+            # a kink, a breakpoint or a constant piece: the sides of the point, the grid's
+            x = mpmath.mpf(sympy.N(peak.at, CHECK_DPS + 10))
+            tiny = mpmath.mpf(10) ** -(CHECK_DPS // 2)
+            reference = max(numeric_slope(act, x - tiny), numeric_slope(act, x + tiny),
+                            numeric_slope(act, mpmath.mpf(start)))
+        # a certified sup is compared to all its printed digits (at most 30), else 12
+        digits = 12 if at is None else min(30, len(shown.lstrip("-0.").replace(".", "")))
+        value = mpmath.mpf(shown)
+        ok = bool(abs(value - reference) <= mpmath.mpf(10) ** (1 - digits) * max(
+            1, abs(reference)))
+    return SupCheck(reference, at, shown, digits, ok)
 
 
 # ---- report ----
@@ -244,13 +286,8 @@ def _figure(profile: ActivationProfile) -> bytes:
 
 
 def _where(peak: Any) -> str:
-    at = sympy.sympify(peak.at)
-    if at in (sympy.oo, -sympy.oo):
-        return f"approached as z → {'+' if at == sympy.oo else '−'}∞, never attained"
-    reach = peak.reach.value
-    if peak.attained:
-        return f"attained ({reach}) at z = {number_text(at)}"
-    return f"approached ({reach}) at z = {number_text(at)}, not attained"
+    text: str = peak.where()
+    return text
 
 
 def _how(record: Record) -> str:
@@ -285,12 +322,15 @@ def build_for(name: str) -> list[Any]:
         [
             ("sup |φ'|", inline(p.peak.value), _how(p.peak)),
             ("where", _where(p.peak), ""),
+            ("no critical point missed", p.peak.completeness, ""),
             ("E[φ'(Z)], Z ~ N(0, 1)", inline(p.expected.value), _how(p.expected)),
             ("E[φ'(Z)²]", inline(p.expected_sq.value), _how(p.expected_sq)),
             ("≈ E[φ'(Z)]", number_text(p.expected.value), ""),
             ("≈ E[φ'(Z)²]", number_text(p.expected_sq.value), ""),
         ],
     )
+    if p.peak.convention:
+        page.para(p.peak.convention)
     page.para("A layer passes on at most sup|φ'| times |w| of its gradient, so with this "
               f"activation every factor is below 1 whenever |w| < 1/sup|φ'| ≈ "
               f"{_inverse(p.peak.value)}.")
@@ -302,10 +342,17 @@ def build_for(name: str) -> list[Any]:
         ["ε", "saturated set", "left threshold", "right threshold", "how"],
         [
             (number_text(eps), inline(sat.region), _opt(sat.left_threshold),
-             _opt(sat.right_threshold), _how(sat))
+             _opt(sat.right_threshold), _sat_how(sat))
             for eps, sat in p.saturations
         ],
     )
+    decided = next((sat.convention for _, sat in p.saturations if sat.convention), "")
+    if decided:
+        page.para(decided)
+    complete = next((sat.completeness for _, sat in p.saturations if sat.completeness), "")
+    if complete:
+        page.para(f"No boundary point is missed (ε = {number_text(p.saturations[0][0])}): "
+                  f"{complete}.")
     page.figure(fig_path, f"φ' of {act.label} with the saturated zones shaded")
 
     page.section("Derivation")
@@ -322,22 +369,25 @@ def build_for(name: str) -> list[Any]:
 
     page.section("Verification")
     page.section("Symbolic and high precision", level=3)
-    page.para("|φ'| on both sides of every saturation boundary b, with mpmath at 30 digits:",
-              "where φ' is continuous both equal ε; at a kink ε must lie between them. The",
-              "residual is the distance from ε to that range (0 when it holds exactly).")
+    page.para("|φ'| on both sides of every saturation boundary b, by mpmath's numerical",
+              f"differentiation of φ itself (not the symbolic φ') at {CHECK_DPS} digits: where",
+              "φ' is continuous both equal ε; at a kink ε must lie between them. The",
+              "residual is the distance from ε to that range.")
     page.table(
         ["ε", "boundary b", "|φ'(b⁻)|", "|φ'(b⁺)|", "residual", "ok"],
         [(number_text(c.eps), number_text(c.point), mpmath.nstr(c.left, 15),
           mpmath.nstr(c.right, 15), mpmath.nstr(c.residual, 3), c.ok)
          for c in p.boundary_checks],
     )
-    if p.peak_residual is not None and p.peak_limits is not None:
-        left, right = p.peak_limits
-        page.para(
-            f"The sup against φ' at the maximizer z = {number_text(p.peak.at)}: one-sided",
-            f"values {inline(left)} and {inline(right)}; the larger in absolute value minus",
-            f"sup|φ'|, at 40 digits: {mpmath.nstr(p.peak_residual, 3)}.",
-        )
+    if p.sup_check is not None:
+        c = p.sup_check
+        where = (f"where the numerical φ'' vanishes, z = {mpmath.nstr(c.at, 30)} (Newton from "
+                 "the grid's best point)" if c.at is not None else
+                 "beside the sup's point or piece, or far out")
+        page.para("The sup against an independent maximisation: |φ'| by numerical",
+                  f"differentiation of φ at {CHECK_DPS} digits {where} is",
+                  f"{mpmath.nstr(c.reference, 35)}; the printed sup {c.shown} agrees to",
+                  f"{c.digits} digits: {'yes' if c.ok else 'NO'}.")
     page.section("Numeric", level=3)
     sup = float(p.peak.value)
     page.para(
@@ -361,6 +411,15 @@ def build_for(name: str) -> list[Any]:
           f"{m.tolerance:.2g}", m.ok) for m in p.monte_carlo],
     )
     return [Output.text(f"{stem}.md", page.markdown()), Output(fig_path, _figure(p))]
+
+
+def _sat_how(sat: Saturation) -> str:
+    """How the boundary points were obtained: exact, or certified (with the method)."""
+    hows = list(sat.provenance.values())
+    if not hows:
+        return "exact (no boundary)"
+    weakest = next((h for h in hows if h.kind.value != "exact"), hows[0])
+    return how_text(weakest)
 
 
 def _opt(value: Any) -> str:

@@ -19,6 +19,7 @@ import sympy
 
 from symgrad._core.format import number_text
 from symgrad._core.plot import PALETTE, Figure
+from symgrad._exact.digits import shown
 from symgrad.activations.registry import activation_names
 from symgrad.depth import vanishing_depth, weight_bound
 from symgrad.numeric.chain import simulate_chain
@@ -90,10 +91,11 @@ def _figure(data: Bounds) -> bytes:
 
 
 def _pair(wb: Any) -> tuple[str, str]:
-    """γ and 1/γ: the closed forms, or 15 digits of a certified number."""
+    """γ and 1/γ: the closed forms, or 15 proven digits of a certified number (rounded
+    from its enclosure)."""
     if wb.exact:
         return inline(wb.gamma), inline(wb.bound)
-    return f"{float(wb.gamma):.15g}", f"{float(wb.bound):.15g}"
+    return shown(wb.gamma, wb.how("gamma"), 15), shown(wb.bound, wb.how("bound"), 15)
 
 
 def build() -> list[Any]:

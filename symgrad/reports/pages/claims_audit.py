@@ -12,6 +12,7 @@ from typing import Any
 
 from symgrad._core.format import number_text
 from symgrad.claims import Verdict, check_claims
+from symgrad.records import how_text
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page
 
@@ -19,8 +20,9 @@ __all__ = ["CLAIMS_FILE", "audit", "build"]
 
 NAME = "claims"
 TITLE = "Claims audit: what textbooks say about vanishing gradients"
-BLURB = ("Sixteen common statements (slope bounds, saturation, the weight bound of 4, the "
-         "4-layer numbers, initialization variances), with verdicts and witnesses.")
+BLURB = ("Common statements (slope bounds, saturation, the weight bound of 4, the 4-layer "
+         "numbers judged on the gradient each is about, the best-known wrong numbers, "
+         "initialization variances), each with its source, verdict and witness.")
 CLAIMS_FILE = "textbook_claims.toml"
 
 
@@ -28,7 +30,7 @@ CLAIMS_FILE = "textbook_claims.toml"
 def audit() -> tuple[Any, ...]:
     path = resources.files("symgrad.reports") / "data" / CLAIMS_FILE
     with resources.as_file(path) as file:
-        return tuple(check_claims(file))
+        return tuple(check_claims(file, require_source=True))
 
 
 def _claimed(result: Any) -> str:
@@ -50,7 +52,10 @@ def build() -> list[Any]:
         "and checked with `symgrad claims` (or `symgrad.check_claims`): the quantity is",
         "computed by symgrad's derivations and compared with the claimed number — exactly",
         "when the claim gives an exact number, within 1 % when it gives a decimal. A",
-        "universal claim that fails comes with a witness z.",
+        "universal claim that fails comes with a witness z. A claim about the 4-layer chain",
+        "names the gradient it is about — ∂L/∂a (activation), ∂L/∂w (weight, what an",
+        "optimizer uses), ∂L/∂b (bias) or ∂L/∂x (input) — and a verdict that depends on a",
+        "convention (Xavier as 2/(fan_in + fan_out) or as Caffe's 1/fan_in) names it.",
     )
     page.section("Result")
     page.para(f"{holds} of {len(results)} statements hold; {fails} fail.")
@@ -66,9 +71,12 @@ def build() -> list[Any]:
     for r in results:
         if r.verdict is Verdict.FAILS:
             page.para(f"**`{r.id}`** — “{r.text}” {r.detail}.")
+    page.section("Sources")
+    page.bullets(f"`{r.id}`: {r.source}" for r in results)
     page.section("Derivation")
     page.para("How each value was obtained:")
-    page.bullets(f"`{r.id}`: {r.detail or r.error}" for r in results)
+    page.bullets(f"`{r.id}`: {r.detail or r.error} ({how_text(r.how('value'))})"
+                 if r.provenance else f"`{r.id}`: {r.detail or r.error}" for r in results)
     page.section("Verification")
     page.para(
         "Every computed value comes from a record whose own report carries its symbolic",

@@ -20,6 +20,7 @@ import sympy
 
 from symgrad._core.format import number_text
 from symgrad._core.plot import Figure
+from symgrad._exact.digits import shown
 from symgrad.activations import activation
 from symgrad.meanfield.criticality import critical_sigma_w
 from symgrad.meanfield.field import mean_field
@@ -34,8 +35,8 @@ __all__ = ["MeanFieldReport", "RateCheck", "build", "meanfield_report"]
 
 NAME = "meanfield"
 TITLE = "Mean field: order, chaos and the critical line"
-BLURB = ("q*, χ₁ = σ_w²E[φ'(√q* Z)²], depth scales and phase for tanh and ReLU; the "
-         "phase diagram; E‖δ_l‖² ∝ χ₁^(L−l) checked on wide simulated nets.")
+BLURB = ("q*, χ₁ = σ_w²E[φ'(√q* Z)²], depth scales and phase for tanh and ReLU (which has no "
+         "chaotic phase); the phase diagram; E‖δ_l‖² ∝ χ₁^(L−l) checked on wide simulated nets.")
 SIGMA_B = sympy.Rational(1, 20)
 WIDTH, DEPTH, BATCH, NETWORKS, SEED, Z = 256, 10, 16, 8, 5, 4.5
 GRID_W = np.linspace(0.5, 3.0, 51)
@@ -99,7 +100,7 @@ def meanfield_report() -> MeanFieldReport:
         ("tanh, σ_w = 1.5 (chaotic)", "tanh", sympy.Rational(3, 2), SIGMA_B),
         ("relu, σ_w = 1.2 (ordered)", "relu", sympy.Rational(6, 5), sympy.Integer(0)),
         ("relu, σ_w = √2 (critical)", "relu", sympy.sqrt(2), sympy.Integer(0)),
-        ("relu, σ_w = 1.6 (chaotic)", "relu", sympy.Rational(8, 5), sympy.Integer(0)),
+        ("relu, σ_w = 1.6 (exploding)", "relu", sympy.Rational(8, 5), sympy.Integer(0)),
     )
     settings = []
     rates = []
@@ -122,19 +123,24 @@ def _figure(data: MeanFieldReport) -> bytes:
     for col, d in enumerate(data.diagrams):
         ax = fig.axes(0, col)
         with np.errstate(divide="ignore"):
-            shown = np.log10(np.clip(d.chi1, 10**-1.5, 10**1.5))
-        ax.heatmap(d.sigma_w, d.sigma_b, shown, lo=-1.5, hi=1.5, label="log₁₀ χ₁")
+            log_chi1 = np.log10(np.clip(d.chi1, 10**-1.5, 10**1.5))
+        ax.heatmap(d.sigma_w, d.sigma_b, log_chi1, lo=-1.5, hi=1.5, label="log₁₀ χ₁")
         ok = np.isfinite(d.critical_sigma_w)
         ax.line(d.critical_sigma_w[ok], d.sigma_b[ok], color="#000000", width=1.5,
                 label="χ₁ = 1")
+        upper = "exploding" if d.notes else "chaotic"
         ax.set(xlabel="σ_w", ylabel="σ_b", legend="upper left",
-               title=f"{d.activation}: ordered (blue), chaotic (red)")
+               title=f"{d.activation}: ordered (blue), {upper} (red)")
     return fig.svg()
 
 
-def _num(value: Any, digits: int) -> str:
-    """A table number; NaN (undefined, e.g. c* when q* diverges) is a dash."""
-    return "—" if sympy.sympify(value) is sympy.nan else number_text(value, digits)
+def _num(mf: Any, name: str, digits: int) -> str:
+    """A table number (certified ones rounded from their enclosure); NaN (undefined, e.g.
+    c* when q* diverges) is a dash."""
+    value = getattr(mf, name)
+    if sympy.sympify(value) is sympy.nan:
+        return "—"
+    return shown(value, mf.how(name), digits)
 
 
 def build() -> list[Any]:
@@ -146,23 +152,35 @@ def build() -> list[Any]:
         "b_i ~ N(0, σ_b²), the pre-activation variance follows",
         "q_l = σ_w² E[φ(√q_{l−1} Z)²] + σ_b² to a fixed point q*, and the gradient's second",
         "moment is multiplied by χ₁ = σ_w² E[φ'(√q* Z)²] per layer (Poole et al. 2016;",
-        "Schoenholz et al. 2017): ordered (vanishing) for χ₁ < 1, chaotic (exploding) for",
-        "χ₁ > 1.",
+        "Schoenholz et al. 2017): ordered (vanishing) for χ₁ < 1; for χ₁ > 1 the gradient",
+        "explodes, and the network is chaotic when nearby inputs also decorrelate (c* < 1).",
+        "ReLU never decorrelates: with σ_b = 0 its correlation map has slope 1 at c = 1 for",
+        "every σ_w, so χ₁ > 1 is exploding variance and gradients, not chaos, and ξ_c = ∞.",
     )
     page.section("Result")
     page.table(
         ["setting", "σ_b", "q*", "χ₁", "c*", "ξ_c", "ξ_∇", "phase"],
-        [(label, number_text(mf.sigma_b), _num(mf.q_star, 8), _num(mf.chi1, 8),
-          _num(mf.c_star, 8), _num(mf.xi_c, 6), _num(mf.xi_grad, 6), mf.phase.value)
+        [(label, number_text(mf.sigma_b), _num(mf, "q_star", 8), _num(mf, "chi1", 8),
+          _num(mf, "c_star", 8), _num(mf, "xi_c", 6), _num(mf, "xi_grad", 6), mf.phase.value)
          for label, mf in data.settings],
     )
-    page.para("— : undefined (the variance diverges, so there is no correlation map).")
+    page.para("— : undefined (the variance diverges, so there is no correlation map). A",
+              "negative ξ_∇ means growth: E‖δ_l‖² gets multiplied by χ₁ > 1 per layer towards",
+              "the input, e-folding every |ξ_∇| layers.")
+    notes = sorted({note for _, mf in data.settings for note in mf.notes
+                    if not note.startswith("ξ_∇")})
+    if notes:
+        page.bullets(notes)
     page.section("The critical line", level=3)
     page.table(
-        ["activation", "σ_b", "critical σ_w", "how"],
+        ["activation", "σ_b", "critical σ_w", "how", "note"],
         [(c.activation, number_text(c.sigma_b), inline(c.sigma_w) if c.exact
-          else f"{float(c.sigma_w):.12g}", c.how("sigma_w").kind.value) for c in data.critical],
+          else shown(c.sigma_w, c.how("sigma_w"), 12), c.how("sigma_w").kind.value,
+          c.note or "—") for c in data.critical],
     )
+    for d in data.diagrams:
+        if d.notes:
+            page.para(f"{d.activation}: " + "; ".join(d.notes) + ".")
     page.figure(fig_path, "log10 χ₁ over σ_w × σ_b with the critical line, tanh and ReLU")
     page.section("Derivation")
     label, chaotic = data.settings[2]
@@ -173,6 +191,8 @@ def build() -> list[Any]:
     page.para(f"For {relu_label}: ReLU is positively homogeneous, so χ₁ = σ_w²/2 exactly,",
               "whatever q*:")
     page.steps(tuple(relu.steps), start=len(chaotic.steps) + 1)
+    _, exploding = data.settings[5]
+    page.para(" ".join(exploding.notes) + ".")
     page.section("Verification")
     page.para(
         f"For every setting, {NETWORKS} independent networks of width {WIDTH} and depth {DEPTH}",
