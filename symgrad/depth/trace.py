@@ -41,27 +41,32 @@ from __future__ import annotations
 
 import numbers
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
 import mpmath
+import sympy
+from flint import arb
 
 from symgrad._core.validate import as_positive_int, describe
+from symgrad._exact.ball import working_precision
+from symgrad._exact.digits import CertifiedNumber, arb_bounds
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.depth.engine import (
     _CHECKPOINT,
     Architecture,
-    _constant_from,
-    _Engine,
+    Engine,
+    Layers,
     _Layer,
-    _Layers,
-    _mpf,
-    _per_layer,
+    as_mpf,
+    constant_from,
+    exact_value,
+    per_layer,
 )
 from symgrad.errors import InvalidArgument
-from symgrad.records import Estimated, Provenances, Record, Step, provenances
+from symgrad.records import NO_NUMBERS, Certified, Provenances, Record, Step, provenances
 from symgrad.types import RealLike
 
 __all__ = ["Architecture", "ChainRow", "ChainTrace", "chain_trace", "residual_trace"]
@@ -87,6 +92,23 @@ class ChainRow:
     grad_w: mpmath.mpf
     update: mpmath.mpf | None
     log10_grad: mpmath.mpf
+    #: The Arb balls the numbers were rounded from (each provably holds the true value).
+    balls: Mapping[str, arb] = field(default_factory=dict, repr=False, compare=False)
+    #: Significant digits :meth:`enclosure` shows at most (the trace's dps).
+    dps: int = field(default=30, repr=False, compare=False)
+
+    def enclosure(self, name: str) -> CertifiedNumber:
+        """The proven enclosure of one number (``"grad_a"``, ``"z"``, …); its ``text()``
+        prints only the digits it proves.
+
+        >>> row = chain_trace("sigmoid", depth=4, weight=0.1).rows[0]
+        >>> row.enclosure("grad_a").text(12)
+        '0.0000155937111680'
+        """
+        if name not in self.balls:
+            known = ", ".join(sorted(self.balls))
+            raise InvalidArgument(f"no enclosure named {name!r}; the row has {known}")
+        return CertifiedNumber.from_arb(self.balls[name], max_digits=self.dps)
 
 
 # ---- rows ----
@@ -148,7 +170,7 @@ class ChainTrace(Record):
     dps: int
     provenance: Provenances
     steps: tuple[Step, ...]
-    _engine: _Engine = field(repr=False, compare=False)
+    _engine: Engine = field(repr=False, compare=False)
     rows: Sequence[ChainRow] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -165,13 +187,23 @@ class ChainTrace(Record):
         tail = self._engine.tail
         return None if tail is None else tail.period
 
-    def _round(self, v: mpmath.mpf) -> mpmath.mpf:
+    def _round(self, v: arb) -> mpmath.mpf:
+        """The ball's midpoint rounded to dps digits (±∞ or NaN for a non-finite ball)."""
+        if not v.is_finite():
+            return mpmath.nan if v.is_nan() else mpmath.inf
         with mpmath.workdps(self.dps):
-            return +v
+            return mpmath.mpf(v.mid())
+
+    def _enclose(self, v: arb) -> CertifiedNumber | None:
+        return CertifiedNumber.from_arb(v, self.dps) if v.is_finite() else None
+
+    def product_ball(self) -> arb:
+        """∂a_depth/∂a_0 as a ball."""
+        return self._engine.suffix(0, arb(1))
 
     def product(self) -> mpmath.mpf:
         """∂a_depth/∂a_0 = ∏_{k=1}^{depth} f_k, the whole chain's factor."""
-        return self._round(self._engine.suffix(0, mpmath.mpf(1)))
+        return self._round(self.product_ball())
 
     def gradient(self, k: int) -> mpmath.mpf:
         """∂L/∂a_k for 0 ≤ k ≤ depth (k = 0 is the input x)."""
@@ -179,23 +211,31 @@ class ChainTrace(Record):
         if k > self.depth:
             raise InvalidArgument(f"k must be at most the depth {self.depth}, got {k}")
         if k == 0:
-            return self._round(self.upstream * self._engine.suffix(0, mpmath.mpf(1)))
+            with working_precision(self._engine.prec):
+                return self._round(self._engine.upstream * self.product_ball())
         return self.rows[k - 1].grad_a
+
+    def ratio_ball(self) -> arb:
+        """∂L/∂a_depth / ∂L/∂a_1 as a ball (NaN when ∂L/∂a_1 is 0)."""
+        s1 = self._engine.suffix(1, self._running_product(1))
+        if s1.is_zero():
+            return arb("nan")
+        with working_precision(self._engine.prec):
+            return 1 / s1
 
     def ratio(self) -> mpmath.mpf:
         """∂L/∂a_depth / ∂L/∂a_1 = 1/∏_{k=2}^{depth} f_k: how many times faster the top
         layer's input gradient is than the first layer's (``inf`` if the first is 0)."""
-        s1 = self._engine.suffix(1, self._running_product(1))
-        with mpmath.workdps(self.dps):
-            return mpmath.inf if s1 == 0 else +(1 / s1)
+        r = self.ratio_ball()
+        return mpmath.inf if r.is_nan() else self._round(r)
 
-    def _running_product(self, k: int) -> mpmath.mpf:
+    def _running_product(self, k: int) -> arb:
         if k > self._engine.stop:
-            return mpmath.mpf(1)  # unused by suffix() past the stop
+            return arb(1)  # unused by suffix() past the stop
         index = (k - 1) // _CHECKPOINT
         return self._segment(index)[(k - 1) % _CHECKPOINT][2]
 
-    def _segment(self, index: int) -> list[tuple[_Layer, mpmath.mpf, mpmath.mpf]]:
+    def _segment(self, index: int) -> list[tuple[_Layer, arb, arb]]:
         cache: OrderedDict[int, Any] = self._segments  # type: ignore[attr-defined]
         if index in cache:
             cache.move_to_end(index)
@@ -212,28 +252,30 @@ class ChainTrace(Record):
         (zk, a, s, f, h), a_prev, P = self._segment((src - 1) // _CHECKPOINT)[
             (src - 1) % _CHECKPOINT
         ]
-        with mpmath.workprec(eng.prec):
+        with working_precision(eng.prec):
             tail = eng.tail
             if k > eng.stop and tail is not None and tail.scale is not None:
                 c = tail.scale ** ((k - tail.start) // tail.period)
                 zk, a, a_prev, h = c * zk, c * a, c * a_prev, c * h
-            grad_a = self.upstream * eng.suffix(k, P)
+            grad_a = eng.upstream * eng.suffix(k, P)
             if self.architecture is Architecture.PLAIN:
                 grad_z = grad_a * s
                 grad_w = grad_z * a_prev
             else:
-                grad_z = grad_a * self._w(k) * s
+                grad_z = grad_a * eng.w[0 if len(eng.w) == 1 else k - 1] * s
                 grad_w = grad_a * h
-            update = None if self.lr is None else -self.lr * grad_w
-            log10 = -mpmath.inf if grad_a == 0 else mpmath.log10(abs(grad_a))
+            update = None if eng.lr is None else -eng.lr * grad_w
+            log10 = arb("-inf") if grad_a.is_zero() else abs(grad_a).log() / arb(10).log()
+        balls = {"z": zk, "a": a, "slope": s, "factor": f, "grad_a": grad_a, "grad_z": grad_z,
+                 "grad_w": grad_w, "log10_grad": log10}
+        if update is not None:
+            balls["update"] = update
         r = self._round
         return ChainRow(
             k, r(zk), r(a), r(s), r(f), r(grad_a), r(grad_z), r(grad_w),
-            None if update is None else r(update), r(log10),
+            None if update is None else r(update),
+            -mpmath.inf if grad_a.is_zero() else r(log10), balls, self.dps,
         )
-
-    def _w(self, k: int) -> mpmath.mpf:
-        return self.weight[0] if len(self.weight) == 1 else self.weight[k - 1]
 
     # ---- rendering ----
 
@@ -269,14 +311,11 @@ class ChainTrace(Record):
                 out.append(None)
                 continue
             row = self.rows[k - 1]
-            cells = [str(k)] + [
-                mpmath.nstr(v, 6)
-                for v in (row.z, row.a, row.slope, row.grad_a, row.grad_z, row.grad_w)
-            ]
+            names = ["z", "a", "slope", "grad_a", "grad_z", "grad_w"]
             if self.lr is not None:
-                cells.append(mpmath.nstr(row.update, 6))
-            # log10 keeps 4 decimals at any magnitude (−683371.9465, not −683372.0)
-            cells.append(f"{float(row.log10_grad):.4f}")
+                names.append("update")
+            cells = [str(k)] + [_proven_cell(row, name) for name in names]
+            cells.append(_proven_log10(row))
             out.append(cells)
         return out
 
@@ -331,6 +370,36 @@ class ChainTrace(Record):
         return self.to_latex()
 
 
+def _proven_cell(row: ChainRow, name: str, digits: int = 6) -> str:
+    """At most ``digits`` significant digits, only those the row's enclosure proves
+    (written as ``mpmath.nstr`` writes them)."""
+    if row.balls[name].is_zero():
+        return str(mpmath.nstr(mpmath.mpf(0), digits))
+    if not row.balls[name].is_finite():
+        return str(mpmath.nstr(getattr(row, name), digits))
+    enclosure = CertifiedNumber.from_arb(row.balls[name], digits)
+    n, k = enclosure.rounding()
+    if n == 0:
+        return enclosure.text()
+    with mpmath.workdps(digits + 10):
+        return str(mpmath.nstr(mpmath.mpf(n) / mpmath.mpf(10) ** k, digits))
+
+
+def _proven_log10(row: ChainRow) -> str:
+    """log10|∂L/∂a_k| with 4 decimals at any magnitude (−683371.9465, not −683372.0),
+    fewer when the enclosure proves fewer."""
+    ball = row.balls["log10_grad"]
+    if not ball.is_finite():
+        return f"{float(row.log10_grad):.4f}"
+    lo, hi = arb_bounds(ball)
+    for places in (4, 3, 2, 1):
+        n = round(lo * 10**places)
+        if n == round(hi * 10**places):
+            whole, frac = divmod(abs(n), 10**places)
+            return f"{'-' if n < 0 else ''}{whole}.{frac:0{places}d}"
+    return CertifiedNumber.from_arb(ball).text()
+
+
 def _latex_number(text: str) -> str:
     if "e" in text and not text.startswith(("inf", "-inf")):
         mant, exp = text.split("e")
@@ -355,36 +424,54 @@ def _trace(
     phi = as_activation(act)
     n = as_positive_int(depth, "depth")
     digits = as_positive_int(dps, "dps", minimum=5)
-    prec = int((digits + 10 + len(str(n))) * 3.33) + 8
-    with mpmath.workprec(prec):
-        weights = _per_layer(weight, "weight", n)
-        biases = _per_layer(bias, "bias", n)
-        x0 = _mpf(x, "x")
-        g = _mpf(upstream, "upstream")
-        if g == 0:
-            raise InvalidArgument("upstream must be nonzero (a zero gradient carries nothing)")
-        rate = None
-        if lr is not None:
-            rate = _mpf(lr, "lr")
-            if not rate > 0:
-                raise InvalidArgument(f"lr must be > 0, got {describe(lr)}")
-    layers = _Layers(weights, biases, n, max(_constant_from(weights), _constant_from(biases)))
-    engine = _Engine(phi, layers, x0, arch, prec)
+    weights = per_layer(weight, "weight", n)
+    biases = per_layer(bias, "bias", n)
+    x0 = exact_value(x, "x")
+    g = exact_value(upstream, "upstream")
+    if g == 0:
+        raise InvalidArgument("upstream must be nonzero (a zero gradient carries nothing)")
+    rate = None
+    if lr is not None:
+        rate = exact_value(lr, "lr")
+        if not rate > 0:
+            raise InvalidArgument(f"lr must be > 0, got {describe(lr)}")
+    layers = Layers(weights, biases, n, max(constant_from(weights), constant_from(biases)))
+    engine = Engine(phi, layers, x0, arch, digits, upstream=g, lr=rate)
     factor = (
         r"w_k\,\varphi'(z_k)" if arch is Architecture.PLAIN else r"1 + w_k\,\varphi'(z_k)"
     )
     product = rf"\prod_{{j=k+1}}^{{L}} {factor.replace('k', 'j')}"
+    method = f"Arb ball arithmetic at {engine.prec} bits"
     steps = (
         Step("Backward product (each factor is the local derivative ∂a_k/∂a_{k−1})",
              rf"\frac{{\partial L}}{{\partial a_k}} = g {product}"),
-        Step(f"Evaluated in mpmath at {digits} digits (+{prec // 3 - digits} guard digits).", None),
+        Step(f"Evaluated in {method} (python-flint): every number is a ball that contains "
+             f"the true value; rows are rounded to {digits} digits and print only the "
+             "digits their enclosures prove.", None),
     )
-    # Each row is rounded to dps digits from a pass with ≥ 10 + log10(depth) guard digits,
-    # which the per-layer rounding of depth layers cannot exhaust: half an ulp at dps digits.
-    how = provenances(rows=Estimated(mpmath.mpf(10) ** (1 - digits) / 2,
-                                     f"mpmath with {prec // 3 - digits} guard digits, "
-                                     f"rounded to {digits}", relative=True))
-    return ChainTrace(phi, arch, n, weights, biases, x0, g, rate, digits, how, steps, engine)
+    with mpmath.workprec(engine.prec):
+        mp_w, mp_b = tuple(as_mpf(v) for v in weights), tuple(as_mpf(v) for v in biases)
+        mp_x, mp_g = as_mpf(x0), as_mpf(g)
+        mp_lr = None if rate is None else as_mpf(rate)
+    trace = ChainTrace(phi, arch, n, mp_w, mp_b, mp_x, mp_g, mp_lr, digits, NO_NUMBERS,
+                       steps, engine)
+    how = {"product": _certified(trace.product_ball(), method)}
+    ratio = trace.ratio_ball()
+    if ratio.is_finite():
+        how["ratio"] = _certified(ratio, method)
+    # "rows": each row carries its own enclosures (ChainRow.enclosure); shown here is the
+    # headline one, ∂L/∂a_1.
+    how["rows"] = _certified(trace.rows[0].balls["grad_a"],
+                             f"{method}; each row's enclosures: ChainRow.enclosure(name); "
+                             "bounds shown: ∂L/∂a_1")
+    object.__setattr__(trace, "provenance", provenances(**how))
+    return trace
+
+
+def _certified(ball: arb, method: str) -> Certified:
+    if not ball.is_finite():
+        return Certified(-sympy.oo, sympy.oo, method)
+    return CertifiedNumber.from_arb(ball).certified(method)
 
 
 def chain_trace(
