@@ -51,20 +51,12 @@ from flint import arb
 
 from symgrad._core.validate import as_positive_int, describe
 from symgrad._exact.ball import working_precision
-from symgrad._exact.digits import CertifiedNumber, arb_bounds
+from symgrad._exact.digits import CertifiedNumber
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
-from symgrad.depth.engine import (
-    _CHECKPOINT,
-    Architecture,
-    Engine,
-    Layers,
-    _Layer,
-    as_mpf,
-    constant_from,
-    exact_value,
-    per_layer,
-)
+from symgrad.depth.engine import _CHECKPOINT, Architecture, Engine, _Layer
+from symgrad.depth.layers import Layers, as_mpf, constant_from, exact_value, per_layer
+from symgrad.depth.trace_table import TraceTables
 from symgrad.errors import InvalidArgument
 from symgrad.records import NO_NUMBERS, Certified, Provenances, Record, Step, provenances
 from symgrad.types import RealLike
@@ -150,7 +142,7 @@ class _Rows(Sequence[ChainRow]):
 
 
 @dataclass(frozen=True)
-class ChainTrace(Record):
+class ChainTrace(TraceTables, Record):
     """A scalar chain traced forward and backward in mpmath (see the module docstring).
 
     ``rows`` has one :class:`ChainRow` per layer, layers 1..depth in order; it is a
@@ -293,118 +285,6 @@ class ChainTrace(Record):
             out.append(("stationary from layer (period)",
                         f"{self.stationary_from} ({self.period})"))
         return out
-
-    # Markdown cells: a literal | is written \|.
-    _COLUMNS = ("k", "z_k", "a_k", "φ'(z_k)", "∂L/∂a_k", "∂L/∂z_k", "∂L/∂w_k",
-                "log10 \\|∂L/∂a_k\\|")
-
-    def _table_rows(self, max_rows: int) -> list[list[str] | None]:
-        n = self.depth
-        if n <= max_rows:
-            ks: list[int | None] = list(range(1, n + 1))
-        else:
-            head = max_rows // 2
-            ks = [*range(1, head + 1), None, *range(n - (max_rows - head) + 1, n + 1)]
-        out: list[list[str] | None] = []
-        for k in ks:
-            if k is None:
-                out.append(None)
-                continue
-            row = self.rows[k - 1]
-            names = ["z", "a", "slope", "grad_a", "grad_z", "grad_w"]
-            if self.lr is not None:
-                names.append("update")
-            cells = [str(k)] + [_proven_cell(row, name) for name in names]
-            cells.append(_proven_log10(row))
-            out.append(cells)
-        return out
-
-    def _headers(self) -> list[str]:
-        cols = list(self._COLUMNS)
-        if self.architecture is Architecture.RESIDUAL:
-            cols[2] = "y_k"
-            cols[4] = "∂L/∂y_k"
-        if self.lr is not None:
-            cols.insert(7, "−lr·∂L/∂w_k")
-        return cols
-
-    def to_markdown(self, *, max_rows: int = 20) -> str:
-        """The trace as a Markdown table (middle rows elided past ``max_rows``)."""
-        max_rows = as_positive_int(max_rows, "max_rows", minimum=2)
-        head = self._headers()
-        lines = [
-            f"**{self.title()}**",
-            "",
-            "| " + " | ".join(head) + " |",
-            "| " + " | ".join("---:" for _ in head) + " |",
-        ]
-        for cells in self._table_rows(max_rows):
-            lines.append("| " + " | ".join(cells or ["…"] * len(head)) + " |")
-        lines += ["", f"ratio ∂L/∂a_{self.depth} : ∂L/∂a_1 = {mpmath.nstr(self.ratio(), 8)}"]
-        return "\n".join(lines)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
-    def to_latex(self, *, max_rows: int = 20) -> str:
-        """The trace as a LaTeX ``tabular``."""
-        max_rows = as_positive_int(max_rows, "max_rows", minimum=2)
-        names = [r"k", r"z_k", r"a_k", r"\varphi'(z_k)", r"\partial L/\partial a_k",
-                 r"\partial L/\partial z_k", r"\partial L/\partial w_k"]
-        if self.architecture is Architecture.RESIDUAL:
-            names[2], names[4] = r"y_k", r"\partial L/\partial y_k"
-        if self.lr is not None:
-            names.append(r"-\eta\,\partial L/\partial w_k")
-        names.append(r"\log_{10}|\partial L/\partial a_k|")
-        lines = [r"\begin{tabular}{" + "r" * len(names) + "}", r"\hline",
-                 " & ".join(f"${n}$" for n in names) + r" \\", r"\hline"]
-        for cells in self._table_rows(max_rows):
-            if cells is None:
-                lines.append(r"\multicolumn{" + str(len(names)) + r"}{c}{$\vdots$} \\")
-            else:
-                lines.append(" & ".join(f"${_latex_number(c)}$" for c in cells) + r" \\")
-        lines += [r"\hline", r"\end{tabular}"]
-        return "\n".join(lines)
-
-    def _repr_latex_(self) -> str:
-        return self.to_latex()
-
-
-def _proven_cell(row: ChainRow, name: str, digits: int = 6) -> str:
-    """At most ``digits`` significant digits, only those the row's enclosure proves
-    (written as ``mpmath.nstr`` writes them)."""
-    if row.balls[name].is_zero():
-        return str(mpmath.nstr(mpmath.mpf(0), digits))
-    if not row.balls[name].is_finite():
-        return str(mpmath.nstr(getattr(row, name), digits))
-    enclosure = CertifiedNumber.from_arb(row.balls[name], digits)
-    n, k = enclosure.rounding()
-    if n == 0:
-        return enclosure.text()
-    with mpmath.workdps(digits + 10):
-        return str(mpmath.nstr(mpmath.mpf(n) / mpmath.mpf(10) ** k, digits))
-
-
-def _proven_log10(row: ChainRow) -> str:
-    """log10|∂L/∂a_k| with 4 decimals at any magnitude (−683371.9465, not −683372.0),
-    fewer when the enclosure proves fewer."""
-    ball = row.balls["log10_grad"]
-    if not ball.is_finite():
-        return f"{float(row.log10_grad):.4f}"
-    lo, hi = arb_bounds(ball)
-    for places in (4, 3, 2, 1):
-        n = round(lo * 10**places)
-        if n == round(hi * 10**places):
-            whole, frac = divmod(abs(n), 10**places)
-            return f"{'-' if n < 0 else ''}{whole}.{frac:0{places}d}"
-    return CertifiedNumber.from_arb(ball).text()
-
-
-def _latex_number(text: str) -> str:
-    if "e" in text and not text.startswith(("inf", "-inf")):
-        mant, exp = text.split("e")
-        return rf"{mant} \times 10^{{{int(exp)}}}"
-    return text.replace("-inf", r"-\infty")
 
 
 # ---- public entry points ----
