@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from symgrad._exact.gauss_rule import edges, expect, rule
-from symgrad.meanfield.quadrature import Kernels, panel_edges, panel_rule
+from symgrad.meanfield.quadrature import Kernels, moments_one, panel_edges, panel_rule
 from symgrad.types import FloatArray
 
 __all__ = ["c_star_fast"]
@@ -48,7 +48,7 @@ def c_star_fast(k: Kernels, sw2: float, sb2: float, q: float, *, n: int = 16,
         out, more = _c_star_hermite(k, sw2, sb2, q, N, n=n, q_err=q_err)
         if out is not None:
             return out
-        if N >= _N_MAX or more is None:
+        if N >= _N_MAX or more is None or more > _N_MAX:
             return _c_star_2d(k, sw2, sb2, q, n=n)
         N = min(_N_MAX, max(more, 2 * N))
 
@@ -76,7 +76,7 @@ def _c_star_hermite(k: Kernels, sw2: float, sb2: float, q: float, N: int, *, n: 
     """(c*, …) from N + 1 Hermite terms; or (``None``, the number of terms the truncation
     bound asks for) when N is too few; (``None``, ``None``) when this rule cannot decide."""
     rq = math.sqrt(q)
-    edges = panel_edges(rq, k.breakpoints, width=min(1.0, 8.0 / math.sqrt(N + 2)))
+    edges = panel_edges(rq, k.breakpoints, width=min(3.0, 16.0 / math.sqrt(N + 2)))
     # Both rules (n and 2n nodes per panel) in one pass: nodes side by side, each rule's
     # weights zero on the other's nodes.
     (Z0, W0), (Z1, W1) = panel_rule(edges, n), panel_rule(edges, 2 * n)
@@ -141,7 +141,7 @@ def _c_star_hermite(k: Kernels, sw2: float, sb2: float, q: float, N: int, *, n: 
         # take as many terms as the bound asks for
         target = 1e-3 * max(err_C, 1e-300) * q / (sw2 * R)
         more = math.log(target) / math.log(c) if 0 < c < 1 and target < 1 else math.inf
-        return None, int(min(more, _N_MAX)) + 8
+        return None, int(min(more, 10 * _N_MAX)) + 8
     D = float(b2 @ powers) + 0.5 * tail_D
     dD_dc = float((j[1:] * b2[1:]) @ powers[:-1]) if c else float(b2[1])
     err_D = (float((2 * np.abs(b) * db) @ powers) + 0.5 * tail_D + eps * (D + s * c ** (N + 1))
@@ -173,11 +173,12 @@ def _c_star_2d(k: Kernels, sw2: float, sb2: float, q: float, *, n: int = 16
                          np.sum(np.abs(w1 * k.dphi(u1)) * inner.error[1])])
         return vals, errs
 
-    lo, hi, c = 0.0, 1.0, 0.0
+    lo, hi, c, step = 0.0, 1.0, 0.0, 0.0
     for _ in range(60):
         (K, D), _ = two_point(c, estimate=False, nn=n)
         h = (sw2 * K + sb2) / q - c
-        if abs(h) <= 1e-15:
+        if h == 0:
+            step = 0.0
             break
         if h > 0:
             lo = c
@@ -186,11 +187,18 @@ def _c_star_2d(k: Kernels, sw2: float, sb2: float, q: float, *, n: int = 16
         new = c - h / (sw2 * D - 1.0) if sw2 * D != 1.0 else math.nan
         if not (lo < new < hi):
             new = 0.5 * (lo + hi)
-        if abs(new - c) <= 1e-14:
-            c = new
-            break
+        step = abs(new - c)
         c = new
+        if step <= 2e-16 * max(c, 1e-300) or hi - lo <= 4e-16:
+            break
     (K, D), (eK, eD) = two_point(c, estimate=True, nn=n)
     dh = abs(sw2 * D - 1.0)
-    c_err = (sw2 * eK / q) / dh if dh > 0 else math.inf
-    return c, c_err + 1e-15, sw2 * D, sw2 * eD + 1e-15
+    rounding = 4e-16 * (sw2 * abs(K) / q + c)
+    c_err = (sw2 * eK / q + rounding) / dh + step if dh > 0 else math.inf
+    # D(c) = E[φ'(u₁)φ'(u₂)] is convex and increasing on [0, 1] (Mehler: nonnegative
+    # coefficients), so D'(c) ≤ (D(1) − D(c))/(1 − c), with D(1) = E[φ'(√q Z)²].
+    (s1,), _, _ = moments_one(lambda u, Z: [k.dphi(u) ** 2], q, k.breakpoints, n=n,
+                              estimate=False)
+    slope_bound = max(float(s1[0]) - D, 0.0) / (1.0 - c) if c < 1 else math.inf
+    chi_err = sw2 * (eD + slope_bound * c_err) + 4e-16 * sw2 * abs(D)
+    return c, c_err + 1e-16, sw2 * D, chi_err

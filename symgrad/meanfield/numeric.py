@@ -24,11 +24,11 @@ import mpmath
 import numpy as np
 import sympy
 
-from symgrad._exact.gauss_rule import expect
+from symgrad._exact.gauss_rule import Z_MAX, expect
 from symgrad.activations.record import Activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield.correlation import c_star_fast
-from symgrad.meanfield.quadrature import Kernels, kernels, moments_one
+from symgrad.meanfield.quadrature import Kernels, kernels, moments_one, panel_edges, panel_rule
 from symgrad.meanfield.record import VarianceFixedPoint
 from symgrad.types import FloatArray
 
@@ -98,6 +98,12 @@ class _Grid:
     def ensure(self, j: int) -> None:
         """Evaluate the block of 8 grid points around index j (those not yet evaluated)."""
         if self.done[j]:
+            return
+        if self.block == 1:
+            m1, _, size = _m_dm(self.k, float(self.q[j]), n=_N_SCAN, tail=True)
+            self.m[j] = m1
+            self.bad[j] = not math.isfinite(m1) or size > _TAIL * max(abs(m1), 1e-300)
+            self.done[j] = True
             return
         b = self.block
         lo, hi = (j, min(j + b, 2 * _K + 1)) if j >= _K else (max(j - b + 1, 0), j + 1)
@@ -216,15 +222,33 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
     return Solution(status, q, q_err, chi1, chi1_err, slope_g)
 
 
+def _m_dm(k: Kernels, q: float, *, n: int, tail: bool = False) -> tuple[float, float, float]:
+    """(E[φ(√q Z)²], E[φ(√q Z)²(Z² − 1)], the tail proxy of :func:`_moments` or 0): the
+    scan's two moments for one q, with nothing else computed."""
+    rq = math.sqrt(q)
+    Z, W = panel_rule(panel_edges(rq, k.breakpoints), n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p2 = k.phi(rq * Z) ** 2
+        m, dm = float(p2 @ W), float((p2 * (Z * Z - 1.0)) @ W)
+        size = 0.0
+        if tail:
+            ends = k.phi(np.array([-Z_MAX * rq, Z_MAX * rq])) ** 2
+            size = float(np.abs(ends).max() * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX))
+    return m, dm, size
+
+
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
 def _newton_one(k: Kernels, sw2: float, sb2: float, lo: float, hi: float, start: float, *,
                 n: int) -> float:
     """:func:`_newton` for one point, in floats."""
     q = start if math.isfinite(start) and lo < start < hi else (
         math.sqrt(lo * hi) if lo > 0 else 0.5 * hi)
     for _ in range(100):
-        val, _, _ = _moments(k, np.array([q]), n=n)
-        h = sw2 * float(val[0, 0]) + sb2 - q
-        dh = sw2 * float(val[1, 0]) / (2 * q) - 1.0
+        m, dm, _ = _m_dm(k, q, n=n)
+        h = sw2 * m + sb2 - q
+        dh = sw2 * dm / (2 * q) - 1.0
         if h == 0:
             return q
         if h > 0:
