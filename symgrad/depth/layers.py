@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, overload
 
 import mpmath
 import numpy as np
@@ -27,8 +27,8 @@ from symgrad._core.validate import as_exact_real, describe
 from symgrad._exact.ball import constant_ball
 from symgrad.errors import InvalidArgument
 
-__all__ = ["Exact", "Layers", "as_ball", "as_mpf", "balls", "constant_from", "exact_value",
-           "per_layer"]
+__all__ = ["Exact", "Layers", "MpfView", "as_ball", "as_mpf", "balls", "constant_from",
+           "exact_value", "per_layer"]
 
 #: An exact real: a rational, or a SymPy closed form (√2, π/4) enclosed at each precision.
 Exact: TypeAlias = Fraction | sympy.Expr
@@ -42,7 +42,7 @@ def exact_value(value: Any, name: str) -> Exact:
         as_f = float(value)
         if not math.isfinite(as_f):
             raise InvalidArgument(f"{name} must be finite, got {describe(value)}")
-        return Fraction(repr(as_f))
+        return _typed(repr(as_f))
     if isinstance(value, numbers.Integral | np.integer):
         return Fraction(int(value))
     if isinstance(value, Fraction):
@@ -60,10 +60,21 @@ def exact_value(value: Any, name: str) -> Exact:
     raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
 
 
+def _typed(text: str) -> Fraction:
+    """The decimal a float's shortest repr writes ('-1.25e-07'), as a Fraction (the
+    parsing Fraction(str) does, without its regular expression)."""
+    mantissa, _, exponent = text.partition("e")
+    whole, _, frac = mantissa.partition(".")
+    n = int(whole + frac)
+    e = int(exponent or 0) - len(frac)
+    return Fraction(n * 10**e) if e >= 0 else Fraction(n, 10**-e)
+
+
 def as_mpf(value: Exact) -> mpmath.mpf:
-    """An exact value rounded to mpmath's current precision."""
+    """An exact value correctly rounded to mpmath's current precision."""
     if isinstance(value, Fraction):
-        return mpmath.mpf(value.numerator) / value.denominator
+        return mpmath.mp.make_mpf(mpmath.libmp.from_rational(
+            value.numerator, value.denominator, mpmath.mp.prec, mpmath.libmp.round_nearest))
     return mpmath.mpf(value._to_mpmath(mpmath.mp.prec))
 
 
@@ -74,6 +85,39 @@ def as_ball(value: Exact) -> arb:
             return arb(value.numerator)
         return arb(fmpq(value.numerator, value.denominator))
     return constant_ball(value)
+
+
+class MpfView(Sequence[mpmath.mpf]):
+    """Exact values read as mpf at a fixed precision, converted on access (a trace of
+    10⁶ per-layer weights does not pay for 10⁶ conversions nobody reads)."""
+
+    def __init__(self, values: tuple[Exact, ...], prec: int) -> None:
+        self._values, self._prec = values, prec
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, i: int) -> mpmath.mpf: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[mpmath.mpf]: ...
+
+    def __getitem__(self, i: int | slice) -> mpmath.mpf | list[mpmath.mpf]:
+        with mpmath.workprec(self._prec):
+            if isinstance(i, slice):
+                return [as_mpf(v) for v in self._values[i]]
+            return as_mpf(self._values[i])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MpfView) and (self._values, self._prec) == (
+            other._values, other._prec)
+
+    def __hash__(self) -> int:
+        return hash((self._values, self._prec))
+
+    def __repr__(self) -> str:
+        return f"MpfView({len(self)} values at {self._prec} bits)"
 
 
 def per_layer(value: Any, name: str, depth: int) -> tuple[Exact, ...]:
@@ -123,11 +167,13 @@ class Layers:
 
 
 def balls(values: tuple[Exact, ...]) -> tuple[arb, ...]:
-    memo: dict[Exact, arb] = {}
+    """The values as balls at FLINT's current precision (a repeated value, which
+    :func:`per_layer` stores as one object, is enclosed once)."""
+    memo: dict[int, arb] = {}
     out = []
     for v in values:
-        ball = memo.get(v)
+        ball = memo.get(id(v))
         if ball is None:
-            ball = memo[v] = as_ball(v)
+            ball = memo[id(v)] = as_ball(v)
         out.append(ball)
     return tuple(out)

@@ -55,7 +55,7 @@ from symgrad._exact.digits import CertifiedNumber
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.depth.engine import _CHECKPOINT, Architecture, Engine, _Layer
-from symgrad.depth.layers import Layers, as_mpf, constant_from, exact_value, per_layer
+from symgrad.depth.layers import Layers, MpfView, as_mpf, constant_from, exact_value, per_layer
 from symgrad.depth.trace_table import TraceTables
 from symgrad.errors import InvalidArgument
 from symgrad.records import NO_NUMBERS, Certified, Provenances, Record, Step, provenances
@@ -154,8 +154,8 @@ class ChainTrace(TraceTables, Record):
     activation: Activation
     architecture: Architecture
     depth: int
-    weight: tuple[mpmath.mpf, ...] = field(repr=False)  # one value, or one per layer
-    bias: tuple[mpmath.mpf, ...] = field(repr=False)
+    weight: Sequence[mpmath.mpf] = field(repr=False)  # one value, or one per layer
+    bias: Sequence[mpmath.mpf] = field(repr=False)
     x: mpmath.mpf
     upstream: mpmath.mpf
     lr: mpmath.mpf | None
@@ -330,7 +330,9 @@ def _trace(
              "digits their enclosures prove.", None),
     )
     with mpmath.workprec(engine.prec):
-        mp_w, mp_b = tuple(as_mpf(v) for v in weights), tuple(as_mpf(v) for v in biases)
+        # Short parameter lists as tuples (as_dict lists them); 10⁶ weights are read lazily.
+        mp_w, mp_b = (tuple(as_mpf(v) for v in values) if len(values) <= 4096 else
+                      MpfView(values, engine.prec) for values in (weights, biases))
         mp_x, mp_g = as_mpf(x0), as_mpf(g)
         mp_lr = None if rate is None else as_mpf(rate)
     trace = ChainTrace(phi, arch, n, mp_w, mp_b, mp_x, mp_g, mp_lr, digits, NO_NUMBERS,
