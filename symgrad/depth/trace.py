@@ -13,22 +13,24 @@ so ∂L/∂a_k = g · ∏_{j=k+1}^{depth} w_j φ'(z_j), the product that vanishe
 2016) is y₀ = x, z_k = y_{k−1} + b_k, y_k = y_{k−1} + w_k·φ(z_k), whose per-layer
 factor is ∂y_k/∂y_{k−1} = 1 + w_k φ'(z_k): the identity path adds the 1.
 
-How depth 10⁶ stays cheap.  One forward pass computes every layer in mpmath (whose
-exponent range is unbounded, so nothing underflows) at ``dps`` plus guard digits,
-and keeps the running product P_k = ∏_{j≤k} f_j of the nonzero factors.  Only every
-1024th state is stored; ∂L/∂a_k = g·P_depth/P_k (0 when a zero factor lies above k),
-and a row is rebuilt on demand by replaying at most 1023 layers from its checkpoint,
-with the same operations, so it is identical to the forward pass.  When the weights
-and biases are constant from some layer on and the rounded forward map repeats a
-state exactly (the chain has reached its fixed point, or a cycle, at working
-precision), the remaining layers are copies and their products are powers.  For a
-positively homogeneous φ (ReLU, leaky ReLU, identity) with zero biases, a cycle of
-slopes is enough: each later cycle is the last one scaled by its product C > 0.
-The guard digits (10 + the number of digits of the depth) absorb the at most
-2·depth roundings of the running products; reported values are rounded to ``dps``.
-That needs every φ(z_k) and φ'(z_k) correct relative to itself however small it is
-(a chain alternating into ELU's kink at 0, tanh' deep in saturation): they are
-compiled without cancelling subtractions (:mod:`symgrad._exact.mpforms`).
+Proven, at any depth.  One forward pass computes every layer in Arb ball arithmetic
+(python-flint; :mod:`symgrad.depth.engine`): each z_k, a_k, φ'(z_k) and the running
+product P_k = ∏_{j≤k} f_j of the nonzero factors is a ball that contains the true value
+of the chain the user wrote (0.1 is 1/10), whatever the roundings did, and the exponent
+range is unbounded, so nothing underflows.  Only every 1024th state is stored;
+∂L/∂a_k = g·P_depth/P_k (0 when a zero factor lies above k), and a row is rebuilt on
+demand by replaying at most 1023 layers from its checkpoint, with the same operations,
+so it is the same ball.  When the weights and biases are constant from some layer on
+and the forward map repeats a ball exactly (a fixed point or a cycle at the working
+precision), the remaining layers are copies of proven balls and their products are
+powers.  For a positively homogeneous φ (ReLU, leaky ReLU, identity) with zero biases,
+a cycle of slopes whose signs the balls prove is enough: each later cycle is the last
+one scaled by its product C > 0.  Values stay tight relative to themselves (a chain
+alternating into ELU's kink at 0, tanh' deep in saturation) because φ and φ' are
+compiled without cancelling subtractions (:mod:`symgrad.depth.balls`).  Each row keeps
+its balls (:meth:`ChainRow.enclosure`); the numbers are the balls' midpoints rounded to
+``dps`` digits, and the tables print only digits the balls prove.  The record's
+provenance is ``Certified`` with the enclosures of the product, the ratio and ∂L/∂a_1.
 
 >>> t = chain_trace("sigmoid", depth=4, weight=0.1)
 >>> [mpmath.nstr(r.grad_a, 6) for r in t.rows]
@@ -337,23 +339,26 @@ def _trace(
         mp_lr = None if rate is None else as_mpf(rate)
     trace = ChainTrace(phi, arch, n, mp_w, mp_b, mp_x, mp_g, mp_lr, digits, NO_NUMBERS,
                        steps, engine)
-    how = {"product": _certified(trace.product_ball(), method)}
+    how = {"product": _certified(trace.product_ball(), method, engine.prec)}
     ratio = trace.ratio_ball()
     if ratio.is_finite():
-        how["ratio"] = _certified(ratio, method)
+        how["ratio"] = _certified(ratio, method, engine.prec)
     # "rows": each row carries its own enclosures (ChainRow.enclosure); shown here is the
     # headline one, ∂L/∂a_1.
     how["rows"] = _certified(trace.rows[0].balls["grad_a"],
                              f"{method}; each row's enclosures: ChainRow.enclosure(name); "
-                             "bounds shown: ∂L/∂a_1")
+                             "bounds shown: ∂L/∂a_1", engine.prec)
     object.__setattr__(trace, "provenance", provenances(**how))
     return trace
 
 
-def _certified(ball: arb, method: str) -> Certified:
+def _certified(ball: arb, method: str, prec: int) -> Certified:
+    """The ball's end points as mpf, rounded outward at ``prec`` bits (exact binary
+    numbers: no 10⁶-digit rationals for a gradient of 10^(−911905))."""
     if not ball.is_finite():
         return Certified(-sympy.oo, sympy.oo, method)
-    return CertifiedNumber.from_arb(ball).certified(method)
+    with working_precision(prec), mpmath.workprec(prec):
+        return Certified(mpmath.mpf(ball.lower()), mpmath.mpf(ball.upper()), method)
 
 
 def chain_trace(

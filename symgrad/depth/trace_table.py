@@ -10,15 +10,18 @@ proves; log₁₀|∂L/∂a_k| keeps 4 decimals at any magnitude (fewer when few
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import mpmath
+from flint import arb
 
 from symgrad._core.validate import as_positive_int
+from symgrad._exact.ball import CAP_BITS, working_precision
 from symgrad._exact.digits import CertifiedNumber, arb_bounds
 
-__all__ = ["TraceTables"]
+__all__ = ["TraceTables", "proven_rounding"]
 
 
 class TraceTables:
@@ -34,6 +37,18 @@ class TraceTables:
 
     def ratio(self) -> Any:  # pragma: no cover - ChainTrace overrides it
         raise NotImplementedError
+
+    def ratio_ball(self) -> Any:  # pragma: no cover - ChainTrace overrides it
+        raise NotImplementedError
+
+    def _ratio_text(self, digits: int = 8) -> str:
+        """The ratio with at most ``digits`` digits, only those its ball proves."""
+        ball = self.ratio_ball()
+        if not ball.is_finite():
+            return str(mpmath.nstr(self.ratio(), digits))
+        n, k = proven_rounding(ball, digits)
+        with mpmath.workdps(digits + 10):
+            return str(mpmath.nstr(mpmath.mpf(n) / mpmath.mpf(10) ** k, digits))
 
     # Markdown cells: a literal | is written \|.
     _COLUMNS = ("k", "z_k", "a_k", "φ'(z_k)", "∂L/∂a_k", "∂L/∂z_k", "∂L/∂w_k",
@@ -81,7 +96,7 @@ class TraceTables:
         ]
         for cells in self._table_rows(max_rows):
             lines.append("| " + " | ".join(cells or ["…"] * len(head)) + " |")
-        lines += ["", f"ratio ∂L/∂a_{self.depth} : ∂L/∂a_1 = {mpmath.nstr(self.ratio(), 8)}"]
+        lines += ["", f"ratio ∂L/∂a_{self.depth} : ∂L/∂a_1 = {self._ratio_text()}"]
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
@@ -111,17 +126,38 @@ class TraceTables:
         return self.to_latex()
 
 
+def proven_rounding(ball: arb, digits: int) -> tuple[int, int]:
+    """(n, k): every point of the ball rounds to n·10^(−k), with at most ``digits``
+    significant digits (:func:`symgrad._exact.digits.proven_rounding`).
+
+    A ball of magnitude 10^(−911905) is first scaled by a power of ten in ball arithmetic
+    (still an enclosure), so the exact rationals stay small.
+
+    >>> proven_rounding(arb(1) / 3, 4)
+    (3333, 4)
+    """
+    man, exp = ball.mid().man_exp()
+    if int(man) == 0:
+        enclosure = CertifiedNumber.from_arb(ball, digits)
+        return enclosure.rounding()
+    shift = math.floor((int(man).bit_length() + int(exp)) * math.log10(2))
+    with working_precision(max(64, min(CAP_BITS, ball.rel_accuracy_bits() + 64))):
+        scaled = ball * arb(10) ** (-shift) if shift else ball
+    n, k = CertifiedNumber.from_arb(scaled, digits).rounding()
+    return n, k - shift
+
+
 def _proven_cell(row: Any, name: str, digits: int = 6) -> str:
     """At most ``digits`` significant digits, only those the row's enclosure proves
     (written as ``mpmath.nstr`` writes them)."""
-    if row.balls[name].is_zero():
+    ball = row.balls[name]
+    if ball.is_zero():
         return str(mpmath.nstr(mpmath.mpf(0), digits))
-    if not row.balls[name].is_finite():
+    if not ball.is_finite():
         return str(mpmath.nstr(getattr(row, name), digits))
-    enclosure = CertifiedNumber.from_arb(row.balls[name], digits)
-    n, k = enclosure.rounding()
+    n, k = proven_rounding(ball, digits)
     if n == 0:
-        return enclosure.text()
+        return f"0 ± 5e{-k - 1:+d}"
     with mpmath.workdps(digits + 10):
         return str(mpmath.nstr(mpmath.mpf(n) / mpmath.mpf(10) ** k, digits))
 
