@@ -49,12 +49,12 @@ def _trace(name: str, depth: int, spec: str) -> dict[str, Any]:
     from symgrad import chain_trace
 
     given = weights(spec, depth)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     trace = chain_trace(name, depth=depth, weight=given)
     first = trace.rows[0]
     ratio = trace.ratio()
-    seconds = time.perf_counter() - began
-    out = {"seconds": seconds, "log10": mpmath.nstr(first.log10_grad, 30),
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    out = {"seconds": seconds, "cpu": cpu, "log10": mpmath.nstr(first.log10_grad, 30),
            "grad_a1": mpmath.nstr(first.grad_a, 30), "ratio": mpmath.nstr(ratio, 30)}
     if hasattr(first, "enclosure"):  # today's engine proves its digits
         out["proven_digits"] = first.enclosure("grad_a").digits
@@ -128,8 +128,9 @@ def main() -> None:
     before = ensure_before(args.before)
     depth = 10**5 if args.quick else 10**6
     print(f"depth {depth}, 30 digits; each side in a fresh interpreter")
-    print("| chain | before s | after s | ratio | MiB before | MiB after | proven digits "
-          "(after) | agree | log10 \\|∂L/∂a_1\\| (after) |" + (" naive s |" if args.naive else ""))
+    print("| chain | before s (CPU s) | after s (CPU s) | ratio (CPU) | MiB before | MiB after "
+          "| proven digits (after) | agree | log10 \\|∂L/∂a_1\\| (after) |"
+          + (" naive s |" if args.naive else ""))
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"
           + (" ---: |" if args.naive else ""))
     for number, (name, spec) in enumerate(CHAINS, start=1):
@@ -141,8 +142,9 @@ def main() -> None:
         old = run_worker(before, "chain_depth.py", flags)
         ta, tb = after["trace"], old["trace"]
         same = _agree(ta["log10"], tb["log10"]) and _agree(ta["grad_a1"], tb["grad_a1"], 25)
-        row = (f"| {name} w={spec} | {tb['seconds']:.2f} | {ta['seconds']:.2f} | "
-               f"{tb['seconds'] / ta['seconds']:.1f} | {old['trace_mib']:.1f} | "
+        row = (f"| {name} w={spec} | {tb['seconds']:.2f} ({tb['cpu']:.2f}) | "
+               f"{ta['seconds']:.2f} ({ta['cpu']:.2f}) | {tb['seconds'] / ta['seconds']:.1f} "
+               f"({tb['cpu'] / ta['cpu']:.1f}) | {old['trace_mib']:.1f} | "
                f"{after['trace_mib']:.1f} | {ta.get('proven_digits', '?')} | "
                f"{'yes' if same else 'NO'} | {ta['log10'][:22]} |")
         if args.naive:
