@@ -88,6 +88,16 @@ def as_exact_real(value: Any, name: str, *, domain: sympy.Set = sympy.S.Reals) -
         exact = (-1) ** sign * sympy.Integer(man) * sympy.Integer(2) ** exp
     else:
         raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
+    if exact.is_Rational and isinstance(domain, sympy.Interval) and domain.start.is_number \
+            and domain.end.is_number:
+        # The common case decided by comparing rationals: Interval.contains builds and
+        # simplifies a relational (milliseconds per call, more than a fast solver takes).
+        lo, hi = domain.start, domain.end
+        above = lo == -sympy.oo or (exact > lo if domain.left_open else exact >= lo)
+        below = hi == sympy.oo or (exact < hi if domain.right_open else exact <= hi)
+        if not (above and below):
+            raise InvalidArgument(f"{name} must be {domain_text(domain)}, got {describe(value)}")
+        return exact
     infinite = sympy.nan, sympy.zoo, sympy.oo, -sympy.oo
     if exact.has(*infinite) or exact.is_finite is False:
         raise InvalidArgument(f"{name} must be a finite real number, got {describe(value)}")

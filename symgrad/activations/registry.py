@@ -121,12 +121,23 @@ def _magnitude_checked(value: sympy.Expr, name: str) -> sympy.Expr:
     return value
 
 
+#: name → (its registry entry, the activation with default parameters): built once per
+#: registration (splitting a Piecewise into pieces takes SymPy tens of milliseconds).
+_DEFAULTS: dict[str, tuple[Any, Activation]] = {}
+
+
 def as_activation(act: Activation | str) -> Activation:
     """Accept an :class:`Activation` or a registered name (with default parameters)."""
     if isinstance(act, Activation):
         return act
     if isinstance(act, str):
-        return activation(act)
+        entry = _REGISTRY.get(act)
+        cached = _DEFAULTS.get(act)
+        if cached is not None and entry is not None and cached[0] is entry:
+            return cached[1]
+        made = activation(act)
+        _DEFAULTS[act] = (entry, made)
+        return made
     raise InvalidArgument(f"expected an Activation or an activation name, got {describe(act)}")
 
 

@@ -1,41 +1,51 @@
-"""How a scalar chain is computed at any depth: per-layer parameters and the engine.
+"""How a scalar chain is computed at any depth: per-layer parameters and the ball engine.
 
-The engine (see :mod:`symgrad.depth.trace` for the conventions) runs one forward pass in
-mpmath at the trace's working precision, keeps every 1024th state with the running
-product P_k = ∏_{j≤k} f_j of the nonzero factors, and stops early when the rounded
-forward map repeats (a fixed point, a cycle, or, for a homogeneous φ without biases,
-a cycle up to scale); a row is rebuilt by replaying from its checkpoint.
+The engine (see :mod:`symgrad.depth.trace` for the conventions) runs one forward pass
+in Arb ball arithmetic (python-flint): every state a_k and every running product
+P_k = ∏_{j≤k} f_j of the nonzero factors is a ball that provably contains the true
+value, whatever the rounding did on the way.  It keeps every 1024th state, and stops
+early when the forward map repeats a ball exactly (a fixed point or a cycle at the
+working precision; for a homogeneous φ without biases, a cycle of slopes up to scale);
+a row is rebuilt by replaying from its checkpoint with the same operations, so it is
+the same ball the forward pass had.
+
+Why a repeat is a proof: every layer after the parameters become constant applies the
+same ball operations at the same precision, so equal input balls give equal output
+balls; each is an enclosure (by induction over the layers), so the copied layers
+enclose the true ones too.  The homogeneous tail needs the signs of the cycle's z_k,
+which the balls prove (a ball straddling the kink never counts).
+
+Precision: ``digits`` + 10 + log₁₀(depth) guard digits; if the enclosures at the
+checkpoints and the end do not prove ``digits`` + 3 digits, the pass is repeated at
+twice, then four times the precision, and what is finally printed is only what the
+enclosures prove.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import numbers
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
-import mpmath
-import numpy as np
 import sympy
+from flint import arb
 
 from symgrad._core.symbols import z as act_symbol
-from symgrad._core.validate import as_exact_real, describe
-from symgrad._exact.mpforms import compiled
+from symgrad._exact.ball import CAP_BITS, constant_ball, working_precision
 from symgrad.activations.record import Activation
+from symgrad.depth.balls import ball_step
+from symgrad.depth.layers import Exact, Layers, as_ball, balls
 from symgrad.errors import InvalidArgument
 
 __all__ = ["Architecture"]  # the rest is used by symgrad.depth.trace only
 
-_MPF = type(mpmath.mpf(0))
 _CHECKPOINT = 1024  # layers between stored states
-_MAX_PERIOD = 16  # longest cycle of the rounded forward map that is detected
+_MAX_PERIOD = 16  # longest cycle of the forward map that is detected
 _CHECK_EVERY = 32  # layers between cycle checks (a cycle, once entered, lasts)
-
+_RETRIES = 2  # passes at 2× and 4× the precision when the enclosures are too wide
 
 class Architecture(enum.Enum):
     """Which scalar chain a trace follows."""
@@ -46,86 +56,22 @@ class Architecture(enum.Enum):
     RESIDUAL = "residual"
 
 
-# ---- per-layer parameters ----
-
-
-def _mpf(value: Any, name: str) -> mpmath.mpf:
-    """A user's real number as an mpf at the current precision; floats read as typed."""
-    if isinstance(value, bool):
-        raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
-    if isinstance(value, float | np.floating):
-        as_f = float(value)
-        if not math.isfinite(as_f):
-            raise InvalidArgument(f"{name} must be finite, got {describe(value)}")
-        return mpmath.mpf(repr(as_f))
-    if isinstance(value, numbers.Integral | np.integer):
-        return mpmath.mpf(int(value))
-    if isinstance(value, Fraction):
-        return mpmath.mpf(value.numerator) / value.denominator
-    if isinstance(value, mpmath.mpf):
-        if not mpmath.isfinite(value):
-            raise InvalidArgument(f"{name} must be finite, got {describe(value)}")
-        return +value
-    if isinstance(value, Decimal | sympy.Basic):
-        exact = as_exact_real(value, name)
-        return mpmath.mpf(exact._to_mpmath(mpmath.mp.prec))
-    raise InvalidArgument(f"{name} must be a real number, got {describe(value)}")
-
-
-@dataclass(frozen=True)
-class _Layers:
-    """Per-layer weights and biases as mpf (a scalar is stored once)."""
-
-    weights: tuple[mpmath.mpf, ...]
-    biases: tuple[mpmath.mpf, ...]
-    depth: int
-    constant_from: int  # layers ≥ this index share one weight and one bias
-
-    def w(self, k: int) -> mpmath.mpf:
-        return self.weights[0] if len(self.weights) == 1 else self.weights[k - 1]
-
-    def b(self, k: int) -> mpmath.mpf:
-        return self.biases[0] if len(self.biases) == 1 else self.biases[k - 1]
-
-
-def _per_layer(value: Any, name: str, depth: int) -> tuple[mpmath.mpf, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
-        return (_mpf(value, name),)
-    arr = value
-    if isinstance(arr, np.ndarray) and arr.ndim != 1:
-        raise InvalidArgument(f"{name} must be a scalar or a 1-D sequence, got shape {arr.shape}")
-    if len(arr) != depth:
-        raise InvalidArgument(
-            f"{name} has {len(arr)} per-layer values but depth is {depth}; give one per layer"
-            " or a scalar"
-        )
-    seen: dict[tuple[type, Any], mpmath.mpf] = {}  # repeated values are converted once
-    out = []
-    for i, v in enumerate(arr):
-        key = (type(v), v) if isinstance(v, float | int | np.floating | np.integer) else None
-        if key is not None and key in seen and v == v:  # v == v: NaN is never reused
-            out.append(seen[key])
-            continue
-        value = _mpf(v, f"{name}[{i}]")
-        if key is not None:
-            seen[key] = value
-        out.append(value)
-    return tuple(out)
-
-
-def _constant_from(values: tuple[mpmath.mpf, ...]) -> int:
-    if len(values) == 1:
-        return 1
-    k = len(values)
-    while k > 1 and values[k - 2] == values[k - 1]:
-        k -= 1
-    return k
-
-
 # ---- the engine ----
 
-_State = tuple[mpmath.mpf, mpmath.mpf, int]  # (a_k, P_k over nonzero factors, last zero ≤ k)
-_Layer = tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf, mpmath.mpf, mpmath.mpf]  # z, a, slope, f, h
+_State = tuple[arb, arb, int]  # (a_k, P_k over nonzero factors, last zero ≤ k)
+_Layer = tuple[arb, arb, arb, arb, arb]  # z, a, slope, f, h (φ(z_k); a for plain)
+
+
+def _same(x: arb, y: arb) -> bool:
+    """The same ball (midpoint and radius), not merely overlapping values."""
+    return bool(x.mid() == y.mid() and x.rad() == y.rad())
+
+
+def _product(values: Sequence[arb]) -> arb:
+    out = arb(1)
+    for v in values:
+        out *= v
+    return out
 
 
 @dataclass(frozen=True)
@@ -135,8 +81,8 @@ class _Tail:
 
     stop: int
     start: int
-    factors: tuple[mpmath.mpf, ...]
-    scale: mpmath.mpf | None = None  # None: an exact repeat
+    factors: tuple[arb, ...]
+    scale: arb | None = None  # None: an exact repeat
 
     @property
     def period(self) -> int:
@@ -146,13 +92,12 @@ class _Tail:
         """The computed layer that layer k > stop copies."""
         return self.start + (k - self.start) % self.period
 
-    def product(self, after: int, upto: int) -> mpmath.mpf:
+    def product(self, after: int, upto: int) -> arb:
         """∏ f_j for after < j ≤ upto, all in the tail (after ≥ stop)."""
         m = upto - after
         i0 = (after + 1 - self.start) % self.period
         full, rest = divmod(m, self.period)
-        cycle = mpmath.fprod(self.factors)
-        out = cycle**full if full else mpmath.mpf(1)
+        out = _product(self.factors) ** full if full else arb(1)
         for t in range(rest):
             out *= self.factors[(i0 + t) % self.period]
         return out
@@ -161,7 +106,7 @@ class _Tail:
         """The highest layer ≤ depth in the tail whose factor is 0 (0 if none)."""
         best = 0
         for i, f in enumerate(self.factors):
-            if f == 0:
+            if f.is_zero():
                 j = self.start + i
                 if j <= depth:
                     # the last j' ≡ j (mod period) with j' ≤ depth
@@ -182,139 +127,198 @@ def _homogeneous(act: Activation) -> bool:
     return True
 
 
-def _scaled_tail(
-    k: int, slopes: tuple[mpmath.mpf, ...], factors: tuple[mpmath.mpf, ...]
-) -> _Tail | None:
+def _scaled_tail(k: int, slopes: Sequence[arb | None], factors: Sequence[arb]) -> _Tail | None:
     """For a homogeneous φ with zero biases, a_k = f_k·a_{k−1} (plain: φ(z) = φ'(z)·z;
     residual: y + w φ(y) = (1 + w φ'(y))·y).  If the slopes of the last 2p layers repeat
-    with period p and the cycle's product C is > 0, then z_{j+p} = C·z_j keeps every
-    z in its half-line, so the slopes repeat forever and each cycle scales by C."""
+    with period p (each decided: its z has a proven sign) and the cycle's product C is
+    proven > 0, then z_{j+p} = C·z_j keeps every z in its half-line, so the slopes repeat
+    forever and each cycle scales by C."""
+    s, f = list(slopes), list(factors)
     for p in range(1, _MAX_PERIOD + 1):
-        if all(slopes[-1 - j] == slopes[-1 - j - p] for j in range(p)):
-            C = mpmath.fprod(factors[-p:])
+        window = s[-2 * p:]
+        if len(window) < 2 * p or any(v is None for v in window):
+            continue
+        if all(_same(s[-1 - j], s[-1 - j - p]) for j in range(p)):  # type: ignore[arg-type]
+            C = _product(f[-p:])
             if C > 0:
-                return _Tail(k, k - p + 1, factors[-p:], C)
+                return _Tail(k, k - p + 1, tuple(f[-p:]), C)
     return None
 
 
-class _Engine:
-    def __init__(
-        self, act: Activation, layers: _Layers, x: mpmath.mpf, arch: Architecture, prec: int
-    ) -> None:
+class Engine:
+    """One forward pass in ball arithmetic; rows are replayed from checkpoints."""
+
+    def __init__(self, act: Activation, layers: Layers, x: Exact, arch: Architecture,
+                 digits: int, *, upstream: Exact = Fraction(1), lr: Exact | None = None
+                 ) -> None:
         self.act = act
+        self._exact_upstream, self._exact_lr = upstream, lr
         self.layers = layers
         self.arch = arch
-        self.prec = prec
-        self.both = compiled(act.expr, act.derivative, prec)[0]
+        depth = layers.depth
+        start = int((digits + 10 + len(str(depth))) * 3.33) + 8
+        if start > CAP_BITS:
+            raise InvalidArgument(
+                f"dps must be at most {int((CAP_BITS - 8) / 3.33) - 10 - len(str(depth))} at "
+                f"depth {depth}: ball arithmetic is capped at {CAP_BITS} bits")
+        need = int((digits + 3) * 3.33)
         self.homogeneous = _homogeneous(act) and all(
-            layers.b(k) == 0 for k in {layers.constant_from, layers.depth})
-        self.checkpoints: list[_State] = []
-        self.tail: _Tail | None = None
-        self._forward(x)
+            layers.biases[min(k, len(layers.biases)) - 1] == 0
+            for k in {layers.constant_from, depth})
+        self._step = ball_step(act)
+        prec = start
+        for attempt in range(_RETRIES + 1):
+            self.prec = prec
+            with working_precision(prec):
+                self._forward(x)
+            if self.accuracy >= need or attempt == _RETRIES or prec >= CAP_BITS:
+                break
+            prec = min(2 * prec, CAP_BITS)
 
-    def step(self, a_prev: mpmath.mpf, k: int) -> _Layer:
-        w, b = self.layers.w(k), self.layers.b(k)
+    # ---- one layer ----
+
+    def _setup(self, x: Exact) -> None:
+        self.w = balls(self.layers.weights)
+        self.b = balls(self.layers.biases)
+        self.x = as_ball(x)
+        self.upstream = as_ball(self._exact_upstream)
+        self.lr = None if self._exact_lr is None else as_ball(self._exact_lr)
+        self.both = self._step.bind()
+        self.phi = self._step.bind_value()
+        self.kinks = tuple(constant_ball(b) for b in self.act.breakpoints)
+
+    def step_fn(self) -> Callable[[arb, int], _Layer]:
+        """(a_{k−1}, k) → (z_k, a_k, φ'(z_k), f_k, φ(z_k)) at the engine's precision.
+
+        Where a ball evaluation would overestimate (φ uses z twice; the residual map
+        uses y twice), the mean-value form F(m) + F'(Y)·(Y − m), F' enclosed over the
+        ball Y, is intersected with it: both enclose F(Y) when Y holds no kink."""
+        ws, bs, both, phi, kinks = self.w, self.b, self.both, self.phi, self.kinks
+        one_w, one_b = len(ws) == 1, len(bs) == 1
+        mean_value = self._step.mean_value
+
+        def smooth(x: arb) -> bool:
+            return not x.is_exact() and all(x < k or x > k for k in kinks)
+
         if self.arch is Architecture.PLAIN:
-            zk = w * a_prev + b
-            a, s = self.both(zk)
-            if type(s) is not _MPF:  # a constant piece gives a Python int (ReLU' = 1)
-                a, s = _as_mpf(a), _as_mpf(s)
-            return zk, a, s, w * s, a
-        zk = a_prev + b
-        h, s = self.both(zk)
-        if type(s) is not _MPF:
-            h, s = _as_mpf(h), _as_mpf(s)
-        return zk, a_prev + w * h, s, 1 + w * s, h
+            def plain(a_prev: arb, k: int) -> _Layer:
+                w = ws[0] if one_w else ws[k - 1]
+                zk = w * a_prev + (bs[0] if one_b else bs[k - 1])
+                a, s = both(zk)
+                if mean_value and smooth(zk):
+                    a = a.intersection(phi(zk.mid()) + s * arb(0, zk.rad()))
+                return zk, a, s, w * s, a
+            return plain
 
-    def _forward(self, x: mpmath.mpf) -> None:
+        def residual(y_prev: arb, k: int) -> _Layer:
+            w = ws[0] if one_w else ws[k - 1]
+            b = bs[0] if one_b else bs[k - 1]
+            zk = y_prev + b
+            h, s = both(zk)
+            f = 1 + w * s
+            y = y_prev + w * h
+            if smooth(zk):
+                m = y_prev.mid()
+                y = y.intersection(m + w * phi(m + b) + f * arb(0, y_prev.rad()))
+                if mean_value:
+                    h = h.intersection(phi(zk.mid()) + s * arb(0, zk.rad()))
+            return zk, y, s, f, h
+        return residual
+
+    # ---- the forward pass ----
+
+    def _forward(self, x: Exact) -> None:
+        self._setup(x)
+        step = self.step_fn()
         depth, const = self.layers.depth, self.layers.constant_from
-        with mpmath.workprec(self.prec):
-            a, P, last_zero = +x, mpmath.mpf(1), 0
-            self.checkpoints.append((a, P, last_zero))
-            # The last states and factors, to spot a cycle of the rounded forward map.
-            states: deque[Any] = deque(maxlen=_MAX_PERIOD + 1)
-            factors: deque[mpmath.mpf] = deque(maxlen=_MAX_PERIOD)
-            slopes: deque[mpmath.mpf] = deque(maxlen=2 * _MAX_PERIOD)
-            for k in range(1, depth + 1):
-                _, a, s, f, _ = self.step(a, k)
-                if f == 0:
-                    last_zero = k
-                else:
-                    P *= f
-                if k % _CHECKPOINT == 0:
-                    _check_finite(a, P, k, self.act)
-                    self.checkpoints.append((a, P, last_zero))
-                key = a._mpf_
-                states.append(key)
-                factors.append(f)
-                if self.homogeneous:
-                    slopes.append(s)
-                # Every layer after const applies the same map, so a_k = a_{k−p} with
-                # k − p ≥ const − 1 makes layers k−p+1..k repeat forever.
-                if k % _CHECK_EVERY == 0 and k - 2 * _MAX_PERIOD >= const and k < depth:
-                    period = next((p for p in range(1, len(states)) if states[-1 - p] == key),
-                                  0)
-                    if period:
-                        self.tail = _Tail(k, k - period + 1, tuple(factors)[-period:])
-                        break
-                    if self.homogeneous:
-                        self.tail = _scaled_tail(k, tuple(slopes), tuple(factors))
-                        if self.tail is not None:
-                            break
-            _check_finite(a, P, k, self.act)
-            self.stop = k
-            self.end_state = (a, P, last_zero)
-            tail_zero = self.tail.last_zero(depth) if self.tail else 0
-            self.last_zero = max(last_zero, tail_zero)
-            # S_stop = ∏_{j>stop} f_j
-            if self.tail is None or self.last_zero > self.stop:
-                self.s_stop = mpmath.mpf(1) if self.tail is None else mpmath.mpf(0)
+        a, P, last_zero = self.x, arb(1), 0
+        self.checkpoints: list[_State] = [(a, P, 0)]
+        self.tail: _Tail | None = None
+        accuracy = math.inf
+        # The last states and factors, to spot a cycle of the forward map.
+        states: deque[arb] = deque(maxlen=_MAX_PERIOD + 1)
+        factors: deque[arb] = deque(maxlen=2 * _MAX_PERIOD)
+        slopes: deque[arb | None] = deque(maxlen=2 * _MAX_PERIOD)
+        homogeneous = self.homogeneous
+        k = 0
+        for k in range(1, depth + 1):
+            zk, a, s, f, _ = step(a, k)
+            if f.is_zero():
+                last_zero = k
             else:
-                self.s_stop = self.tail.product(self.stop, depth)
+                P *= f
+            if k % _CHECKPOINT == 0:
+                _check_finite(a, P, k, self.act)
+                accuracy = min(accuracy, _accuracy(a), _accuracy(P))
+                self.checkpoints.append((a, P, last_zero))
+            states.append(a)
+            factors.append(f)
+            if homogeneous:
+                slopes.append(s if (zk > 0 or zk < 0) else None)
+            # Every layer after const applies the same map, so a_k = a_{k−p} with
+            # k − p ≥ const − 1 makes layers k−p+1..k repeat forever.
+            if k % _CHECK_EVERY == 0 and k - 2 * _MAX_PERIOD >= const and k < depth:
+                mid, rad = a.mid(), a.rad()
+                period = next((p for p in range(1, len(states))
+                               if states[-1 - p].mid() == mid and states[-1 - p].rad() == rad),
+                              0)
+                if period:
+                    self.tail = _Tail(k, k - period + 1, tuple(factors)[-period:])
+                    break
+                if homogeneous:
+                    self.tail = _scaled_tail(k, slopes, factors)
+                    if self.tail is not None:
+                        break
+        _check_finite(a, P, k, self.act)
+        self.accuracy = min(accuracy, _accuracy(a), _accuracy(P))
+        self.stop = k
+        self.end_state = (a, P, last_zero)
+        tail_zero = self.tail.last_zero(depth) if self.tail else 0
+        self.last_zero = max(last_zero, tail_zero)
+        # S_stop = ∏_{j>stop} f_j
+        if self.tail is None or self.last_zero > self.stop:
+            self.s_stop = arb(1) if self.tail is None else arb(0)
+        else:
+            self.s_stop = self.tail.product(self.stop, depth)
 
-    def suffix(self, k: int, P_k: mpmath.mpf) -> mpmath.mpf:
+    # ---- reading it back ----
+
+    def suffix(self, k: int, P_k: arb) -> arb:
         """∏_{j=k+1}^{depth} f_j; ``P_k`` is the running product at k (used when k < stop)."""
-        with mpmath.workprec(self.prec):
+        with working_precision(self.prec):
             if self.last_zero > k:
-                return mpmath.mpf(0)
+                return arb(0)
             if k >= self.stop:
                 if self.tail is None:
-                    return mpmath.mpf(1)
+                    return arb(1)
                 return self.tail.product(k, self.layers.depth)
             return self.s_stop * (self.end_state[1] / P_k)
 
-    def segment(self, index: int) -> list[tuple[_Layer, mpmath.mpf, mpmath.mpf]]:
+    def segment(self, index: int) -> list[tuple[_Layer, arb, arb]]:
         """Replay checkpoint ``index``: (layer values, a_{k−1}, P_k) for its layers."""
         a, P, _ = self.checkpoints[index]
         first = index * _CHECKPOINT + 1
         last = min(first + _CHECKPOINT - 1, self.stop)
         out = []
-        with mpmath.workprec(self.prec):
+        with working_precision(self.prec):
+            step = self.step_fn()
             for k in range(first, last + 1):
-                values = self.step(a, k)
-                if values[3] != 0:
+                values = step(a, k)
+                if not values[3].is_zero():
                     P *= values[3]
                 out.append((values, a, P))
                 a = values[1]
         return out
 
 
-_SMALL = {0: mpmath.mpf(0), 1: mpmath.mpf(1), -1: mpmath.mpf(-1)}
+def _accuracy(x: arb) -> float:
+    """Relative accuracy in bits (∞ for an exact ball, including an exact 0)."""
+    return math.inf if x.is_exact() else float(x.rel_accuracy_bits())
 
 
-def _as_mpf(value: Any) -> mpmath.mpf:
-    """An mpf from a Piecewise branch's constant (ints are exact at any precision)."""
-    if type(value) is _MPF:
-        return value
-    small = _SMALL.get(value) if isinstance(value, int) else None
-    return small if small is not None else mpmath.mpf(value)
-
-
-def _check_finite(a: Any, P: Any, k: int, act: Activation) -> None:
-    if not (isinstance(a, mpmath.mpf) and mpmath.isfinite(a)) or not (
-        isinstance(P, mpmath.mpf) and mpmath.isfinite(P)
-    ):
+def _check_finite(a: arb, P: arb, k: int, act: Activation) -> None:
+    if not (a.is_finite() and P.is_finite()):
         raise InvalidArgument(
-            f"{act.label} gave a non-finite or non-real value by layer {k} ({describe(a)});"
+            f"{act.label} gave a non-finite or non-real value by layer {k} ({a.str(5)});"
             " the chain is only defined where φ and φ' are finite reals"
         )

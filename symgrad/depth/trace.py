@@ -13,22 +13,24 @@ so ∂L/∂a_k = g · ∏_{j=k+1}^{depth} w_j φ'(z_j), the product that vanishe
 2016) is y₀ = x, z_k = y_{k−1} + b_k, y_k = y_{k−1} + w_k·φ(z_k), whose per-layer
 factor is ∂y_k/∂y_{k−1} = 1 + w_k φ'(z_k): the identity path adds the 1.
 
-How depth 10⁶ stays cheap.  One forward pass computes every layer in mpmath (whose
-exponent range is unbounded, so nothing underflows) at ``dps`` plus guard digits,
-and keeps the running product P_k = ∏_{j≤k} f_j of the nonzero factors.  Only every
-1024th state is stored; ∂L/∂a_k = g·P_depth/P_k (0 when a zero factor lies above k),
-and a row is rebuilt on demand by replaying at most 1023 layers from its checkpoint,
-with the same operations, so it is identical to the forward pass.  When the weights
-and biases are constant from some layer on and the rounded forward map repeats a
-state exactly (the chain has reached its fixed point, or a cycle, at working
-precision), the remaining layers are copies and their products are powers.  For a
-positively homogeneous φ (ReLU, leaky ReLU, identity) with zero biases, a cycle of
-slopes is enough: each later cycle is the last one scaled by its product C > 0.
-The guard digits (10 + the number of digits of the depth) absorb the at most
-2·depth roundings of the running products; reported values are rounded to ``dps``.
-That needs every φ(z_k) and φ'(z_k) correct relative to itself however small it is
-(a chain alternating into ELU's kink at 0, tanh' deep in saturation): they are
-compiled without cancelling subtractions (:mod:`symgrad._exact.mpforms`).
+Proven, at any depth.  One forward pass computes every layer in Arb ball arithmetic
+(python-flint; :mod:`symgrad.depth.engine`): each z_k, a_k, φ'(z_k) and the running
+product P_k = ∏_{j≤k} f_j of the nonzero factors is a ball that contains the true value
+of the chain the user wrote (0.1 is 1/10), whatever the roundings did, and the exponent
+range is unbounded, so nothing underflows.  Only every 1024th state is stored;
+∂L/∂a_k = g·P_depth/P_k (0 when a zero factor lies above k), and a row is rebuilt on
+demand by replaying at most 1023 layers from its checkpoint, with the same operations,
+so it is the same ball.  When the weights and biases are constant from some layer on
+and the forward map repeats a ball exactly (a fixed point or a cycle at the working
+precision), the remaining layers are copies of proven balls and their products are
+powers.  For a positively homogeneous φ (ReLU, leaky ReLU, identity) with zero biases,
+a cycle of slopes whose signs the balls prove is enough: each later cycle is the last
+one scaled by its product C > 0.  Values stay tight relative to themselves (a chain
+alternating into ELU's kink at 0, tanh' deep in saturation) because φ and φ' are
+compiled without cancelling subtractions (:mod:`symgrad.depth.balls`).  Each row keeps
+its balls (:meth:`ChainRow.enclosure`); the numbers are the balls' midpoints rounded to
+``dps`` digits, and the tables print only digits the balls prove.  The record's
+provenance is ``Certified`` with the enclosures of the product, the ratio and ∂L/∂a_1.
 
 >>> t = chain_trace("sigmoid", depth=4, weight=0.1)
 >>> [mpmath.nstr(r.grad_a, 6) for r in t.rows]
@@ -41,27 +43,24 @@ from __future__ import annotations
 
 import numbers
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
 import mpmath
+import sympy
+from flint import arb
 
 from symgrad._core.validate import as_positive_int, describe
+from symgrad._exact.ball import working_precision
+from symgrad._exact.digits import CertifiedNumber
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
-from symgrad.depth.engine import (
-    _CHECKPOINT,
-    Architecture,
-    _constant_from,
-    _Engine,
-    _Layer,
-    _Layers,
-    _mpf,
-    _per_layer,
-)
+from symgrad.depth.engine import _CHECKPOINT, Architecture, Engine, _Layer
+from symgrad.depth.layers import Layers, MpfView, as_mpf, constant_from, exact_value, per_layer
+from symgrad.depth.trace_table import TraceTables
 from symgrad.errors import InvalidArgument
-from symgrad.records import Estimated, Provenances, Record, Step, provenances
+from symgrad.records import NO_NUMBERS, Certified, Provenances, Record, Step, provenances
 from symgrad.types import RealLike
 
 __all__ = ["Architecture", "ChainRow", "ChainTrace", "chain_trace", "residual_trace"]
@@ -87,6 +86,23 @@ class ChainRow:
     grad_w: mpmath.mpf
     update: mpmath.mpf | None
     log10_grad: mpmath.mpf
+    #: The Arb balls the numbers were rounded from (each provably holds the true value).
+    balls: Mapping[str, arb] = field(default_factory=dict, repr=False, compare=False)
+    #: Significant digits :meth:`enclosure` shows at most (the trace's dps).
+    dps: int = field(default=30, repr=False, compare=False)
+
+    def enclosure(self, name: str) -> CertifiedNumber:
+        """The proven enclosure of one number (``"grad_a"``, ``"z"``, …); its ``text()``
+        prints only the digits it proves.
+
+        >>> row = chain_trace("sigmoid", depth=4, weight=0.1).rows[0]
+        >>> row.enclosure("grad_a").text(12)
+        '0.0000155937111680'
+        """
+        if name not in self.balls:
+            known = ", ".join(sorted(self.balls))
+            raise InvalidArgument(f"no enclosure named {name!r}; the row has {known}")
+        return CertifiedNumber.from_arb(self.balls[name], max_digits=self.dps)
 
 
 # ---- rows ----
@@ -128,7 +144,7 @@ class _Rows(Sequence[ChainRow]):
 
 
 @dataclass(frozen=True)
-class ChainTrace(Record):
+class ChainTrace(TraceTables, Record):
     """A scalar chain traced forward and backward in mpmath (see the module docstring).
 
     ``rows`` has one :class:`ChainRow` per layer, layers 1..depth in order; it is a
@@ -140,15 +156,15 @@ class ChainTrace(Record):
     activation: Activation
     architecture: Architecture
     depth: int
-    weight: tuple[mpmath.mpf, ...] = field(repr=False)  # one value, or one per layer
-    bias: tuple[mpmath.mpf, ...] = field(repr=False)
+    weight: Sequence[mpmath.mpf] = field(repr=False)  # one value, or one per layer
+    bias: Sequence[mpmath.mpf] = field(repr=False)
     x: mpmath.mpf
     upstream: mpmath.mpf
     lr: mpmath.mpf | None
     dps: int
     provenance: Provenances
     steps: tuple[Step, ...]
-    _engine: _Engine = field(repr=False, compare=False)
+    _engine: Engine = field(repr=False, compare=False)
     rows: Sequence[ChainRow] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -165,13 +181,23 @@ class ChainTrace(Record):
         tail = self._engine.tail
         return None if tail is None else tail.period
 
-    def _round(self, v: mpmath.mpf) -> mpmath.mpf:
+    def _round(self, v: arb) -> mpmath.mpf:
+        """The ball's midpoint rounded to dps digits (±∞ or NaN for a non-finite ball)."""
+        if not v.is_finite():
+            return mpmath.nan if v.is_nan() else mpmath.inf
         with mpmath.workdps(self.dps):
-            return +v
+            return mpmath.mpf(v.mid())
+
+    def _enclose(self, v: arb) -> CertifiedNumber | None:
+        return CertifiedNumber.from_arb(v, self.dps) if v.is_finite() else None
+
+    def product_ball(self) -> arb:
+        """∂a_depth/∂a_0 as a ball."""
+        return self._engine.suffix(0, arb(1))
 
     def product(self) -> mpmath.mpf:
         """∂a_depth/∂a_0 = ∏_{k=1}^{depth} f_k, the whole chain's factor."""
-        return self._round(self._engine.suffix(0, mpmath.mpf(1)))
+        return self._round(self.product_ball())
 
     def gradient(self, k: int) -> mpmath.mpf:
         """∂L/∂a_k for 0 ≤ k ≤ depth (k = 0 is the input x)."""
@@ -179,23 +205,31 @@ class ChainTrace(Record):
         if k > self.depth:
             raise InvalidArgument(f"k must be at most the depth {self.depth}, got {k}")
         if k == 0:
-            return self._round(self.upstream * self._engine.suffix(0, mpmath.mpf(1)))
+            with working_precision(self._engine.prec):
+                return self._round(self._engine.upstream * self.product_ball())
         return self.rows[k - 1].grad_a
+
+    def ratio_ball(self) -> arb:
+        """∂L/∂a_depth / ∂L/∂a_1 as a ball (NaN when ∂L/∂a_1 is 0)."""
+        s1 = self._engine.suffix(1, self._running_product(1))
+        if s1.is_zero():
+            return arb("nan")
+        with working_precision(self._engine.prec):
+            return 1 / s1
 
     def ratio(self) -> mpmath.mpf:
         """∂L/∂a_depth / ∂L/∂a_1 = 1/∏_{k=2}^{depth} f_k: how many times faster the top
         layer's input gradient is than the first layer's (``inf`` if the first is 0)."""
-        s1 = self._engine.suffix(1, self._running_product(1))
-        with mpmath.workdps(self.dps):
-            return mpmath.inf if s1 == 0 else +(1 / s1)
+        r = self.ratio_ball()
+        return mpmath.inf if r.is_nan() else self._round(r)
 
-    def _running_product(self, k: int) -> mpmath.mpf:
+    def _running_product(self, k: int) -> arb:
         if k > self._engine.stop:
-            return mpmath.mpf(1)  # unused by suffix() past the stop
+            return arb(1)  # unused by suffix() past the stop
         index = (k - 1) // _CHECKPOINT
         return self._segment(index)[(k - 1) % _CHECKPOINT][2]
 
-    def _segment(self, index: int) -> list[tuple[_Layer, mpmath.mpf, mpmath.mpf]]:
+    def _segment(self, index: int) -> list[tuple[_Layer, arb, arb]]:
         cache: OrderedDict[int, Any] = self._segments  # type: ignore[attr-defined]
         if index in cache:
             cache.move_to_end(index)
@@ -212,28 +246,30 @@ class ChainTrace(Record):
         (zk, a, s, f, h), a_prev, P = self._segment((src - 1) // _CHECKPOINT)[
             (src - 1) % _CHECKPOINT
         ]
-        with mpmath.workprec(eng.prec):
+        with working_precision(eng.prec):
             tail = eng.tail
             if k > eng.stop and tail is not None and tail.scale is not None:
                 c = tail.scale ** ((k - tail.start) // tail.period)
                 zk, a, a_prev, h = c * zk, c * a, c * a_prev, c * h
-            grad_a = self.upstream * eng.suffix(k, P)
+            grad_a = eng.upstream * eng.suffix(k, P)
             if self.architecture is Architecture.PLAIN:
                 grad_z = grad_a * s
                 grad_w = grad_z * a_prev
             else:
-                grad_z = grad_a * self._w(k) * s
+                grad_z = grad_a * eng.w[0 if len(eng.w) == 1 else k - 1] * s
                 grad_w = grad_a * h
-            update = None if self.lr is None else -self.lr * grad_w
-            log10 = -mpmath.inf if grad_a == 0 else mpmath.log10(abs(grad_a))
+            update = None if eng.lr is None else -eng.lr * grad_w
+            log10 = arb("-inf") if grad_a.is_zero() else abs(grad_a).log() / arb(10).log()
+        balls = {"z": zk, "a": a, "slope": s, "factor": f, "grad_a": grad_a, "grad_z": grad_z,
+                 "grad_w": grad_w, "log10_grad": log10}
+        if update is not None:
+            balls["update"] = update
         r = self._round
         return ChainRow(
             k, r(zk), r(a), r(s), r(f), r(grad_a), r(grad_z), r(grad_w),
-            None if update is None else r(update), r(log10),
+            None if update is None else r(update),
+            -mpmath.inf if grad_a.is_zero() else r(log10), balls, self.dps,
         )
-
-    def _w(self, k: int) -> mpmath.mpf:
-        return self.weight[0] if len(self.weight) == 1 else self.weight[k - 1]
 
     # ---- rendering ----
 
@@ -251,91 +287,6 @@ class ChainTrace(Record):
             out.append(("stationary from layer (period)",
                         f"{self.stationary_from} ({self.period})"))
         return out
-
-    # Markdown cells: a literal | is written \|.
-    _COLUMNS = ("k", "z_k", "a_k", "φ'(z_k)", "∂L/∂a_k", "∂L/∂z_k", "∂L/∂w_k",
-                "log10 \\|∂L/∂a_k\\|")
-
-    def _table_rows(self, max_rows: int) -> list[list[str] | None]:
-        n = self.depth
-        if n <= max_rows:
-            ks: list[int | None] = list(range(1, n + 1))
-        else:
-            head = max_rows // 2
-            ks = [*range(1, head + 1), None, *range(n - (max_rows - head) + 1, n + 1)]
-        out: list[list[str] | None] = []
-        for k in ks:
-            if k is None:
-                out.append(None)
-                continue
-            row = self.rows[k - 1]
-            cells = [str(k)] + [
-                mpmath.nstr(v, 6)
-                for v in (row.z, row.a, row.slope, row.grad_a, row.grad_z, row.grad_w)
-            ]
-            if self.lr is not None:
-                cells.append(mpmath.nstr(row.update, 6))
-            # log10 keeps 4 decimals at any magnitude (−683371.9465, not −683372.0)
-            cells.append(f"{float(row.log10_grad):.4f}")
-            out.append(cells)
-        return out
-
-    def _headers(self) -> list[str]:
-        cols = list(self._COLUMNS)
-        if self.architecture is Architecture.RESIDUAL:
-            cols[2] = "y_k"
-            cols[4] = "∂L/∂y_k"
-        if self.lr is not None:
-            cols.insert(7, "−lr·∂L/∂w_k")
-        return cols
-
-    def to_markdown(self, *, max_rows: int = 20) -> str:
-        """The trace as a Markdown table (middle rows elided past ``max_rows``)."""
-        max_rows = as_positive_int(max_rows, "max_rows", minimum=2)
-        head = self._headers()
-        lines = [
-            f"**{self.title()}**",
-            "",
-            "| " + " | ".join(head) + " |",
-            "| " + " | ".join("---:" for _ in head) + " |",
-        ]
-        for cells in self._table_rows(max_rows):
-            lines.append("| " + " | ".join(cells or ["…"] * len(head)) + " |")
-        lines += ["", f"ratio ∂L/∂a_{self.depth} : ∂L/∂a_1 = {mpmath.nstr(self.ratio(), 8)}"]
-        return "\n".join(lines)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
-    def to_latex(self, *, max_rows: int = 20) -> str:
-        """The trace as a LaTeX ``tabular``."""
-        max_rows = as_positive_int(max_rows, "max_rows", minimum=2)
-        names = [r"k", r"z_k", r"a_k", r"\varphi'(z_k)", r"\partial L/\partial a_k",
-                 r"\partial L/\partial z_k", r"\partial L/\partial w_k"]
-        if self.architecture is Architecture.RESIDUAL:
-            names[2], names[4] = r"y_k", r"\partial L/\partial y_k"
-        if self.lr is not None:
-            names.append(r"-\eta\,\partial L/\partial w_k")
-        names.append(r"\log_{10}|\partial L/\partial a_k|")
-        lines = [r"\begin{tabular}{" + "r" * len(names) + "}", r"\hline",
-                 " & ".join(f"${n}$" for n in names) + r" \\", r"\hline"]
-        for cells in self._table_rows(max_rows):
-            if cells is None:
-                lines.append(r"\multicolumn{" + str(len(names)) + r"}{c}{$\vdots$} \\")
-            else:
-                lines.append(" & ".join(f"${_latex_number(c)}$" for c in cells) + r" \\")
-        lines += [r"\hline", r"\end{tabular}"]
-        return "\n".join(lines)
-
-    def _repr_latex_(self) -> str:
-        return self.to_latex()
-
-
-def _latex_number(text: str) -> str:
-    if "e" in text and not text.startswith(("inf", "-inf")):
-        mant, exp = text.split("e")
-        return rf"{mant} \times 10^{{{int(exp)}}}"
-    return text.replace("-inf", r"-\infty")
 
 
 # ---- public entry points ----
@@ -355,36 +306,59 @@ def _trace(
     phi = as_activation(act)
     n = as_positive_int(depth, "depth")
     digits = as_positive_int(dps, "dps", minimum=5)
-    prec = int((digits + 10 + len(str(n))) * 3.33) + 8
-    with mpmath.workprec(prec):
-        weights = _per_layer(weight, "weight", n)
-        biases = _per_layer(bias, "bias", n)
-        x0 = _mpf(x, "x")
-        g = _mpf(upstream, "upstream")
-        if g == 0:
-            raise InvalidArgument("upstream must be nonzero (a zero gradient carries nothing)")
-        rate = None
-        if lr is not None:
-            rate = _mpf(lr, "lr")
-            if not rate > 0:
-                raise InvalidArgument(f"lr must be > 0, got {describe(lr)}")
-    layers = _Layers(weights, biases, n, max(_constant_from(weights), _constant_from(biases)))
-    engine = _Engine(phi, layers, x0, arch, prec)
+    weights = per_layer(weight, "weight", n)
+    biases = per_layer(bias, "bias", n)
+    x0 = exact_value(x, "x")
+    g = exact_value(upstream, "upstream")
+    if g == 0:
+        raise InvalidArgument("upstream must be nonzero (a zero gradient carries nothing)")
+    rate = None
+    if lr is not None:
+        rate = exact_value(lr, "lr")
+        if not rate > 0:
+            raise InvalidArgument(f"lr must be > 0, got {describe(lr)}")
+    layers = Layers(weights, biases, n, max(constant_from(weights), constant_from(biases)))
+    engine = Engine(phi, layers, x0, arch, digits, upstream=g, lr=rate)
     factor = (
         r"w_k\,\varphi'(z_k)" if arch is Architecture.PLAIN else r"1 + w_k\,\varphi'(z_k)"
     )
     product = rf"\prod_{{j=k+1}}^{{L}} {factor.replace('k', 'j')}"
+    method = f"Arb ball arithmetic at {engine.prec} bits"
     steps = (
         Step("Backward product (each factor is the local derivative ∂a_k/∂a_{k−1})",
              rf"\frac{{\partial L}}{{\partial a_k}} = g {product}"),
-        Step(f"Evaluated in mpmath at {digits} digits (+{prec // 3 - digits} guard digits).", None),
+        Step(f"Evaluated in {method} (python-flint): every number is a ball that contains "
+             f"the true value; rows are rounded to {digits} digits and print only the "
+             "digits their enclosures prove.", None),
     )
-    # Each row is rounded to dps digits from a pass with ≥ 10 + log10(depth) guard digits,
-    # which the per-layer rounding of depth layers cannot exhaust: half an ulp at dps digits.
-    how = provenances(rows=Estimated(mpmath.mpf(10) ** (1 - digits) / 2,
-                                     f"mpmath with {prec // 3 - digits} guard digits, "
-                                     f"rounded to {digits}", relative=True))
-    return ChainTrace(phi, arch, n, weights, biases, x0, g, rate, digits, how, steps, engine)
+    with mpmath.workprec(engine.prec):
+        # Short parameter lists as tuples (as_dict lists them); 10⁶ weights are read lazily.
+        mp_w, mp_b = (tuple(as_mpf(v) for v in values) if len(values) <= 4096 else
+                      MpfView(values, engine.prec) for values in (weights, biases))
+        mp_x, mp_g = as_mpf(x0), as_mpf(g)
+        mp_lr = None if rate is None else as_mpf(rate)
+    trace = ChainTrace(phi, arch, n, mp_w, mp_b, mp_x, mp_g, mp_lr, digits, NO_NUMBERS,
+                       steps, engine)
+    how = {"product": _certified(trace.product_ball(), method, engine.prec)}
+    ratio = trace.ratio_ball()
+    if ratio.is_finite():
+        how["ratio"] = _certified(ratio, method, engine.prec)
+    # "rows": each row carries its own enclosures (ChainRow.enclosure); shown here is the
+    # headline one, ∂L/∂a_1.
+    how["rows"] = _certified(trace.rows[0].balls["grad_a"],
+                             f"{method}; each row's enclosures: ChainRow.enclosure(name); "
+                             "bounds shown: ∂L/∂a_1", engine.prec)
+    object.__setattr__(trace, "provenance", provenances(**how))
+    return trace
+
+
+def _certified(ball: arb, method: str, prec: int) -> Certified:
+    """The ball's end points as mpf, rounded outward at ``prec`` bits (exact binary
+    numbers: no 10⁶-digit rationals for a gradient of 10^(−911905))."""
+    if not ball.is_finite():
+        return Certified(-sympy.oo, sympy.oo, method)
+    with working_precision(prec), mpmath.workprec(prec):
+        return Certified(mpmath.mpf(ball.lower()), mpmath.mpf(ball.upper()), method)
 
 
 def chain_trace(

@@ -17,19 +17,18 @@ point's fixed point, then a safeguarded Newton iteration runs on all points toge
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import mpmath
 import numpy as np
 import sympy
 
-from symgrad._core.symbols import z
-from symgrad._exact.gauss_rule import edges, expect, rule
+from symgrad._exact.gauss_rule import Z_MAX, expect
 from symgrad.activations.record import Activation
 from symgrad.errors import InvalidArgument
+from symgrad.meanfield.correlation import c_star_fast
+from symgrad.meanfield.quadrature import Kernels, kernels, moments_one, panel_edges, panel_rule
 from symgrad.meanfield.record import VarianceFixedPoint
 from symgrad.types import FloatArray
 
@@ -47,50 +46,6 @@ _N_SCAN = 10  # nodes per panel while bracketing and iterating; the final step u
 _TAIL = 1e-10  # relative size of the dropped |Z| > 12 tail above which moments "diverge"
 
 
-@dataclass(frozen=True)
-class Kernels:
-    """Float evaluators and asymptotics of one activation (cached per activation)."""
-
-    phi: Callable[[Any], FloatArray]
-    dphi: Callable[[Any], FloatArray]
-    breakpoints: tuple[float, ...]
-    phi0: float
-    #: (φ'(0⁻)² + φ'(0⁺)²)/2 = lim_{q→0} E[φ'(√q Z)²]
-    slope0_sq: float
-    #: lim_{q→∞} E[φ(√q Z)²]/q = lim E[φ'(√q Z)²] = (φ'(−∞)² + φ'(∞)²)/2 (∞ if φ grows faster)
-    slope_inf_sq: float
-    label: str
-
-
-def _limit_slope(expr: sympy.Expr, at: sympy.Expr) -> float:
-    try:
-        value = sympy.limit(expr, z, at)
-    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover - SymPy gave up
-        return math.nan
-    if value in (sympy.oo, -sympy.oo):
-        return math.inf
-    if not value.is_finite:
-        return math.nan
-    return float(value) ** 2
-
-
-@lru_cache(maxsize=128)
-def kernels(act: Activation) -> Kernels:
-    pieces = act.pieces
-    left0, right0 = act.one_sided_derivatives(0)
-    lo = _limit_slope(pieces[0].derivative, -sympy.oo)
-    hi = _limit_slope(pieces[-1].derivative, sympy.oo)
-    return Kernels(
-        phi=act.numpy,
-        dphi=act.numpy_prime,
-        breakpoints=tuple(float(b) for b in act.breakpoints),
-        phi0=float(act.numpy(np.zeros(1))[0]),
-        slope0_sq=(float(left0) ** 2 + float(right0) ** 2) / 2,
-        slope_inf_sq=(lo + hi) / 2,
-        label=act.label,
-    )
-
-
 def _moments(k: Kernels, q: FloatArray, *, n: int = 16, estimate: bool = False,
              slopes: bool = False) -> tuple[FloatArray, FloatArray, FloatArray]:
     """E[φ²], E[φ²(Z²−1)] (and the same for φ'² when ``slopes``), errors, tails."""
@@ -103,6 +58,8 @@ def _moments(k: Kernels, q: FloatArray, *, n: int = 16, estimate: bool = False,
         d2 = k.dphi(u) ** 2
         return [p2, p2 * w, d2, d2 * w]
 
+    if q.shape[0] == 1:
+        return moments_one(f, float(q[0]), k.breakpoints, n=n, estimate=estimate)
     r = expect(f, np.zeros_like(q), np.sqrt(q), breakpoints=k.breakpoints, n=n, estimate=estimate)
     return r.value, r.error, r.tail
 
@@ -126,55 +83,105 @@ class Solution:
     slope_g: FloatArray  # G'(q*)
 
 
+class _Grid:
+    """m(q) = E[φ(√q Z)²] on q⁰·2^k, |k| ≤ 40, evaluated in blocks as the bracketing needs
+    it (one point needs a few grid values; a phase diagram shares the whole grid)."""
+
+    def __init__(self, k: Kernels, q0: float, *, block: int = 8) -> None:
+        self.k = k
+        self.block = block
+        self.q = q0 * 2.0 ** np.arange(-_K, _K + 1, dtype=np.float64)
+        self.m = np.full(self.q.shape, np.nan)
+        self.bad = np.zeros(self.q.shape, dtype=bool)
+        self.done = np.zeros(self.q.shape, dtype=bool)
+
+    def ensure(self, j: int) -> None:
+        """Evaluate the block of 8 grid points around index j (those not yet evaluated)."""
+        if self.done[j]:
+            return
+        if self.block == 1:
+            m1, _, size = _m_dm(self.k, float(self.q[j]), n=_N_SCAN, tail=True)
+            self.m[j] = m1
+            self.bad[j] = not math.isfinite(m1) or size > _TAIL * max(abs(m1), 1e-300)
+            self.done[j] = True
+            return
+        b = self.block
+        lo, hi = (j, min(j + b, 2 * _K + 1)) if j >= _K else (max(j - b + 1, 0), j + 1)
+        idx = np.arange(lo, hi)[~self.done[lo:hi]]
+        vals, _, tail = _moments(self.k, self.q[idx], n=_N_SCAN)
+        m = vals[0]
+        self.m[idx] = m
+        self.bad[idx] = ~np.isfinite(m) | (tail[0] > _TAIL * np.maximum(np.abs(m), 1e-300))
+        self.done[idx] = True
+
+    def h(self, j: int, sw2: float, sb2: float) -> tuple[float, float]:
+        """(G(q_j) − q_j, tolerance); NaN where the moments diverge."""
+        self.ensure(j)
+        q = float(self.q[j])
+        G = math.nan if self.bad[j] else sw2 * float(self.m[j]) + sb2
+        return G - q, 1e-13 * (q + abs(G))
+
+
 def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
                n: int = 16) -> Solution:
     """q* and χ₁ for every (σ_w², σ_b²) pair, with error estimates."""
     N = sw2.shape[0]
-    grid = q0 * 2.0 ** np.arange(-_K, _K + 1, dtype=np.float64)
-    vals, _, tail = _moments(k, grid, n=_N_SCAN)
-    m_grid = vals[0]
-    bad = ~np.isfinite(m_grid) | (tail[0] > _TAIL * np.maximum(np.abs(m_grid), 1e-300))
-    G = sw2[:, None] * np.where(bad, np.nan, m_grid)[None, :] + sb2[:, None]
-    h = G - grid[None, :]
-    tol = 1e-13 * (grid[None, :] + np.abs(G))
+    grid = _Grid(k, q0, block=1 if N == 1 else 8)
     k0 = _K
     status = np.full(N, VarianceFixedPoint.FINITE, dtype=object)
     lo = np.zeros(N)
     hi = np.zeros(N)
+    h_lo = np.zeros(N)
+    h_hi = np.zeros(N)
     q = np.full(N, np.nan)
     todo = np.zeros(N, dtype=bool)
     for i in range(N):
-        hi_row, tol_row = h[i], tol[i]
-        h0 = hi_row[k0]
+        w2, b2 = float(sw2[i]), float(sb2[i])
+        h0, tol0 = grid.h(k0, w2, b2)
         if not np.isfinite(h0):
             raise _diverging(k, q0)
-        if abs(h0) <= tol_row[k0]:
+        if abs(h0) <= tol0:
             q[i] = q0
             continue
+        prev = h0
         if h0 > 0:  # G(q⁰) > q⁰: the iteration climbs to the first root above q⁰.
             for j in range(k0 + 1, 2 * _K + 1):
-                if not np.isfinite(hi_row[j]):
-                    if sw2[i] * k.slope_inf_sq > 1:
+                hj, _ = grid.h(j, w2, b2)
+                if not np.isfinite(hj):
+                    if w2 * k.slope_inf_sq > 1:
                         break  # it diverges before the moments do
-                    raise _diverging(k, float(grid[j]))
-                if hi_row[j] <= 0:
-                    lo[i], hi[i], todo[i] = grid[j - 1], grid[j], True
+                    raise _diverging(k, float(grid.q[j]))
+                if hj <= 0:
+                    lo[i], hi[i], todo[i] = grid.q[j - 1], grid.q[j], True
+                    h_lo[i], h_hi[i] = prev, hj
                     break
+                prev = hj
             if not todo[i]:
                 status[i] = VarianceFixedPoint.DIVERGES
                 q[i] = math.inf
             continue
         for j in range(k0 - 1, -1, -1):  # G(q⁰) < q⁰: it descends to the first root below.
-            if hi_row[j] >= 0:
-                lo[i], hi[i], todo[i] = grid[j], grid[j + 1], True
+            hj, _ = grid.h(j, w2, b2)
+            if hj >= 0:
+                lo[i], hi[i], h_lo[i], h_hi[i], todo[i] = grid.q[j], grid.q[j + 1], hj, prev, True
                 break
+            prev = hj
         if not todo[i]:
-            if sb2[i] == 0 and k.phi0 == 0:
+            if b2 == 0 and k.phi0 == 0:
                 q[i] = 0.0  # G(0) = 0 and G(q) < q all the way down: q* = 0
             else:
-                lo[i], hi[i], todo[i] = 0.0, grid[0], True
+                lo[i], hi[i], todo[i] = 0.0, grid.q[0], True
+                h_lo[i], h_hi[i] = w2 * k.phi0**2 + b2, prev
     if todo.any():
-        q[todo] = _newton(k, sw2[todo], sb2[todo], lo[todo], hi[todo], n=_N_SCAN)
+        # Start each Newton iteration at the secant of its bracket (h(lo) ≥ 0 > h(hi)).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            start = lo + h_lo * (hi - lo) / (h_lo - h_hi)
+        if N == 1:
+            q[0] = _newton_one(k, float(sw2[0]), float(sb2[0]), float(lo[0]), float(hi[0]),
+                               float(start[0]), n=_N_SCAN)
+        else:
+            q[todo] = _newton(k, sw2[todo], sb2[todo], lo[todo], hi[todo], start[todo],
+                              n=_N_SCAN)
     finite = np.isfinite(q) & (q > 0)
     chi1 = np.full(N, np.nan)
     chi1_err = np.zeros(N)
@@ -215,10 +222,54 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
     return Solution(status, q, q_err, chi1, chi1_err, slope_g)
 
 
+def _m_dm(k: Kernels, q: float, *, n: int, tail: bool = False) -> tuple[float, float, float]:
+    """(E[φ(√q Z)²], E[φ(√q Z)²(Z² − 1)], the tail proxy of :func:`_moments` or 0): the
+    scan's two moments for one q, with nothing else computed."""
+    rq = math.sqrt(q)
+    Z, W = panel_rule(panel_edges(rq, k.breakpoints), n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p2 = k.phi(rq * Z) ** 2
+        m, dm = float(p2 @ W), float((p2 * (Z * Z - 1.0)) @ W)
+        size = 0.0
+        if tail:
+            ends = k.phi(np.array([-Z_MAX * rq, Z_MAX * rq])) ** 2
+            size = float(np.abs(ends).max() * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX))
+    return m, dm, size
+
+
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _newton_one(k: Kernels, sw2: float, sb2: float, lo: float, hi: float, start: float, *,
+                n: int) -> float:
+    """:func:`_newton` for one point, in floats."""
+    q = start if math.isfinite(start) and lo < start < hi else (
+        math.sqrt(lo * hi) if lo > 0 else 0.5 * hi)
+    for _ in range(100):
+        m, dm, _ = _m_dm(k, q, n=n)
+        h = sw2 * m + sb2 - q
+        dh = sw2 * dm / (2 * q) - 1.0
+        if h == 0:
+            return q
+        if h > 0:
+            lo = q
+        else:
+            hi = q
+        new = q - h / dh if dh != 0 else math.nan
+        if not (math.isfinite(new) and lo < new < hi):
+            new = math.sqrt(lo * hi) if lo > 0 else 0.5 * hi
+        if abs(new - q) <= 1e-15 * abs(new) or hi - lo <= 4e-16 * hi:
+            return new
+        q = new
+    return q
+
+
 def _newton(k: Kernels, sw2: FloatArray, sb2: FloatArray, lo: FloatArray, hi: FloatArray,
-            *, n: int) -> FloatArray:
-    """Safeguarded Newton on h(q) = G(q) − q, with h(lo) ≥ 0 > h(hi), all points at once."""
-    q = np.where(lo > 0, np.sqrt(lo * np.maximum(hi, lo)), 0.5 * hi)
+            start: FloatArray, *, n: int) -> FloatArray:
+    """Safeguarded Newton on h(q) = G(q) − q, with h(lo) ≥ 0 > h(hi), all points at once,
+    from ``start`` (the bisection point where it is not inside the bracket)."""
+    mid = np.where(lo > 0, np.sqrt(lo * np.maximum(hi, lo)), 0.5 * hi)
+    q = np.where(np.isfinite(start) & (start > lo) & (start < hi), start, mid)
     active = np.ones(q.shape, dtype=bool)
     for _ in range(100):
         idx = np.flatnonzero(active)
@@ -242,53 +293,6 @@ def _newton(k: Kernels, sw2: FloatArray, sb2: FloatArray, lo: FloatArray, hi: Fl
         done |= h == 0
         active[idx[done]] = False
     return q
-
-
-def c_star_fast(k: Kernels, sw2: float, sb2: float, q: float, *, n: int = 16
-                ) -> tuple[float, float, float, float]:
-    """(c*, its error, χ_{c*}, its error): the stable correlation fixed point below 1.
-
-    Only called in the chaotic phase (χ₁ > 1), where C(1) = 1 and C'(1) = χ₁ > 1 put a
-    root of h(c) = C(c) − c in [0, 1): C is convex on [0, 1] (Poole et al. 2016), so
-    Newton from c = 0 rises monotonically to it.
-    """
-    rq = math.sqrt(q)
-
-    def two_point(c: float, *, estimate: bool, nn: int) -> tuple[FloatArray, FloatArray]:
-        z1, w1 = rule(edges(np.zeros(1), np.array([rq]), k.breakpoints), nn)
-        z1, w1 = z1[0], w1[0]
-        u1 = rq * z1
-        a = rq * c * z1
-        b = np.full_like(a, rq * math.sqrt(max(0.0, 1.0 - c * c)))
-        inner = expect(lambda u, Z: [k.phi(u), k.dphi(u)], a, b,
-                       breakpoints=k.breakpoints, n=nn, estimate=estimate)
-        vals = np.array([np.sum(w1 * k.phi(u1) * inner.value[0]),
-                         np.sum(w1 * k.dphi(u1) * inner.value[1])])
-        errs = np.array([np.sum(np.abs(w1 * k.phi(u1)) * inner.error[0]),
-                         np.sum(np.abs(w1 * k.dphi(u1)) * inner.error[1])])
-        return vals, errs
-
-    lo, hi, c = 0.0, 1.0, 0.0
-    for _ in range(60):
-        (K, D), _ = two_point(c, estimate=False, nn=n)
-        h = (sw2 * K + sb2) / q - c
-        if abs(h) <= 1e-15:
-            break
-        if h > 0:
-            lo = c
-        else:
-            hi = c
-        new = c - h / (sw2 * D - 1.0) if sw2 * D != 1.0 else math.nan
-        if not (lo < new < hi):
-            new = 0.5 * (lo + hi)
-        if abs(new - c) <= 1e-14:
-            c = new
-            break
-        c = new
-    (K, D), (eK, eD) = two_point(c, estimate=True, nn=n)
-    dh = abs(sw2 * D - 1.0)
-    c_err = (sw2 * eK / q) / dh if dh > 0 else math.inf
-    return c, c_err + 1e-15, sw2 * D, sw2 * eD + 1e-15
 
 
 # ---- the mpmath reference mode ----

@@ -1,0 +1,49 @@
+"""Run a benchmark's worker against today's code and against the code before a change.
+
+The "before" code is a git worktree of the commit the speed work started from
+(``BASE``), created on first use (``git worktree add --detach DIR BASE``); each side
+runs in its own interpreter with ``PYTHONPATH`` pointing at its source tree, so both
+import ``symgrad`` unchanged.  A worker prints one JSON document on its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+#: The commit the speed branch started from (issue 12's "today's code").
+BASE = "67b5bdc"
+HERE = Path(__file__).resolve().parent
+AFTER = HERE.parent
+
+
+def ensure_before(path: str) -> Path:
+    """The worktree of ``BASE`` at ``path`` (created when missing)."""
+    target = Path(path)
+    if not (target / "symgrad" / "__init__.py").exists():
+        print(f"creating {target} (git worktree of {BASE}) for the 'before' column",
+              file=sys.stderr)
+        subprocess.run(["git", "-C", str(AFTER), "worktree", "add", "--detach", str(target),
+                        BASE], check=True, stdout=subprocess.DEVNULL)
+    return target
+
+
+def run_worker(tree: Path, script: str, args: list[str], *, timeout: float = 3600) -> Any:
+    """``python benchmarks/<script> --worker …`` with ``tree`` first on the path; its JSON."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run([sys.executable, str(HERE / script), "--worker", *args], env=env,
+                         cwd="/", capture_output=True, text=True, timeout=timeout, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"worker {script} {args} in {tree} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def add_before_argument(parser: Any) -> None:
+    parser.add_argument("--before", default="/tmp/symgrad-before", metavar="DIR",
+                        help=f"worktree of the code before (created from {BASE} if missing)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
