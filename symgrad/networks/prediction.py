@@ -154,14 +154,18 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
     return outs
 
 
-def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
-            ) -> Prediction:
+def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None,
+            law: bool = True) -> Prediction:
     """Per-layer second moments, gradient norms, weight-gradient norms, averaged partial
     Jacobians and the depth law of ``net`` at infinite width (module docstring).
 
     ``q0``: the input's second moment per unit (1e−12 … 1e12); ``c0``: the correlation
-    of a second input (in [−1, 1]); ``width``: scales ``grad_w_sq`` by N² (1 … 8192).
+    of a second input (in [−1, 1]); ``width``: scales ``grad_w_sq`` by N² (1 … 8192);
+    ``law=False`` skips the symbolic depth law (``law`` is None then): for sweeps over
+    many parameter values, where each new value would be a new SymPy derivation.
     """
+    if not isinstance(law, bool):
+        raise InvalidArgument(f"law must be True or False, got {describe(law)}")
 
     if not isinstance(net, Block):
         raise InvalidArgument(f"net must be a block (symgrad.networks), got {describe(net)}")
@@ -214,10 +218,11 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
     rounding = 8 * _U * (depth + 1) + float(np.max(np.abs(log_g))) * _U
     g_err = float(np.max(np.cumsum(chi_err[::-1]))) + rounding
     arrays_err = max(float(k_err.max()) + rounding, g_err)
-    law = law_of(net, exact_q0, exact_c0, (float(chi[-1]), float(chi_err[-1])))
+    depth_law = (law_of(net, exact_q0, exact_c0, (float(chi[-1]), float(chi_err[-1])))
+                 if law else None)
     jac_exact = None
-    if law is not None and law.jacobian is not None and _covers(net):
-        jac_exact = law.jacobian
+    if depth_law is not None and depth_law.jacobian is not None and _covers(net):
+        jac_exact = depth_law.jacobian
     method = ("float64 recursion on closed-form Gaussian maps (the recursion is exact; the"
               " error is rounding)" if closed else
               "float64 recursion with quadrature tables for the Gaussian maps")
@@ -232,10 +237,10 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
         prov["c0"] = given
     if width is not None:
         prov["width"] = given
-    if law is not None:
-        prov["law"] = law.how("constant")
-    if jac_exact is not None and law is not None:
-        prov["jacobian_exact"] = law.how("constant")
+    if depth_law is not None:
+        prov["law"] = depth_law.how("constant")
+    if jac_exact is not None and depth_law is not None:
+        prov["jacobian_exact"] = depth_law.how("constant")
     for arr in (k, m, pre, g, grad_z, grad_w, log_g):
         arr.flags.writeable = False
     if corr is not None:
@@ -252,9 +257,9 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
     return Prediction(
         network=str(net), depth=depth, q0=qf, c0=None if exact_c0 is None else float(exact_c0),
         width=width, second_moment=k, mean=m, correlation=corr, preact_second_moment=pre,
-        grad_h_sq=g, log10_grad_h_sq=log10, grad_z_sq=grad_z, grad_w_sq=grad_w, law=law,
-        jacobian_exact=jac_exact, provenance=provenances(**prov),
-        steps=steps + (law.steps if law is not None else ()),
+        grad_h_sq=g, log10_grad_h_sq=log10, grad_z_sq=grad_z, grad_w_sq=grad_w,
+        law=depth_law, jacobian_exact=jac_exact, provenance=provenances(**prov),
+        steps=steps + (depth_law.steps if depth_law is not None else ()),
     )
 
 
