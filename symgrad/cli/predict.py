@@ -35,7 +35,7 @@ def _rows(p: Prediction, shown: int) -> list[int]:
     if shown >= len(layers):
         return layers
     head = shown // 2
-    return layers[:head] + [-1] + layers[len(layers) - (shown - head):]
+    return [*layers[:head], -1, *layers[len(layers) - (shown - head):]]
 
 
 def _table(p: Prediction, shown: int) -> list[str]:

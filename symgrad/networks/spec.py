@@ -114,7 +114,7 @@ class _Parser:
     # ---- calls ----
 
     def call(self) -> Any:
-        kind, name, at = self.take(kind="name")
+        _kind, name, at = self.take(kind="name")
         self.take("(")
         self.deeper()
         args: list[Any] = []
