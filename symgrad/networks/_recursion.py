@@ -265,8 +265,13 @@ def _residual(b: Residual, gaussian: bool, num: Numbers) -> Compiled:
     branch, branch_gaussian = num.step(b.branch, gaussian)
     s = num.param(b.scale)
     s2 = s * s
+    # ReZero / SkipInit: a zero multiplier makes the block the identity, whatever the
+    # branch (a symbolic walk need not, and for most φ could not, follow the branch).
+    skip = num.symbolic and s == 0
 
     def step(k: Any, m: Any, c: Any, err: float) -> Out:
+        if skip:
+            return Out((k, m, c, gaussian, err), sympy.Integer(1), 0.0, 0 * k, None)
         o = branch(k, m, c, err)
         kb, mb, cb, _, eb = o.state
         out = (k + s2 * kb + 2 * s * m * mb, m + s * mb, None if c is None else c + s2 * cb,

@@ -122,15 +122,22 @@ def _how(inexact: float, method: str, value: sympy.Expr) -> How:
     return Estimated(abs(float(value)) * max(inexact, 1e-15), method)
 
 
+def _at_depth(formula: sympy.Expr, depth: int) -> sympy.Expr:
+    """The formula at L = depth, exactly: evaluated when that stays small (Γ ratios that
+    collapse to rational functions, powers up to depth 1000), else left unevaluated
+    (Γ(80201)/Γ(80200) evaluated would build an 80200-digit factorial)."""
+    simple = sympy.gammasimp(formula) if formula.has(sympy.gamma) else formula
+    if depth <= (200 if simple.has(sympy.gamma) else 1000):
+        return simple.subs(L, depth)
+    with sympy.evaluate(False):
+        return simple.subs(L, depth)
+
+
 def _law(kind: LawKind, constant: Any, *, how: How, statement: str, steps: list[Step],
          power: Any = 0, formula: Any = None, depth: int | None = None) -> DepthLaw:
     jac = None
     if formula is not None and depth is not None and isinstance(how, Exact) and depth <= 10**4:
-        jac = formula.subs(L, depth)
-        # Γ ratios at integers collapse to rationals; powers stay as they are (exact, and
-        # simplifying (π/(π − 1))^999 would take minutes).
-        if jac.has(sympy.gamma):
-            jac = sympy.gammasimp(jac)
+        jac = _at_depth(sympy.sympify(formula), depth)
     return DepthLaw(kind, sympy.sympify(constant), sympy.sympify(power), formula, jac,
                     statement, provenances(constant=how), tuple(steps))
 
