@@ -20,6 +20,7 @@ and what :func:`symgrad.recommend_init` advises instead (σ_w, σ_b and its J^{L
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,7 @@ from symgrad.activations.registry import activation, activation_names
 from symgrad.errors import InvalidArgument
 from symgrad.initialization.gains import Principle, gain, second_moment
 from symgrad.meanfield.field import mean_field
-from symgrad.networks.advice import recommend_init, verdict
-from symgrad.networks.blocks import activation as activation_block
-from symgrad.networks.blocks import dense, repeat, serial
-from symgrad.networks.prediction import predict
+from symgrad.networks.advice import MAX_SENSITIVITY, assess_init, recommend_init, verdict
 from symgrad.records import Exact, How, Provenances, Record, Step
 
 __all__ = ["FRAMEWORK_GAINS", "GainRow", "GainTable", "gain_table"]
@@ -173,20 +171,21 @@ def gain_table(*, names: tuple[str, ...] | None = None, depth: int = 50,
         agrees = ("both" if on_sm and on_crit else "second_moment" if on_sm
                   else "criticality" if on_crit else "neither")
         note = f"χ₁ = {sympy.sstr(sympy.N(mf.chi1, 6))} ({mf.phase.value})"
-        try:
-            p = predict(repeat(serial(dense(g), activation_block(act)), depth))
-            j, ratio = float(p.grad_h_sq[0]), float(p.second_moment[-1])
-            hows[f"rows[{i}].jacobian"] = p.how("grad_h_sq")
-        except InvalidArgument:
-            j, ratio = float("inf"), float("inf")
+        framework = assess_init(act, sigma_w=g, depth=depth, band=band)
+        j, ratio = framework.jacobian, framework.moment_ratio
+        hows[f"rows[{i}].jacobian"] = framework.how("jacobian")
+        said = verdict(j, ratio, band)
+        grow = framework.sensitivity
+        if grow > MAX_SENSITIVITY and math.isfinite(grow):
+            said += f", on an unstable variance map (perturbations grow {grow:.3g}×)"
         advice = recommend_init(act, depth=depth, band=band)
         for column, field in (("advised_sigma_w", "sigma_w"), ("advised_sigma_b", "sigma_b"),
                               ("advised_jacobian", "jacobian")):
             hows[f"rows[{i}].{column}"] = advice.how(field)
         hows[f"rows[{i}].framework"] = Exact(source)
         rows.append(GainRow(act.label, g, sm, crit, mf.chi1, factor, agrees, note, source, j,
-                            verdict(j, ratio, band), advice.sigma_w, advice.sigma_b,
+                            said, advice.sigma_w, advice.sigma_b,
                             advice.jacobian, advice.reason))
     return GainTable(tuple(rows), Provenances(hows),
                      (Step(f"J^(L,0) of repeat(serial(dense(g), φ), {depth}) from q0 = 1, by"
-                           " predict; advice by recommend_init"),), depth, band)
+                           " assess_init (predict); advice by recommend_init"),), depth, band)

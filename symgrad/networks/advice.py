@@ -58,9 +58,9 @@ from symgrad.networks.blocks import Block, Dense, Repeat, Residual, Serial, acti
 from symgrad.networks.blocks import repeat as repeat_block
 from symgrad.networks.blocks import serial as serial_block
 from symgrad.networks.prediction import Prediction, predict
-from symgrad.records import Estimated, Exact, Record, Step, provenances
+from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 
-__all__ = ["FrameworkGain", "InitAdvice", "framework_gains", "recommend_init"]
+__all__ = ["FrameworkGain", "InitAdvice", "assess_init", "framework_gains", "recommend_init"]
 
 SIGMA_W = np.geomspace(0.25, 32.0, 421)
 SIGMA_B = (0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
@@ -104,12 +104,11 @@ class InitAdvice(Record):
                 ("sensitivity", sympy.Float(self.sensitivity)), ("reason", self.reason)]
 
 
-def _scan(act: Activation, depth: int, factor: int) -> tuple[np.ndarray, ...]:
-    """log J, the sensitivity and log χ_L (the last layer's factor) at every grid point
-    (q0 = 1), vectorised."""
+def _scan(act: Activation, depth: int, factor: int, sw: np.ndarray, sb: np.ndarray
+          ) -> tuple[np.ndarray, ...]:
+    """log J, the sensitivity and log χ_L (the last layer's factor) at every point
+    (σ_w, σ_b) of the plain MLP from q0 = 1, vectorised over the points."""
     maps = gaussian_maps(act)
-    sw, sb = np.meshgrid(SIGMA_W, np.asarray(SIGMA_B))
-    sw, sb = sw.ravel(), sb.ravel()
     v, b2 = factor * sw * sw, sb * sb
     q = v + b2
     ok = np.ones(q.size, dtype=bool)
@@ -129,9 +128,9 @@ def _scan(act: Activation, depth: int, factor: int) -> tuple[np.ndarray, ...]:
     # s = max_l (q_l/q_L)·Π_{j=l}^{L−1} F'(q_j) (module docstring), in logarithms.
     tail = np.cumsum(log_slope[::-1], axis=0)[::-1]
     sens = np.max(tail + log_q - log_q[-1], axis=0)
-    sens = np.maximum(sens, 0.0)
+    sens = np.where(ok, np.maximum(sens, 0.0), np.inf)
     log_j = np.where(ok & np.isfinite(log_j), log_j, np.inf)
-    return sw, sb, log_j, sens, np.where(np.isfinite(log_j), log_chi, np.inf)
+    return log_j, sens, np.where(np.isfinite(log_j), log_chi, np.inf)
 
 
 def _choose(log_j: np.ndarray, sens: np.ndarray, log_chi: np.ndarray, sb: np.ndarray,
@@ -217,7 +216,8 @@ def recommend_init(act: Activation | str, *, depth: int, net: Any = None,
         raise InvalidArgument(f"band must be > 1, got {band:g}")
     build = _builder(a, depth, net)
     if build is None:
-        sw, sb, log_j, sens, log_chi = _scan(a, depth, 1)
+        sw, sb = (arr.ravel() for arr in np.meshgrid(SIGMA_W, np.asarray(SIGMA_B)))
+        log_j, sens, log_chi = _scan(a, depth, 1, sw, sb)
     else:
         sw, sb = (arr.ravel() for arr in np.meshgrid(SIGMA_W[::6], np.asarray(SIGMA_B[:11])))
         scored = np.array([_score(build(float(w), float(b)))
@@ -246,14 +246,25 @@ def recommend_init(act: Activation | str, *, depth: int, net: Any = None,
                    smallest_bias)
 
 
-def _advice(a: Activation, depth: int, band: float, net: Block, p: Prediction, w: float,
-            b: float, sens: float, inside: bool, smallest_bias: bool) -> InitAdvice:
-    j = float(p.grad_h_sq[0])
-    ratio = float(p.second_moment[-1] / p.second_moment[0])
+def _advice(a: Activation, depth: int, band: float, net: Block, p: Prediction | None,
+            w: float, b: float, sens: float, inside: bool, smallest_bias: bool, *,
+            given: bool = False) -> InitAdvice:
+    if p is None:
+        j = ratio = math.inf
+        how: How = Estimated(math.inf, "the variance leaves e^±28: no finite prediction")
+    else:
+        j = float(p.grad_h_sq[0])
+        ratio = float(p.second_moment[-1] / p.second_moment[0])
+        how = p.how("grad_h_sq")
     step = float(SIGMA_W[1] / SIGMA_W[0])
-    where = (f"at σ_w = {w:g}, σ_b = {b:g} the predicted first-to-last gradient ratio over"
+    where = (f"at σ_w = {w:.6g}, σ_b = {b:g} the predicted first-to-last gradient ratio over"
              f" {depth} layers is {j:.3g}")
-    if inside:
+    if given:
+        unstable = sens > MAX_SENSITIVITY
+        why = (f"{where}, {'within' if abs(math.log(j)) <= math.log(band) else 'outside'}"
+               f" [1/{band:g}, {band:g}]; a variance perturbation grows up to {sens:.3g}×"
+               f" on its way to the last layer ({'unstable' if unstable else 'stable'})")
+    elif inside:
         why = (f"{where}, within [1/{band:g}, {band:g}]; a variance perturbation grows at most"
                f" {sens:.3g}× on its way to the last layer (stable)")
         if b > 0 and smallest_bias:
@@ -263,7 +274,6 @@ def _advice(a: Activation, depth: int, band: float, net: Block, p: Prediction, w
         why = (f"{where}: no (σ_w, σ_b) on the grid keeps it within [1/{band:g}, {band:g}]"
                f" without an unstable fixed point; this is the least bad")
     why += f"; the forward second moment changes by {ratio:.3g}"
-    how = p.how("grad_h_sq")
     prov = provenances(
         sigma_w=Estimated(w * (step - 1), f"geometric grid of ratio {step:.4f}, 4 digits"),
         sigma_b=Exact("a grid value"), jacobian=how, moment_ratio=how,
@@ -277,6 +287,29 @@ def _advice(a: Activation, depth: int, band: float, net: Block, p: Prediction, w
                   "\\prod_{j=l}^{L-1} F'(q_j) \\le 2"))
     return InitAdvice(a.label, str(net), depth, w, b, j, ratio, sens, band, inside, why, prov,
                       steps)
+
+
+def assess_init(act: Activation | str, *, sigma_w: Any, sigma_b: Any = 0, depth: int,
+                band: float = 10.0) -> InitAdvice:
+    """What the plain MLP with this σ_w, σ_b does at ``depth`` (from q0 = 1): J^{L,0}, the
+    forward ratio and the sensitivity of :func:`recommend_init`, and whether it is within
+    the band without an unstable fixed point — the same record, for a given init."""
+    a = as_activation(act)
+    depth = as_positive_int(depth, "depth")
+    if depth > MAX_DEPTH:
+        raise InvalidArgument(f"depth must be at most {MAX_DEPTH}, got {depth}")
+    band = as_float(band, "band", lower=1.0)
+    layer = dense(sigma_w, sigma_b)
+    net = repeat_block(serial_block(layer, activation(a)), depth)
+    w, b = float(layer.sigma_w), float(layer.sigma_b)
+    log_j, sens, _ = _scan(a, depth, 1, np.array([w]), np.array([b]))
+    inside = bool(abs(log_j[0]) <= math.log(band) and sens[0] <= math.log(MAX_SENSITIVITY))
+    try:
+        p: Prediction | None = predict(net)
+    except InvalidArgument:
+        p = None  # the variance leaves the range the maps cover: J and E[h_L²] are ±∞
+    return _advice(a, depth, band, net, p, w, b, math.exp(float(sens[0])), inside, False,
+                   given=True)
 
 
 @dataclass(frozen=True)
