@@ -36,7 +36,7 @@ def _leaf() -> st.SearchStrategy:
 def _blocks() -> st.SearchStrategy:
     return st.recursive(_leaf(), lambda inner: st.one_of(
         st.lists(inner, min_size=1, max_size=3).map(lambda xs: nw.serial(*xs)),
-        st.tuples(inner, _dense(), st.sampled_from(GAINS[:4] + (0,))).map(
+        st.tuples(inner, _dense(), st.sampled_from((*GAINS[:4], 0))).map(
             lambda t: nw.residual(nw.serial(t[0], t[1]), scale=t[2])),
         st.tuples(inner, st.integers(1, 40)).map(lambda t: nw.repeat(*t))), max_leaves=6)
 
