@@ -102,7 +102,7 @@ class Numbers:
     _compiled: dict[tuple[int, bool], tuple[Block, Step, bool]] = field(default_factory=dict)
 
     def param(self, expr: sympy.Expr) -> Any:
-        bound = expr if self.depth is None else expr.subs(L, self.depth)
+        bound = expr if self.depth is None or not expr.free_symbols else expr.subs(L, self.depth)
         return bound if self.symbolic else float(bound)
 
     def step(self, block: Block, gaussian: bool) -> tuple[Step, bool]:

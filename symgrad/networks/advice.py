@@ -219,7 +219,8 @@ def recommend_init(act: Activation | str, *, depth: int, net: Any = None,
         sw, sb = (arr.ravel() for arr in np.meshgrid(SIGMA_W, np.asarray(SIGMA_B)))
         log_j, sens, log_chi = _scan(a, depth, 1, sw, sb)
     else:
-        sw, sb = (arr.ravel() for arr in np.meshgrid(SIGMA_W[::6], np.asarray(SIGMA_B[:11])))
+        # One predict per point: a coarser grid (σ_w ratio 1.15, σ_b up to 1).
+        sw, sb = (arr.ravel() for arr in np.meshgrid(SIGMA_W[::12], np.asarray(SIGMA_B[:11])))
         scored = np.array([_score(build(float(w), float(b)))
                            for w, b in zip(sw, sb, strict=True)])
         log_j, log_chi = scored[:, 0], scored[:, 1]

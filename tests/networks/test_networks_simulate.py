@@ -11,7 +11,7 @@ from symgrad import InvalidArgument
 from symgrad import networks as nw
 from symgrad.numeric import reuse_memory
 from symgrad.numeric._rng import root_seed
-from symgrad.numeric.checks.networks import check_networks, network_row, standard_networks
+from symgrad.numeric.checks.networks import check_networks, network_rows, standard_networks
 from symgrad.numeric.networks import simulate_network
 
 PRE_LN = nw.pre_ln("relu", 5, sigma_b=0.1)
@@ -109,9 +109,9 @@ def test_every_architecture_row_passes():
                               f" > tol {r.tolerance:.3g})" for r in bad)
 
 
-@pytest.mark.parametrize("index", [1, 5, 7])
-def test_issue_net_pre_ln_and_batchnorm_agree(index):
+@pytest.mark.parametrize("index", [0, 5, 7])
+def test_relu_pre_ln_and_batchnorm_rows_agree(index):
     label, net, options = standard_networks()[index]
-    row = network_row(label, net, root_seed(index), 4.5, **options)
-    assert row.ok, (row.measured, row.predicted, row.rel_error, row.tolerance)
-    assert row.tolerance < 0.5  # the row says something: not a blanket tolerance
+    for row in network_rows(label, net, root_seed(index), 4.5, **options):
+        assert row.ok, (row.measured, row.predicted, row.rel_error, row.tolerance)
+        assert row.tolerance < 0.5  # the row says something: not a blanket tolerance
