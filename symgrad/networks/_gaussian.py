@@ -20,7 +20,11 @@ arc-sine kernel) — and numbers otherwise:
   The interpolation error is estimated from the sixth derivative: the Hermite remainder
   is f⁽⁶⁾(ξ)·(s(1 − s))³h⁶/6! ≤ h⁶|f⁽⁶⁾|/46080, and h⁴f⁽⁶⁾ ≈ Δ⁴f'' (fourth differences
   of the exact second derivatives at the nodes), so the estimate is h²·max|Δ⁴f''|/46080;
-* the pair: a nested panel rule (inner expectations over Z' at every outer node Z).
+* the pair: a nested panel rule (inner expectations over Z' at every outer node Z);
+* below the table (q < e^{−28}, a vanishing signal): the expansion at 0 from φ's
+  one-sided derivatives there, E[g(√q Z)] = g(0) + √q·(g'(0⁺) − g'(0⁻))/√(2π)
+  + q·(g''(0⁺) + g''(0⁻))/4 + O(q^{3/2}) for g = φ², φ'², φ (relative error ≈ √q where φ
+  has a kink at 0, ≈ q where it is smooth: below 1e−6 and 1e−12).
 
 This is the only module of :mod:`symgrad.networks` that imports symgrad's private
 quadrature engine (:mod:`symgrad._exact.gauss_rule`).
@@ -209,7 +213,7 @@ class GaussianMaps:
         if not q > 0 or not math.isfinite(q):
             raise InvalidArgument(f"a Gaussian input needs a finite variance q > 0, got {q!r}")
         t = math.log(q)
-        if not _T_MIN <= t < _T_MAX:
+        if not t < _T_MAX:
             raise InvalidArgument(
                 f"q = {q:.3g} is outside the range the quadrature table covers for"
                 f" {self.act.label} (e^{_T_MIN} to e^{_T_MAX})")
@@ -228,6 +232,8 @@ class GaussianMaps:
                     f"a Gaussian input needs a finite variance q > 0, got {q!r}")
             fv, fs, fm, _ = self._float
             return fv(q), fs(q), fm(q), 4e-16
+        if 0 < q < _Q_SMALL:
+            return _small(self.act, q)
         chunk, j, frac = self._where(q)
         c = chunk.rows[j]
         return _horner(c, 0, frac), _horner(c, 6, frac), _horner(c, 12, frac), chunk.error
@@ -246,13 +252,21 @@ class GaussianMaps:
                            for f in self._vector)
             return v, s, m, dv, 4e-16
         t = np.log(q)
-        if not ((t >= _T_MIN) & (t < _T_MAX)).all():
-            raise InvalidArgument(f"some q lie outside the range the quadrature table covers"
-                                  f" for {self.act.label} (e^{_T_MIN} to e^{_T_MAX})")
+        if not (t < _T_MAX).all():
+            raise InvalidArgument(f"some q lie above the range the quadrature table covers"
+                                  f" for {self.act.label} (up to e^{_T_MAX})")
         ks = np.floor(t).astype(int)
         out = np.empty((4, q.size))
         err = 0.0
-        for k in np.unique(ks):
+        low = t < _T_MIN
+        if low.any():
+            coef, rel = _small_coefficients(self.act)
+            r = np.sqrt(q[low])
+            for row, (c0, c1, c2) in enumerate(coef):
+                out[row, low] = c0 + r * c1 + r * r * c2
+            out[3, low] = coef[0][1] / (2 * r) + coef[0][2]
+            err = float(rel * r.max() / math.sqrt(_Q_SMALL))
+        for k in np.unique(ks[~low]):
             sel = ks == k
             chunk = self.chunk_of(int(k))
             x = (t[sel] - k) * _STEP
@@ -284,6 +298,45 @@ class GaussianMaps:
             _, _, m, rel = self.at(q)
             return m * m, 2 * rel * m * m + 1e-300
         return _pair_numeric(self.act, q, c)
+
+
+_Q_SMALL = math.exp(_T_MIN)
+
+
+@lru_cache(maxsize=64)
+def _small_coefficients(act: Activation) -> tuple[tuple[tuple[float, float, float], ...], float]:
+    """((c0, c½, c1) for φ², φ'², φ) with E[g(√q Z)] ≈ c0 + c½√q + c1·q (module
+    docstring), and the relative error at q = e^{−28}."""
+    right = next(p for p in act.pieces if p.lo <= 0 < p.hi)
+    left = next(p for p in act.pieces if p.lo < 0 <= p.hi)
+    sides = []
+    for piece in (left, right):
+        phi = piece.expr
+        d1 = sympy.diff(phi, z)
+        sides.append([float(sympy.limit(e, z, 0)) for e in (
+            phi, d1, sympy.diff(phi, z, 2), sympy.diff(d1, z, 2))])
+    (f_l, d_l, e_l, t_l), (f_r, d_r, e_r, t_r) = sides
+    # g = φ²: g' = 2φφ', g'' = 2φ'² + 2φφ''; g = φ'²: g' = 2φ'φ'', g'' = 2φ''² + 2φ'φ'''.
+    sq = [(f * f, 2 * f * d, 2 * d * d + 2 * f * e) for f, d, e in ((f_l, d_l, e_l),
+                                                                     (f_r, d_r, e_r))]
+    slope = [(d * d, 2 * d * e, 2 * e * e + 2 * d * t) for d, e, t in ((d_l, e_l, t_l),
+                                                                       (d_r, e_r, t_r))]
+    mean = [(f, d, e) for f, d, e in ((f_l, d_l, e_l), (f_r, d_r, e_r))]
+    # (φ'² may jump at 0, as selu's does: the constant term is the mean of its two sides.)
+    coef = tuple(((gl[0] + gr[0]) / 2, (gr[1] - gl[1]) / math.sqrt(2 * math.pi),
+                  (gr[2] + gl[2]) / 4) for gl, gr in (sq, slope, mean))
+    kinked = any(abs(a - b) > 1e-15 * (1 + abs(a)) for a, b in zip(sides[0], sides[1],
+                                                                     strict=True))
+    # The next term is O(q^{3/2}) (a kink) or O(q²) (smooth) against the leading one.
+    rel = 10 * (math.sqrt(_Q_SMALL) if kinked else _Q_SMALL)
+    return coef, rel
+
+
+def _small(act: Activation, q: float) -> tuple[float, float, float, float]:
+    coef, rel = _small_coefficients(act)
+    r = math.sqrt(q)
+    v, s, m = (c0 + r * c1 + q * c2 for c0, c1, c2 in coef)
+    return v, s, m, rel * r / math.sqrt(_Q_SMALL)
 
 
 def _pair_numeric(act: Activation, q: float, c: float) -> tuple[float, float]:

@@ -68,7 +68,7 @@ SIGMA_B = (0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 
 MAX_DEPTH = 2000
 #: Most a relative perturbation of the variance may grow on its way to the last layer.
 MAX_SENSITIVITY = 2.0
-_Q_RANGE = (1e-10, 1e10)
+_Q_RANGE = (1e-300, math.exp(27.9))  # the Gaussian maps' range (small-q expansion below)
 _FRAMEWORK = {"identity": 1.0, "sigmoid": 1.0, "tanh": 5 / 3, "relu": math.sqrt(2),
               "leaky_relu": math.sqrt(2 / (1 + 0.01**2)), "selu": 0.75}
 
