@@ -396,10 +396,10 @@ def slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
 def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
     pieces = act.pieces
     try:
-        d_lo = sympy.limit(pieces[0].derivative, z, -sympy.oo)
-        d_hi = sympy.limit(pieces[-1].derivative, z, sympy.oo)
-        p_lo = sympy.limit(pieces[0].expr, z, -sympy.oo)
-        p_hi = sympy.limit(pieces[-1].expr, z, sympy.oo)
+        d_lo = _limit(pieces[0].derivative, -sympy.oo)
+        d_hi = _limit(pieces[-1].derivative, sympy.oo)
+        p_lo = _limit(pieces[0].expr, -sympy.oo)
+        p_hi = _limit(pieces[-1].expr, sympy.oo)
     except (NotImplementedError, ValueError, TypeError):  # pragma: no cover
         return sympy.nan, sympy.nan, sympy.nan
     s_inf = sympy.nsimplify(sympy.cancel((d_lo**2 + d_hi**2) / 2))
@@ -417,6 +417,17 @@ def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
     return s_inf, v_inf, gamma2
 
 
+def _limit(expr: sympy.Expr, at: sympy.Expr) -> sympy.Expr:
+    """lim_{z→at} expr: SymPy's own value at ±∞ when it gives a determinate extended real
+    (tanh(∞) = 1, e^{−∞} = 0 — continuous in the extended reals), else ``sympy.limit``
+    (Gruntz's algorithm: seconds for sech⁴)."""
+    value = expr.subs(z, at)
+    if (value.is_extended_real and not value.has(sympy.nan, sympy.zoo, sympy.AccumBounds)
+            and not value.free_symbols):
+        return value
+    return sympy.limit(expr, z, at)
+
+
 def _square_slope_integral(phi: sympy.Expr, slope: sympy.Expr, lo: sympy.Expr,
                            hi: sympy.Expr) -> sympy.Expr | None:
     """∫_lo^hi φ'(x)² dx over one piece, exactly, or None.
@@ -427,7 +438,7 @@ def _square_slope_integral(phi: sympy.Expr, slope: sympy.Expr, lo: sympy.Expr,
     u = sympy.Symbol("u", real=True)
     g = slope.subs(phi, u) if phi.has(z) else slope
     if not g.has(z):
-        ends = [sympy.limit(phi, z, e) if e.is_infinite else phi.subs(z, e) for e in (lo, hi)]
+        ends = [_limit(phi, e) if e.is_infinite else phi.subs(z, e) for e in (lo, hi)]
         if g.has(u):
             return sympy.integrate(g, (u, ends[0], ends[1]))
         return g * g * (hi - lo) if g != 0 else sympy.Integer(0)

@@ -236,6 +236,10 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
     d, act = r.layers[0], r.layers[1].act
     if d.sigma_b != 0 or d.sigma_w.has(L):
         return None
+    v = d.init.factor * d.sigma_w**2
+    # Cheap first: the law needs χ(0) = vσ_w²φ'(0)² = 1 (before any series expansion).
+    if sympy.cancel(v * sympy.diff(act.expr, z).subs(z, 0) ** 2) != 1:
+        return None
     x = sympy.Symbol("x", real=True)
     try:
         series = sympy.series(act.expr.subs(z, x), x, 0, 5).removeO()
@@ -243,7 +247,6 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
         return None
     if series.has(sympy.Piecewise) or series.subs(x, 0) != 0:
         return None
-    v = d.init.factor * d.sigma_w**2
 
     def moment(poly: sympy.Expr, order: int) -> sympy.Expr:
         # E[p(√K Z)] to O(K^order): E[Z^{2j}] = (2j − 1)!!.
