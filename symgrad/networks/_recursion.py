@@ -99,6 +99,8 @@ class Numbers:
     depth: int | None = None
     #: Largest relative error estimate of a numeric Gaussian map used (symbolic mode).
     inexact: float = 0.0
+    #: Whether a quadrature table (not a closed form) was compiled in.
+    tables: bool = False
     _compiled: dict[tuple[int, bool], tuple[Block, Step, bool]] = field(default_factory=dict)
 
     def param(self, expr: sympy.Expr) -> Any:
@@ -184,6 +186,7 @@ def _activate(b: Activate, gaussian: bool, num: Numbers) -> Compiled:
             " Gaussian stream); put a dense layer before it")
     maps = gaussian_maps(b.act)
     symbolic = num.symbolic
+    num.tables = num.tables or not maps.exact
 
     def step(k: Any, m: Any, c: Any, err: float) -> Out:
         if not symbolic and not k > 0:
