@@ -21,10 +21,8 @@ arc-sine kernel) — and numbers otherwise:
   is f⁽⁶⁾(ξ)·(s(1 − s))³h⁶/6! ≤ h⁶|f⁽⁶⁾|/46080, and h⁴f⁽⁶⁾ ≈ Δ⁴f'' (fourth differences
   of the exact second derivatives at the nodes), so the estimate is h²·max|Δ⁴f''|/46080;
 * the pair: a nested panel rule (inner expectations over Z' at every outer node Z);
-* below the table (q < e^{−28}, a vanishing signal): the expansion at 0 from φ's
-  one-sided derivatives there, E[g(√q Z)] = g(0) + √q·(g'(0⁺) − g'(0⁻))/√(2π)
-  + q·(g''(0⁺) + g''(0⁻))/4 + O(q^{3/2}) for g = φ², φ'², φ (relative error ≈ √q where φ
-  has a kink at 0, ≈ q where it is smooth: below 1e−6 and 1e−12).
+* below the table (q < e^{−28}, a vanishing signal): the expansion at 0 of
+  :mod:`._asymptotics`.
 
 This is the only module of :mod:`symgrad.networks` that imports symgrad's private
 quadrature engine (:mod:`symgrad._exact.gauss_rule`).
@@ -51,6 +49,7 @@ from symgrad._core.symbols import z
 from symgrad._exact.gauss_rule import edges, expect, rule
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
+from symgrad.networks._asymptotics import Q_SMALL, T_MIN, small, small_coefficients
 from symgrad.types import FloatArray
 
 __all__ = ["C", "GaussianMaps", "Q", "gaussian_maps"]
@@ -61,7 +60,7 @@ C = sympy.Symbol("c", real=True)
 
 _STEP = 16            # table nodes per unit of ln q
 _N = 12               # Gauss–Legendre nodes per panel (and 2n for the error estimate)
-_T_MIN, _T_MAX = -28, 28  # ln q ∈ [−28, 28]: q from 7e-13 to 1.4e12
+_T_MIN, _T_MAX = T_MIN, 28  # ln q ∈ [−28, 28]: q from 7e-13 to 1.4e12
 _TAIL = 1e-10         # relative size of the dropped |Z| > 12 tail beyond which moments diverge
 
 SymFn = Callable[..., sympy.Expr]
@@ -232,8 +231,8 @@ class GaussianMaps:
                     f"a Gaussian input needs a finite variance q > 0, got {q!r}")
             fv, fs, fm, _ = self._float
             return fv(q), fs(q), fm(q), 4e-16
-        if 0 < q < _Q_SMALL:
-            return _small(self.act, q)
+        if 0 < q < Q_SMALL:
+            return small(self.act, q)
         chunk, j, frac = self._where(q)
         c = chunk.rows[j]
         return _horner(c, 0, frac), _horner(c, 6, frac), _horner(c, 12, frac), chunk.error
@@ -260,12 +259,12 @@ class GaussianMaps:
         err = 0.0
         low = t < _T_MIN
         if low.any():
-            coef, rel = _small_coefficients(self.act)
+            coef, rel = small_coefficients(self.act)
             r = np.sqrt(q[low])
             for row, (c0, c1, c2) in enumerate(coef):
                 out[row, low] = c0 + r * c1 + r * r * c2
             out[3, low] = coef[0][1] / (2 * r) + coef[0][2]
-            err = float(rel * r.max() / math.sqrt(_Q_SMALL))
+            err = float(rel * r.max() / math.sqrt(Q_SMALL))
         for k in np.unique(ks[~low]):
             sel = ks == k
             chunk = self.chunk_of(int(k))
@@ -298,45 +297,6 @@ class GaussianMaps:
             _, _, m, rel = self.at(q)
             return m * m, 2 * rel * m * m + 1e-300
         return _pair_numeric(self.act, q, c)
-
-
-_Q_SMALL = math.exp(_T_MIN)
-
-
-@lru_cache(maxsize=64)
-def _small_coefficients(act: Activation) -> tuple[tuple[tuple[float, float, float], ...], float]:
-    """((c0, c½, c1) for φ², φ'², φ) with E[g(√q Z)] ≈ c0 + c½√q + c1·q (module
-    docstring), and the relative error at q = e^{−28}."""
-    right = next(p for p in act.pieces if p.lo <= 0 < p.hi)
-    left = next(p for p in act.pieces if p.lo < 0 <= p.hi)
-    sides = []
-    for piece in (left, right):
-        phi = piece.expr
-        d1 = sympy.diff(phi, z)
-        sides.append([float(sympy.limit(e, z, 0)) for e in (
-            phi, d1, sympy.diff(phi, z, 2), sympy.diff(d1, z, 2))])
-    (f_l, d_l, e_l, t_l), (f_r, d_r, e_r, t_r) = sides
-    # g = φ²: g' = 2φφ', g'' = 2φ'² + 2φφ''; g = φ'²: g' = 2φ'φ'', g'' = 2φ''² + 2φ'φ'''.
-    sq = [(f * f, 2 * f * d, 2 * d * d + 2 * f * e) for f, d, e in ((f_l, d_l, e_l),
-                                                                     (f_r, d_r, e_r))]
-    slope = [(d * d, 2 * d * e, 2 * e * e + 2 * d * t) for d, e, t in ((d_l, e_l, t_l),
-                                                                       (d_r, e_r, t_r))]
-    mean = [(f, d, e) for f, d, e in ((f_l, d_l, e_l), (f_r, d_r, e_r))]
-    # (φ'² may jump at 0, as selu's does: the constant term is the mean of its two sides.)
-    coef = tuple(((gl[0] + gr[0]) / 2, (gr[1] - gl[1]) / math.sqrt(2 * math.pi),
-                  (gr[2] + gl[2]) / 4) for gl, gr in (sq, slope, mean))
-    kinked = any(abs(a - b) > 1e-15 * (1 + abs(a)) for a, b in zip(sides[0], sides[1],
-                                                                     strict=True))
-    # The next term is O(q^{3/2}) (a kink) or O(q²) (smooth) against the leading one.
-    rel = 10 * (math.sqrt(_Q_SMALL) if kinked else _Q_SMALL)
-    return coef, rel
-
-
-def _small(act: Activation, q: float) -> tuple[float, float, float, float]:
-    coef, rel = _small_coefficients(act)
-    r = math.sqrt(q)
-    v, s, m = (c0 + r * c1 + q * c2 for c0, c1, c2 in coef)
-    return v, s, m, rel * r / math.sqrt(_Q_SMALL)
 
 
 def _pair_numeric(act: Activation, q: float, c: float) -> tuple[float, float]:
@@ -382,65 +342,3 @@ def gaussian_maps(act: Activation) -> GaussianMaps:
     if closed is not None:
         return GaussianMaps(act, True, *closed, _float=_lambdified(closed))
     return GaussianMaps(act, False, None, None, None, None, _table=_Table(act))
-
-
-def slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
-    """(S∞, V∞, γ₂): lim_{q→∞} E[φ'(√q Z)²] = (φ'(−∞)² + φ'(∞)²)/2, lim E[φ(√q Z)²] =
-    (φ(−∞)² + φ(∞)²)/2 (∞ when φ is unbounded) and γ₂ = ∫φ'(x)²dx/√(2π), so that
-    E[φ'(√q Z)²] ~ γ₂/√q when φ' is square integrable.  Exact (SymPy limits and
-    integrals over the pieces); NaN when SymPy cannot decide."""
-    return _slope_limits(act)
-
-
-@lru_cache(maxsize=64)
-def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
-    pieces = act.pieces
-    try:
-        d_lo = _limit(pieces[0].derivative, -sympy.oo)
-        d_hi = _limit(pieces[-1].derivative, sympy.oo)
-        p_lo = _limit(pieces[0].expr, -sympy.oo)
-        p_hi = _limit(pieces[-1].expr, sympy.oo)
-    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover
-        return sympy.nan, sympy.nan, sympy.nan
-    s_inf = sympy.nsimplify(sympy.cancel((d_lo**2 + d_hi**2) / 2))
-    v_inf = sympy.cancel((p_lo**2 + p_hi**2) / 2)
-    gamma2: sympy.Expr = sympy.oo
-    if s_inf == 0:
-        total = sympy.Integer(0)
-        for piece in pieces:
-            part = _square_slope_integral(piece.expr, piece.derivative, piece.lo, piece.hi)
-            if part is None:
-                total = sympy.nan
-                break
-            total += part
-        gamma2 = sympy.radsimp(total / sympy.sqrt(2 * sympy.pi))
-    return s_inf, v_inf, gamma2
-
-
-def _limit(expr: sympy.Expr, at: sympy.Expr) -> sympy.Expr:
-    """lim_{z→at} expr: SymPy's own value at ±∞ when it gives a determinate extended real
-    (tanh(∞) = 1, e^{−∞} = 0 — continuous in the extended reals), else ``sympy.limit``
-    (Gruntz's algorithm: seconds for sech⁴)."""
-    value = expr.subs(z, at)
-    if (value.is_extended_real and not value.has(sympy.nan, sympy.zoo, sympy.AccumBounds)
-            and not value.free_symbols):
-        return value
-    return sympy.limit(expr, z, at)
-
-
-def _square_slope_integral(phi: sympy.Expr, slope: sympy.Expr, lo: sympy.Expr,
-                           hi: sympy.Expr) -> sympy.Expr | None:
-    """∫_lo^hi φ'(x)² dx over one piece, exactly, or None.
-
-    When φ' = g(φ) on the piece (tanh' = 1 − tanh²), substituting u = φ(x) gives
-    ∫ g(φ)φ' dx = ∫_{φ(lo)}^{φ(hi)} g(u) du — a polynomial for tanh, where SymPy's own
-    integration of sech⁴ takes seconds.  Otherwise SymPy integrates φ'² directly."""
-    u = sympy.Symbol("u", real=True)
-    g = slope.subs(phi, u) if phi.has(z) else slope
-    if not g.has(z):
-        ends = [_limit(phi, e) if e.is_infinite else phi.subs(z, e) for e in (lo, hi)]
-        if g.has(u):
-            return sympy.integrate(g, (u, ends[0], ends[1]))
-        return g * g * (hi - lo) if g != 0 else sympy.Integer(0)
-    part = sympy.integrate(slope**2, (z, lo, hi))
-    return None if part.has(sympy.Integral) else part

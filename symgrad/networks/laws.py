@@ -45,7 +45,7 @@ from typing import Any
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad.networks._gaussian import slope_limits
+from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
 from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
