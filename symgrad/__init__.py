@@ -39,7 +39,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "CriticalPoint", "MeanField", "MeanFieldMode", "Phase", "PhaseDiagram",
         "VarianceFixedPoint", "critical_sigma_w", "mean_field", "phase_diagram",
     ),
+    "symgrad.networks": (
+        "DepthLaw", "InitAdvice", "LawKind", "Prediction", "predict", "recommend_init",
+    ),
     "symgrad.numeric": ("Simulation", "compare", "simulate", "sweep", "train"),
+    "symgrad.numeric.networks": ("NetworkSimulation",),
     "symgrad.numeric.checks": ("crosscheck",),
     "symgrad.recurrent": (
         "SpectralCondition", "after_steps", "bptt_jacobian", "gru_update_path", "lstm_carousel",
@@ -55,6 +59,9 @@ _HOMES: dict[str, tuple[str, ...]] = {
     ),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
+#: Subpackages served by name (``symgrad.networks`` holds the architecture constructors,
+#: whose names — ``activation``, ``dense`` — would clash at the top level).
+_SUBPACKAGES = ("networks",)
 
 __all__ = [
     "EPSILON",
@@ -63,6 +70,7 @@ __all__ = [
     "ChainRow",
     "ChainTrace",
     "CriticalPoint",
+    "DepthLaw",
     "DepthThreshold",
     "ExpectedSlope",
     "FanMode",
@@ -72,17 +80,21 @@ __all__ = [
     "GradientNormLaw",
     "GradientProduct",
     "Growth",
+    "InitAdvice",
     "InitVariance",
     "InvalidArgument",
     "JacobianSpectrum",
+    "LawKind",
     "MaxSlope",
     "MeanField",
     "MeanFieldMode",
     "MomentFactor",
+    "NetworkSimulation",
     "NoClosedForm",
     "Phase",
     "PhaseDiagram",
     "PointSlope",
+    "Prediction",
     "Principle",
     "Reach",
     "Saturation",
@@ -116,8 +128,11 @@ __all__ = [
     "max_slope",
     "mean_field",
     "moment_factor",
+    "networks",
     "pascanu_conditions",
     "phase_diagram",
+    "predict",
+    "recommend_init",
     "register_activation",
     "residual_block",
     "residual_lower_bound",
@@ -139,6 +154,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"symgrad.{name}")
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
@@ -152,6 +169,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what the type checker and IDEs see
+    from symgrad import networks
     from symgrad.activations import (
         Activation,
         activation,
@@ -213,6 +231,14 @@ if TYPE_CHECKING:  # what the type checker and IDEs see
         mean_field,
         phase_diagram,
     )
+    from symgrad.networks import (
+        DepthLaw,
+        InitAdvice,
+        LawKind,
+        Prediction,
+        predict,
+        recommend_init,
+    )
     from symgrad.numeric import (
         Simulation,
         compare,
@@ -221,6 +247,7 @@ if TYPE_CHECKING:  # what the type checker and IDEs see
         train,
     )
     from symgrad.numeric.checks import crosscheck
+    from symgrad.numeric.networks import NetworkSimulation
     from symgrad.recurrent import (
         SpectralCondition,
         after_steps,

@@ -12,7 +12,8 @@ from typing import Any, NoReturn
 __all__ = ["COMMANDS", "MEANFIELD_MODES", "build_parser"]
 
 #: The sub-commands, in the order ``--help`` lists them (each is ``symgrad.cli.<name>``).
-COMMANDS = ("list", "activation", "chain", "claims", "report", "crosscheck", "meanfield", "gain")
+COMMANDS = ("list", "activation", "chain", "claims", "report", "crosscheck", "meanfield", "gain",
+            "predict")
 #: ``symgrad meanfield --mode`` choices: the values of :class:`symgrad.meanfield.MeanFieldMode`.
 MEANFIELD_MODES = ("auto", "exact", "fast", "precise")
 
@@ -257,7 +258,47 @@ def _gain(sub: Any) -> None:
     parser.set_defaults(command="gain")
 
 
+_PREDICT_EPILOG = """\
+examples:
+  symgrad predict --arch "repeat(residual(serial(dense(1.0), activation(relu)), scale=0.5), 50)"
+  symgrad predict --arch "pre_ln(relu, 40)"                 J^(40,0) = 21 exactly
+  symgrad predict --arch "mlp(tanh, 20, init=xavier_normal)" --json
+  symgrad predict --arch "fixup(relu, 100, m=3, last=0.5)" --rows 6
+
+SPEC is parsed, never evaluated: calls dense(σ_w, σ_b, init=…), activation(NAME),
+layernorm(eps=…), batchnorm(batch=…), residual(BRANCH, scale=…), serial(…),
+repeat(BLOCK, DEPTH) and the recipes mlp, resnet, pre_ln, post_ln, bn_mlp, rezero,
+fixup (e.g. mlp(tanh, 20, sigma_w=1.2)); numbers are exact (0.1 is 1/10), L is the
+depth, sqrt and pi are known.  Exit status 2 on a bad SPEC, with one line saying where.
+"""
+
+def _predict(sub: Any) -> None:
+    parser = sub.add_parser(
+        "predict",
+        help="per-layer gradients, weight gradients and the depth law of an architecture",
+        description="Predict, at infinite width and from the input's second moment q0, the "
+        "per-layer second moments, averaged partial Jacobians J^{L,l}, weight-gradient norms "
+        "and the depth law (exponential, power, stretched exponential or bounded) of an "
+        "architecture written as text.",
+        epilog=_PREDICT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--arch", metavar="SPEC", required=True,
+                        help="the architecture, e.g. \"pre_ln(relu, 40)\"")
+    parser.add_argument("--q0", metavar="Q", default="1",
+                        help="second moment of the input per unit (default 1)")
+    parser.add_argument("--c0", metavar="C", default=None,
+                        help="correlation of a second input (tracks the correlation map)")
+    parser.add_argument("--width", metavar="N", type=int, default=None,
+                        help="scale the weight-gradient norms by N² (default: per N²)")
+    parser.add_argument("--rows", metavar="N", type=int, default=12,
+                        help="layers shown; the middle is elided past N (default 12)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(command="predict")
+
+
 _ADD = {
     "list": _list, "activation": _activation, "chain": _chain, "claims": _claims,
     "report": _report, "crosscheck": _crosscheck, "meanfield": _meanfield, "gain": _gain,
+    "predict": _predict,
 }

@@ -1,30 +1,39 @@
-"""How do the frameworks' gains compare with the two principles?
+"""How do the frameworks' gains compare with the two principles, and what do they do at
+depth?
 
 The deep-learning frameworks ship a gain table (PyTorch's ``calculate_gain``; Keras and
 JAX use the same constants): linear 1, sigmoid 1, tanh 5/3, relu √2, leaky_relu
-√(2/(1 + α²)), selu 3/4.  :func:`gain_table` sets each entry beside the gain by
-forward second-moment preservation and by criticality (χ₁ = 1 at σ_b = 0), with the χ₁
-a network initialised with the framework gain actually gets and its per-layer second-
-moment factor g²·E[φ(Z)²] (at unit input variance).
+√(2/(1 + α²)), selu 3/4; every other activation gets Kaiming's default √2 (what
+``torch.nn.init.kaiming_normal_`` uses when told nothing).  :func:`gain_table` covers the
+whole catalogue and sets each gain beside the gain by forward second-moment
+preservation and by criticality (χ₁ = 1 at σ_b = 0), with the χ₁ a network initialised
+with the framework gain actually gets and its per-layer second-moment factor
+g²·E[φ(Z)²] (at unit input variance) — and then what happens at a given depth L: the
+first-to-last gradient ratio J^{L,0} that :func:`symgrad.networks.predict` gives the
+plain MLP with the framework gain (σ_b = 0, inputs of unit second moment), a verdict,
+and what :func:`symgrad.recommend_init` advises instead (σ_w, σ_b and its J^{L,0}).
 
->>> row = {r.activation: r for r in gain_table().rows}["relu"]
->>> row.framework, row.agrees
-(sqrt(2), 'both')
+>>> row = {r.activation: r for r in gain_table(names=("relu",), depth=10).rows}["relu"]
+>>> row.framework, row.agrees, row.verdict, round(row.advised_sigma_w, 3)
+(sqrt(2), 'both', 'within band', 1.414)
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
 from symgrad._core.format import number_text
-from symgrad.activations.registry import activation
+from symgrad._core.validate import as_float, as_positive_int, describe
+from symgrad.activations.registry import activation, activation_names
 from symgrad.errors import InvalidArgument
 from symgrad.initialization.gains import Principle, gain, second_moment
 from symgrad.meanfield.field import mean_field
-from symgrad.records import How, Provenances, Record, Step
+from symgrad.networks.advice import MAX_SENSITIVITY, assess_init, recommend_init, verdict
+from symgrad.records import Exact, How, Provenances, Record, Step
 
 __all__ = ["FRAMEWORK_GAINS", "GainRow", "GainTable", "gain_table"]
 
@@ -41,6 +50,8 @@ FRAMEWORK_GAINS: tuple[tuple[str, sympy.Expr], ...] = (
 )
 
 _REL = 1e-12  # "agrees": equal to 12 digits (exact entries compare exactly)
+#: The gain of activations ``calculate_gain`` does not list: Kaiming's default √2.
+KAIMING_DEFAULT = sympy.sqrt(2)
 
 
 @dataclass(frozen=True)
@@ -57,28 +68,45 @@ class GainRow:
     #: 'both', 'second_moment', 'criticality' or 'neither'
     agrees: str
     note: str
+    #: "calculate_gain" or "kaiming default" (not in the frameworks' table).
+    source: str = "calculate_gain"
+    #: J^{L,0} of the plain MLP at the framework gain, σ_b = 0, at the table's depth.
+    jacobian: float = float("nan")
+    #: "within band", "gradients vanish (J = …)", "gradients explode (J = …)".
+    verdict: str = ""
+    #: recommend_init's σ_w, σ_b and the J^{L,0} they give.
+    advised_sigma_w: float = float("nan")
+    advised_sigma_b: float = float("nan")
+    advised_jacobian: float = float("nan")
+    advice_reason: str = ""
 
 
 @dataclass(frozen=True)
 class GainTable(Record):
-    """The comparison, one :class:`GainRow` per framework entry."""
+    """The comparison, one :class:`GainRow` per activation, at ``depth`` within ``band``."""
     rows: tuple[GainRow, ...]
     #: ``rows[i].<column>``: how each number of row i was obtained.
     provenance: Provenances
     steps: tuple[Step, ...] = ()
+    depth: int = 50
+    band: float = 10.0
 
     def title(self) -> str:
         return "Framework gains against second-moment and criticality gains"
 
     def markdown(self) -> str:
         lines = ["| activation | framework | second moment | criticality | χ₁ at framework gain "
-                 "| g²·E[φ(Z)²] | agrees with |", "| --- | --- | --- | --- | --- | --- | --- |"]
+                 f"| g²·E[φ(Z)²] | agrees with | J^(L,0) at L = {self.depth} | verdict "
+                 "| advised σ_w | advised σ_b | J^(L,0) advised |",
+                 "| --- |" + " --- |" * 11]
         for r in self.rows:
             crit = number_text(r.criticality, 8) if r.criticality is not None else "none"
             lines.append(f"| {r.activation} | {number_text(r.framework, 8)} | "
                          f"{number_text(r.second_moment, 8)} | {crit} | "
                          f"{number_text(r.chi1, 8)} | {number_text(r.moment_factor, 8)} | "
-                         f"{r.agrees} |")
+                         f"{r.agrees} | {r.jacobian:.3g} | {r.verdict} | "
+                         f"{r.advised_sigma_w:.4g} | {r.advised_sigma_b:g} | "
+                         f"{r.advised_jacobian:.3g} |")
         return "\n".join(lines)
 
     def summary(self) -> list[tuple[str, Any]]:
@@ -98,12 +126,30 @@ def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
     return True  # long closed forms equal to 40 digits
 
 
-def gain_table() -> GainTable:
-    """Compare the framework gains with :func:`symgrad.gain` under both principles."""
+def _framework(name: str) -> tuple[Any, sympy.Expr, str]:
+    """(activation, its framework gain, where the gain comes from)."""
+    table = dict(FRAMEWORK_GAINS)
+    if name == "leaky_relu":
+        return activation(name, alpha=_ALPHA), table[name], "calculate_gain"
+    if name in table:
+        return activation(name), table[name], "calculate_gain"
+    return activation(name), KAIMING_DEFAULT, "kaiming default"
+
+
+def gain_table(*, names: tuple[str, ...] | None = None, depth: int = 50,
+               band: float = 10.0) -> GainTable:
+    """Compare the framework gains with :func:`symgrad.gain` under both principles, for
+    every catalogue activation (or ``names``), and say what each gain does at ``depth``
+    and what :func:`symgrad.recommend_init` advises instead (module docstring)."""
+    depth = as_positive_int(depth, "depth")
+    band = as_float(band, "band", lower=1.0)
+    if names is not None and (isinstance(names, str) or not all(
+            isinstance(n, str) for n in names)):
+        raise InvalidArgument(f"names must be a tuple of activation names, got {describe(names)}")
     rows = []
     hows: dict[str, How] = {}
-    for i, (name, g) in enumerate(FRAMEWORK_GAINS):
-        act = activation(name) if name != "leaky_relu" else activation(name, alpha=_ALPHA)
+    for i, name in enumerate(names or activation_names()):
+        act, g, source = _framework(name)
         sm_gain = gain(act, principle=Principle.SECOND_MOMENT)
         sm = sm_gain.value
         hows[f"rows[{i}].second_moment"] = sm_gain.how("value")
@@ -125,5 +171,21 @@ def gain_table() -> GainTable:
         agrees = ("both" if on_sm and on_crit else "second_moment" if on_sm
                   else "criticality" if on_crit else "neither")
         note = f"χ₁ = {sympy.sstr(sympy.N(mf.chi1, 6))} ({mf.phase.value})"
-        rows.append(GainRow(act.label, g, sm, crit, mf.chi1, factor, agrees, note))
-    return GainTable(tuple(rows), Provenances(hows))
+        framework = assess_init(act, sigma_w=g, depth=depth, band=band)
+        j, ratio = framework.jacobian, framework.moment_ratio
+        hows[f"rows[{i}].jacobian"] = framework.how("jacobian")
+        said = verdict(j, ratio, band)
+        grow = framework.sensitivity
+        if grow > MAX_SENSITIVITY and math.isfinite(grow):
+            said += f", on an unstable variance map (perturbations grow {grow:.3g}×)"
+        advice = recommend_init(act, depth=depth, band=band)
+        for column, field in (("advised_sigma_w", "sigma_w"), ("advised_sigma_b", "sigma_b"),
+                              ("advised_jacobian", "jacobian")):
+            hows[f"rows[{i}].{column}"] = advice.how(field)
+        hows[f"rows[{i}].framework"] = Exact(source)
+        rows.append(GainRow(act.label, g, sm, crit, mf.chi1, factor, agrees, note, source, j,
+                            said, advice.sigma_w, advice.sigma_b,
+                            advice.jacobian, advice.reason))
+    return GainTable(tuple(rows), Provenances(hows),
+                     (Step(f"J^(L,0) of repeat(serial(dense(g), φ), {depth}) from q0 = 1, by"
+                           " assess_init (predict); advice by recommend_init"),), depth, band)

@@ -8,7 +8,11 @@ equal top-level blocks), derived from R's recursion (:mod:`._recursion`) in SymP
   φ, ReZero): J = χ_first·f^{L−1}.  f(L) → f∞ ≠ 1: *exponential* (factor f∞); f ≡ 1:
   *bounded*; f → 1 with L(f − 1) ~ d·L^κ: *stretched exponential* e^{dL^κ} for κ > 0,
   *bounded* (limit e^d, or 1 when κ < 0) otherwise.  BatchNorm-ReLU: f = π/(π − 1)
-  (Yang et al. 2019), post-LN ReLU: f = 1.
+  (Yang et al. 2019), post-LN ReLU: f = 1.  This covers the recipes: a branch scale
+  a/√L gives f = 1 + c/L, so J → e^c; a/L gives f = 1 + c/L², J → 1; ReZero/SkipInit
+  (scale 0) and Fixup's zero-initialised last layer give f = 1, J = 1; Fixup's
+  L^{−1/(2m−2)} on the other m − 1 layers of a branch whose last layer has gain ε gives
+  f = 1 + c·ε²/L, J → e^{cε²} for every m (:mod:`.recipes`).
 * **additive** — R = residual whose branch sees a normalised input (pre-LN):
   K_l = K_s + lΔ and χ(K) = 1 + β/(aK + b), so
   J = Γ(L + x + y)Γ(x)/(Γ(L + x)Γ(x + y)) with x = (aK_s + b)/(aΔ), y = β/(aΔ): a
@@ -16,14 +20,14 @@ equal top-level blocks), derived from R's recursion (:mod:`._recursion`) in SymP
   scale s = a·L^{−p}, x ∝ L^{2p}: exponent y(1 − 2p) for p < 1/2, *bounded* for p ≥ 1/2.
 * **plain, K → 0 at criticality** — V(K) = K − αK² + …, χ(K) = 1 − βK + … (Taylor
   series of φ at 0, exact): K_l ≈ 1/(αl), J ~ L^{−β/α} (tanh at σ_w = 1, σ_b = 0: L^{−1}).
-* **plain, other** — K → q*: *exponential* with χ₁ = χ(q*); K → 0 with χ(0) ≠ 1 or
-  K → ∞: the exact limits σ_w²φ'(0)² and σ_w²(φ'(−∞)² + φ'(∞)²)/2.
 * **residual without normalisation** (branch φ then dense): K grows without bound.
   φ' → constants at ±∞: *exponential* 1 + s²σ_w²S∞; bounded φ with ∫φ'² < ∞:
   S(K) ~ γ₂/√K and K_l ~ l·s²(σ_w²V∞ + σ_b²), so log J ~ c√L: *stretched exponential*
   with c = 2s²σ_w²γ₂/√(s²(σ_w²V∞ + σ_b²)) (tanh, s = σ_w = 1: c = 8/(3√(2π))).
 
 Everything else gets the last block's factor as an *estimated* exponential law.
+Derivations are cached per (repeated block, entering state, copies): a second
+``predict`` of the same architecture reuses the law.
 
 >>> from symgrad.networks.blocks import activation, dense, layernorm, repeat, residual, serial
 >>> law = depth_law(repeat(residual(serial(layernorm(), activation("relu"), dense(1))), 40))
@@ -35,17 +39,18 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad.networks._gaussian import slope_limits
+from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
 from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 
-__all__ = ["DepthLaw", "LawKind", "depth_law"]
+__all__ = ["DepthLaw", "LawKind", "depth_law", "law_of"]
 
 _K = sympy.Symbol("K", positive=True)
 _C = sympy.Symbol("C", real=True)
@@ -89,6 +94,27 @@ class DepthLaw(Record):
             rows.append(("J^{L,0}", self.jacobian))
         return [*rows, ("statement", self.statement)]
 
+    def as_dict(self) -> dict[str, Any]:
+        """Every field JSON-ready; exact numbers also as SymPy text (``*_text``)."""
+        out = super().as_dict()
+        for name in ("constant", "power", "formula", "jacobian"):
+            value = getattr(self, name)
+            out[f"{name}_text"] = None if value is None else str(sympy.sstr(value))
+        return out
+
+
+def _eq(lhs: Any, rhs: Any) -> sympy.Eq:
+    """An equation shown in a step, unevaluated (evaluating asks SymPy to decide it)."""
+    return sympy.Eq(lhs, rhs, evaluate=False)
+
+
+def _nonzero(expr: sympy.Expr) -> bool:
+    """Whether a constant expression is not 0: SymPy's own answer, else 30 digits (a value
+    whose 30-digit evaluation is clearly away from 0 is not 0)."""
+    if expr.is_zero is not None:
+        return not expr.is_zero
+    return bool(abs(sympy.N(expr, 30)) > sympy.Float(10) ** -20)
+
 
 def _how(inexact: float, method: str, value: sympy.Expr) -> How:
     if inexact == 0.0 and not value.has(sympy.Float):
@@ -96,16 +122,22 @@ def _how(inexact: float, method: str, value: sympy.Expr) -> How:
     return Estimated(abs(float(value)) * max(inexact, 1e-15), method)
 
 
+def _at_depth(formula: sympy.Expr, depth: int) -> sympy.Expr:
+    """The formula at L = depth, exactly: evaluated when that stays small (Γ ratios that
+    collapse to rational functions, powers up to depth 1000), else left unevaluated
+    (Γ(80201)/Γ(80200) evaluated would build an 80200-digit factorial)."""
+    simple = sympy.gammasimp(formula) if formula.has(sympy.gamma) else formula
+    if depth <= (200 if simple.has(sympy.gamma) else 1000):
+        return simple.subs(L, depth)
+    with sympy.evaluate(False):
+        return simple.subs(L, depth)
+
+
 def _law(kind: LawKind, constant: Any, *, how: How, statement: str, steps: list[Step],
          power: Any = 0, formula: Any = None, depth: int | None = None) -> DepthLaw:
-    constant = sympy.nsimplify(constant) if isinstance(constant, int) else constant
     jac = None
     if formula is not None and depth is not None and isinstance(how, Exact) and depth <= 10**4:
-        jac = formula.subs(L, depth)
-        # Γ ratios at integers collapse to rationals; powers stay as they are (exact, and
-        # simplifying (π/(π − 1))^999 would take minutes).
-        if jac.has(sympy.gamma):
-            jac = sympy.simplify(sympy.gammasimp(jac))
+        jac = _at_depth(sympy.sympify(formula), depth)
     return DepthLaw(kind, sympy.sympify(constant), sympy.sympify(power), formula, jac,
                     statement, provenances(constant=how), tuple(steps))
 
@@ -129,7 +161,8 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                  steps: list[Step]) -> DepthLaw:
     """J = first·f^{L−1} with f possibly depending on L."""
     f = sympy.cancel(f)
-    steps.append(Step("per-block factor of E‖∂L/∂h‖² after the first block", f))
+    steps.append(Step("per-block factor of E‖∂L/∂h‖² after the first block", _eq(
+        sympy.Symbol("f"), f)))
     formula = first * f ** (L - 1)
     method = "constant per-block factor"
     f_inf = sympy.limit(f, L, sympy.oo) if f.has(L) else f
@@ -139,23 +172,24 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                     statement="every block after the first passes the gradient on unchanged",
                     formula=first, depth=n)
     exact = inexact == 0.0 and not f_inf.has(sympy.Float)
-    away = (sympy.simplify(f_inf - 1) != 0) if exact else abs(float(f_inf) - 1) > err
+    away = _nonzero(f_inf - 1) if exact else abs(float(f_inf) - 1) > err
     if f_inf.is_finite and away:
         grows = "grows" if float(f_inf) > 1 else "shrinks"
         return _law(LawKind.EXPONENTIAL, f_inf, how=_how(inexact, method, f_inf), steps=steps,
                     statement=f"E‖∂L/∂h_0‖² {grows} by a factor {sympy.sstr(sympy.N(f_inf, 6))}"
                     " per block", formula=formula, depth=n)
     # f → 1: log J ≈ L(f − 1) ~ d·L^κ.
-    excess = sympy.simplify(L * (f - 1))
+    excess = sympy.cancel(L * (f - 1))
     kappa = sympy.limit(sympy.log(sympy.Abs(excess)) / sympy.log(L), L, sympy.oo)
     d = sympy.limit(excess / L**kappa, L, sympy.oo)
-    steps.append(Step("L·(f − 1) ~ d·L^κ", sympy.Eq(sympy.Symbol("kappa"), kappa)))
+    steps.append(Step("L·(f − 1) ~ d·L^κ", _eq(sympy.Symbol("kappa"), kappa)))
     if kappa > 0:
         return _law(LawKind.STRETCHED_EXPONENTIAL, d, power=kappa,
                     how=_how(inexact, method, d), steps=steps, formula=formula, depth=n,
                     statement=f"log J grows like {sympy.sstr(d)}·L^{sympy.sstr(kappa)}")
     first_inf = sympy.limit(first, L, sympy.oo) if first.has(L) else first
-    limit = sympy.simplify(first_inf * (sympy.exp(d) if kappa == 0 else 1))
+    limit = first_inf * (sympy.exp(d) if kappa == 0 else 1)
+    steps.append(Step("(1 + d/L)^L → e^d", _eq(sympy.Symbol("J_infinity"), limit)))
     return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
                 formula=formula, depth=n,
                 statement=f"J^(L,0) tends to {sympy.sstr(sympy.N(limit, 8))} as L grows")
@@ -174,21 +208,21 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
     x = sympy.cancel((a * k_start + b) / (a * delta))
     y = sympy.cancel(num / (a * delta))
     formula = sympy.gamma(L + x + y) * sympy.gamma(x) / (sympy.gamma(L + x) * sympy.gamma(x + y))
-    steps += [Step("K_{l+1} = K_l + Δ", sympy.Eq(sympy.Symbol("Delta"), delta)),
+    steps += [Step("K_{l+1} = K_l + Δ", _eq(sympy.Symbol("Delta"), delta)),
               Step("J^{L,0} = Π (l + x + y)/(l + x) = Γ(L+x+y)Γ(x)/(Γ(L+x)Γ(x+y))",
-                   sympy.Eq(sympy.Symbol("J"), formula))]
+                   _eq(sympy.Symbol("J"), formula))]
     method = "Gamma-function product of the additive recursion"
     rho = sympy.limit(sympy.log(x) / sympy.log(L), L, sympy.oo) if x.has(L) else 0
     if y == 0:
         return _law(LawKind.BOUNDED, 1, how=Exact(method), steps=steps, formula=formula,
                     depth=n, statement="the branches pass no gradient: J = 1")
     if rho < 1:
-        power = sympy.simplify(y * (1 - rho))
+        power = sympy.cancel(y * (1 - rho))
         return _law(LawKind.POWER, power, how=_how(inexact, method, power), steps=steps,
                     formula=formula, depth=n,
                     statement=f"J^(L,0) grows like L^{sympy.sstr(sympy.N(power, 8))}")
     lam = sympy.limit(L / x, L, sympy.oo)
-    limit = sympy.simplify((1 + lam) ** y)
+    limit = sympy.powsimp((1 + lam) ** y)
     return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
                 formula=formula, depth=n,
                 statement=f"J^(L,0) tends to {sympy.sstr(sympy.N(limit, 8))}")
@@ -202,6 +236,10 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
     d, act = r.layers[0], r.layers[1].act
     if d.sigma_b != 0 or d.sigma_w.has(L):
         return None
+    v = d.init.factor * d.sigma_w**2
+    # Cheap first: the law needs χ(0) = vσ_w²φ'(0)² = 1 (before any series expansion).
+    if sympy.cancel(v * sympy.diff(act.expr, z).subs(z, 0) ** 2) != 1:
+        return None
     x = sympy.Symbol("x", real=True)
     try:
         series = sympy.series(act.expr.subs(z, x), x, 0, 5).removeO()
@@ -209,7 +247,6 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
         return None
     if series.has(sympy.Piecewise) or series.subs(x, 0) != 0:
         return None
-    v = d.init.factor * d.sigma_w**2
 
     def moment(poly: sympy.Expr, order: int) -> sympy.Expr:
         # E[p(√K Z)] to O(K^order): E[Z^{2j}] = (2j − 1)!!.
@@ -223,10 +260,10 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
     chi0, beta = s.coeff(_K, 0), -s.coeff(_K, 1)
     if lam != 1 or chi0 != 1 or not alpha > 0:
         return None
-    power = sympy.simplify(-beta / alpha)
-    steps += [Step("small K: K_{l+1} = K_l − αK_l² + …", sympy.Eq(sympy.Symbol("alpha"), alpha)),
+    power = sympy.cancel(-beta / alpha)
+    steps += [Step("small K: K_{l+1} = K_l − αK_l² + …", _eq(sympy.Symbol("alpha"), alpha)),
               Step("χ(K) = 1 − βK + …, K_l ≈ 1/(αl), so J ~ L^{−β/α}",
-                   sympy.Eq(sympy.Symbol("beta"), beta))]
+                   _eq(sympy.Symbol("beta"), beta))]
     return _law(LawKind.POWER, power, how=_how(inexact, "Taylor series at K = 0", power),
                 steps=steps, statement=f"K → 0 like 1/(αl) and J^(L,0) ~ L^{sympy.sstr(power)}")
 
@@ -244,20 +281,64 @@ def _residual_growth(r: Block, steps: list[Step]) -> DepthLaw | None:
     s_inf, v_inf, gamma2 = slope_limits(act)
     method = "large-K asymptotics of E[φ'(√K Z)²] (limits of φ' at ±∞)"
     if s_inf.is_positive:
-        f = sympy.simplify(1 + s2v * s_inf)
-        steps.append(Step("K grows; E[φ'(√K Z)²] → S∞", sympy.Eq(sympy.Symbol("S_inf"), s_inf)))
+        f = 1 + s2v * s_inf
+        steps.append(Step("K grows; E[φ'(√K Z)²] → S∞", _eq(sympy.Symbol("S_inf"), s_inf)))
         return _law(LawKind.EXPONENTIAL, f, how=Exact(method), steps=steps,
                     statement=f"asymptotically a factor {sympy.sstr(f)} per block")
     if s_inf == 0 and v_inf.is_finite and gamma2.is_finite and v_inf.is_positive:
-        c = sympy.simplify(2 * s2v * gamma2 / sympy.sqrt(s2v * v_inf
-                                                         + r.scale**2 * d.sigma_b**2))
-        steps += [Step("E[φ'(√K Z)²] ~ γ₂/√K", sympy.Eq(sympy.Symbol("gamma_2"), gamma2)),
+        c = sympy.radsimp(2 * s2v * gamma2 / sympy.sqrt(s2v * v_inf + r.scale**2 * d.sigma_b**2))
+        steps += [Step("E[φ'(√K Z)²] ~ γ₂/√K", _eq(sympy.Symbol("gamma_2"), gamma2)),
                   Step("K_l ~ l·s²(σ_w²V∞ + σ_b²); log J ~ Σ s²σ_w²γ₂/√K_l ~ c√L",
-                       sympy.Eq(sympy.Symbol("c"), c))]
+                       _eq(sympy.Symbol("c"), c))]
         return _law(LawKind.STRETCHED_EXPONENTIAL, c, power=sympy.Rational(1, 2),
                     how=Exact(method), steps=steps,
                     statement=f"log J grows like {sympy.sstr(sympy.N(c, 8))}·√L")
     return None
+
+
+@lru_cache(maxsize=256)
+def _derive(r: Block, st: State, n: int) -> DepthLaw | None:
+    """The symbolic law of ``n`` copies of ``r`` entered in state ``st`` (cached)."""
+    tracks_c = st[2] is not None
+    steps: list[Step] = [Step(f"repeated block ({n} copies): {r}")]
+    num = Numbers(symbolic=True)
+    try:
+        generic: State = (_K, sympy.Integer(0), _C if tracks_c else None, st[3], 0.0)
+        out = run(r, generic, num)
+        out_k, chi = sympy.cancel(out.state[0]), sympy.cancel(out.chi)
+        if not (out_k.has(sympy.Float) or chi.has(sympy.Float)):
+            steps.append(Step("one block: K ↦ F(K) and the backward factor χ(K)", _eq(
+                sympy.Function("F")(_K), out_k)))
+            steps.append(Step("backward factor", _eq(sympy.Function("chi")(_K), chi)))
+        if not out_k.has(_K, _C) and (out.state[2] is None or not out.state[2].has(_K, _C)):
+            first = run(r, st, num)
+            steady = run(r, first.state, num)
+            return _from_factor(steady.chi, sympy.cancel(first.chi), num.inexact, n, steps)
+        if not chi.has(_K, _C):
+            return _from_factor(chi, chi, num.inexact, n, steps)
+        law = _gamma_law(out_k, chi, st[0], num.inexact, n, steps)
+        if law is not None:
+            return law
+    except NotClosed:
+        pass
+    return _taylor_law(r, num.inexact, n, steps) or _residual_growth(r, steps)
+
+
+def _entering(net: Block, state: State, start: int) -> State:
+    """The exact state entering the repeated run (after the blocks before it)."""
+    num = Numbers(symbolic=True)
+    for b in net.blocks()[:start]:
+        state = run(b, state, num).state
+    return state
+
+
+def _fallback(r: Block, n: int, fallback: tuple[float, float]) -> DepthLaw:
+    f, err = fallback
+    value = sympy.Float(f, 15)
+    return _law(LawKind.EXPONENTIAL, value, how=Estimated(abs(f) * err + 1e-15 * abs(f),
+                "the last block's factor (no symbolic law for this block)"),
+                steps=[Step(f"repeated block ({n} copies): {r}")],
+                statement="no closed-form law: the last block's factor, as an estimate")
 
 
 def depth_law(net: Block, *, q0: Any = 1, state: State | None = None,
@@ -272,38 +353,24 @@ def depth_law(net: Block, *, q0: Any = 1, state: State | None = None,
     if found is None:
         return None
     r, start, n = found
-    tracks_c = state is not None and state[2] is not None
-    steps: list[Step] = [Step(f"repeated block ({n} copies): {r}")]
     if state is None:
-        num0 = Numbers(symbolic=True, depth=None)
-        st: State = (sympy.nsimplify(q0), sympy.Integer(0), None, True, 0.0)
-        for b in net.blocks()[:start]:
-            st = run(b, st, num0).state
-    else:
-        st = state
-    num = Numbers(symbolic=True)
-    try:
-        generic: State = (_K, sympy.Integer(0), _C if tracks_c else None, st[3], 0.0)
-        out = run(r, generic, num)
-        out_k, chi = sympy.cancel(out.state[0]), sympy.cancel(out.chi)
-        if not out_k.has(_K, _C) and (out.state[2] is None or not out.state[2].has(_K, _C)):
-            first = run(r, st, num)
-            steady = run(r, first.state, num)
-            return _from_factor(steady.chi, sympy.simplify(first.chi), num.inexact, n, steps)
-        if not chi.has(_K, _C):
-            return _from_factor(chi, chi, num.inexact, n, steps)
-        law = _gamma_law(out_k, chi, st[0], num.inexact, n, steps)
-        if law is not None:
-            return law
-    except NotClosed:
-        pass
-    law = _taylor_law(r, num.inexact, n, steps) or _residual_growth(r, steps)
-    if law is not None:
-        return law
-    if fallback is None:
+        state = _entering(net, (sympy.nsimplify(q0), sympy.Integer(0), None, True, 0.0), start)
+    law = _derive(r, state, n)
+    if law is None and fallback is not None:
+        return _fallback(r, n, fallback)
+    return law
+
+
+def law_of(net: Block, q0: sympy.Expr, c0: sympy.Expr | None,
+           fallback: tuple[float, float]) -> DepthLaw | None:
+    """The law :func:`~symgrad.networks.predict` reports: from the exact input moments
+    (q0, correlation c0 of a second input), with the last block's factor as fallback."""
+    found = _run_of(net)
+    if found is None:
         return None
-    f, err = fallback
-    value = sympy.Float(f, 15)
-    return _law(LawKind.EXPONENTIAL, value, how=Estimated(abs(f) * err + 1e-15 * abs(f),
-                "the last block's factor (no symbolic law for this block)"), steps=steps,
-                statement="no closed-form law: the last block's factor, as an estimate")
+    state: State = (q0, sympy.Integer(0), None if c0 is None else c0 * q0, True, 0.0)
+    try:
+        state = _entering(net, state, found[1])
+    except NotClosed:
+        return _fallback(found[0], found[2], fallback)
+    return depth_law(net, state=state, fallback=fallback)

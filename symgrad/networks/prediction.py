@@ -16,7 +16,14 @@ point), under gradient independence (Schoenholz et al. 2017; :mod:`._recursion`)
 * ``correlation[l]`` = C_l/K_l for two inputs of correlation ``c0`` (tracked when c0 is
   given or a batchnorm needs the batch's cross moment; then c0 defaults to 0, independent
   batch items);
-* ``law``: the depth law (:mod:`.laws`), exact where the recursion allows it.
+* ``law``: the depth law (:mod:`.laws`), exact where the recursion allows it, and
+  ``jacobian_exact``, J^{L,0} in closed form when the law gives one for this network.
+
+Provenance: the per-layer arrays are float64 evaluations of the recursion, *estimated*
+with a relative error that is the rounding of every step when the Gaussian maps are
+closed forms (relu, leaky_relu, identity, erf: the recursion itself is exact) and adds
+the quadrature-table error otherwise; ``jacobian_exact`` and the law's numbers are
+*exact* when derived in SymPy from closed forms.
 
 >>> from symgrad.networks import activation, dense, layernorm, repeat, residual, serial
 >>> p = predict(repeat(residual(serial(layernorm(), activation("relu"), dense(1))), 40))
@@ -38,10 +45,9 @@ import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.errors import InvalidArgument
-from symgrad.networks._recursion import NotClosed, Numbers, State, run
+from symgrad.networks._recursion import Numbers, Out
 from symgrad.networks.blocks import BatchNorm, Block, Repeat
-from symgrad.networks.blocks import Block as _Block
-from symgrad.networks.laws import DepthLaw, _run_of, depth_law
+from symgrad.networks.laws import DepthLaw, law_of
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 from symgrad.types import FloatArray
 
@@ -99,12 +105,15 @@ class Prediction(Record):
         return rows
 
     def as_dict(self) -> dict[str, Any]:
-        """Every field JSON-ready: arrays as lists (non-finite entries as strings)."""
+        """Every field JSON-ready: arrays as lists (non-finite entries as strings), exact
+        numbers also as text (``jacobian_exact_text``)."""
         out = super().as_dict()
         for name in _ARRAYS:
             arr = getattr(self, name)
             out[name] = None if arr is None else [
                 v if math.isfinite(v) else str(v) for v in np.asarray(arr).tolist()]
+        out["jacobian_exact_text"] = (None if self.jacobian_exact is None
+                                      else str(sympy.sstr(self.jacobian_exact)))
         return out
 
 
@@ -116,19 +125,53 @@ def _layers(block: Block) -> int:
 
 
 def _q0(value: Any) -> sympy.Expr:
-    return as_exact_real(value, "q0", domain=sympy.Interval(sympy.Rational(1, 10**12), 10**12))
+    # Bounds checked in floats: SymPy's Interval.contains costs 10 ms per call.
+    exact = as_exact_real(value, "q0")
+    if not 1e-12 <= float(exact) <= 1e12:
+        raise InvalidArgument(f"q0 must be in [1e-12, 1e12], got {describe(value)}")
+    return exact
 
 
-def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
-            ) -> Prediction:
+def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, float],
+          num: Numbers) -> list[Out]:
+    """The float recursion block by block; a block entered twice in the same state (a
+    normalisation resets it) is computed once."""
+    outs: list[Out] = []
+    memo: dict[tuple[int, float, float, float | None], Out] = {}
+    gaussian = True
+    k, m, c, err = state
+    depth = len(blocks)
+    for i, b in enumerate(blocks):
+        key = (id(b), k, m, c)
+        out = memo.get(key)
+        if out is None:
+            fn, _ = num.step(b, gaussian)
+            out = fn(k, m, c, err)
+            if len(memo) < 64:
+                memo[key] = out
+        outs.append(out)
+        k, m, c, gaussian, err = out.state
+        if not math.isfinite(k) or k > 1e300:
+            raise InvalidArgument(
+                f"E[h_l²] exceeds float64's range at block {i + 1} of {depth}: use fewer"
+                " blocks (the depth law below still applies)")
+    return outs
+
+
+def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None,
+            law: bool = True) -> Prediction:
     """Per-layer second moments, gradient norms, weight-gradient norms, averaged partial
     Jacobians and the depth law of ``net`` at infinite width (module docstring).
 
     ``q0``: the input's second moment per unit (1e−12 … 1e12); ``c0``: the correlation
-    of a second input (in [−1, 1]); ``width``: scales ``grad_w_sq`` by N² (1 … 8192).
+    of a second input (in [−1, 1]); ``width``: scales ``grad_w_sq`` by N² (1 … 8192);
+    ``law=False`` skips the symbolic depth law (``law`` is None then): for sweeps over
+    many parameter values, where each new value would be a new SymPy derivation.
     """
+    if not isinstance(law, bool):
+        raise InvalidArgument(f"law must be True or False, got {describe(law)}")
 
-    if not isinstance(net, _Block):
+    if not isinstance(net, Block):
         raise InvalidArgument(f"net must be a block (symgrad.networks), got {describe(net)}")
     exact_q0 = _q0(q0)
     layers = _layers(net)
@@ -141,35 +184,29 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
     has_bn = any(isinstance(b, BatchNorm) for b in net.walk())
     exact_c0 = None
     if c0 is not None:
-        exact_c0 = as_exact_real(c0, "c0", domain=sympy.Interval(-1, 1))
+        exact_c0 = as_exact_real(c0, "c0")
+        if not -1 <= float(exact_c0) <= 1:
+            raise InvalidArgument(f"c0 must be in [-1, 1], got {describe(c0)}")
     elif has_bn:
         exact_c0 = sympy.Integer(0)
     blocks = net.blocks()
     depth = len(blocks)
     qf = float(exact_q0)
-    state: State = (qf, 0.0, None if exact_c0 is None else float(exact_c0) * qf, True, 0.0)
+    cf = None if exact_c0 is None else float(exact_c0) * qf
     num = Numbers(depth=depth)
-    k, m = np.empty(depth + 1), np.empty(depth + 1)
-    corr = None if exact_c0 is None else np.empty(depth + 1)
-    chi, chi_err, w = np.empty(depth), np.empty(depth), np.empty(depth)
-    pre, gz, k_err = np.full(depth, np.nan), np.full(depth, np.nan), np.empty(depth + 1)
-    k[0], m[0], k_err[0] = qf, 0.0, 0.0
-    if corr is not None:
-        corr[0] = float(exact_c0)  # type: ignore[arg-type]
-    for i, b in enumerate(blocks):
-        out = num.cached(b, state)
-        state = out.state
-        kk = float(state[0])
-        if not math.isfinite(kk) or kk > 1e300:
-            raise InvalidArgument(
-                f"E[h_l²] exceeds float64's range at block {i + 1} of {depth}: use fewer"
-                " blocks (the depth law below still applies)")
-        k[i + 1], m[i + 1], k_err[i + 1] = kk, float(state[1]), state[4]
-        if corr is not None:
-            corr[i + 1] = float(state[2]) / kk
-        chi[i], chi_err[i], w[i] = float(out.chi), out.chi_err, float(out.w)
-        if out.last is not None:
-            gz[i], pre[i] = float(out.last[0]), float(out.last[1])
+    outs = _walk(blocks, (qf, 0.0, cf, 0.0), num)
+    k = np.array([qf] + [float(o.state[0]) for o in outs])
+    m = np.array([0.0] + [float(o.state[1]) for o in outs])
+    k_err = np.array([0.0] + [o.state[4] for o in outs])
+    corr: FloatArray | None = None
+    if cf is not None:
+        corr = np.array([float(exact_c0)] + [float(o.state[2]) for o in outs])  # type: ignore[arg-type]
+        corr[1:] /= k[1:]
+    chi = np.array([float(o.chi) for o in outs])
+    chi_err = np.array([o.chi_err for o in outs])
+    w = np.array([float(o.w) for o in outs])
+    gz = np.array([math.nan if o.last is None else float(o.last[0]) for o in outs])
+    pre = np.array([math.nan if o.last is None else float(o.last[1]) for o in outs])
     # Backward: log G_{l−1} = log G_l + log χ_l, from G_L = 1.
     with np.errstate(divide="ignore"):
         log_chi = np.log(chi)
@@ -181,57 +218,57 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
         g = np.exp(log_g)
         grad_w = g[1:] * w * scale
         grad_z = g[1:] * gz
-    rounding = 8 * _U * (np.arange(depth, -1, -1) + 1)
-    g_err = float(np.max(np.concatenate([[0.0], np.cumsum(chi_err[::-1])[::-1]]) + rounding))
-    arrays_err = max(float(k_err.max()) + 8 * _U * depth, g_err)
-    fallback = (float(chi[-1]), float(chi_err[-1]))
-    law = _law(net, exact_q0, exact_c0, fallback)
+    closed = not num.tables
+    # Rounding: a few operations per block, accumulated over the blocks walked (and the
+    # exponential of a sum of logarithms: relative error ≈ |log G|·u more).
+    rounding = 8 * _U * (depth + 1) + float(np.max(np.abs(log_g))) * _U
+    g_err = float(np.max(np.cumsum(chi_err[::-1]))) + rounding
+    arrays_err = max(float(k_err.max()) + rounding, g_err)
+    depth_law = (law_of(net, exact_q0, exact_c0, (float(chi[-1]), float(chi_err[-1])))
+                 if law else None)
     jac_exact = None
-    if law is not None and law.jacobian is not None and _covers(net):
-        jac_exact = law.jacobian
-    method = ("infinite-width recursion in float64"
-              + ("" if num.symbolic else "; error is relative, the largest over layers"))
-    how: How = Estimated(arrays_err, method)
+    if depth_law is not None and depth_law.jacobian is not None and _covers(net):
+        jac_exact = depth_law.jacobian
+    method = ("float64 recursion on closed-form Gaussian maps (the recursion is exact; the"
+              " error is rounding)" if closed else
+              "float64 recursion with quadrature tables for the Gaussian maps")
+    how: How = Estimated(arrays_err, method, relative=True)
     prov: dict[str, How] = {name: how for name in _ARRAYS if name != "correlation"}
+    prov["log10_grad_h_sq"] = Estimated(arrays_err / math.log(10), method)
     if corr is not None:
         prov["correlation"] = how
-    if jac_exact is not None:
-        prov["jacobian_exact"] = law.how("constant") if law is not None else Exact()
+    given = Exact("given")
+    prov.update(depth=Exact("counted"), q0=given)
+    if exact_c0 is not None:
+        prov["c0"] = given
+    if width is not None:
+        prov["width"] = given
+    if depth_law is not None:
+        prov["law"] = depth_law.how("constant")
+    if jac_exact is not None and depth_law is not None:
+        prov["jacobian_exact"] = depth_law.how("constant")
     for arr in (k, m, pre, g, grad_z, grad_w, log_g):
         arr.flags.writeable = False
+    if corr is not None:
+        corr.flags.writeable = False
     log10 = log_g / math.log(10)
     log10.flags.writeable = False
+    steps = (Step("forward: K_l = F_l(K_{l−1}) block by block from K_0 = q0",
+                  sympy.Eq(sympy.Symbol("K_0"), exact_q0, evaluate=False)),
+             Step("backward: G_{l−1} = χ_l(K_{l−1}) G_l from G_L = 1 (gradient independence),"
+                  " so J^{L,l} = Π_{j>l} χ_j", "J^{L,l} = \\prod_{j=l+1}^{L}\\chi_j(K_{j-1})"),
+             Step("weights: ‖∂L/∂W‖² = N²·E[δ²]·E[a²] per dense layer",
+                  "\\|\\partial L/\\partial W\\|_F^2 = N^2\\,\\mathbb{E}[\\delta^2]\\,"
+                  "\\mathbb{E}[a^2]"))
     return Prediction(
         network=str(net), depth=depth, q0=qf, c0=None if exact_c0 is None else float(exact_c0),
         width=width, second_moment=k, mean=m, correlation=corr, preact_second_moment=pre,
-        grad_h_sq=g, log10_grad_h_sq=log10, grad_z_sq=grad_z, grad_w_sq=grad_w, law=law,
-        jacobian_exact=jac_exact, provenance=provenances(**prov),
-        steps=(Step("forward: K_l = F_l(K_{l−1}) block by block from K_0 = q0"),
-               Step("backward: G_{l−1} = χ_l G_l from G_L = 1 (gradient independence)"),
-               Step("weights: ‖∂L/∂W‖² = N²·E[δ²]·E[a²] per dense layer")),
+        grad_h_sq=g, log10_grad_h_sq=log10, grad_z_sq=grad_z, grad_w_sq=grad_w,
+        law=depth_law, jacobian_exact=jac_exact, provenance=provenances(**prov),
+        steps=steps + (depth_law.steps if depth_law is not None else ()),
     )
 
 
 def _covers(net: Block) -> bool:
     blocks = net.blocks()
     return all(b is blocks[0] or b == blocks[0] for b in blocks)
-
-
-def _law(net: Block, q0: sympy.Expr, c0: sympy.Expr | None,
-         fallback: tuple[float, float]) -> DepthLaw | None:
-    state: State = (q0, sympy.Integer(0), None if c0 is None else c0 * q0, True, 0.0)
-    try:
-        return depth_law(net, state=_entering(net, state), fallback=fallback)
-    except NotClosed:
-        return depth_law(net, state=None, q0=q0, fallback=fallback)
-
-
-def _entering(net: Block, state: State) -> State | None:
-    """The exact state entering the repeated run (None: no run)."""
-    found = _run_of(net)
-    if found is None:
-        return None
-    num = Numbers(symbolic=True)
-    for b in net.blocks()[: found[1]]:
-        state = run(b, state, num).state
-    return state

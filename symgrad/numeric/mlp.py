@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import sympy
@@ -46,9 +46,11 @@ from symgrad._core.validate import as_float, as_positive_int, describe
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.errors import InvalidArgument
+from symgrad.networks.blocks import Block
 from symgrad.numeric import memory
 from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
 from symgrad.numeric.backprop import propagate
+from symgrad.numeric.networks import NetworkSimulation, simulate_network
 from symgrad.numeric.weights import Init, as_init, draw_weights
 from symgrad.records import Provenances, Record, Simulated, Step, provenances
 from symgrad.types import FloatArray, Seed
@@ -184,12 +186,26 @@ def as_matrix(value: Any, name: str, shape: tuple[int, int]) -> FloatArray:
     return out
 
 
+@overload
+def simulate(act: Block, *, width: int, batch: int, rng: Seed = None, q0: float = 1.0,
+             upstream: Any = None, inputs: Any = None, trace: bool = False
+             ) -> NetworkSimulation: ...
+
+
+@overload
+def simulate(act: Activation | str, *, width: int | Sequence[int], depth: int,
+             sigma_w: float, sigma_b: float = 0.0, batch: int, init: Init | str = ...,
+             residual: bool = False, batchnorm: bool = False, upstream: Any = None,
+             inputs: Any = None, rng: Seed = None, record: bool = False, eps: float = 1e-3
+             ) -> Simulation: ...
+
+
 def simulate(
-    act: Activation | str,
+    act: Activation | str | Block,
     *,
     width: int | Sequence[int],
-    depth: int,
-    sigma_w: float,
+    depth: int | None = None,
+    sigma_w: float | None = None,
     sigma_b: float = 0.0,
     batch: int,
     init: Init | str = Init.GAUSSIAN,
@@ -200,9 +216,16 @@ def simulate(
     rng: Seed = None,
     record: bool = False,
     eps: float = 1e-3,
-) -> Simulation:
+    q0: float | None = None,
+    trace: bool = False,
+) -> Simulation | NetworkSimulation:
     """Run one random network forward and backward; per-layer moments and gradient norms.
 
+    ``simulate(net, width=…, batch=…, rng=…)`` with an architecture from
+    :mod:`symgrad.networks` (``q0``, ``upstream``, ``inputs``, ``trace``) runs
+    :func:`~symgrad.numeric.networks.simulate_network` and returns its record.
+
+    Otherwise ``act`` is an activation and ``depth`` and ``sigma_w`` are required:
     ``width`` is one size for every layer or the sizes (n_0, …, n_depth).  Weights follow
     ``init`` with gain ``sigma_w`` (default N(0, σ_w²/n_in), see
     :mod:`symgrad.numeric.weights`), biases N(0, σ_b²).  ``inputs`` default to N(0, 1)
@@ -216,7 +239,32 @@ def simulate(
     >>> sim = simulate("tanh", width=64, depth=3, sigma_w=1.0, batch=8, rng=1, record=True)
     >>> [w.shape for w in sim.weights]
     [(64, 64), (64, 64), (64, 64)]
+    >>> from symgrad import networks as nw
+    >>> net = nw.repeat(nw.serial(nw.dense(1), nw.activation("tanh")), 3)
+    >>> len(simulate(net, width=64, batch=8, rng=1).grad_h_sq)
+    4
     """
+    if isinstance(act, Block):
+        mlp_only = [name for name, value, default in (
+            ("depth", depth, None), ("sigma_w", sigma_w, None), ("sigma_b", sigma_b, 0.0),
+            ("init", init, Init.GAUSSIAN), ("residual", residual, False),
+            ("batchnorm", batchnorm, False), ("record", record, False), ("eps", eps, 1e-3))
+            if value != default]
+        if mlp_only:
+            raise InvalidArgument(
+                f"simulate(net, ...) takes width, batch, rng, q0, upstream, inputs and trace;"
+                f" {', '.join(mlp_only)} belong to the architecture (set them in its blocks)")
+        if not isinstance(width, int) or isinstance(width, bool):
+            raise InvalidArgument(f"width of an architecture is one size, got {describe(width)}")
+        return simulate_network(act, width=width, batch=batch, rng=rng,
+                                q0=1.0 if q0 is None else q0, upstream=upstream,
+                                inputs=inputs, trace=trace)
+    if depth is None or sigma_w is None:
+        raise InvalidArgument("simulate(activation, ...) needs depth= and sigma_w= (or pass an"
+                              " architecture from symgrad.networks as the first argument)")
+    if q0 is not None or trace:
+        raise InvalidArgument("q0 and trace apply to architectures (symgrad.networks); for an"
+                              " activation give inputs= instead")
     phi = as_activation(act)
     depth = as_positive_int(depth, "depth")
     if depth > MAX_DEPTH:

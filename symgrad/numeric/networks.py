@@ -17,16 +17,21 @@ Frobenius norm ‖δ_b‖²·‖a_b‖² (δ = ∂L/∂z).  Recorded per layer (
 * per block: ``preact_second_moment`` and ``grad_z_sq`` (mean of z² and (∂L/∂z)² at the
   block's last dense layer), ``grad_w_sq`` (batch mean of Σ_dense ‖δ_b‖²‖a_b‖²).
 
-GEMMs and row-wise work run as row blocks on symgrad's threads with the BLAS held to one
-thread (:mod:`symgrad.numeric._parallel`); batch normalisation's column statistics run
-on the whole batch.  Weights are kept when the stack is ≤ 512 MiB, else re-drawn from
-their seeds in the backward pass.  Memory is refused up front beyond 2 GiB.
+Every number is one network's mean over its batch and units (provenance *simulated*,
+without a standard error: the spread across networks is what the cross-checks of
+:mod:`symgrad.numeric.checks.networks` measure with independent networks).
+
+The engine (:mod:`symgrad.numeric._network_engine`) runs row blocks on symgrad's threads
+with the BLAS held to one thread, draws the next weight matrices two ahead, keeps
+weights up to 512 MiB (re-drawn from their seeds in the backward pass above that) and
+takes its large arrays through :func:`symgrad.numeric.reuse_memory`.  Memory is refused
+up front beyond 2 GiB.  ``symgrad.simulate(net, width=…, batch=…, rng=…)`` calls this.
 
 >>> from symgrad.networks import activation, dense, layernorm, repeat, residual, serial
 >>> net = repeat(residual(serial(layernorm(), activation("relu"), dense(1))), 4)
 >>> sim = simulate_network(net, width=64, batch=16, rng=0)
->>> len(sim.grad_h_sq), len(sim.grad_w_sq)
-(5, 4)
+>>> len(sim.grad_h_sq), len(sim.grad_w_sq), sim.how("grad_h_sq").kind.value
+(5, 4, 'simulated')
 """
 
 from __future__ import annotations
@@ -41,22 +46,11 @@ import sympy
 
 from symgrad._core.validate import as_float, as_positive_int, describe
 from symgrad.errors import InvalidArgument
-from symgrad.networks.blocks import (
-    Activate,
-    BatchNorm,
-    Block,
-    Dense,
-    L,
-    LayerNorm,
-    Repeat,
-    Residual,
-    Serial,
-)
-from symgrad.networks.blocks import Block as _Block
-from symgrad.numeric import norms
+from symgrad.networks.blocks import BatchNorm, Block, Dense, L, Repeat
+from symgrad.numeric import memory
+from symgrad.numeric._network_engine import Lane, count, kept_arrays, kept_vectors, workspaces
 from symgrad.numeric._parallel import one_blas_thread, row_blocks, run_blocks, workers_for
-from symgrad.numeric._rng import child, normal_matrix, root_seed, seed_label
-from symgrad.numeric.mlp import as_matrix
+from symgrad.numeric._rng import child, normal_matrix, prefetched, root_seed, seed_label
 from symgrad.numeric.weights import draw_weights
 from symgrad.records import Record, Simulated, Step, provenances
 from symgrad.types import FloatArray, Seed
@@ -67,6 +61,7 @@ _INPUTS, _UPSTREAM, _WEIGHTS, _BIASES = 0, 1, 2, 3
 _KEEP_WEIGHTS_BYTES = 512 * 2**20
 _MAX_BYTES = 2 * 2**30
 _ARRAYS = ("second_moment", "preact_second_moment", "grad_h_sq", "grad_z_sq", "grad_w_sq")
+_ONE = Simulated(None, 1, "one network: means over its batch and units")
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +88,12 @@ class NetworkSimulation(Record):
     def depth(self) -> int:
         return len(self.grad_w_sq)
 
+    @property
+    def jacobian(self) -> FloatArray:
+        """The measured J^{L,l} = grad_h_sq[l]/grad_h_sq[L], l = 0 … L."""
+        out: FloatArray = self.grad_h_sq / self.grad_h_sq[-1]
+        return out
+
     def title(self) -> str:
         return f"Simulated {self.network}"
 
@@ -103,175 +104,51 @@ class NetworkSimulation(Record):
                 ("seed", self.seed)]
 
     def as_dict(self) -> dict[str, Any]:
+        """Every field JSON-ready (arrays as lists, non-finite entries as strings); the
+        traced arrays (``hidden``, ``grads``) as nested lists when kept."""
         out = super().as_dict()
         for name in _ARRAYS:
             out[name] = [v if math.isfinite(v) else str(v)
                          for v in np.asarray(getattr(self, name)).tolist()]
-        out.pop("hidden", None)
-        out.pop("grads", None)
+        for name in ("hidden", "grads"):
+            kept = getattr(self, name)
+            out[name] = None if kept is None else [np.asarray(a).tolist() for a in kept]
         return out
 
 
-def _mean_rows(rows: FloatArray, n: int) -> float:
-    return float(rows.sum() / (rows.size * n))
+class _Shared:
+    """What every lane reads (weights, parameters) and writes (row statistics)."""
 
-
-class _Engine:
-    """One forward and one backward pass; the tape is a stack (backward pops it)."""
-    def __init__(self, width: int, batch: int, root: np.random.SeedSequence, depth: int,
-                 keep: bool) -> None:
-        self.n, self.batch, self.root, self.depth, self.keep = width, batch, root, depth, keep
-        self.blocks = row_blocks(batch, workers_for(batch, batch * width * width))
-        self.tape: list[Any] = []
-        self.dense_count = 0
+    def __init__(self, depth: int, dense: int, batch: int) -> None:
+        self.depth = depth
+        self.params: dict[int, float] = {}
         self.weights: dict[int, FloatArray] = {}
-        self.rows = np.empty(batch)
-        self.rows2 = np.empty(batch)
-        # per top-level block, filled while it runs
-        self.w_sum = 0.0
-        self.last: tuple[float, float] | None = None
-
-    def param(self, expr: Any) -> float:
-        return float(expr.subs(L, self.depth)) if hasattr(expr, "subs") else float(expr)
-
-    def weight(self, b: Dense, index: int) -> FloatArray:
-        got = self.weights.get(index)
-        if got is None:
-            got = draw_weights(b.init.value, self.n, self.n, sigma_w=self.param(b.sigma_w),
-                               seed=child(self.root, _WEIGHTS, index))
-            if self.keep:
-                self.weights[index] = got
-        return got
-
-    def bias(self, b: Dense, index: int) -> FloatArray | None:
-        sb = self.param(b.sigma_b)
-        if sb == 0.0:
-            return None
-        out = normal_matrix(child(self.root, _BIASES, index), 1, self.n).reshape(-1)
-        out *= sb
-        return out
-
-    # ---- forward ----
-    def fwd(self, block: Block, h: FloatArray) -> FloatArray:
-        if isinstance(block, Dense):
-            index = self.dense_count
-            self.dense_count += 1
-            w, bias = self.weight(block, index), self.bias(block, index)
-            z = np.empty_like(h)
-            a_rows = np.empty(self.batch)
-
-            def gemm(k: int, lo: int, hi: int) -> None:
-                a_rows[lo:hi] = np.einsum("ij,ij->i", h[lo:hi], h[lo:hi])
-                np.matmul(h[lo:hi], w.T, out=z[lo:hi])
-                if bias is not None:
-                    z[lo:hi] += bias
-
-            run_blocks(gemm, self.blocks)
-            self.tape.append((index, block, a_rows))
-            self.last_fwd_k = float(np.einsum("ij,ij->", z, z)) / z.size
-            return z
-        if isinstance(block, Activate):
-            out, slope = np.empty_like(h), np.empty_like(h)
-
-            def act(k: int, lo: int, hi: int) -> None:
-                block.act.numpy_into(h[lo:hi], out[lo:hi], slope[lo:hi])
-
-            run_blocks(act, self.blocks)
-            self.tape.append(slope)
-            return out
-        if isinstance(block, LayerNorm):
-            xhat = np.empty_like(h)
-            s = np.empty(self.batch)
-            eps = self.param(block.eps)
-
-            def ln(k: int, lo: int, hi: int) -> None:
-                s[lo:hi] = norms.layernorm_forward(h[lo:hi], eps, xhat[lo:hi])
-
-            run_blocks(ln, self.blocks)
-            self.tape.append((xhat, s))
-            return xhat
-        if isinstance(block, BatchNorm):
-            xhat = np.empty_like(h)
-            s = norms.batchnorm_forward(h, self.param(block.eps), xhat)
-            self.tape.append((xhat, s))
-            return xhat
-        if isinstance(block, Residual):
-            branch = self.fwd(block.branch, h)
-            scale = self.param(block.scale)
-            branch *= scale
-            branch += h
-            self.tape.append(scale)
-            return branch
-        if isinstance(block, Serial):
-            for layer in block.layers:
-                h = self.fwd(layer, h)
-            return h
-        if isinstance(block, Repeat):
-            for _ in range(block.depth):
-                h = self.fwd(block.block, h)
-            return h
-        raise InvalidArgument(f"unknown block {describe(block)}")  # pragma: no cover
-
-    # ---- backward ----
-    def bwd(self, block: Block, g: FloatArray) -> FloatArray:
-        if isinstance(block, Dense):
-            index, b, a_rows = self.tape.pop()
-            w = self.weight(b, index)
-            back = np.empty_like(g)
-            d_rows = np.empty(self.batch)
-
-            def pull(k: int, lo: int, hi: int) -> None:
-                d_rows[lo:hi] = np.einsum("ij,ij->i", g[lo:hi], g[lo:hi])
-                np.matmul(g[lo:hi], w, out=back[lo:hi])
-
-            run_blocks(pull, self.blocks)
-            self.w_sum += float(np.dot(d_rows, a_rows)) / self.batch
-            if self.last is None:
-                self.last = (float(d_rows.sum()) / g.size, 0.0)
-            return back
-        if isinstance(block, Activate):
-            slope = self.tape.pop()
-            out = np.empty_like(g)
-            np.multiply(g, slope, out=out)
-            return out
-        if isinstance(block, LayerNorm):
-            xhat, s = self.tape.pop()
-            out = np.empty_like(g)
-
-            def ln(k: int, lo: int, hi: int) -> None:
-                norms.layernorm_backward(g[lo:hi], xhat[lo:hi], s[lo:hi], out[lo:hi])
-
-            run_blocks(ln, self.blocks)
-            return out
-        if isinstance(block, BatchNorm):
-            xhat, s = self.tape.pop()
-            out = np.empty_like(g)
-            norms.batchnorm_backward(g, xhat, s, out)
-            return out
-        if isinstance(block, Residual):
-            scale = self.tape.pop()
-            inner = self.bwd(block.branch, g * scale)
-            inner += g
-            return inner
-        if isinstance(block, Serial):
-            for layer in reversed(block.layers):
-                g = self.bwd(layer, g)
-            return g
-        if isinstance(block, Repeat):
-            for _ in range(block.depth):
-                g = self.bwd(block.block, g)
-            return g
-        raise InvalidArgument(f"unknown block {describe(block)}")  # pragma: no cover
+        self.biases: dict[int, FloatArray] = {}
+        self.a_rows = np.zeros((dense, batch))
+        self.z_rows = np.zeros((dense, batch))
+        self.d_rows = np.zeros((dense, batch))
 
 
-def _count(block: Block, kind: type) -> int:
-    if isinstance(block, Repeat):
-        return block.depth * _count(block.block, kind)
-    return int(isinstance(block, kind)) + sum(_count(p, kind) for p in block.parts())
+def _param(expr: Any, depth: int) -> float:
+    return float(expr.subs(L, depth)) if hasattr(expr, "subs") else float(expr)
 
 
-def _last_dense_k(engine: _Engine, before: int) -> float:
-    return engine.last_fwd_k if engine.dense_count > before else math.nan
+def _dense_layers(block: Block) -> list[Dense]:
+    """The dense layers ``block`` runs, in execution order (through repeats)."""
+    out: list[Dense] = []
+
+    def walk(b: Block) -> None:
+        if isinstance(b, Dense):
+            out.append(b)
+        elif isinstance(b, Repeat):
+            for _ in range(b.depth):
+                walk(b.block)
+        else:
+            for p in b.parts():
+                walk(p)
+
+    walk(block)
+    return out
 
 
 @one_blas_thread
@@ -297,7 +174,7 @@ def simulate_network(
     (finite-difference tests use it).
     """
 
-    if not isinstance(net, _Block):
+    if not isinstance(net, Block):
         raise InvalidArgument(f"net must be a block (symgrad.networks), got {describe(net)}")
     width = as_positive_int(width, "width")
     batch = as_positive_int(batch, "batch")
@@ -309,14 +186,15 @@ def simulate_network(
         raise InvalidArgument(f"trace must be True or False, got {describe(trace)}")
     blocks = net.blocks()
     depth = len(blocks)
-    if _count(net, BatchNorm) and batch < 2:
+    has_bn = count(net, BatchNorm) > 0
+    if has_bn and batch < 2:
         raise InvalidArgument("batchnorm needs batch >= 2 (statistics over the batch)")
-    dense_n = _count(net, Dense)
-    kept = _count(net, Activate) + _count(net, LayerNorm) + _count(net, BatchNorm)
-    weight_bytes = 8 * dense_n * width * width
+    dense = _dense_layers(net)
+    spaces = max(workspaces(b) for b in set(blocks))
+    weight_bytes = 8 * len(dense) * width * width
     keep = weight_bytes <= _KEEP_WEIGHTS_BYTES
-    need = 8 * batch * width * (kept + 6 + (2 * depth + 2 if trace else 0))
-    need += weight_bytes if keep else 16 * width * width
+    need = 8 * batch * width * (kept_arrays(net) + spaces + 4 + (2 * depth + 2 if trace else 0))
+    need += (weight_bytes if keep else 24 * width * width) + 24 * len(dense) * batch
     if need > _MAX_BYTES:
         raise InvalidArgument(
             f"this simulation needs about {need / 2**30:.2f} GiB; at most 2 GiB (reduce"
@@ -328,43 +206,146 @@ def simulate_network(
          else _matrix(upstream, "upstream", (batch, width)))
     if nudge is not None:
         nudge(x)
-    engine = _Engine(width, batch, root, depth, keep)
-    second, pre = np.empty(depth + 1), np.full(depth, np.nan)
-    gh, gz, gw = np.empty(depth + 1), np.full(depth, np.nan), np.empty(depth)
-    hidden: list[FloatArray] = [x] if trace else []
-    h = x
-    second[0] = float(np.einsum("ij,ij->", h, h)) / h.size
-    for i, b in enumerate(blocks):
-        before = engine.dense_count
-        h = engine.fwd(b, h)
-        second[i + 1] = float(np.einsum("ij,ij->", h, h)) / h.size
-        pre[i] = _last_dense_k(engine, before)
-        if trace:
-            hidden.append(h.copy())
-    loss = float(np.einsum("ij,ij->", g, h))
-    grads: list[FloatArray] = [g] if trace else []
-    gh[depth] = float(np.einsum("ij,ij->", g, g)) / g.size
-    for i in range(depth - 1, -1, -1):
-        engine.w_sum, engine.last = 0.0, None
-        g = engine.bwd(blocks[i], g)
-        gh[i] = float(np.einsum("ij,ij->", g, g)) / g.size
-        gw[i] = engine.w_sum
-        if engine.last is not None:
-            gz[i] = engine.last[0]
-        if trace:
-            grads.append(g.copy())
+    # Batch normalisation mixes the rows: one lane holds the whole batch.
+    cuts = [(0, batch)] if has_bn else row_blocks(batch, workers_for(batch,
+                                                                     batch * width * width))
+    shared = _Shared(depth, len(dense), batch)
+    lanes = [Lane(shared, lo, hi, width, kept_arrays(net), kept_vectors(net), spaces)
+             for lo, hi in cuts]
+    arena = memory.take(len(dense) * width * width) if keep else None
+    slots = (None if arena is None else
+             memory.carve(arena, [(width, width)] * len(dense)))
+    try:
+        stats = _run(shared, lanes, cuts, blocks, dense, x, g, root, slots, trace)
+    finally:
+        for lane in lanes:
+            lane.release()
+        shared.weights.clear()
+        del slots
+        memory.give(arena)
+    second, pre, gh, gz, gw, loss, hidden, grads = stats
     for arr in (second, pre, gh, gz, gw):
         arr.flags.writeable = False
-    how = Simulated(math.nan, batch, "one network: batch means; SE over networks is"
-                    " estimated by the cross-checks, which run independent networks")
+    prov = provenances(loss=_ONE, **dict.fromkeys(_ARRAYS, _ONE))
     return NetworkSimulation(
         network=str(net), width=width, batch=batch, q0=q0, seed=seed_label(root),
         second_moment=second, preact_second_moment=pre, grad_h_sq=gh, grad_z_sq=gz,
-        grad_w_sq=gw, loss=loss, provenance=provenances(**{n: how for n in _ARRAYS}),
-        steps=(Step("forward block by block; backward by hand (norms: "
-                    "symgrad.numeric.norms)"),),
-        hidden=hidden if trace else None, grads=grads[::-1] if trace else None)
+        grad_w_sq=gw, loss=loss, provenance=prov,
+        steps=(Step("forward block by block: h_l = B_l(h_{l−1})", "h_l = B_l(h_{l-1})"),
+               Step("backward by hand from g = ∂L/∂h_L (norms: symgrad.numeric.norms)",
+                    "\\partial L/\\partial h_{l-1} = (\\partial B_l/\\partial h_{l-1})^{T}"
+                    "\\,\\partial L/\\partial h_l"),
+               Step("weights: per-example ‖δ_b‖²‖a_b‖², batch mean",
+                    "\\|\\partial L/\\partial W\\|^2 = \\frac1B\\sum_b \\|\\delta_b\\|^2"
+                    "\\|a_b\\|^2")),
+        hidden=hidden, grads=grads)
+
+
+def _run(shared: _Shared, lanes: list[Lane], cuts: list[tuple[int, int]],
+         blocks: tuple[Block, ...], dense: list[Dense], x: FloatArray, g: FloatArray,
+         root: np.random.SeedSequence, slots: list[FloatArray] | None, trace: bool) -> Any:
+    depth, (batch, width) = len(blocks), x.shape
+    ranges, at = [], 0
+    for b in blocks:
+        n = count(b, Dense)
+        ranges.append((at, at + n))
+        at += n
+
+    def draw(i: int) -> FloatArray:
+        d = dense[i]
+        return draw_weights(d.init.value, width, width, sigma_w=_param(d.sigma_w, depth),
+                            seed=child(root, _WEIGHTS, i), out=None if slots is None else slots[i])
+
+    def bias(i: int) -> FloatArray | None:
+        sb = _param(dense[i].sigma_b, depth)
+        if sb == 0.0:
+            return None
+        out = normal_matrix(child(root, _BIASES, i), 1, width).reshape(-1)
+        out *= sb
+        return out
+
+    h_rows, g_rows = np.empty((depth + 1, batch)), np.empty((depth + 1, batch))
+    loss_rows = np.empty(batch)
+    h_rows[0] = np.einsum("ij,ij->i", x, x)
+    hidden = [x.copy()] + [np.empty_like(x) for _ in range(depth)] if trace else None
+    grads = [np.empty_like(x) for _ in range(depth)] + [g.copy()] if trace else None
+    cur: list[tuple[FloatArray, bool]] = [(x[lo:hi], False) for lo, hi in cuts]
+    ahead = prefetched(draw, range(len(dense)), size=width * width, ahead=2)
+    for i, b in enumerate(blocks):
+        for j in range(*ranges[i]):
+            shared.weights[j] = next(ahead)
+            shared.biases[j] = bias(j)  # type: ignore[assignment]
+
+        def forward(k: int, lo: int, hi: int, i: int = i, b: Block = b) -> None:
+            lane = lanes[k]
+            h, owned = cur[k]
+            out, out_owned = lane.fwd(b, h)
+            if owned:
+                lane.put(h)
+            cur[k] = (out, out_owned)
+            h_rows[i + 1, lo:hi] = np.einsum("ij,ij->i", out, out)
+            if hidden is not None:
+                hidden[i + 1][lo:hi] = out
+            if i == depth - 1:
+                loss_rows[lo:hi] = np.einsum("ij,ij->i", g[lo:hi], out)
+
+        run_blocks(forward, cuts)
+        if slots is None:
+            for j in range(*ranges[i]):
+                del shared.weights[j]
+    ahead.close()
+    loss = float(loss_rows.sum())
+    for k, lane in enumerate(lanes):
+        if cur[k][1]:
+            lane.put(cur[k][0])
+    g_rows[depth] = np.einsum("ij,ij->i", g, g)
+    back: list[tuple[FloatArray, bool]] = [(g[lo:hi], False) for lo, hi in cuts]
+    redrawn = None if slots is not None else prefetched(
+        draw, range(len(dense) - 1, -1, -1), size=width * width, ahead=2)
+    gw, gz, pre = np.zeros(depth), np.full(depth, math.nan), np.full(depth, math.nan)
+    for i in range(depth - 1, -1, -1):
+        if redrawn is not None:
+            for j in range(ranges[i][1] - 1, ranges[i][0] - 1, -1):
+                shared.weights[j] = next(redrawn)
+
+        def backward(k: int, lo: int, hi: int, i: int = i) -> None:
+            lane = lanes[k]
+            gk, owned = back[k]
+            out, out_owned = lane.bwd(blocks[i], gk)
+            if owned:
+                lane.put(gk)
+            back[k] = (out, out_owned)
+            g_rows[i, lo:hi] = np.einsum("ij,ij->i", out, out)
+            if grads is not None:
+                grads[i][lo:hi] = out
+
+        run_blocks(backward, cuts)
+        lo_j, hi_j = ranges[i]
+        if redrawn is not None:
+            for j in range(lo_j, hi_j):
+                del shared.weights[j]
+        if hi_j > lo_j:
+            gw[i] = float(np.einsum("jb,jb->", shared.d_rows[lo_j:hi_j],
+                                    shared.a_rows[lo_j:hi_j])) / batch
+            gz[i] = float(shared.d_rows[hi_j - 1].sum()) / (batch * width)
+            pre[i] = float(shared.z_rows[hi_j - 1].sum()) / (batch * width)
+    if redrawn is not None:
+        redrawn.close()
+    second = h_rows.sum(axis=1) / (batch * width)
+    gh = g_rows.sum(axis=1) / (batch * width)
+    return second, pre, gh, gz, gw, loss, hidden, grads
 
 
 def _matrix(value: Any, name: str, shape: tuple[int, int]) -> FloatArray:
-    return as_matrix(value, name, shape)
+    """A finite float64 array broadcast to ``shape`` (a fresh, contiguous copy)."""
+    if isinstance(value, str | bytes | bool):
+        raise InvalidArgument(f"{name} must be an array of numbers, got {describe(value)}")
+    try:
+        out = np.array(np.broadcast_to(np.asarray(value, dtype=np.float64), shape),
+                       dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{name} must be an array of real numbers broadcastable to"
+                              f" {shape}, got {describe(value)}") from None
+    if not np.isfinite(out).all():
+        raise InvalidArgument(f"{name} must be finite (no NaN or inf)")
+    return out

@@ -15,7 +15,8 @@ average — the finite-width (LayerNorm, n = N) and finite-batch (BatchNorm, n =
 correction used in the cross-checks' tolerances.
 
 Functions write into ``out`` (same shape as x, may not alias x) and work on any
-contiguous block of rows for LayerNorm (rows are independent).
+contiguous block of rows for LayerNorm (rows are independent); the backward passes take
+an optional ``work`` array of x's shape so that a loop of calls allocates nothing large.
 
 >>> import numpy as np
 >>> x = np.array([[1.0, 2.0, 3.0]])
@@ -50,16 +51,19 @@ def _forward(x: FloatArray, eps: float, out: FloatArray, axis: int) -> FloatArra
 
 
 def _backward(g: FloatArray, xhat: FloatArray, s: FloatArray, out: FloatArray,
-              axis: int) -> None:
+              axis: int, work: FloatArray | None) -> None:
     n = g.shape[axis]
     mean_g = g.mean(axis=axis, keepdims=True)
     along = (np.einsum("ij,ij->i" if axis == 1 else "ij,ij->j", g, xhat) / n)
     np.subtract(g, mean_g, out=out)
+    tmp = np.empty_like(g) if work is None else work
     if axis == 1:
-        out -= xhat * along[:, None]
+        np.multiply(xhat, along[:, None], out=tmp)
+        out -= tmp
         out *= s[:, None]
     else:
-        out -= xhat * along[None, :]
+        np.multiply(xhat, along[None, :], out=tmp)
+        out -= tmp
         out *= s[None, :]
 
 
@@ -68,10 +72,10 @@ def layernorm_forward(x: FloatArray, eps: float, out: FloatArray) -> FloatArray:
     return _forward(x, eps, out, 1)
 
 
-def layernorm_backward(g: FloatArray, xhat: FloatArray, s: FloatArray, out: FloatArray
-                       ) -> None:
+def layernorm_backward(g: FloatArray, xhat: FloatArray, s: FloatArray, out: FloatArray, *,
+                       work: FloatArray | None = None) -> None:
     """∂L/∂x from g = ∂L/∂x̂ per row, into ``out``."""
-    _backward(g, xhat, s, out, 1)
+    _backward(g, xhat, s, out, 1, work)
 
 
 def batchnorm_forward(x: FloatArray, eps: float, out: FloatArray) -> FloatArray:
@@ -81,7 +85,7 @@ def batchnorm_forward(x: FloatArray, eps: float, out: FloatArray) -> FloatArray:
     return _forward(x, eps, out, 0)
 
 
-def batchnorm_backward(g: FloatArray, xhat: FloatArray, s: FloatArray, out: FloatArray
-                       ) -> None:
+def batchnorm_backward(g: FloatArray, xhat: FloatArray, s: FloatArray, out: FloatArray, *,
+                       work: FloatArray | None = None) -> None:
     """∂L/∂x from g = ∂L/∂x̂ per column, into ``out``."""
-    _backward(g, xhat, s, out, 0)
+    _backward(g, xhat, s, out, 0, work)

@@ -18,6 +18,7 @@ from symgrad.reports.pages import (
     clipping,
     initialization,
     meanfield,
+    networks,
     recurrent,
     residual,
     sigmoid_bound,
@@ -34,6 +35,7 @@ GROUPS = (
     "Depth",
     "Recurrent nets",
     "Initialization and mean field",
+    "Networks as people build them",
     "Training",
     "Claims",
 )
@@ -64,6 +66,15 @@ def all_reports() -> tuple[Report, ...]:
                "Initialization and mean field", initialization.build),
         Report(meanfield.NAME, meanfield.TITLE, meanfield.BLURB,
                "Initialization and mean field", meanfield.build),
+    ]
+    found += [
+        Report(spec.name, spec.title, spec.blurb, "Networks as people build them",
+               functools.partial(networks.build_family, family))
+        for family, spec in networks.FAMILIES.items()
+    ]
+    found += [
+        Report(networks.INIT_NAME, networks.INIT_TITLE, networks.INIT_BLURB,
+               "Networks as people build them", networks.build_init),
         Report(training.NAME, training.TITLE, training.BLURB, "Training", training.build),
         Report(claims_audit.NAME, claims_audit.TITLE, claims_audit.BLURB, "Claims",
                claims_audit.build),

@@ -175,3 +175,29 @@ def test_deep_stack_is_fast_and_does_not_underflow():
 def test_invalid_arguments(call, message):
     with pytest.raises(InvalidArgument, match=message):
         call()
+
+
+def test_provenance_says_how_each_number_was_obtained():
+    closed = nw.predict(nw.pre_ln("relu", 10))
+    assert "closed-form" in closed.how("grad_h_sq").method
+    assert closed.how("grad_h_sq").relative and closed.how("grad_h_sq").error < 1e-13
+    assert closed.how("jacobian_exact").kind.value == "exact"
+    assert {"q0", "depth", "law", "grad_w_sq", "second_moment"} <= set(closed.provenance)
+    table = nw.predict(nw.mlp("gelu", 10))
+    assert "quadrature" in table.how("grad_h_sq").method
+    assert 1e-15 < table.how("grad_h_sq").error < 1e-8
+    quick = nw.predict(nw.pre_ln("relu", 10), law=False)
+    assert quick.law is None and quick.jacobian_exact is None
+    assert quick.grad_h_sq[0] == closed.grad_h_sq[0]
+
+
+def test_a_vanishing_signal_below_the_table_is_still_predicted():
+    # tanh at σ_w = 1/2: q_l → 0 like 4^{−l}; below e^{−28} the expansion at 0 takes over.
+    # Derived here: for tiny q, V(q) = q − 2q² + …, S(q) = 1 − 2q + …, so once q is tiny
+    # the per-block factor of J is σ_w²·S(q) → 1/4 and q shrinks by the same factor.
+    p = nw.predict(nw.mlp("tanh", 120, sigma_w=sympy.Rational(1, 2)))
+    factors = p.grad_h_sq[:-1] / p.grad_h_sq[1:]
+    assert factors[-1] == pytest.approx(0.25, rel=1e-12)  # q ~ 4^{-120}: S = 1 to 1e-70
+    assert p.second_moment[-1] < 1e-60 and np.all(np.isfinite(p.log10_grad_h_sq))
+    ratio = p.second_moment[-1] / p.second_moment[-2]
+    assert ratio == pytest.approx(0.25, rel=1e-12)
