@@ -14,7 +14,8 @@ from typing import Any
 import flint
 import sympy
 
-from symgrad.records import Certified, Estimated, Exact, How
+from symgrad._exact.ball import working_precision
+from symgrad.records import Estimated, Exact, How
 from symgrad.spectrum._mu import SlopeMoments
 from symgrad.spectrum._numbers import PREC, from_ball, rational, to_ball
 from symgrad.spectrum.moments import depth_polynomials, normalized_moments
@@ -51,7 +52,7 @@ def power_times(base: sympy.Expr, exponent: Any, factor: sympy.Expr) -> tuple[sy
     size = abs(float(sympy.log(abs(base), 2))) * exponent if base != 0 else 0.0
     if size <= _MAX_BITS:
         return base**exponent * factor, exact
-    with flint.ctx.workprec(PREC):
+    with working_precision(PREC):
         ball = to_ball(base, Exact()) ** exponent * to_ball(factor, Exact())
         return from_ball(ball, certified=True, method="exact χ₁^{Lk}·P_k (too large to store), "
                          "enclosed by ball arithmetic")
@@ -90,10 +91,10 @@ def _exact(mu: SlopeMoments, mus: list[Fraction], sigma_w: sympy.Expr,
 
 def _balls(mu: SlopeMoments, sigma_w: sympy.Expr, depth: int | sympy.Symbol, count: int,
            gaussian: bool) -> Composed:
-    certified = all(isinstance(h, Exact | Certified) for h in mu.hows)
+    certified = mu.certified
     method = ("ball arithmetic through the S-transform algebra, from "
               + ("exact/certified" if certified else "estimated") + " slope moments")
-    with flint.ctx.workprec(PREC):
+    with working_precision(PREC):
         balls = [to_ball(v, h) for v, h in zip(mu.values, mu.hows, strict=True)]
         mu1 = balls[0]
         tilde = [b / mu1**k for k, b in enumerate(balls, start=1)]

@@ -27,11 +27,11 @@ def s_transform_step(weights: Any, sigma_w: sympy.Expr) -> Step:
     return Step(text, sympy.Eq(sympy.Function("S_{WW^T}")(_W), rhs))
 
 
-def spectrum_steps(mf: Any, mu: Any, comp: Any, depth: Any, weights: Any, count: int
-                   ) -> list[Step]:
+def spectrum_steps(mf: Any, q_star: Any, mu: Any, comp: Any, depth: Any, weights: Any,
+                   count: int) -> list[Step]:
     """Fixed point, slope moments, S-transforms, Lagrange inversion, moments, variance."""
     steps = [Step("Mean-field fixed point (the law of every h_l)",
-                  sympy.Eq(sympy.Symbol("q^*"), mf.q_star))]
+                  sympy.Eq(sympy.Symbol("q^*"), q_star))]
     for k, value in enumerate(mu.values[:count], start=1):
         steps.append(Step(f"Slope moment μ_{k} = E[φ'(√q* Z)^{2 * k}]",
                           sympy.Eq(sympy.Symbol(f"mu_{k}"), value)))

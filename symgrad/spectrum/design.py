@@ -35,7 +35,7 @@ from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.records import Estimated, Exact, How, Provenances, Record, Step
 from symgrad.slopes import expected_slope
-from symgrad.spectrum._mu import gauss_expect, scale_free
+from symgrad.spectrum._law import gauss_expect, scale_free
 from symgrad.spectrum.jacobian import (
     MAX_DEPTH,
     JacobianSpectrum,

@@ -30,18 +30,20 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-import flint
 import numpy as np
 import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
+from symgrad._exact.ball import working_precision
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.meanfield import mean_field
+from symgrad.meanfield import MeanFieldMode, mean_field
 from symgrad.records import Estimated, Exact, How, Provenances, Record, Step
 from symgrad.spectrum import _steps
 from symgrad.spectrum._compose import compose, power_times
-from symgrad.spectrum._mu import SlopeMoments, scale_free, slope_law, slope_moments
+from symgrad.spectrum._fixed import certified_fixed_point
+from symgrad.spectrum._law import scale_free, slope_law
+from symgrad.spectrum._mu import SlopeMoments, slope_moments
 from symgrad.spectrum._numbers import PREC, from_ball, to_ball
 from symgrad.spectrum.density import stieltjes_density
 from symgrad.spectrum.edge import edge_ball, exact_edge, numeric_edge
@@ -123,6 +125,13 @@ class JacobianSpectrum(Record):
         return rows
 
 
+def fixed_point_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr) -> Any:
+    """The mean field the spectrum needs: q* (and χ₁) only, exact closed forms for
+    positively homogeneous φ, else the fast rule (q* is certified afterwards)."""
+    mode = MeanFieldMode.AUTO if scale_free(a) else MeanFieldMode.FAST
+    return mean_field(a, sigma_w=sw, sigma_b=sb, mode=mode, correlation=False)
+
+
 def _depth(value: Any) -> int | sympy.Symbol:
     if isinstance(value, sympy.Symbol):
         if value.is_positive is False:
@@ -168,10 +177,9 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
     w = as_weights(weights)
     count = _count(moments)
     points = _points(density_points)
-    mf = mean_field(a, sigma_w=sw, sigma_b=sb)
-    q_star = mf.q_star
-    q_how: How = mf.how("q_star")
     free = scale_free(a)
+    mf = fixed_point_field(a, sw, sb)
+    q_star, q_how, q_steps = certified_fixed_point(a, mf)
     base = dict(activation=a.label, sigma_w=sw, sigma_b=sb, depth=sympy.sympify(L), weights=w,
                 q_star=q_star)
     if (q_star == sympy.oo or q_star is sympy.nan) and not free:
@@ -206,7 +214,7 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
         statement += ("; q* = 0 (degenerate): the pre-activations shrink to 0 with depth and "
                       "the spectrum is the limit q* → 0⁺, where φ'(h) takes the values "
                       "φ'(0⁻) and φ'(0⁺) with probability ½ each")
-    steps = _steps.spectrum_steps(mf, mu, comp, L, w, count) + edge_steps
+    steps = q_steps + _steps.spectrum_steps(mf, q_star, mu, comp, L, w, count) + edge_steps
     return JacobianSpectrum(
         **base, chi1=comp.chi1, degenerate=degenerate, statement=statement,
         slope_moments=mu.values[:count], moments=comp.moments[:count],
@@ -259,7 +267,7 @@ def _edge(a: Activation, mu: SlopeMoments, law: Any, comp: Any, L: int | sympy.S
             lam, how = power_times(comp.chi1, L, lam_t)
         else:  # deep: enclose χ₁^L·λ̃ from the exact root
 
-            with flint.ctx.workprec(PREC):
+            with working_precision(PREC):
                 ball = to_ball(comp.chi1, Exact()) ** L * edge_ball(law.atoms, y_c, L,
                                                                     gaussian=gaussian)
                 lam, how = from_ball(ball, certified=True, method="χ₁^L/χ̃(y_c) from the exact "

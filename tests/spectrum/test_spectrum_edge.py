@@ -99,7 +99,7 @@ def test_deep_relu_edge_is_certified_and_matches_a_direct_maximisation():
 
 def test_tanh_edge_error_covers_a_finer_discretisation():
     from symgrad.activations import as_activation
-    from symgrad.spectrum._mu import slope_law
+    from symgrad.spectrum._law import slope_law
 
     s = jacobian_spectrum("tanh", sigma_w=1.4, sigma_b=0.3, depth=6, weights="orthogonal",
                           density_points=0)
