@@ -16,6 +16,7 @@ import sympy
 
 from symgrad._exact.ball import working_precision
 from symgrad.records import Estimated, Exact, How
+from symgrad.spectrum._law import exact_form
 from symgrad.spectrum._mu import SlopeMoments
 from symgrad.spectrum._numbers import PREC, from_ball, rational, to_ball
 from symgrad.spectrum.moments import depth_polynomials, normalized_moments
@@ -72,7 +73,7 @@ def _exact(mu: SlopeMoments, mus: list[Fraction], sigma_w: sympy.Expr,
            depth: int | sympy.Symbol, count: int, gaussian: bool) -> Composed:
     mu1 = mus[0]
     tilde = [m / mu1**k for k, m in enumerate(mus, start=1)]
-    chi1 = sympy.nsimplify(sigma_w**2 * sympy.Rational(mu1.numerator, mu1.denominator))
+    chi1 = exact_form(sigma_w**2 * sympy.Rational(mu1.numerator, mu1.denominator))
     how = Exact("free probability: S-transforms composed exactly (Lagrange inversion)")
     if isinstance(depth, sympy.Symbol):
         ratios = [sympy.sympify(p) for p in

@@ -46,6 +46,7 @@ from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.isolate import isolate_roots
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Certified
+from symgrad.spectrum._law import exact_form
 
 __all__ = ["Q", "certified_edge", "enclose_in_q", "masses_in_q"]
 
@@ -105,7 +106,7 @@ def certified_edge(atoms: Sequence[tuple[sympy.Expr, sympy.Expr]], depth: int, *
     """λ_max of the law ``atoms`` ((x_i, p_i), …), certified.  Masses may be expressions in
     the positive symbol ``q`` (then ``q`` = (lower, upper) encloses it).  Raises
     :class:`NoClosedForm` when a root cannot be isolated (a double root)."""
-    law = sorted(((sympy.nsimplify(x), p) for x, p in atoms if x != 0),
+    law = sorted(((exact_form(x), p) for x, p in atoms if x != 0),
                  key=lambda xp: float(xp[0]))
     if not law:
         raise InvalidArgument("φ' vanishes almost surely: the Jacobian is zero")
@@ -266,7 +267,7 @@ def masses_in_q(act: Any) -> tuple[tuple[sympy.Expr, sympy.Expr], ...]:
     for p in act.pieces:
         if p.derivative.has(z):
             continue
-        x = sympy.nsimplify(p.derivative**2)
+        x = exact_form(p.derivative**2)
         total[x] = total.get(x, sympy.Integer(0)) + (cdf(p.hi) - cdf(p.lo)) / 2
     return tuple(sorted(total.items(), key=lambda xp: float(xp[0])))
 

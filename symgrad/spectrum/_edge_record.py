@@ -33,7 +33,7 @@ from symgrad.records import Certified, Estimated, Exact, How, Step
 from symgrad.spectrum._compose import power_times
 from symgrad.spectrum._edge_ball import Q as _Q
 from symgrad.spectrum._edge_ball import certified_edge, enclose_in_q, masses_in_q
-from symgrad.spectrum._law import slope_law
+from symgrad.spectrum._law import exact_form, slope_law
 from symgrad.spectrum._mu import SlopeMoments
 from symgrad.spectrum._numbers import PREC, from_ball, to_ball
 from symgrad.spectrum.density import stieltjes_density
@@ -107,7 +107,7 @@ def _top_atom(a: Activation, mu: SlopeMoments, law: Any, L: int, sigma_w: sympy.
         if value == 0 or abs(float(value) - top) > 1e-12 * top:
             continue
         m = mass.subs(_Q, mu.q) if mass.free_symbols else mass
-        excess = sympy.nsimplify(L * m - (L - 1)) if not m.free_symbols else None
+        excess = exact_form(L * m - (L - 1)) if not m.free_symbols else None
         if excess is None:
             return None
         if excess.is_number and not excess.is_Rational:

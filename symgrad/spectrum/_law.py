@@ -29,7 +29,7 @@ from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.types import FloatArray
 
-__all__ = ["SlopeLaw", "gauss_expect", "scale_free", "slope_law"]
+__all__ = ["SlopeLaw", "exact_form", "gauss_expect", "scale_free", "slope_law"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,18 @@ class SlopeLaw:
     nodes: FloatArray
     weights: FloatArray
     x_max: float
+
+
+def exact_form(value: Any) -> sympy.Expr:
+    """An exact SymPy number as it is (SymPy's automatic evaluation only); Floats, if any,
+    read as the exact rationals of their decimal form.  Never ``nsimplify`` an exact
+    number: it returns "simple" guesses (1 for 1 + 10⁻²⁰).
+
+    >>> exact_form(sympy.Rational(10**20 + 1, 10**20)) == 1
+    False
+    """
+    e = sympy.sympify(value)
+    return sympy.nsimplify(e, rational=True) if e.has(sympy.Float) else e
 
 
 def scale_free(act: Activation) -> bool:
@@ -139,7 +151,7 @@ def _merge(pairs: list[tuple[sympy.Expr, sympy.Expr]]) -> tuple[tuple[sympy.Expr
     """Point masses with equal values merged, sorted by value, zero masses dropped."""
     total: dict[sympy.Expr, sympy.Expr] = {}
     for x, p in pairs:
-        x = sympy.nsimplify(x)
+        x = exact_form(x)
         total[x] = sympy.simplify(total.get(x, sympy.Integer(0)) + p)
     return tuple(sorted(((x, p) for x, p in total.items() if p != 0),
                         key=lambda xp: float(xp[0])))

@@ -49,7 +49,7 @@ from symgrad._exact.tails import tail_form
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Certified, Estimated, Exact, How
-from symgrad.spectrum._law import gauss_expect, scale_free, slope_law
+from symgrad.spectrum._law import exact_form, gauss_expect, scale_free, slope_law
 
 __all__ = ["DIGITS", "SlopeMoments", "gaussian_mean", "slope_moments"]
 
@@ -80,7 +80,7 @@ class SlopeMoments:
 
 def _zero_limit(act: Activation, k: int) -> sympy.Expr:
     left, right = act.one_sided_derivatives(0)
-    return sympy.nsimplify((left ** (2 * k) + right ** (2 * k)) / 2)
+    return exact_form((left ** (2 * k) + right ** (2 * k)) / 2)
 
 
 def slope_moments(act: Activation | str, q: sympy.Expr, q_how: How, count: int
@@ -104,7 +104,7 @@ def slope_moments(act: Activation | str, q: sympy.Expr, q_how: How, count: int
     hows: list[How] = []
     for k in range(1, count + 1):
         if law is not None and law.atoms is not None:  # piecewise-constant φ': Σ p·x^k
-            values.append(sympy.nsimplify(sum((p * x**k for x, p in law.atoms),
+            values.append(exact_form(sum((p * x**k for x, p in law.atoms),
                                               sympy.Integer(0))))
             hows.append(Exact("point masses of φ'² (Gaussian probabilities of the pieces)"))
         elif isinstance(q_how, Exact):

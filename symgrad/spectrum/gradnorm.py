@@ -56,7 +56,7 @@ from symgrad.meanfield import MeanFieldMode, mean_field
 from symgrad.records import Certified, Estimated, Exact, How, Provenances, Record, Step
 from symgrad.spectrum._beta import beta_expansion
 from symgrad.spectrum._digamma import binomial_averages, half_integer_terms
-from symgrad.spectrum._law import scale_free
+from symgrad.spectrum._law import exact_form, scale_free
 from symgrad.types import RealLike
 
 __all__ = ["GradientNormLaw", "NormLawMethod", "gradient_norm_distribution"]
@@ -138,12 +138,12 @@ def _relu_slope(act: Activation) -> sympy.Expr | None:
     if any(s.has(sympy.Symbol) for s in slopes) or sorted(s == 0 for s in slopes) != [False,
                                                                                         True]:
         return None
-    return sympy.nsimplify(slopes[0] if slopes[0] != 0 else slopes[1])
+    return exact_form(slopes[0] if slopes[0] != 0 else slopes[1])
 
 
 def _linear_slope(act: Activation) -> sympy.Expr | None:
     if len(act.pieces) == 1 and not act.pieces[0].derivative.has(sympy.Symbol):
-        return sympy.nsimplify(act.pieces[0].derivative)
+        return exact_form(act.pieces[0].derivative)
     return None
 
 
@@ -171,7 +171,7 @@ def gradient_norm_distribution(act: Activation | str, widths: Sequence[int], *,
     linear_c = _linear_slope(a)
     free = scale_free(a)
     if linear_c is None and not free and q == 0 and a.mpmath(0) == 0:
-        linear_c = sympy.nsimplify(a.derivative.subs(a.derivative.free_symbols.pop(), 0)
+        linear_c = exact_form(a.derivative.subs(a.derivative.free_symbols.pop(), 0)
                                    if a.derivative.free_symbols else a.derivative)
         return _exact_linear(base, ns, sw, linear_c, degenerate=True)
     if linear_c is not None:
