@@ -102,6 +102,11 @@ def _balls(mu: SlopeMoments, sigma_w: sympy.Expr, depth: int | sympy.Symbol, cou
         tilde[0] = flint.arb(1)  # μ̃_1 = 1 exactly, by definition
         chi1_ball = to_ball(sigma_w**2, Exact()) * mu1
         chi1, chi1_how = from_ball(chi1_ball, certified=certified, method="σ_w²·μ_1")
+        if isinstance(mu.hows[0], Exact):  # μ_1 in closed form: so is χ₁ (1 on the line)
+            closed = sympy.simplify(sigma_w**2 * mu.values[0])
+            if closed.is_number and sympy.count_ops(closed) < 60:
+                chi1, chi1_how = closed, Exact("σ_w²·μ_1 in closed form")
+                chi1_ball = to_ball(closed, Exact())
         mu_tilde = tuple(float(t.mid()) for t in tilde)
         if isinstance(depth, sympy.Symbol):
             return _symbolic_balls(tilde, chi1, chi1_ball, depth, count, gaussian,
@@ -111,10 +116,15 @@ def _balls(mu: SlopeMoments, sigma_w: sympy.Expr, depth: int | sympy.Symbol, cou
         for k, p in enumerate(pk, start=1):
             ball = p if not isinstance(p, int) else flint.arb(p)
             value, how = from_ball(ball, certified=certified, method=method)
+            if k == 1:  # P_1 = m_1/m_1 = 1 by definition
+                value, how = sympy.Integer(1), Exact("m_1/m_1")
             ratios.append(value)
             ratio_hows.append(how)
-            value, how = from_ball(chi1_ball ** (depth * k) * ball, certified=certified,
-                                   method=method)
+            if k == 1 and isinstance(chi1_how, Exact):  # m_1 = χ₁^L, P_1 = 1
+                value, how = power_times(chi1, depth, sympy.Integer(1))
+            else:
+                value, how = from_ball(chi1_ball ** (depth * k) * ball, certified=certified,
+                                       method=method)
             moments.append(value)
             moment_hows.append(how)
         var_ball = (pk[1] if not isinstance(pk[1], int) else flint.arb(pk[1])) - 1

@@ -27,7 +27,7 @@ def s_transform_step(weights: Any, sigma_w: sympy.Expr) -> Step:
     return Step(text, sympy.Eq(sympy.Function("S_{WW^T}")(_W), rhs))
 
 
-def spectrum_steps(mf: Any, q_star: Any, mu: Any, comp: Any, depth: Any, weights: Any,
+def spectrum_steps(sigma_w: Any, q_star: Any, mu: Any, comp: Any, depth: Any, weights: Any,
                    count: int) -> list[Step]:
     """Fixed point, slope moments, S-transforms, Lagrange inversion, moments, variance."""
     steps = [Step("Mean-field fixed point (the law of every h_l)",
@@ -35,7 +35,7 @@ def spectrum_steps(mf: Any, q_star: Any, mu: Any, comp: Any, depth: Any, weights
     for k, value in enumerate(mu.values[:count], start=1):
         steps.append(Step(f"Slope moment μ_{k} = E[φ'(√q* Z)^{2 * k}]",
                           sympy.Eq(sympy.Symbol(f"mu_{k}"), value)))
-    steps.append(s_transform_step(weights, mf.sigma_w))
+    steps.append(s_transform_step(weights, sigma_w))
     steps.append(Step("S-transform of D² from M_{D²}(z) = Σ μ_k z^k, S = M⁻¹(w)(1 + w)/w; "
                       "free factors multiply their S-transforms over the L layers",
                       r"S_{JJ^T}(w) = \prod_{l=1}^{L} S_{WW^T}(w)\,S_{D^2}(w)"))

@@ -36,13 +36,14 @@ from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
 from symgrad.meanfield import MeanFieldMode, mean_field
-from symgrad.records import How, Provenances, Record, Step
+from symgrad.records import Exact, How, Provenances, Record, Step
 from symgrad.spectrum import _steps
 from symgrad.spectrum._compose import compose
 from symgrad.spectrum._edge_record import DensitySamples, density_of, edge_of
 from symgrad.spectrum._fixed import certified_fixed_point
 from symgrad.spectrum._law import scale_free, slope_law
 from symgrad.spectrum._mu import slope_moments
+from symgrad.spectrum.critical import variance_at
 from symgrad.spectrum.moments import MAX_MOMENTS
 from symgrad.types import RealLike
 
@@ -125,6 +126,23 @@ class JacobianSpectrum(Record):
         return rows
 
 
+def given_fixed_point(a: Activation, sw: sympy.Expr, sb: sympy.Expr, value: Any
+                      ) -> tuple[sympy.Expr, How, list[Step]]:
+    """A q* given by the caller, accepted when G(q*) = q* is proven in closed form."""
+    q = as_exact_real(value, "q_star", domain=sympy.Interval.open(0, _SIGMA_MAX))
+    v, how, _ = variance_at(a, q)
+    if not isinstance(how, Exact):
+        raise InvalidArgument(f"q_star can be given only when E[φ(√q Z)²] has a closed form; "
+                              f"for {a.label} it is {how.kind.value}: leave q_star out")
+    gap = sympy.simplify(sw**2 * v + sb**2 - q)
+    if gap != 0:
+        raise InvalidArgument(f"q_star = {q} is not a fixed point of the variance map at these "
+                              f"σ_w, σ_b: σ_w²E[φ(√q Z)²] + σ_b² − q = {sympy.N(gap, 6)}")
+    step = Step("q* given and checked: σ_w²E[φ(√q* Z)²] + σ_b² − q* simplifies to 0",
+                sympy.Eq(sw**2 * v + sb**2, q))
+    return q, Exact("given; G(q*) = q* proven in closed form"), [step]
+
+
 def fixed_point_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr) -> Any:
     """The mean field the spectrum needs: q* (and χ₁) only, exact closed forms for
     positively homogeneous φ, else the fast rule (q* is certified afterwards)."""
@@ -169,7 +187,8 @@ def _points(value: Any) -> int:
 
 def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: RealLike = 0,
                       depth: int | sympy.Symbol, weights: Weights | str = Weights.GAUSSIAN,
-                      moments: int = 4, density_points: int = 300) -> JacobianSpectrum:
+                      moments: int = 4, density_points: int = 300,
+                      q_star: RealLike | None = None) -> JacobianSpectrum:
     """Moments m_1 … m_K (K = ``moments`` ≤ 12), m_2/m_1² − 1, λ_max, the atom at 0 and
     the density of JJᵀ for a depth-L net at its mean-field fixed point.
 
@@ -181,6 +200,11 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
     samples of the density near the edge and up to as many beyond (0: none; integer depth
     only); a density that fails its own mass / m_1 / m_2 checks by more than 2·10⁻³ is
     withheld and ``density_note`` says why.  Refuses depth > 10⁶ unless symbolic.
+
+    ``q_star``: the fixed point, when it is known exactly (a point of
+    :func:`~symgrad.spectrum.critical.critical_point`); accepted only when
+    σ_w²E[φ(√q* Z)²] + σ_b² = q* is proven in closed form, and then the slope moments are
+    taken there (closed forms for erf, hard_tanh…) instead of at a certified enclosure.
     """
     a = as_activation(act)
     sw = as_exact_real(sigma_w, "sigma_w", domain=sympy.Interval.Lopen(0, _SIGMA_MAX))
@@ -190,13 +214,18 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
     count = _count(moments)
     points = _points(density_points)
     free = scale_free(a)
-    mf = fixed_point_field(a, sw, sb)
-    q_star, q_how, q_steps = certified_fixed_point(a, mf)
+    if q_star is None:
+        mf = fixed_point_field(a, sw, sb)
+        q_star, q_how, q_steps = certified_fixed_point(a, mf)
+        chi1_mf = mf.chi1
+    else:
+        q_star, q_how, q_steps = given_fixed_point(a, sw, sb, q_star)
+        chi1_mf = sympy.nan
     base = dict(activation=a.label, sigma_w=sw, sigma_b=sb, depth=sympy.sympify(L), weights=w,
                 q_star=q_star)
     if (q_star == sympy.oo or q_star is sympy.nan) and not free:
         return JacobianSpectrum(
-            **base, chi1=mf.chi1, degenerate=False,
+            **base, chi1=chi1_mf, degenerate=False,
             statement="no spectrum: the forward variance diverges (no finite q*), so φ'(h) "
                       "has no limiting law", slope_moments=(), moments=(), moment_ratios=(),
             variance=None, lambda_max=None, atom_at_zero=sympy.Integer(0), density_log_x=(),
@@ -230,7 +259,7 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
         statement += ("; q* = 0 (degenerate): the pre-activations shrink to 0 with depth and "
                       "the spectrum is the limit q* → 0⁺, where φ'(h) takes the values "
                       "φ'(0⁻) and φ'(0⁺) with probability ½ each")
-    steps = (q_steps + _steps.spectrum_steps(mf, q_star, mu, comp, L, w, count)
+    steps = (q_steps + _steps.spectrum_steps(sw, q_star, mu, comp, L, w, count)
              + list(edge.steps))
     return JacobianSpectrum(
         **base, chi1=comp.chi1, degenerate=degenerate, statement=statement,
