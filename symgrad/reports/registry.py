@@ -21,6 +21,8 @@ from symgrad.reports.pages import (
     recurrent,
     residual,
     sigmoid_bound,
+    spectrum,
+    spectrum_width,
     training,
 )
 from symgrad.reports.pipeline import INDEX, Output, Report
@@ -34,6 +36,7 @@ GROUPS = (
     "Depth",
     "Recurrent nets",
     "Initialization and mean field",
+    "Beyond the mean",
     "Training",
     "Claims",
 )
@@ -64,6 +67,10 @@ def all_reports() -> tuple[Report, ...]:
                "Initialization and mean field", initialization.build),
         Report(meanfield.NAME, meanfield.TITLE, meanfield.BLURB,
                "Initialization and mean field", meanfield.build),
+        Report(spectrum.NAME, spectrum.TITLE, spectrum.BLURB, "Beyond the mean",
+               spectrum.build),
+        Report(spectrum_width.NAME, spectrum_width.TITLE, spectrum_width.BLURB,
+               "Beyond the mean", spectrum_width.build),
         Report(training.NAME, training.TITLE, training.BLURB, "Training", training.build),
         Report(claims_audit.NAME, claims_audit.TITLE, claims_audit.BLURB, "Claims",
                claims_audit.build),

@@ -41,6 +41,7 @@ from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Certified, Estimated, Exact, How, Step
 from symgrad.spectrum._law import gauss_expect, scale_free
 from symgrad.spectrum._mu import gaussian_mean
+from symgrad.spectrum._steps import display
 
 __all__ = ["certified_fixed_point", "estimated_relative", "variance_pieces"]
 
@@ -120,6 +121,10 @@ def _rational(x: Fraction, *, down: bool) -> Fraction:
     return Fraction(n, 2**96)
 
 
+#: E[φ(√q Z)²] as a function symbol in the steps.
+V = sympy.Function("V")
+
+
 def _result(lo: Fraction, hi: Fraction, mf: Any) -> tuple[sympy.Expr, How, list[Step]]:
     number = CertifiedNumber(lo, hi, 30)
     value = number.sympy_float()
@@ -131,8 +136,8 @@ def _result(lo: Fraction, hi: Fraction, mf: Any) -> tuple[sympy.Expr, How, list[
                   "the rationals lo < hi (Gaussian integrals enclosed in ball arithmetic), "
                   "so a fixed point lies in [lo, hi]",
                   sympy.Eq(sympy.Symbol("q^*"), value)),
-             Step("The variance map", sympy.Eq(sympy.Function("G")(q), sw**2 * sympy.Function(
-                 r"E[\varphi(\sqrt{q}Z)^2]")(q) + sb**2))]
+             Step("The variance map", sympy.Eq(sympy.Function("G")(q), display(sw**2) * V(q)
+                                               + display(sb**2)))]
     return value, how, steps
 
 

@@ -125,6 +125,7 @@ def slope_moments(act: Activation | str, q: sympy.Expr, q_how: How, count: int
 # ---- at an exact q ----
 
 
+@lru_cache(maxsize=1024)
 def _at(act: Activation, k: int, q: sympy.Expr) -> tuple[sympy.Expr, How,
                                                         CertifiedNumber | None]:
     """μ_k at an exact positive q: (value, how, enclosure or None)."""

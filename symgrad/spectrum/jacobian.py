@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sympy
@@ -139,8 +140,18 @@ def given_fixed_point(a: Activation, sw: sympy.Expr, sb: sympy.Expr, value: Any
         raise InvalidArgument(f"q_star = {q} is not a fixed point of the variance map at these "
                               f"σ_w, σ_b: σ_w²E[φ(√q Z)²] + σ_b² − q = {sympy.N(gap, 6)}")
     step = Step("q* given and checked: σ_w²E[φ(√q* Z)²] + σ_b² − q* simplifies to 0",
-                sympy.Eq(sw**2 * v + sb**2, q))
+                sympy.Eq(sw**2 * v + sb**2, q, evaluate=False))
     return q, Exact("given; G(q*) = q* proven in closed form"), [step]
+
+
+@lru_cache(maxsize=256)
+def _fixed_point(a: Activation, sw: sympy.Expr, sb: sympy.Expr
+                 ) -> tuple[sympy.Expr, How, tuple[Step, ...], sympy.Expr]:
+    """(q*, how, steps, χ₁ of the mean field) for these σ's, certified where possible —
+    the same for every depth and weight law, so computed once."""
+    mf = fixed_point_field(a, sw, sb)
+    q, how, steps = certified_fixed_point(a, mf)
+    return q, how, tuple(steps), mf.chi1
 
 
 def fixed_point_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr) -> Any:
@@ -215,11 +226,10 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
     points = _points(density_points)
     free = scale_free(a)
     if q_star is None:
-        mf = fixed_point_field(a, sw, sb)
-        q_star, q_how, q_steps = certified_fixed_point(a, mf)
-        chi1_mf = mf.chi1
+        q_star, q_how, q_steps, chi1_mf = _fixed_point(a, sw, sb)
     else:
-        q_star, q_how, q_steps = given_fixed_point(a, sw, sb, q_star)
+        q_star, q_how, given_steps = given_fixed_point(a, sw, sb, q_star)
+        q_steps = tuple(given_steps)
         chi1_mf = sympy.nan
     base = dict(activation=a.label, sigma_w=sw, sigma_b=sb, depth=sympy.sympify(L), weights=w,
                 q_star=q_star)
@@ -259,7 +269,7 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
         statement += ("; q* = 0 (degenerate): the pre-activations shrink to 0 with depth and "
                       "the spectrum is the limit q* → 0⁺, where φ'(h) takes the values "
                       "φ'(0⁻) and φ'(0⁺) with probability ½ each")
-    steps = (q_steps + _steps.spectrum_steps(sw, q_star, mu, comp, L, w, count)
+    steps = (list(q_steps) + _steps.spectrum_steps(sw, q_star, mu, comp, L, w, count)
              + list(edge.steps))
     return JacobianSpectrum(
         **base, chi1=comp.chi1, degenerate=degenerate, statement=statement,
