@@ -15,15 +15,22 @@ Prints, measured in the same run and side by side:
    Jacobian and singular values by ``simulate_jacobians`` against the same NumPy loop left
    to the BLAS's own threads, networks one after another;
 3. the exact relu law of ln‖Ju‖² at widths 4096 (certified) and the tanh β-expansion; and
-   10⁴ simulated gradient norms, row sampler against full matrices.
+   10⁴ simulated gradient norms, row sampler against full matrices;
+4. the cold first call of ``jacobian_spectrum`` (tanh, erf, gelu_tanh at σ_w = 1.2,
+   σ_b = 0.1, depth 10, 4 moments, certified), each in a fresh interpreter, against the
+   route before the exactness engine (``expected_slope`` for μ_1 … μ_4 at the same q*, also
+   cold), with the share spent in ``mean_field``'s own first call.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import math
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from fractions import Fraction
@@ -121,6 +128,37 @@ def numpy_loop(width: int, depth: int, networks: int) -> None:
         np.linalg.svd(jac, compute_uv=False)
 
 
+# ---- cold first calls, each in a fresh interpreter ----
+
+_COLD = """
+import json, sys, time, sympy
+act = sys.argv[1]
+sw, sb = sympy.Rational(6, 5), sympy.Rational(1, 10)
+start = time.perf_counter()
+from symgrad.meanfield import MeanFieldMode, mean_field
+mf = mean_field(act, sigma_w=sw, sigma_b=sb, mode=MeanFieldMode.FAST, correlation=False)
+meanfield = time.perf_counter() - start
+if sys.argv[2] == "symgrad":
+    from symgrad.spectrum import jacobian_spectrum
+    s = jacobian_spectrum(act, sigma_w=sw, sigma_b=sb, depth=10, moments=4, density_points=0)
+    kind = s.how("moments[4]").kind.value
+else:
+    from symgrad.slopes import expected_slope
+    for k in range(1, 5):
+        expected_slope(act, q=mf.q_star, power=2 * k, dps=20)
+    kind = "estimated"
+print(json.dumps({"total": time.perf_counter() - start, "meanfield": meanfield,
+                  "kind": kind}))
+"""
+
+
+def cold(act: str, route: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-c", _COLD, act, route], capture_output=True,
+                         text=True, check=True, timeout=900)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: smaller sizes")
@@ -188,6 +226,15 @@ def main() -> None:
         times[sampler] = time.perf_counter() - start
     print(f"   10⁴ networks, widths 64 × 8 layers: rows {times['rows']:.2f} s, matrices "
           f"{times['matrices']:.2f} s, ratio {times['matrices'] / times['rows']:.1f}×")
+
+    print("\n4. cold first call, fresh interpreter (σ_w = 1.2, σ_b = 0.1, depth 10, m_1 … m_4)")
+    print(f"{'activation':<11} {'jacobian_spectrum s':>20} {'of which mean_field':>20} "
+          f"{'expected_slope μ_1…μ_4 s':>25} {'ratio':>7}  moments")
+    for act in ("tanh", "erf", "gelu_tanh") if not args.quick else ("tanh",):
+        ours, theirs = cold(act, "symgrad"), cold(act, "expected_slope")
+        print(f"{act:<11} {ours['total']:>20.2f} {ours['meanfield']:>20.2f} "
+              f"{theirs['total']:>25.2f} {theirs['total'] / ours['total']:>6.1f}×  "
+              f"{ours['kind']} (were {theirs['kind']})")
 
 
 if __name__ == "__main__":

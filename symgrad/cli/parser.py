@@ -13,7 +13,7 @@ __all__ = ["COMMANDS", "MEANFIELD_MODES", "build_parser"]
 
 #: The sub-commands, in the order ``--help`` lists them (each is ``symgrad.cli.<name>``).
 COMMANDS = ("list", "activation", "chain", "claims", "report", "crosscheck", "meanfield", "gain",
-            "predict")
+            "predict", "spectrum")
 #: ``symgrad meanfield --mode`` choices: the values of :class:`symgrad.meanfield.MeanFieldMode`.
 MEANFIELD_MODES = ("auto", "exact", "fast", "precise")
 
@@ -297,8 +297,50 @@ def _predict(sub: Any) -> None:
     parser.set_defaults(command="predict")
 
 
+_SPECTRUM_EPILOG = """\
+examples:
+  symgrad spectrum relu --sigma-w 1.4142135623730951 --depth 10
+  symgrad spectrum tanh --sigma-w 1.4 --sigma-b 0.3 --depth 10 --weights orthogonal
+  symgrad spectrum relu --sigma-w 2 --depth L --moments 3       moments as polynomials in L
+  symgrad spectrum erf --sigma-w 1.2 --sigma-b 0.1 --depth 20 --density-points 100 --json
+  symgrad spectrum tanh --sigma-w 1.3956 --sigma-b 0.3 --widths 128,128,128,128
+
+With --widths n_0,…,n_L: the finite-width law of ln X, X = ‖J u‖² (E ln X, Var ln X,
+P(X = 0)), exact for relu and linear nets, the β-expansion otherwise.
+"""
+
+def _spectrum(sub: Any) -> None:
+    parser = sub.add_parser(
+        "spectrum",
+        help="singular values of the input-output Jacobian; finite-width gradient norms",
+        description="The spectrum of JJᵀ for a deep random net at its mean-field fixed "
+        "point (moments m_k by free probability, m_2/m_1² − 1, the edge λ_max, the density), "
+        "Pennington, Schoenholz and Ganguli 2017; or, with --widths, the law of ln‖Ju‖² of "
+        "one finite-width net (Hanin 2018).",
+        epilog=_SPECTRUM_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_activation_arguments(parser)
+    parser.add_argument("--sigma-w", metavar="W", required=True, help="weight scale σ_w > 0")
+    parser.add_argument("--sigma-b", metavar="B", default="0", help="bias scale σ_b ≥ 0 "
+                        "(default 0)")
+    parser.add_argument("--depth", metavar="L", default=None,
+                        help="number of layers, or a symbol such as L")
+    parser.add_argument("--weights", choices=("gaussian", "orthogonal"), default="gaussian",
+                        help="Gaussian or Haar-orthogonal weight matrices (default gaussian)")
+    parser.add_argument("--moments", metavar="K", type=int, default=None,
+                        help="moments m_1 … m_K (default 4, at most 12)")
+    parser.add_argument("--density-points", metavar="N", type=int, default=0,
+                        help="sample the density at about N points (default 0: none)")
+    parser.add_argument("--widths", metavar="N0,...,NL", default=None,
+                        help="widths n_0,…,n_L: print the law of ln‖Ju‖² instead")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(command="spectrum")
+
+
 _ADD = {
     "list": _list, "activation": _activation, "chain": _chain, "claims": _claims,
     "report": _report, "crosscheck": _crosscheck, "meanfield": _meanfield, "gain": _gain,
     "predict": _predict,
+    "spectrum": _spectrum,
 }

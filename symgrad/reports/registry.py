@@ -22,6 +22,8 @@ from symgrad.reports.pages import (
     recurrent,
     residual,
     sigmoid_bound,
+    spectrum,
+    spectrum_width,
     training,
 )
 from symgrad.reports.pipeline import INDEX, Output, Report
@@ -36,6 +38,7 @@ GROUPS = (
     "Recurrent nets",
     "Initialization and mean field",
     "Networks as people build them",
+    "Beyond the mean",
     "Training",
     "Claims",
 )
@@ -75,6 +78,10 @@ def all_reports() -> tuple[Report, ...]:
     found += [
         Report(networks.INIT_NAME, networks.INIT_TITLE, networks.INIT_BLURB,
                "Networks as people build them", networks.build_init),
+        Report(spectrum.NAME, spectrum.TITLE, spectrum.BLURB, "Beyond the mean",
+               spectrum.build),
+        Report(spectrum_width.NAME, spectrum_width.TITLE, spectrum_width.BLURB,
+               "Beyond the mean", spectrum_width.build),
         Report(training.NAME, training.TITLE, training.BLURB, "Training", training.build),
         Report(claims_audit.NAME, claims_audit.TITLE, claims_audit.BLURB, "Claims",
                claims_audit.build),

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import mpmath
 
 from symgrad.activations import Activation
-from symgrad.spectrum._mu import gauss_expect
+from symgrad.spectrum._law import gauss_expect
 from symgrad.types import FloatArray
 
 __all__ = ["BetaExpansion", "beta_expansion"]

@@ -14,7 +14,9 @@ from typing import Any
 import flint
 import sympy
 
-from symgrad.records import Certified, Estimated, Exact, How
+from symgrad._exact.ball import working_precision
+from symgrad.records import Estimated, Exact, How
+from symgrad.spectrum._law import exact_form
 from symgrad.spectrum._mu import SlopeMoments
 from symgrad.spectrum._numbers import PREC, from_ball, rational, to_ball
 from symgrad.spectrum.moments import depth_polynomials, normalized_moments
@@ -51,7 +53,7 @@ def power_times(base: sympy.Expr, exponent: Any, factor: sympy.Expr) -> tuple[sy
     size = abs(float(sympy.log(abs(base), 2))) * exponent if base != 0 else 0.0
     if size <= _MAX_BITS:
         return base**exponent * factor, exact
-    with flint.ctx.workprec(PREC):
+    with working_precision(PREC):
         ball = to_ball(base, Exact()) ** exponent * to_ball(factor, Exact())
         return from_ball(ball, certified=True, method="exact χ₁^{Lk}·P_k (too large to store), "
                          "enclosed by ball arithmetic")
@@ -71,7 +73,7 @@ def _exact(mu: SlopeMoments, mus: list[Fraction], sigma_w: sympy.Expr,
            depth: int | sympy.Symbol, count: int, gaussian: bool) -> Composed:
     mu1 = mus[0]
     tilde = [m / mu1**k for k, m in enumerate(mus, start=1)]
-    chi1 = sympy.nsimplify(sigma_w**2 * sympy.Rational(mu1.numerator, mu1.denominator))
+    chi1 = exact_form(sigma_w**2 * sympy.Rational(mu1.numerator, mu1.denominator))
     how = Exact("free probability: S-transforms composed exactly (Lagrange inversion)")
     if isinstance(depth, sympy.Symbol):
         ratios = [sympy.sympify(p) for p in
@@ -90,16 +92,21 @@ def _exact(mu: SlopeMoments, mus: list[Fraction], sigma_w: sympy.Expr,
 
 def _balls(mu: SlopeMoments, sigma_w: sympy.Expr, depth: int | sympy.Symbol, count: int,
            gaussian: bool) -> Composed:
-    certified = all(isinstance(h, Exact | Certified) for h in mu.hows)
+    certified = mu.certified
     method = ("ball arithmetic through the S-transform algebra, from "
               + ("exact/certified" if certified else "estimated") + " slope moments")
-    with flint.ctx.workprec(PREC):
+    with working_precision(PREC):
         balls = [to_ball(v, h) for v, h in zip(mu.values, mu.hows, strict=True)]
         mu1 = balls[0]
         tilde = [b / mu1**k for k, b in enumerate(balls, start=1)]
         tilde[0] = flint.arb(1)  # μ̃_1 = 1 exactly, by definition
         chi1_ball = to_ball(sigma_w**2, Exact()) * mu1
         chi1, chi1_how = from_ball(chi1_ball, certified=certified, method="σ_w²·μ_1")
+        if isinstance(mu.hows[0], Exact):  # μ_1 in closed form: so is χ₁ (1 on the line)
+            closed = sympy.simplify(sigma_w**2 * mu.values[0])
+            if closed.is_number and sympy.count_ops(closed) < 60:
+                chi1, chi1_how = closed, Exact("σ_w²·μ_1 in closed form")
+                chi1_ball = to_ball(closed, Exact())
         mu_tilde = tuple(float(t.mid()) for t in tilde)
         if isinstance(depth, sympy.Symbol):
             return _symbolic_balls(tilde, chi1, chi1_ball, depth, count, gaussian,
@@ -109,10 +116,15 @@ def _balls(mu: SlopeMoments, sigma_w: sympy.Expr, depth: int | sympy.Symbol, cou
         for k, p in enumerate(pk, start=1):
             ball = p if not isinstance(p, int) else flint.arb(p)
             value, how = from_ball(ball, certified=certified, method=method)
+            if k == 1:  # P_1 = m_1/m_1 = 1 by definition
+                value, how = sympy.Integer(1), Exact("m_1/m_1")
             ratios.append(value)
             ratio_hows.append(how)
-            value, how = from_ball(chi1_ball ** (depth * k) * ball, certified=certified,
-                                   method=method)
+            if k == 1 and isinstance(chi1_how, Exact):  # m_1 = χ₁^L, P_1 = 1
+                value, how = power_times(chi1, depth, sympy.Integer(1))
+            else:
+                value, how = from_ball(chi1_ball ** (depth * k) * ball, certified=certified,
+                                       method=method)
             moments.append(value)
             moment_hows.append(how)
         var_ball = (pk[1] if not isinstance(pk[1], int) else flint.arb(pk[1])) - 1

@@ -1,58 +1,61 @@
-"""Where the Gaussian slope moments come from: μ_k = E[φ'(√q Z)^{2k}] and the law of D².
+"""Where the Gaussian slope moments come from: μ_k = E[φ'(√q Z)^{2k}], each with a label.
 
-Everything the spectrum knows about φ enters through the law of x = φ'(h)², h ~ N(0, q*):
-its moments μ_k (:func:`slope_moments`, the one source the free-probability algebra
-uses) and, for the edge and the density, the law itself (:func:`slope_law`).
+Everything the free-probability algebra knows about φ enters through these numbers; this
+module is their one source.  They come straight from symgrad's exactness engine:
 
-:func:`slope_moments` calls :func:`symgrad.expected_slope` — an exact closed form where
-one exists (relu, leaky_relu, hard_tanh, erf, identity, …), otherwise an mpmath
-quadrature with an error estimate — and labels each μ_k from what it says.  When q* is
-itself a number with an error (a root of the fixed-point equation), that error is carried
-over with this sensitivity bound (γ read off a fine grid, so the result is an estimate):
+* q exact (relu, leaky_relu, identity at any q; q* = 0): the law's atoms when φ' is
+  piecewise constant, else the engine at that q — a closed form where a rule proves one
+  (:func:`~symgrad._exact.erf_moments.erf_expectation`: polynomial × Gaussian × erf, so
+  erf's μ_k = (4/π)^k/√(1 + 4kq); polynomial × Gaussian on pieces via
+  :func:`~symgrad._exact.gaussian_rules.gaussian_expectation`: hard_tanh's
+  μ_k = erf(1/√(2q)), elu, selu), else Arb integration with proven tail bounds
+  (:func:`~symgrad._exact.integrate.gaussian_integral`: tanh, sigmoid, gelu_tanh, …);
+* q certified, q ∈ [q_lo, q_hi] (:mod:`symgrad.spectrum._fixed`): for f = φ'^{2k} ≥ 0 the
+  N(0, q) density is squeezed between the two ends, e^{−h²/2q_lo}/√(2πq_hi) ≤
+  e^{−h²/2q}/√(2πq) ≤ e^{−h²/2q_hi}/√(2πq_lo), so
 
-    dμ_k/d ln q = ½·E[φ'(h)^{2k}·(Z² − 1)],  so  |dμ_k/d ln q| ≤ ½·γ^{2k}·E|Z² − 1|
-                = 2·pdf(1)·γ^{2k} ≈ 0.48394·γ^{2k},  γ = sup|φ'| (on ±13√q)
+      √(q_lo/q_hi)·μ_k(q_lo) ≤ μ_k(q) ≤ √(q_hi/q_lo)·μ_k(q_hi),
 
-(d/dq of the N(0, q) density is the density times (h² − q)/(2q²)).  A certified Gaussian
-integrator replaces the call to ``expected_slope`` here and nowhere else.
+  and the μ_k at the two rational ends are certified as above: μ_k is certified;
+* q estimated: μ_k at a rational within q's error, plus the estimate
+  |dμ_k/d ln q|·(relative error of q)·2, with dμ_k/d ln q = ½·E[φ'(h)^{2k}(Z² − 1)]
+  (d/dq of the N(0, q) density is the density times (h² − q)/(2q²)) in float64.
 
 >>> m = slope_moments(as_activation("relu"), sympy.Integer(1), Exact(), 3)
 >>> m.values, m.hows[0].kind.value
 ((1/2, 1/2, 1/2), 'exact')
->>> law = slope_law(as_activation("relu"), sympy.Integer(1))
->>> law.atoms
-((0, 1/2), (1, 1/2))
+>>> e = slope_moments(as_activation("erf"), sympy.Rational(1, 2), Exact(), 2)
+>>> e.values, e.hows[1].kind.value
+((4*sqrt(3)/(3*pi), 16*sqrt(5)/(5*pi**2)), 'exact')
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
-from typing import Any
 
-import numpy as np
 import sympy
+from flint import arb, fmpq
 
+from symgrad._exact.ball import bits_for_digits, constant_ball, working_precision
+from symgrad._exact.digits import CertifiedNumber, arb_bounds
+from symgrad._exact.erf_moments import erf_expectation
+from symgrad._exact.gaussian_rules import gaussian_expectation
+from symgrad._exact.integrate import gaussian_integral
+from symgrad._exact.tail_bounds import decay_plan
+from symgrad._exact.tails import tail_form
 from symgrad.activations import Activation, as_activation
-from symgrad.errors import InvalidArgument
-from symgrad.records import Estimated, Exact, How
-from symgrad.slopes import expected_slope
-from symgrad.types import FloatArray
+from symgrad.errors import InvalidArgument, NoClosedForm
+from symgrad.records import Certified, Estimated, Exact, How
+from symgrad.spectrum._law import exact_form, gauss_expect, scale_free, slope_law
 
-__all__ = [
-    "SENSITIVITY",
-    "SlopeLaw",
-    "SlopeMoments",
-    "gauss_expect",
-    "scale_free",
-    "slope_law",
-    "slope_moments",
-]
+__all__ = ["DIGITS", "SlopeMoments", "gaussian_mean", "slope_moments"]
 
-#: 2·pdf(1) = E|Z² − 1|/2: |dμ_k/d ln q| ≤ SENSITIVITY·γ^{2k} (module docstring).
-SENSITIVITY = 2.0 * math.exp(-0.5) / math.sqrt(2.0 * math.pi)
+#: Digits of every certified Gaussian integral behind a slope moment.
+DIGITS = 30
+_CLOSED = (sympy.exp, sympy.erf, sympy.erfc)
 
 
 @dataclass(frozen=True)
@@ -69,164 +72,212 @@ class SlopeMoments:
     def exact(self) -> bool:
         return all(isinstance(h, Exact) for h in self.hows)
 
-
-@dataclass(frozen=True)
-class SlopeLaw:
-    """The law of x = φ'(h)², h ~ N(0, q).
-
-    ``atoms``: ((x_i, p_i), …) exactly, when φ' is piecewise constant (the law is then a
-    finite sum of point masses whose masses are Gaussian probabilities of the pieces);
-    otherwise ``None`` and ``nodes``/``weights`` discretise the law (composite
-    Gauss–Legendre on the pieces, float64), with ``x_max`` = sup x = γ².
-    """
-
-    atoms: tuple[tuple[sympy.Expr, sympy.Expr], ...] | None
-    nodes: FloatArray
-    weights: FloatArray
-    x_max: float
-
-
-def scale_free(act: Activation) -> bool:
-    """True when the law of φ'(√q Z)² does not depend on q: every piece has a constant
-    φ' and every breakpoint is 0 (positively homogeneous φ: relu, leaky_relu, identity)."""
-    return (all(b == 0 for b in act.breakpoints)
-            and all(not p.derivative.has(sympy.Symbol) for p in act.pieces))
+    @property
+    def certified(self) -> bool:
+        """Every μ_k exact or certified."""
+        return all(isinstance(h, Exact | Certified) for h in self.hows)
 
 
 def _zero_limit(act: Activation, k: int) -> sympy.Expr:
     left, right = act.one_sided_derivatives(0)
-    return sympy.nsimplify((left ** (2 * k) + right ** (2 * k)) / 2)
+    return exact_form((left ** (2 * k) + right ** (2 * k)) / 2)
 
 
-def slope_moments(act: Activation, q: sympy.Expr, q_how: How, count: int) -> SlopeMoments:
+def slope_moments(act: Activation | str, q: sympy.Expr, q_how: How, count: int
+                  ) -> SlopeMoments:
     """μ_k = E[φ'(√q Z)^{2k}] for k = 1 … ``count``, each labelled (module docstring).
 
-    ``q_how`` says how q was obtained: :class:`Exact`, or :class:`Estimated` with an
-    absolute ``error``.  q = 0 gives the limit q → 0⁺; q = ∞ is refused unless the law
-    does not depend on q.
+    ``q_how`` says how q was obtained (:class:`Exact`, :class:`Certified` with rational or
+    Float ends, :class:`Estimated`).  q = 0 gives the limit q → 0⁺; an infinite q is
+    refused unless the law does not depend on q.
     """
+    act = as_activation(act)
     if scale_free(act):
-        q = sympy.Integer(1)  # the law is the same at every q > 0
-        q_how = Exact("scale-free law")
+        q, q_how = sympy.Integer(1), Exact("scale-free law")
     if q == 0:
         limits = tuple(_zero_limit(act, k) for k in range(1, count + 1))
         return SlopeMoments(q, limits, tuple(Exact("limit q* → 0⁺") for _ in limits), True)
     if q == sympy.oo or q.is_finite is False:
         raise InvalidArgument(f"q* is infinite for {act.label}: the slope law has no limit")
-    gamma = _slope_bound(act, float(q))
-    rel_q = 0.0 if isinstance(q_how, Exact) else float(q_how.error) / float(q)  # type: ignore[union-attr]
+    law = slope_law(act, q) if isinstance(q_how, Exact) else None
     values: list[sympy.Expr] = []
     hows: list[How] = []
     for k in range(1, count + 1):
-        es = expected_slope(act, q=q, power=2 * k, dps=20)
-        values.append(es.value)
-        if es.exact and rel_q == 0.0:
-            hows.append(Exact("Gaussian integral in closed form (expected_slope)"))
-            continue
-        error = float(es.error or 0.0) + SENSITIVITY * gamma ** (2 * k) * rel_q
-        # Never below the working precision of the value itself.
-        error = max(error, 1e-30 * abs(float(es.value)))
-        method = ("quadrature (expected_slope)" if not es.exact else "closed form")
-        if rel_q:
-            method += f" at q* known to {rel_q:.1e} (relative), |dμ/d ln q| ≤ 0.484·γ^{2 * k}"
-        hows.append(Estimated(sympy.Float(error, 3), method))
+        if law is not None and law.atoms is not None:  # piecewise-constant φ': Σ p·x^k
+            values.append(exact_form(sum((p * x**k for x, p in law.atoms),
+                                              sympy.Integer(0))))
+            hows.append(Exact("point masses of φ'² (Gaussian probabilities of the pieces)"))
+        elif isinstance(q_how, Exact):
+            value, how, _ = _at(act, k, sympy.sympify(q))
+            values.append(value)
+            hows.append(how)
+        elif isinstance(q_how, Certified):
+            value, how = _squeezed(act, k, q_how)
+            values.append(value)
+            hows.append(how)
+        else:
+            value, how = _estimated(act, k, q, q_how)
+            values.append(value)
+            hows.append(how)
     return SlopeMoments(q, tuple(values), tuple(hows), False)
 
 
-def _slope_bound(act: Activation, q: float) -> float:
-    """max |φ'| on ±13√q (where the Gaussian puts all but 1e−38 of its mass), on a grid of
-    20 001 points plus the breakpoints, raised by 1 %: the γ of the sensitivity estimate."""
-    reach = 13.0 * math.sqrt(q)
-    grid = np.concatenate([np.linspace(-reach, reach, 20001),
-                           [float(b) for b in act.breakpoints if abs(float(b)) <= reach]])
-    return 1.01 * float(np.max(np.abs(act.numpy_prime(grid))))
+# ---- at an exact q ----
 
 
-# ---- the law itself ----
+@lru_cache(maxsize=1024)
+def _at(act: Activation, k: int, q: sympy.Expr) -> tuple[sympy.Expr, How,
+                                                        CertifiedNumber | None]:
+    """μ_k at an exact positive q: (value, how, enclosure or None)."""
+    pieces = tuple((p.lo, p.hi, p.derivative ** (2 * k)) for p in act.pieces)
+    if len(pieces) == 1 and not _closed_rules_apply(pieces[0][2]):
+        clipped = _clipped(act, k, q)
+        if clipped is not None:
+            return clipped
+    return gaussian_mean(pieces, q)
 
 
-def _pieces_on(act: Activation, q: float) -> list[tuple[float, float, Any]]:
-    """(lo, hi, piece) with ends clipped to ±13√q (the Gaussian mass beyond is < 1e−38)."""
-    reach = 13.0 * math.sqrt(q)
-    out = []
-    for p in act.pieces:
-        lo = max(float(p.lo), -reach)
-        hi = min(float(p.hi), reach)
-        if hi > lo:
-            out.append((lo, hi, p))
-    return out
+def _closed_rules_apply(g: sympy.Expr) -> bool:
+    return all(isinstance(f, _CLOSED) for f in g.atoms(sympy.Function))
 
 
 @lru_cache(maxsize=64)
-def _rule(act: Activation, q: float, panels: int) -> tuple[FloatArray, FloatArray]:
-    """Nodes h_i and weights ω_i·pdf(h_i) of a composite 16-point Gauss–Legendre rule for
-    E[f(h)], h ~ N(0, q), with panels that never straddle a breakpoint, graded (uniform in
-    asinh(h/s), s = min(√q, 1)/2) so that the O(1) scale on which φ' varies near 0 is
-    resolved however wide the Gaussian is."""
-    t, w = np.polynomial.legendre.leggauss(16)
-    nodes, weights = [], []
-    scale = 0.5 * min(math.sqrt(q), 1.0)
-    for lo, hi, _ in _pieces_on(act, q):
-        cuts = scale * np.sinh(np.linspace(math.asinh(lo / scale), math.asinh(hi / scale),
-                                           panels + 1))
-        for a, b in itertools.pairwise(cuts):
-            half = 0.5 * (b - a)
-            h = 0.5 * (a + b) + half * t
-            nodes.append(h)
-            weights.append(half * w * np.exp(-h * h / (2 * q)) / math.sqrt(2 * math.pi * q))
-    return np.concatenate(nodes), np.concatenate(weights)
+def slope_tails(act: Activation) -> tuple[tuple[Fraction, Fraction], ...] | None:
+    """For each side (−∞, +∞): (a, S) with |φ'(h)| ≤ S wherever ±h ≥ a, from the tail form
+    φ'(±z) = z^N·e^{E(z)}·T(z) (:mod:`symgrad._exact.tails`): T enclosed over [a, ∞) and
+    z^N·e^{E} bounded there by its value at a once it decreases.  None when φ' has no tail
+    form or grows."""
+    out = []
+    for side, piece in ((-1, act.pieces[0]), (1, act.pieces[-1])):
+        try:
+            form = tail_form(piece.derivative, side)
+        except NoClosedForm:
+            return None
+        with working_precision(128):
+            for j in range(30):
+                a = Fraction(4 * 2**j)
+                t = form.enclosure_beyond(a)
+                scale = decay_plan(form.power, form.exponent)(arb(fmpq(a.numerator,
+                                                                       a.denominator)))
+                if t is not None and scale is not None and (t * scale).is_finite():
+                    out.append((a, arb_bounds(abs(t) * scale)[1]))
+                    break
+            else:
+                return None
+    return tuple(out)
 
 
-def gauss_expect(act: Activation | str, q: float, fn: Any, *, panels: int = 24
-                 ) -> tuple[float, float]:
-    """E[fn(h)] for h ~ N(0, q) (``fn`` maps a float64 array of h to values) and an error
-    estimate: the difference to the same rule with half the panels.
-
-    >>> value, err = gauss_expect("identity", 2.0, lambda h: h**2)
-    >>> round(value, 12), err < 1e-12
-    (2.0, True)
-    """
-    a = as_activation(act)
-    if not q > 0:
-        raise InvalidArgument(f"q must be > 0, got {q!r}")
-    h, w = _rule(a, float(q), panels)
-    hc, wc = _rule(a, float(q), max(panels // 2, 1))
-    fine = float(np.dot(w, fn(h)))
-    coarse = float(np.dot(wc, fn(hc)))
-    return fine, abs(fine - coarse) + 1e-15 * abs(fine)
-
-
-def slope_law(act: Activation, q: sympy.Expr, *, panels: int = 24) -> SlopeLaw:
-    """The law of φ'(√q Z)² (exact atoms when φ' is piecewise constant, else a
-    discretisation); q = 0 gives the limit q → 0⁺."""
-    empty = np.zeros(0)
-    if scale_free(act):
-        q = sympy.Integer(1)
-    if q == 0:
-        left, right = act.one_sided_derivatives(0)
-        atoms = _merge([(left**2, sympy.Rational(1, 2)), (right**2, sympy.Rational(1, 2))])
-        return SlopeLaw(atoms, empty, empty, max(float(x) for x, _ in atoms))
-    if all(not p.derivative.has(sympy.Symbol) for p in act.pieces):
-        root = sympy.sqrt(2 * q)
-
-        def cdf(x: sympy.Expr) -> sympy.Expr:
-            return sympy.Integer(-1) if x == -sympy.oo else (
-                sympy.Integer(1) if x == sympy.oo else sympy.erf(x / root))
-
-        masses = [(p.derivative**2, (cdf(p.hi) - cdf(p.lo)) / 2) for p in act.pieces]
-        atoms = _merge(masses)
-        return SlopeLaw(atoms, empty, empty, max(float(x) for x, _ in atoms))
-    h, w = _rule(act, float(q), panels)
-    x = np.asarray(act.numpy_prime(h), dtype=np.float64) ** 2
-    keep = w > 0
-    return SlopeLaw(None, x[keep], w[keep] / w[keep].sum(), float(x[keep].max()))
+def _clipped(act: Activation, k: int, q: sympy.Expr) -> tuple[sympy.Expr, How,
+                                                            CertifiedNumber] | None:
+    """μ_k for one smooth piece: the integral over [−X, X] certified, plus the two tails
+    0 ≤ ∫_{±h>X} φ'^{2k}·N(h; 0, q) ≤ S^{2k}·erfc(X/√(2q))/2 (φ'^{2k} ≥ 0, |φ'| ≤ S there),
+    X the first integer ≥ a that makes both below 10^(−digits−8)·μ_k.  One tail form of φ'
+    serves every k (the engine would derive one per integrand)."""
+    tails = slope_tails(act)
+    if tails is None:
+        return None
+    qf = float(q)
+    guess, _ = gauss_expect(act, qf, lambda h: act.numpy_prime(h) ** (2 * k))
+    target = 10.0 ** -(DIGITS + 8) * max(guess, 1e-300)
+    reach = int(max(a for a, _ in tails)) + 1
+    while any(float(bound) ** (2 * k) * math.erfc(reach / math.sqrt(2 * qf)) / 2 > target
+              for _, bound in tails) and reach < 10**6:
+        reach = int(reach * 1.25) + 1
+    integral = gaussian_integral([(-reach, reach, act.pieces[0].derivative ** (2 * k))], q=q,
+                                 digits=DIGITS)
+    if integral.certified is None:
+        return None
+    with working_precision(bits_for_digits(DIGITS) + 64):
+        spread = arb(0)
+        for _, bound in tails:
+            root = (2 * constant_ball(q)).sqrt()
+            spread += arb(fmpq(bound.numerator, bound.denominator)) ** (2 * k) * (
+                arb(reach) / root).erfc() / 2
+        inside = integral.certified
+        number = CertifiedNumber(inside.lower, arb_bounds(
+            arb(fmpq(inside.upper.numerator, inside.upper.denominator)) + spread)[1], DIGITS)
+    how = number.certified(f"Arb integration on |h| ≤ {reach}, tails bounded by "
+                           "sup|φ'|^{2k}·P(|h| > X) from φ''s tail form")
+    return number.sympy_float(), how, number
 
 
-def _merge(pairs: list[tuple[sympy.Expr, sympy.Expr]]) -> tuple[tuple[sympy.Expr, sympy.Expr], ...]:
-    """Point masses with equal values merged, sorted by value, zero masses dropped."""
-    total: dict[sympy.Expr, sympy.Expr] = {}
-    for x, p in pairs:
-        x = sympy.nsimplify(x)
-        total[x] = sympy.simplify(total.get(x, sympy.Integer(0)) + p)
-    return tuple(sorted(((x, p) for x, p in total.items() if p != 0),
-                        key=lambda xp: float(xp[0])))
+@lru_cache(maxsize=1024)
+def gaussian_mean(pieces: tuple[tuple[sympy.Expr, sympy.Expr, sympy.Expr], ...],
+                  q: sympy.Expr) -> tuple[sympy.Expr, How, CertifiedNumber | None]:
+    """E[g(√q Z)] for g given piece by piece, at an exact positive q, from the exactness
+    engine: (value, how, enclosure or None when only estimated).
+
+    One smooth piece: the closed-form rules for polynomial × Gaussian × erf when g is built
+    from exp and erf only, else certified integration straight away (the logistic rules
+    never close an even power of φ', and trying them costs seconds).  Several pieces:
+    :func:`gaussian_expectation` (closed forms on polynomial × Gaussian pieces, the rest
+    integrated)."""
+    if len(pieces) > 1:
+        r = gaussian_expectation(list(pieces), q=q, digits=DIGITS)
+        return r.value, r.how("value"), r.certified
+    g = pieces[0][2]
+    if _closed_rules_apply(g):
+        closed = erf_expectation(g, q)
+        if closed is not None:
+            with working_precision(bits_for_digits(DIGITS) + 64):
+                enclosure = CertifiedNumber.from_arb(constant_ball(closed), DIGITS)
+            return closed, Exact("Gaussian integral in closed form (absorption, Stein, "
+                                 "orthant rules)"), enclosure
+    integral = gaussian_integral(list(pieces), q=q, digits=DIGITS)
+    return integral.value, integral.how, integral.certified
+
+
+# ---- at a certified q ----
+
+
+def _fraction(value: object) -> Fraction:
+    e = sympy.Rational(value) if not isinstance(value, sympy.Rational) else value
+    return Fraction(int(e.p), int(e.q))
+
+
+def _squeezed(act: Activation, k: int, q_how: Certified) -> tuple[sympy.Expr, How]:
+    lo, hi = _fraction(q_how.lower), _fraction(q_how.upper)
+    if not 0 < lo <= hi:
+        raise InvalidArgument(f"a certified q* needs 0 < lower <= upper, got [{lo}, {hi}]")
+    ends = [_at(act, k, sympy.Rational(x.numerator, x.denominator)) for x in (lo, hi)]
+    low, high = ends[0][2], ends[1][2]
+    if low is None or high is None:  # an end only estimated: no enclosure to squeeze
+        value = ends[0][0]
+        return value, Estimated(sympy.Float(2 * abs(float(ends[1][0]) - float(value))
+                                            + 1e-30 * abs(float(value)), 3),
+                                "Gaussian integral estimated at both ends of q*'s enclosure")
+    with working_precision(bits_for_digits(DIGITS) + 64):
+        a, b = arb(fmpq(lo.numerator, lo.denominator)), arb(fmpq(hi.numerator, hi.denominator))
+        lower = (a / b).sqrt() * arb(fmpq(low.lower.numerator, low.lower.denominator))
+        upper = (b / a).sqrt() * arb(fmpq(high.upper.numerator, high.upper.denominator))
+        number = CertifiedNumber(arb_bounds(lower)[0], arb_bounds(upper)[1], DIGITS)
+    method = ("√(q_lo/q_hi)·μ(q_lo) ≤ μ(q) ≤ √(q_hi/q_lo)·μ(q_hi) over q*'s enclosure "
+              "(φ'^{2k} ≥ 0), μ at both ends " + ("in closed form"
+                                                 if isinstance(ends[0][1], Exact)
+                                                 else "by certified integration"))
+    return number.sympy_float(), number.certified(method)
+
+
+# ---- at an estimated q ----
+
+
+def _estimated(act: Activation, k: int, q: sympy.Expr, q_how: How) -> tuple[sympy.Expr, How]:
+    error = float(q_how.error) if isinstance(q_how, Estimated) else 0.0
+    rel = error if isinstance(q_how, Estimated) and q_how.relative else error / float(q)
+    near = sympy.Rational(str(sympy.Float(q, 20)))  # within q's error of q
+    value, how, enclosure = _at(act, k, near)
+    qf = float(q)
+
+    def sensitivity(h: object) -> object:
+        return act.numpy_prime(h) ** (2 * k) * (h * h / qf - 1.0) / 2  # type: ignore[operator]
+
+    slope, slope_err = gauss_expect(act, qf, sensitivity)
+    err = 2.0 * (abs(slope) + slope_err) * (rel + 1e-20)
+    if enclosure is not None:
+        err += float(enclosure.width)
+    elif isinstance(how, Estimated):
+        err += float(how.error)
+    err = max(err, 1e-30 * abs(float(value)))
+    return sympy.Float(sympy.N(value, 25), 20), Estimated(
+        sympy.Float(err, 3), f"Gaussian integral at q* known to {rel:.1e} (relative), "
+        "plus |dμ/d ln q|·2·(relative error of q*)")

@@ -5,14 +5,15 @@ The free-probability algebra runs over one of two fields, chosen from how the in
 
 * every input exact and rational → :class:`fractions.Fraction` (exact, fast);
 * otherwise → python-flint ``arb`` balls at :data:`PREC` bits: an exact input becomes a
-  ball around a 70-digit evaluation, a :class:`Certified` one its enclosure, an
+  Arb enclosure (:func:`symgrad._exact.ball.constant_ball`), a :class:`Certified` one its
+  enclosure, an
   :class:`Estimated` one mid ± error.  Ball arithmetic then carries every error to the
   output, which is :class:`Certified` when no input was estimated and
   :class:`Estimated` (error = the ball's radius) otherwise.
 
->>> import flint
+>>> from symgrad._exact.ball import working_precision
 >>> from symgrad.records import Exact
->>> with flint.ctx.workprec(PREC):
+>>> with working_precision(PREC):
 ...     ball = to_ball(sympy.Rational(1, 3), Exact())
 ...     value, how = from_ball(ball * 3, certified=True)
 >>> float(value), how.kind.value
@@ -28,6 +29,7 @@ from typing import Any
 import flint
 import sympy
 
+from symgrad._exact.ball import constant_ball
 from symgrad.records import Certified, Estimated, How
 
 __all__ = ["PREC", "from_ball", "rational", "to_ball"]
@@ -44,7 +46,7 @@ def rational(value: sympy.Expr) -> Fraction | None:
 
 
 def to_ball(value: Any, how: How) -> Any:
-    """An ``arb`` enclosing ``value`` as ``how`` says (call inside ``flint.ctx.workprec``)."""
+    """An ``arb`` enclosing ``value`` as ``how`` says (call inside ``working_precision``)."""
     if isinstance(how, Certified):
         lo, hi = _ball(how.lower, 0.0), _ball(how.upper, 0.0)
         return lo.union(hi)
@@ -52,8 +54,9 @@ def to_ball(value: Any, how: How) -> Any:
     if exact is not None and not isinstance(how, Estimated):
         return flint.arb(flint.fmpq(exact.numerator, exact.denominator))
     if isinstance(how, Estimated):
-        return _ball(value, float(how.error))
-    return _ball(value, 10.0**-62 * max(1.0, abs(float(value))))
+        error = float(how.error) * (abs(float(value)) if how.relative else 1.0)
+        return _ball(value, error)
+    return constant_ball(sympy.sympify(value))
 
 
 def _ball(value: Any, radius: float) -> Any:

@@ -13,29 +13,39 @@ import sympy
 
 from symgrad.records import Step
 
-__all__ = ["s_transform_step", "spectrum_steps"]
+__all__ = ["display", "s_transform_step", "spectrum_steps"]
 
 _W = sympy.Symbol("w")
+
+
+def display(value: Any) -> Any:
+    """A number as a step shows it: a rational of more than 20 digits (a 30-digit σ_w, its
+    square) as a 15-digit Float, anything else as it is."""
+    e = sympy.sympify(value)
+    if e.is_Rational and len(str(e.p)) + len(str(e.q)) > 20:
+        return sympy.Float(e, 15)
+    return e
 
 
 def s_transform_step(weights: Any, sigma_w: sympy.Expr) -> Step:
     """S_{WWᵀ}: Marchenko–Pastur for Gaussian weights, a constant for orthogonal ones."""
     gaussian = weights.value == "gaussian"
-    rhs = 1 / (sigma_w**2 * (1 + _W)) if gaussian else 1 / sigma_w**2
+    scale = display(sigma_w**2)
+    rhs = 1 / (scale * (1 + _W)) if gaussian else 1 / scale
     text = ("S-transform of WWᵀ (Marchenko–Pastur, ratio 1)" if gaussian
             else "S-transform of WWᵀ = σ_w² I (orthogonal weights)")
     return Step(text, sympy.Eq(sympy.Function("S_{WW^T}")(_W), rhs))
 
 
-def spectrum_steps(mf: Any, mu: Any, comp: Any, depth: Any, weights: Any, count: int
-                   ) -> list[Step]:
+def spectrum_steps(sigma_w: Any, q_star: Any, mu: Any, comp: Any, depth: Any, weights: Any,
+                   count: int) -> list[Step]:
     """Fixed point, slope moments, S-transforms, Lagrange inversion, moments, variance."""
     steps = [Step("Mean-field fixed point (the law of every h_l)",
-                  sympy.Eq(sympy.Symbol("q^*"), mf.q_star))]
+                  sympy.Eq(sympy.Symbol("q^*"), q_star))]
     for k, value in enumerate(mu.values[:count], start=1):
         steps.append(Step(f"Slope moment μ_{k} = E[φ'(√q* Z)^{2 * k}]",
-                          sympy.Eq(sympy.Symbol(f"mu_{k}"), value)))
-    steps.append(s_transform_step(weights, mf.sigma_w))
+                          sympy.Eq(sympy.Symbol(f"\\mu_{k}"), value)))
+    steps.append(s_transform_step(weights, sigma_w))
     steps.append(Step("S-transform of D² from M_{D²}(z) = Σ μ_k z^k, S = M⁻¹(w)(1 + w)/w; "
                       "free factors multiply their S-transforms over the L layers",
                       r"S_{JJ^T}(w) = \prod_{l=1}^{L} S_{WW^T}(w)\,S_{D^2}(w)"))
@@ -46,5 +56,5 @@ def spectrum_steps(mf: Any, mu: Any, comp: Any, depth: Any, weights: Any, count:
     for k, value in enumerate(comp.moments[:count], start=1):
         steps.append(Step(f"m_{k} at depth {depth}", sympy.Eq(sympy.Symbol(f"m_{k}"), value)))
     steps.append(Step("Spread of the spectrum relative to its mean",
-                      sympy.Eq(sympy.Symbol("m_2/m_1^2 - 1"), comp.variance)))
+                      sympy.Eq(sympy.Symbol(r"\frac{m_2}{m_1^2} - 1"), comp.variance)))
     return steps

@@ -34,7 +34,9 @@ from symgrad.types import FloatArray
 
 __all__ = ["Density", "stieltjes_density"]
 
-_MAX_DECADES = 300.0
+_MAX_DECADES = 1e5
+#: Decades below the edge sampled densely (t² spacing); beyond, a uniform grid in ln x.
+_NEAR_DECADES = 60.0
 
 
 @dataclass(frozen=True)
@@ -60,23 +62,43 @@ def stieltjes_density(x: FloatArray, p: FloatArray, depth: int, *, gaussian: boo
 
     ``atom`` is the mass at 0 (P(φ'(h) = 0)); ``m2`` the exact m̃_2 the density must
     reproduce (default: the value from the same law, 1 − L·s_1).  The grid spans
-    12 + 3L decades below the edge, widened (to at most 300) while more than 10⁻³ of the
-    mass lies below it.
+    12 + 3L decades below the edge (the log-spectrum of a product of L factors spreads in
+    proportion to L), widened fourfold (to at most 10⁵) while more than 10⁻³ of the mass
+    lies below it, then fitted to the support: ``points`` samples within 60 decades of the
+    edge, spaced like t² (where m̃_1 and m̃_2 are decided), and up to ``points`` more
+    beyond, uniform in ln x.
     """
     second = m2 if m2 is not None else _m2(x, p, depth, gaussian)
     decades = min(_MAX_DECADES, 12.0 + 3.0 * depth)
-    while True:
-        density = _sweep(x, p, depth, gaussian, y_c, lam, points, atom, second, decades)
-        if density.tail_mass <= 1e-3 or decades >= _MAX_DECADES:
-            return density
+    density = _sweep(x, p, depth, gaussian, y_c, lam, points, atom, second, decades)
+    while density.tail_mass > 1e-3 and decades < _MAX_DECADES:
         decades = min(_MAX_DECADES, 4.0 * decades)
+        density = _sweep(x, p, depth, gaussian, y_c, lam, points, atom, second, decades)
+    # Then fit the grid to the support: down to where λρ(λ) falls below 10⁻⁹ of its peak
+    # (with a 30 % margin), so the uniform part resolves the bulk instead of empty decades.
+    values = np.asarray(density.x_rho)
+    if values.size > 3 and values.max() > 0:
+        alive = np.nonzero(values >= 1e-9 * values.max())[0]
+        bottom = (math.log(lam) - density.log_x[int(alive[0])]) / math.log(10.0)
+        if 1.3 * bottom < 0.7 * decades:
+            tighter = _sweep(x, p, depth, gaussian, y_c, lam, points, atom, second,
+                             max(1.3 * bottom, 12.0))
+            if max(map(abs, tighter.errors)) <= max(map(abs, density.errors)):
+                density = tighter
+    return density
 
 
 def _sweep(x: FloatArray, p: FloatArray, depth: int, gaussian: bool, y_c: float, lam: float,
            points: int, atom: float, m2: float, decades: float) -> Density:
+    near = min(decades, _NEAR_DECADES)
     t = np.linspace(0.0, 1.0, points + 1)[1:]
     log_lam = math.log(lam)
-    drop = decades * math.log(10.0) * t * t
+    drop = near * math.log(10.0) * t * t
+    if decades > near:
+        step = drop[-1] - drop[-2]
+        count = int(min(points, max(8, (decades - near) * math.log(10.0) / step)))
+        far = np.linspace(near, decades, count + 1)[1:] * math.log(10.0)
+        drop = np.concatenate([drop, far])
     # A geometric ladder from 1e−9 below the edge to the first grid point starts the
     # branch where the quadratic approximation of F holds, however deep the net.
     ladder = np.geomspace(1e-9, drop[0], 24)[:-1]

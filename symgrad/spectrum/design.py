@@ -11,8 +11,11 @@ and the spectrum's spread at depth L is (Pennington, Schoenholz and Ganguli 2017
 So dynamical isometry asks for a small q*, where φ'(h)² concentrates (sigmoid-like φ with
 φ'(0) ≠ 0, orthogonal weights): :func:`isometry_point` scans q* on a logarithmic grid in
 float64, takes the largest q* with spread ≤ ``tolerance`` and σ_b² ≥ 0, refines it by
-bisection, and then derives the full :class:`~symgrad.spectrum.jacobian.JacobianSpectrum`
-there (so the spread it reports carries its own provenance).  Gaussian weights or a
+bisection, rounds it down to 4 significant digits, takes σ_w and σ_b there from
+:func:`~symgrad.spectrum.critical.critical_point` (closed forms for erf and hard_tanh, else
+30-digit certified values) and derives the full
+:class:`~symgrad.spectrum.jacobian.JacobianSpectrum` there (so the spread it reports
+carries its own provenance).  Gaussian weights or a
 positively homogeneous φ (relu: the spread does not depend on q*) are infeasible for a
 tolerance below their floor; the record says so.
 
@@ -33,9 +36,10 @@ import sympy
 from symgrad._core.validate import as_float, as_positive_int
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.records import Estimated, Exact, How, Provenances, Record, Step
-from symgrad.slopes import expected_slope
-from symgrad.spectrum._mu import gauss_expect, scale_free
+from symgrad.records import Exact, How, Provenances, Record, Step
+from symgrad.spectrum._law import gauss_expect, scale_free
+from symgrad.spectrum._mu import slope_moments
+from symgrad.spectrum.critical import critical_point
 from symgrad.spectrum.jacobian import (
     MAX_DEPTH,
     JacobianSpectrum,
@@ -141,31 +145,35 @@ def isometry_point(act: Activation | str, *, depth: int, tolerance: float,
                   "spread within the tolerance")
 
 
+def _rounded_down(q: float) -> sympy.Rational:
+    """q rounded down to 4 significant digits (the spread grows with q*: still within)."""
+    exponent = math.floor(math.log10(q)) - 3
+    return sympy.Rational(math.floor(q / 10.0**exponent)) * sympy.Rational(10) ** exponent
+
+
 def _point(a: Activation, L: int, w: Weights, tol: float, q: float, why: str) -> IsometryPoint:
     free = scale_free(a)
-    _, sw2, sb2 = _line(a, q, L, w is Weights.GAUSSIAN)
+    hows: dict[str, How]
+    given: sympy.Expr | None = None
     if free:  # μ_1 is an exact constant: σ_w = 1/√μ_1 exactly, σ_b = 0
-
-        sigma_w: sympy.Expr = 1 / sympy.sqrt(expected_slope(a, q=1, power=2).value)
+        mu1 = slope_moments(a, sympy.Integer(1), Exact(), 1).values[0]
+        sigma_w: sympy.Expr = 1 / sympy.sqrt(mu1)
         sigma_b: sympy.Expr = sympy.Integer(0)
+        hows = {"sigma_w": Exact("1/√μ_1, μ_1 in closed form"), "sigma_b": Exact("chosen")}
     else:
-        sigma_w = sympy.Float(math.sqrt(sw2), 15)
-        sigma_b = sympy.Float(math.sqrt(max(sb2, 0.0)), 15)
+        point = critical_point(a, q_star=_rounded_down(q))
+        sigma_w, sigma_b = point.sigma_w, point.sigma_b
+        hows = {"sigma_w": point.how("sigma_w"), "sigma_b": point.how("sigma_b")}
+        if isinstance(hows["sigma_w"], Exact) and isinstance(hows["sigma_b"], Exact):
+            given = point.q_star  # closed forms: the net sits exactly at q*
+        why += f" (q* rounded down to {point.q_star})"
     spectrum = jacobian_spectrum(a, sigma_w=sigma_w, sigma_b=sigma_b, depth=L, weights=w,
-                                 moments=2, density_points=0)
+                                 moments=2, density_points=0, q_star=given)
     statement = why
-    if not free and abs(float(spectrum.q_star) - q) > 1e-6 * q:
+    if not free and abs(float(spectrum.q_star) - q) > 1e-3 * q:
         statement += (f"; note: the iteration from q⁰ = 1 reaches q* = "
                       f"{float(spectrum.q_star):.6g}, not {q:.6g}")
-    hows: dict[str, How] = {"q_star": spectrum.how("q_star")}
-    if free:
-        hows["sigma_w"] = Exact("1/√μ_1, μ_1 in closed form")
-        hows["sigma_b"] = Exact("chosen")
-    else:
-        hows["sigma_w"] = Estimated(sympy.Float(1e-12 * float(sigma_w), 3),
-                                    "1/√μ_1(q*) by Gauss–Legendre quadrature")
-        hows["sigma_b"] = Estimated(sympy.Float(1e-12 + 1e-12 * float(sigma_b), 3),
-                                    "√(q* − σ_w²E[φ²]) by Gauss–Legendre quadrature")
+    hows["q_star"] = spectrum.how("q_star")
     steps = (Step("Critical line parametrised by q*", r"\sigma_w^2 = 1/\mu_1(q^*),\quad "
                   r"\sigma_b^2 = q^* - \sigma_w^2\,E[\varphi(\sqrt{q^*}Z)^2]"),
              Step("Spread of the spectrum at depth L",

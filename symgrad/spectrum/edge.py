@@ -35,6 +35,7 @@ import numpy as np
 import sympy
 
 from symgrad.errors import InvalidArgument
+from symgrad.spectrum._law import exact_form
 from symgrad.types import FloatArray
 
 __all__ = ["edge_ball", "exact_edge", "log_chi", "numeric_edge"]
@@ -44,7 +45,7 @@ _Y = sympy.Symbol("y", positive=True)
 
 def _normalised(atoms: Sequence[tuple[sympy.Expr, sympy.Expr]]
                 ) -> tuple[list[tuple[sympy.Expr, sympy.Expr]], sympy.Expr]:
-    mu1 = sympy.nsimplify(sum((p * x for x, p in atoms), sympy.Integer(0)))
+    mu1 = exact_form(sum((p * x for x, p in atoms), sympy.Integer(0)))
     if mu1 == 0:
         raise InvalidArgument("φ' vanishes almost surely: the Jacobian is zero")
     return [(sympy.simplify(x / mu1), p) for x, p in atoms if x != 0], mu1

@@ -49,13 +49,14 @@ import flint
 import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
+from symgrad._exact.ball import working_precision
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.meanfield import mean_field
+from symgrad.meanfield import MeanFieldMode, mean_field
 from symgrad.records import Certified, Estimated, Exact, How, Provenances, Record, Step
 from symgrad.spectrum._beta import beta_expansion
 from symgrad.spectrum._digamma import binomial_averages, half_integer_terms
-from symgrad.spectrum._mu import scale_free
+from symgrad.spectrum._law import exact_form, scale_free
 from symgrad.types import RealLike
 
 __all__ = ["GradientNormLaw", "NormLawMethod", "gradient_norm_distribution"]
@@ -137,12 +138,12 @@ def _relu_slope(act: Activation) -> sympy.Expr | None:
     if any(s.has(sympy.Symbol) for s in slopes) or sorted(s == 0 for s in slopes) != [False,
                                                                                         True]:
         return None
-    return sympy.nsimplify(slopes[0] if slopes[0] != 0 else slopes[1])
+    return exact_form(slopes[0] if slopes[0] != 0 else slopes[1])
 
 
 def _linear_slope(act: Activation) -> sympy.Expr | None:
     if len(act.pieces) == 1 and not act.pieces[0].derivative.has(sympy.Symbol):
-        return sympy.nsimplify(act.pieces[0].derivative)
+        return exact_form(act.pieces[0].derivative)
     return None
 
 
@@ -160,7 +161,8 @@ def gradient_norm_distribution(act: Activation | str, widths: Sequence[int], *,
     sw = as_exact_real(sigma_w, "sigma_w", domain=sympy.Interval.Lopen(0, 10**6))
     sb = as_exact_real(sigma_b, "sigma_b", domain=sympy.Interval(0, 10**6))
     beta = sum((sympy.Rational(1, n) for n in ns[1:-1]), sympy.Integer(0))
-    mf = mean_field(a, sigma_w=sw, sigma_b=sb)
+    mode = MeanFieldMode.AUTO if scale_free(a) else MeanFieldMode.FAST
+    mf = mean_field(a, sigma_w=sw, sigma_b=sb, mode=mode, correlation=False)
     q = mf.q_star
     base = dict(activation=a.label, widths=ns, sigma_w=sw, sigma_b=sb, q_star=q, beta=beta)
     relu_c = _relu_slope(a)
@@ -169,7 +171,7 @@ def gradient_norm_distribution(act: Activation | str, widths: Sequence[int], *,
     linear_c = _linear_slope(a)
     free = scale_free(a)
     if linear_c is None and not free and q == 0 and a.mpmath(0) == 0:
-        linear_c = sympy.nsimplify(a.derivative.subs(a.derivative.free_symbols.pop(), 0)
+        linear_c = exact_form(a.derivative.subs(a.derivative.free_symbols.pop(), 0)
                                    if a.derivative.free_symbols else a.derivative)
         return _exact_linear(base, ns, sw, linear_c, degenerate=True)
     if linear_c is not None:
@@ -240,7 +242,7 @@ class _Sum:
                         for k, v in self.r.items()), sympy.Integer(0)) + self.logs
             return expr, Exact("closed form: digamma/trigamma at half-integers, exact "
                                "binomial averages")
-        with flint.ctx.workprec(256):
+        with working_precision(256):
             consts = {"1": flint.arb(1), "g": flint.arb.const_euler(), "l": flint.arb(2).log(),
                       "p": flint.arb.pi() ** 2}
             consts["ll"] = consts["l"] ** 2
@@ -302,7 +304,7 @@ def _exact_relu(base: dict[str, Any], ns: tuple[int, ...], sw: sympy.Expr, c: sy
             alive *= 1 - sympy.Rational(1, 2**n)
         p_zero = 1 - alive
     else:
-        with flint.ctx.workprec(256):
+        with working_precision(256):
             ball = 1 - flint.arb(1)
             prod = flint.arb(1)
             for n in hidden:

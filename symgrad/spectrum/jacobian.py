@@ -28,23 +28,23 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-import flint
-import numpy as np
 import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument
-from symgrad.meanfield import mean_field
-from symgrad.records import Estimated, Exact, How, Provenances, Record, Step
+from symgrad.meanfield import MeanFieldMode, mean_field
+from symgrad.records import Exact, How, Provenances, Record, Step
 from symgrad.spectrum import _steps
-from symgrad.spectrum._compose import compose, power_times
-from symgrad.spectrum._mu import SlopeMoments, scale_free, slope_law, slope_moments
-from symgrad.spectrum._numbers import PREC, from_ball, to_ball
-from symgrad.spectrum.density import stieltjes_density
-from symgrad.spectrum.edge import edge_ball, exact_edge, numeric_edge
+from symgrad.spectrum._compose import compose
+from symgrad.spectrum._edge_record import DensitySamples, density_of, edge_of
+from symgrad.spectrum._fixed import certified_fixed_point
+from symgrad.spectrum._law import scale_free, slope_law
+from symgrad.spectrum._mu import slope_moments
+from symgrad.spectrum.critical import variance_at
 from symgrad.spectrum.moments import MAX_MOMENTS
 from symgrad.types import RealLike
 
@@ -107,6 +107,8 @@ class JacobianSpectrum(Record):
     density_errors: tuple[float, ...]
     provenance: Provenances
     steps: tuple[Step, ...] = ()
+    #: Why the density is absent ("" when it is sampled).
+    density_note: str = ""
 
     def title(self) -> str:
         return (f"Jacobian spectrum of {self.activation}, {self.weights.value} weights, "
@@ -120,7 +122,53 @@ class JacobianSpectrum(Record):
         if self.lambda_max is not None:
             rows.append(("λ_max", self.lambda_max))
         rows.append(("spectrum", self.statement))
+        if self.density_note:
+            rows.append(("density", self.density_note))
         return rows
+
+
+def given_fixed_point(a: Activation, sw: sympy.Expr, sb: sympy.Expr, value: Any
+                      ) -> tuple[sympy.Expr, How, list[Step]]:
+    """A q* given by the caller, accepted when G(q*) = q* is proven in closed form."""
+    q = as_exact_real(value, "q_star", domain=sympy.Interval.open(0, _SIGMA_MAX))
+    v, how, _ = variance_at(a, q)
+    if not isinstance(how, Exact):
+        raise InvalidArgument(f"q_star can be given only when E[φ(√q Z)²] has a closed form; "
+                              f"for {a.label} it is {how.kind.value}: leave q_star out")
+    gap = sympy.simplify(sw**2 * v + sb**2 - q)
+    if gap != 0:
+        raise InvalidArgument(f"q_star = {q} is not a fixed point of the variance map at these "
+                              f"σ_w, σ_b: σ_w²E[φ(√q Z)²] + σ_b² − q = {sympy.N(gap, 6)}")
+    step = Step("q* given and checked: σ_w²E[φ(√q* Z)²] + σ_b² − q* simplifies to 0",
+                sympy.Eq(sw**2 * v + sb**2, q, evaluate=False))
+    return q, Exact("given; G(q*) = q* proven in closed form"), [step]
+
+
+@lru_cache(maxsize=256)
+def _fixed_point(a: Activation, sw: sympy.Expr, sb: sympy.Expr
+                 ) -> tuple[sympy.Expr, How, tuple[Step, ...], sympy.Expr]:
+    """(q*, how, steps, χ₁ of the mean field) for these σ's, certified where possible —
+    the same for every depth and weight law, so computed once."""
+    mf = fixed_point_field(a, sw, sb)
+    q, how, steps = certified_fixed_point(a, mf)
+    return q, how, tuple(steps), mf.chi1
+
+
+def fixed_point_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr) -> Any:
+    """The mean field the spectrum needs: q* (and χ₁) only, exact closed forms for
+    positively homogeneous φ, else the fast rule (q* is certified afterwards)."""
+    mode = MeanFieldMode.AUTO if scale_free(a) else MeanFieldMode.FAST
+    return mean_field(a, sigma_w=sw, sigma_b=sb, mode=mode, correlation=False)
+
+
+def _no_density(points: int, L: Any, lam: Any, statement: str) -> str:
+    if not points:
+        return "not sampled (density_points=0)"
+    if not isinstance(L, int):
+        return "not sampled: a symbolic depth"
+    if lam is None:
+        return "not sampled: no edge"
+    return f"not sampled: {statement.split(':')[0]} (the continuation starts at a soft edge)"
 
 
 def _depth(value: Any) -> int | sympy.Symbol:
@@ -150,7 +198,8 @@ def _points(value: Any) -> int:
 
 def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: RealLike = 0,
                       depth: int | sympy.Symbol, weights: Weights | str = Weights.GAUSSIAN,
-                      moments: int = 4, density_points: int = 300) -> JacobianSpectrum:
+                      moments: int = 4, density_points: int = 300,
+                      q_star: RealLike | None = None) -> JacobianSpectrum:
     """Moments m_1 … m_K (K = ``moments`` ≤ 12), m_2/m_1² − 1, λ_max, the atom at 0 and
     the density of JJᵀ for a depth-L net at its mean-field fixed point.
 
@@ -158,8 +207,15 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
     (relu, leaky_relu with rational α, identity; any φ at q* = 0); ball arithmetic
     otherwise, labelled certified or estimated from the slope moments' own labels.  A SymPy
     symbol as ``depth`` gives m_k as χ₁^{Lk} times a polynomial of degree k − 1 in L, and a
-    closed form for λ_max when the law is exact.  ``density_points`` samples of the
-    density (0: none; integer depth only).  Refuses depth > 10⁶ unless symbolic.
+    closed form for λ_max when the law is exact.  ``density_points``: about that many
+    samples of the density near the edge and up to as many beyond (0: none; integer depth
+    only); a density that fails its own mass / m_1 / m_2 checks by more than 2·10⁻³ is
+    withheld and ``density_note`` says why.  Refuses depth > 10⁶ unless symbolic.
+
+    ``q_star``: the fixed point, when it is known exactly (a point of
+    :func:`~symgrad.spectrum.critical.critical_point`); accepted only when
+    σ_w²E[φ(√q* Z)²] + σ_b² = q* is proven in closed form, and then the slope moments are
+    taken there (closed forms for erf, hard_tanh…) instead of at a certified enclosure.
     """
     a = as_activation(act)
     sw = as_exact_real(sigma_w, "sigma_w", domain=sympy.Interval.Lopen(0, _SIGMA_MAX))
@@ -168,15 +224,18 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
     w = as_weights(weights)
     count = _count(moments)
     points = _points(density_points)
-    mf = mean_field(a, sigma_w=sw, sigma_b=sb)
-    q_star = mf.q_star
-    q_how: How = mf.how("q_star")
     free = scale_free(a)
+    if q_star is None:
+        q_star, q_how, q_steps, chi1_mf = _fixed_point(a, sw, sb)
+    else:
+        q_star, q_how, given_steps = given_fixed_point(a, sw, sb, q_star)
+        q_steps = tuple(given_steps)
+        chi1_mf = sympy.nan
     base = dict(activation=a.label, sigma_w=sw, sigma_b=sb, depth=sympy.sympify(L), weights=w,
                 q_star=q_star)
     if (q_star == sympy.oo or q_star is sympy.nan) and not free:
         return JacobianSpectrum(
-            **base, chi1=mf.chi1, degenerate=False,
+            **base, chi1=chi1_mf, degenerate=False,
             statement="no spectrum: the forward variance diverges (no finite q*), so φ'(h) "
                       "has no limiting law", slope_moments=(), moments=(), moment_ratios=(),
             variance=None, lambda_max=None, atom_at_zero=sympy.Integer(0), density_log_x=(),
@@ -194,131 +253,28 @@ def jacobian_spectrum(act: Activation | str, *, sigma_w: RealLike, sigma_b: Real
         hows[f"moments[{k}]"] = comp.moment_hows[k - 1]
         hows[f"moment_ratios[{k}]"] = comp.ratio_hows[k - 1]
     law = slope_law(a, mu.q)
-    atom, lam, statement, edge_how, edge_steps = _edge(a, mu, law, comp, L, w, q_how)
+    gaussian = w is Weights.GAUSSIAN
+    edge = edge_of(a, mu, law, comp, L, gaussian, q_how, sw)
+    lam, statement = edge.lam, edge.kind
+    hows["atom_at_zero"] = edge.atom_how
     if lam is not None:
-        hows["lambda_max"] = edge_how
-    density: tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]] = ((), (), ())
+        hows["lambda_max"] = edge.how
+    density = DensitySamples((), (), (), None, _no_density(points, L, lam, statement))
     if points and isinstance(L, int) and lam is not None and statement.startswith("soft"):
-        density, density_how = _density(a, mu, law, comp, L, w, points, float(atom))
-        hows["density"] = density_how
+        density = density_of(law, comp, L, gaussian, points, float(edge.atom))
+        if density.how is not None:
+            hows["density"] = density.how
     degenerate = bool(mu.degenerate)
     if degenerate:
         statement += ("; q* = 0 (degenerate): the pre-activations shrink to 0 with depth and "
                       "the spectrum is the limit q* → 0⁺, where φ'(h) takes the values "
                       "φ'(0⁻) and φ'(0⁺) with probability ½ each")
-    steps = _steps.spectrum_steps(mf, mu, comp, L, w, count) + edge_steps
+    steps = (list(q_steps) + _steps.spectrum_steps(sw, q_star, mu, comp, L, w, count)
+             + list(edge.steps))
     return JacobianSpectrum(
         **base, chi1=comp.chi1, degenerate=degenerate, statement=statement,
         slope_moments=mu.values[:count], moments=comp.moments[:count],
         moment_ratios=comp.ratios[:count], variance=comp.variance, lambda_max=lam,
-        atom_at_zero=atom, density_log_x=density[0], density_values=density[1],
-        density_errors=density[2], provenance=Provenances(hows), steps=tuple(steps))
-
-
-# ---- the edge ----
-
-
-def _float_law(law: Any) -> tuple[np.ndarray, np.ndarray, float]:
-    """(x̃, p, mass at 0) of a law in float64, normalised to mean 1."""
-    if law.atoms is not None:
-        x = np.array([float(v) for v, _ in law.atoms])
-        p = np.array([float(m) for _, m in law.atoms])
-    else:
-        x, p = law.nodes, law.weights
-    mean = float(np.dot(p, x))
-    return x / mean, p, float(p[x == 0].sum())
-
-
-def _edge(a: Activation, mu: SlopeMoments, law: Any, comp: Any, L: int | sympy.Symbol,
-          w: Weights, q_how: How) -> tuple[sympy.Expr, sympy.Expr | None, str, How, list[Step]]:
-    gaussian = w is Weights.GAUSSIAN
-    atoms_exact = law.atoms is not None and mu.exact
-    how: How
-    if law.atoms is not None and len(law.atoms) == 1 and not gaussian:
-        lam, how = power_times(comp.chi1, L, sympy.Integer(1))
-        return (sympy.Integer(0), lam, "point mass at χ₁^L: every singular value of J is "
-                "χ₁^{L/2} (orthogonal weights and a constant φ'(h): exact isometry)",
-                how, [Step("Point mass: λ_max = χ₁^L.", sympy.Eq(
-                    sympy.Symbol(r"\lambda_{\max}"), lam))])
-    exact_root: tuple[Any, Any] | None = None
-    if atoms_exact:
-        try:
-            exact_root = exact_edge(law.atoms, L, gaussian=gaussian)
-        except InvalidArgument:  # irrational coefficients of degree > 2: the float search
-            exact_root = None
-    if exact_root is not None:
-        atom = sum((m for v, m in law.atoms if v == 0), sympy.Integer(0))
-        y_c, lam_t = exact_root
-        kind = "soft edge" if y_c is not None else "hard edge or atom at the top"
-        if isinstance(L, sympy.Symbol):
-            if isinstance(lam_t, sympy.Piecewise):
-                kind = "soft edge where the turn exists (Piecewise in L)"
-            lam = comp.chi1**L * lam_t
-            how = Exact("first turn of the inverse M-transform: a closed form in L")
-        elif lam_t is not None:
-            lam, how = power_times(comp.chi1, L, lam_t)
-        else:  # deep: enclose χ₁^L·λ̃ from the exact root
-
-            with flint.ctx.workprec(PREC):
-                ball = to_ball(comp.chi1, Exact()) ** L * edge_ball(law.atoms, y_c, L,
-                                                                    gaussian=gaussian)
-                lam, how = from_ball(ball, certified=True, method="χ₁^L/χ̃(y_c) from the exact "
-                                     "root y_c, enclosed by ball arithmetic")
-        math = sympy.Eq(sympy.Symbol("y_c"), y_c) if y_c is not None else None
-        return (sympy.sympify(atom), lam, kind, how,
-                [Step("Edge: λ_max = χ₁^L / sup_y χ̃(y), at the first root y_c of F'(y) = 0.",
-                      math),
-                 Step("λ_max", sympy.Eq(sympy.Symbol(r"\lambda_{\max}"), lam))])
-    x, p, atom0 = _float_law(law)
-    if isinstance(L, sympy.Symbol):
-        return (sympy.Float(atom0, 15), None, "λ_max in closed form needs an exact slope law; "
-                "give an integer depth", comp.chi1_how, [])
-    y_c, lam_t = numeric_edge(x, p, L, gaussian=gaussian)
-    error = _edge_error(a, mu, law, L, gaussian, lam_t, q_how)
-    chi = float(comp.chi1)
-    rel_chi = _rel(comp.chi1_how, chi)
-    value = chi**L * lam_t
-    err = value * (error / lam_t + L * rel_chi)
-    kind = "soft edge" if y_c is not None else "hard edge or atom at the top"
-    how = Estimated(sympy.Float(err, 3), "first turn of F' on the discretised slope law "
-                    "(error: discretisation halved, q* moved by its error)")
-    return (sympy.Float(atom0, 15), sympy.Float(value, 15), kind, how,
-            [Step("Edge (float64 on the discretised law): λ_max = χ₁^L·λ̃_max.",
-                  sympy.Eq(sympy.Symbol(r"\lambda_{\max}"), sympy.Float(value, 12)))])
-
-
-def _rel(how: How, value: float) -> float:
-    if isinstance(how, Estimated):
-        return float(how.error) / abs(value)
-    if hasattr(how, "lower"):
-        return float(how.upper - how.lower) / abs(value)  # type: ignore[union-attr]
-    return 0.0
-
-
-def _edge_error(a: Activation, mu: SlopeMoments, law: Any, L: int, gaussian: bool,
-                lam_t: float, q_how: How) -> float:
-    coarse = slope_law(a, mu.q, panels=12) if law.atoms is None else law
-    x, p, _ = _float_law(coarse)
-    error = abs(numeric_edge(x, p, L, gaussian=gaussian)[1] - lam_t)
-    if isinstance(q_how, Estimated) and mu.q != 0:
-        moved = mu.q * (1 + sympy.Float(float(q_how.error) / float(mu.q) + 1e-12, 17))
-        x, p, _ = _float_law(slope_law(a, moved))
-        error += abs(numeric_edge(x, p, L, gaussian=gaussian)[1] - lam_t)
-    return error + 1e-13 * lam_t * (1 + L)
-
-
-def _density(a: Activation, mu: SlopeMoments, law: Any, comp: Any, L: int, w: Weights,
-             points: int, atom: float) -> tuple[tuple[tuple[float, ...], tuple[float, ...],
-                                                      tuple[float, ...]], How]:
-    x, p, _ = _float_law(law)
-    gaussian = w is Weights.GAUSSIAN
-    y_c, lam_t = numeric_edge(x, p, L, gaussian=gaussian)
-    if y_c is None:  # pragma: no cover - callers pass soft edges only
-        return ((), (), ()), Exact("none")
-    d = stieltjes_density(x, p, L, gaussian=gaussian, y_c=y_c, lam=lam_t, points=points,
-                          atom=atom, m2=float(comp.ratios[1]))
-    shift = L * float(sympy.log(comp.chi1).evalf(20)) if comp.chi1 != 1 else 0.0
-    worst = max(abs(e) for e in d.errors)
-    how = Estimated(sympy.Float(worst, 3), "Stieltjes inversion, Newton continuation from the "
-                    "edge; error: the largest of the mass / m_1 / m_2 checks")
-    return (tuple(v + shift for v in d.log_x), d.x_rho, d.errors), how
+        atom_at_zero=edge.atom, density_log_x=density.log_x, density_values=density.values,
+        density_errors=density.errors, provenance=Provenances(hows), steps=tuple(steps),
+        density_note=density.note)

@@ -104,8 +104,8 @@ def _mu(act: str, q, power: int):
     from symgrad import activation
 
     a = activation(act)
-    with mpmath.workdps(30):
-        root = mpmath.sqrt(mpmath.mpf(q))
+    with mpmath.workdps(40):
+        root = mpmath.sqrt(mpmath.mpf(str(sympy.N(q, 50))))
         return mpmath.quad(lambda x: a.mpmath_prime(root * x) ** power * mpmath.npdf(x),
                            [-mpmath.inf, 0, mpmath.inf])
 
@@ -114,14 +114,22 @@ def _mu(act: str, q, power: int):
 def test_tanh_spread_matches_directly_integrated_slope_moments(weights):
     s = jacobian_spectrum("tanh", sigma_w=1.4, sigma_b=0.3, depth=7, weights=weights,
                           density_points=0)
-    mu1, mu2 = _mu("tanh", s.q_star, 2), _mu("tanh", s.q_star, 4)
-    ratio = mu2 / mu1**2
-    expected = 7 * (ratio if weights == "gaussian" else ratio - 1)
+    q_how = s.how("q_star")
+    q_mid = (q_how.lower + q_how.upper) / 2
+    mu1, mu2 = _mu("tanh", q_mid, 2), _mu("tanh", q_mid, 4)
+    with mpmath.workdps(40):
+        ratio = mu2 / mu1**2
+        expected = 7 * (ratio if weights == "gaussian" else ratio - 1)
     how = s.how("variance")
-    assert how.kind is Provenance.ESTIMATED
-    # The stated error covers the difference (plus q*'s own estimated error, 1e-13).
-    assert abs(float(s.variance) - float(expected)) <= float(how.error) + 1e-10
-    assert abs(float(s.chi1) - 1.4**2 * float(mu1)) < 1e-10
+    # q* is certified (a proven sign change of G(q) − q), μ_k by Arb integration: the
+    # enclosure of the spread holds mpmath's value at q* (40-digit quadrature).
+    assert how.kind is Provenance.CERTIFIED
+    assert q_how.kind is Provenance.CERTIFIED and float(q_how.upper - q_how.lower) < 1e-20
+    with mpmath.workdps(40):
+        lower, upper = mpmath.mpf(str(how.lower)), mpmath.mpf(str(how.upper))
+        assert lower - mpmath.mpf(10) ** -28 <= expected <= upper + mpmath.mpf(10) ** -28
+        assert upper - lower < mpmath.mpf(10) ** -18
+    assert abs(float(s.chi1) - 1.4**2 * float(mu1)) < 1e-14
 
 
 def test_degenerate_fixed_point_is_the_limit_of_small_q():
@@ -181,7 +189,7 @@ def test_record_is_json_ready_with_provenance_per_number():
     s = jacobian_spectrum("tanh", sigma_w=1.4, sigma_b=0.3, depth=3, moments=2,
                           density_points=40)
     d = json.loads(json.dumps(s.as_dict()))
-    assert d["provenance"]["moments[2]"]["kind"] == "estimated"
+    assert d["provenance"]["moments[2]"]["kind"] == "certified"
     assert d["provenance"]["density"]["kind"] == "estimated"
     assert len(d["density_log_x"]) == len(d["density_values"]) > 20
     assert "Jacobian spectrum" in s._repr_markdown_()

@@ -71,7 +71,8 @@ def spectrum_rows(seed: np.random.SeedSequence, z: float, *, width: int, network
                                    sigma_b=float(sb), q0=q0, weights=weights,
                                    networks=networks, rng=child(seed, i, j))
                 for j, n in enumerate((width, width // 2))]
-        label = f"{act}, {weights}, σ_w = {sympy.sstr(sigma_w)[:10]}, L = {depth}"
+        shown = sympy.sstr(sigma_w) if len(sympy.sstr(sigma_w)) <= 12 else f"{float(sigma_w):.6g}"
+        label = f"{act}, {weights}, σ_w = {shown}, L = {depth}"
         basis = (f"Richardson from N = {width} and {width // 2}, {networks} networks each, "
                  "each normalised by its own m_1")
         for k in (2, 3):
