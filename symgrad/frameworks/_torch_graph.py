@@ -220,7 +220,8 @@ def read(model: Any, batch: int) -> Graph:
             base = str(n.target)
             item, kind, noop, reason = _module_node(gm, n, batch)
         else:
-            base = f"{owner.split(' ')[0]}.{n.name}" if owner else n.name
+            op = getattr(n.target, "__name__", str(n.target))
+            base = f"{owner.split(' ')[0]}.{op}" if owner else n.name
             item, kind, noop, reason = None, str(getattr(n.target, "__name__", n.target)), \
                 False, ""
         count = seen.get(base, 0)
