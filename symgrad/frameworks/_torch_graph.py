@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,14 +183,32 @@ def _scalar(value: Any) -> float | None:
         else None
 
 
+#: Traces by model, reused while its modules are the same objects (a training loop
+#: diagnosing every few steps traces once).
+_TRACES: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], Any]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _trace(model: Any) -> Any:
+    import torch.fx as fx
+
+    key = tuple((name, id(mod)) for name, mod in model.named_modules())
+    cached = _TRACES.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    gm = fx.symbolic_trace(model)
+    _TRACES[model] = (key, gm)
+    return gm
+
+
 def read(model: Any, batch: int) -> Graph:
     """Trace ``model`` and recognise its layers (module docstring)."""
     import torch
     import torch.fx as fx
 
     try:
-        gm = fx.symbolic_trace(model)
-    except Exception as exc:
+        gm = _trace(model)
+    except Exception as exc:  # fx raises many kinds; the reason is reported
         g = Graph(None)
         g.unrecognised.append(f"{type(model).__name__}: torch.fx cannot trace it ({exc})")
         return g

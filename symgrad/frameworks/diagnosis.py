@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,12 +198,13 @@ def _g(value: float | None) -> str:
 
 # ---- the fit ----
 
+@functools.cache
 def _t95(dof: int) -> float:
     """The two-sided 95 % Student-t quantile (bisection on the regularised incomplete
     beta function: P(|T| > t) = I_{ν/(ν+t²)}(ν/2, 1/2))."""
     with mpmath.workdps(20):
         lo, hi = mpmath.mpf(0), mpmath.mpf(1000)
-        for _ in range(80):
+        for _ in range(45):  # 1000·2⁻⁴⁵: far below the digits shown
             mid = (lo + hi) / 2
             tail = mpmath.betainc(dof / 2, 0.5, 0, dof / (dof + mid**2), regularized=True)
             lo, hi = (mid, hi) if tail > 0.05 else (lo, mid)
@@ -278,12 +280,13 @@ def _predicted(layers: list[LayerStats], arch: Architecture, pred: Prediction
 
 def diagnosis(layers: Sequence[LayerStats], *, model: str, items: list[Item] | None,
               unrecognised: Sequence[str] = (), q0: float, batch: int, loss: str,
-              band: float = 10.0) -> Diagnosis:
+              band: float = 10.0, predict_: bool = True) -> Diagnosis:
     """Assemble a :class:`Diagnosis` from a bridge's measurements (module docstring).
 
     ``items``: the recognised architecture (None when the model could not be read);
     ``unrecognised``: the layers the bridge could not name in symgrad's terms (then
-    nothing is predicted); ``q0``: the input's mean square per unit.
+    nothing is predicted); ``q0``: the input's mean square per unit; ``predict_=False``
+    skips the prediction (the measurement, fit and verdict only).
     """
     if not layers:
         raise InvalidArgument("the model has no layer to diagnose")
@@ -295,6 +298,8 @@ def diagnosis(layers: Sequence[LayerStats], *, model: str, items: list[Item] | N
     note = ""
     if unrecognised:
         note = "nothing predicted: the model has layers symgrad does not model"
+    elif not predict_:
+        note = "nothing predicted: not asked for (predict=False)"
     elif items is None:
         note = "nothing predicted: the model could not be read as a stack of layers"
     else:

@@ -122,19 +122,23 @@ def _run(graph: Graph, model: Any, x: Any, taps: _Taps) -> Any:
 
 
 def diagnose(model: Any, inputs: Any, *, loss: Any = None, targets: Any = None,
-             rng: int = 0, band: float = 10.0) -> Diagnosis:
+             rng: int = 0, band: float = 10.0, predict: bool = True) -> Diagnosis:
     """Measure ``model``'s gradients on ``inputs`` and set them beside the prediction for
     its architecture (module docstring); ``band``: a stage vanishes below 1/band and
     explodes above band times the top stage's E[(∂L/∂h)²].
 
     ``inputs``: a (batch, features) tensor; ``loss``: a callable (an ``nn.Module`` loss
-    or a function) of the output (and ``targets`` when given) returning a scalar.
+    or a function) of the output (and ``targets`` when given) returning a scalar;
+    ``predict=False`` skips the prediction (the measurement, fit and verdict only: what a
+    training loop can afford every few steps).
     """
     torch = _torch()
     batch = _check(model, inputs)
     seed = as_positive_int(rng, "rng", minimum=0)
     if loss is not None and not callable(loss):
         raise InvalidArgument(f"loss must be callable, got {describe(loss)}")
+    if not isinstance(predict, bool):
+        raise InvalidArgument(f"predict must be True or False, got {describe(predict)}")
     if targets is not None and loss is None:
         raise InvalidArgument("targets go with a loss; without one the loss is ⟨g, model(x)⟩")
     graph = read(model, batch)
@@ -170,7 +174,7 @@ def diagnose(model: Any, inputs: Any, *, loss: Any = None, targets: Any = None,
     q0 = float(inputs.detach().double().pow(2).mean())
     return diagnosis(layers, model=type(model).__name__, items=graph.items,
                      unrecognised=graph.unrecognised, q0=q0, batch=batch, loss=loss_text,
-                     band=band)
+                     band=band, predict_=predict)
 
 
 def _sq(t: Any) -> float | None:
