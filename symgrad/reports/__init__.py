@@ -58,6 +58,7 @@ from symgrad.reports.plugins import load_plugins
 from symgrad.reports.registry import all_reports, index
 
 __all__ = [
+    "MARKER",
     "Output",
     "Report",
     "Timing",
@@ -123,11 +124,14 @@ def _chosen(only: Iterable[str] | None, activations: Sequence[Any] | None
     if isinstance(activations, str | Activation):
         raise InvalidArgument("activations must be a list of names or Activation records,"
                               f" got {describe(activations)}")
-    extra = [_activation_entry(as_activation(a)) for a in activations]
     picked = select(every, only) if only is not None else []
     names = {r.name for r in picked}
-    chosen = picked + [r for r in extra if r.name not in names]
-    return chosen, chosen
+    for a in activations:
+        entry = _activation_entry(as_activation(a))
+        if entry.name not in names:
+            picked.append(entry)
+            names.add(entry.name)
+    return picked, picked
 
 
 def render_reports(
