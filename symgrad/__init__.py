@@ -15,6 +15,25 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# ---- a clone shadowing the package ----
+# `git clone … symgrad` makes ./symgrad the repository's root, which holds the package in
+# ./symgrad/symgrad.  A script run from the parent directory then finds ./symgrad first
+# and imports it as a namespace package (it has no __init__.py): `from symgrad import
+# max_slope` fails with "cannot import name 'max_slope' from 'symgrad' (unknown
+# location)" and nothing of symgrad runs to explain it (the README says so).  When this
+# file does run under another name — `import symgrad.symgrad`, the usual next attempt —
+# it says what happened instead of failing later on a confusing import.
+if __name__ != "symgrad":
+    import os as _os
+
+    _clone = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+    raise ImportError(
+        f"symgrad is being imported as {__name__!r}: the directory {_clone!r} (a clone of "
+        "the symgrad repository) shadows the package because a script runs from its parent"
+        " directory, where the clone's folder is itself called 'symgrad'. Run the script "
+        f"from another directory, or rename the clone (git clone … symgrad-repo), or install"
+        f" it (pip install -e {_clone!r}) and run from elsewhere; then `import symgrad`.")
+
 # Where each public name lives: its question's package.
 _HOMES: dict[str, tuple[str, ...]] = {
     "symgrad.activations": (

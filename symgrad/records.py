@@ -38,9 +38,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 import html
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
+
+import sympy
 
 from symgrad._core.format import jsonable, latex, number_text
 
@@ -173,9 +176,73 @@ class Step:
         return latex(self.math)
 
 
+# ---- text for each rendering: Markdown, HTML, LaTeX (KaTeX's subset) ----
+
+#: ASCII characters with a meaning anywhere in Markdown (CommonMark, GFM tables, the ``$``
+#: of the notebook math extensions); a backslash makes each literal.
+_MD_SPECIAL = frozenset("\\`*_[]<>|$~&")
+#: What starts a heading, list, block quote or rule at the start of a line.
+_MD_LINE_START = re.compile(r"^(\s*)(#|[-+=]|\d+(?=[.)]))")
+#: Characters with a meaning inside LaTeX's ``\text{…}``, and what writes them literally.
+_TEX_TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+             "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}",
+             "~": r"\textasciitilde{}"}
+
+
+def _md(text: str) -> str:
+    """Markdown text that renders as ``text``: specials escaped, line breaks folded (so
+    it stays inside one table cell)."""
+    out = "".join("\\" + c if c in _MD_SPECIAL else c for c in text.replace("\n", " "))
+    start = _MD_LINE_START.match(out)
+    if start is None:
+        return out
+    lead, mark = start.groups()
+    if mark[0].isdigit():  # "1." starts a list: escape the punctuation after the digits
+        cut = len(lead) + len(mark)
+        return out[:cut] + "\\" + out[cut:]
+    return lead + "\\" + out[len(lead):]
+
+
 def _cell(text: str) -> str:
-    """A Markdown table cell: pipes escaped, line breaks folded."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell (kept for callers): :func:`_md`."""
+    return _md(text)
+
+
+def _tex_text(text: str) -> str:
+    """``\text{…}`` content that KaTeX and LaTeX both print as ``text``."""
+    return "".join(_TEX_TEXT.get(c, c) for c in text.replace("\n", " "))
+
+
+def _shown(value: Any) -> str:
+    """A summary value as text: strings as they are, booleans as yes/no, numbers by
+    :func:`~symgrad._core.format.number_text`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    try:
+        return number_text(value)
+    except (TypeError, ValueError, AttributeError, sympy.SympifyError):
+        return str(value)
+
+
+def _latex_value(value: Any) -> str:
+    """A summary value in LaTeX math mode (strings and booleans as ``\text``)."""
+    if isinstance(value, str | bool):
+        return rf"\text{{{_tex_text(_shown(value))}}}"
+    try:
+        return latex(value)
+    except (TypeError, ValueError, sympy.SympifyError):
+        return rf"\text{{{_tex_text(str(value))}}}"
+
+
+def _svg_inline(svg: str | bytes | None) -> str:
+    if not svg:
+        return ""
+    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    if text.startswith("<?xml"):
+        text = text[text.index("?>") + 2:].lstrip()
+    return f"<figure>{text}</figure>"
 
 
 def how_text(how: How) -> str:
@@ -224,45 +291,76 @@ class Record:
         except KeyError:
             raise KeyError(f"{type(self).__name__} has no provenance for {name!r}") from None
 
+    def table(self) -> tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]] | None:
+        """(header, rows) of a per-item table shown after the summary, or None."""
+        return None
+
+    def figure_svg(self) -> str | None:
+        """A figure (SVG text) the HTML rendering embeds, or None."""
+        return None
+
     # ---- renderings ----
+    # Notebooks (JupyterLab, VS Code) receive all three through _repr_mimebundle_ and show
+    # the richest they support.  Every text is escaped for its format; math is LaTeX in
+    # the subset KaTeX accepts (VS Code renders with KaTeX, JupyterLab with MathJax).
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{_cell(self.title())}**", "", "| quantity | value |", "| --- | --- |"]
-        for label, value in self.summary():
-            shown = value if isinstance(value, str) else number_text(value)
-            lines.append(f"| {_cell(label)} | {_cell(shown)} |")
+        lines = [f"**{_md(self.title())}**", "", "| quantity | value |", "| --- | --- |"]
+        lines += [f"| {_md(label)} | {_md(_shown(value))} |" for label, value in self.summary()]
+        table = self.table()
+        if table is not None:
+            head, rows = table
+            lines += ["", "| " + " | ".join(_md(h) for h in head) + " |",
+                      "| " + " | ".join("---" for _ in head) + " |"]
+            lines += ["| " + " | ".join(_md(_shown(c)) for c in row) + " |" for row in rows]
         if len(self.provenance):
             lines += ["", "| number | how obtained |", "| --- | --- |"]
-            lines += [f"| {_cell(k)} | {_cell(how_text(v))} |"
-                      for k, v in self.provenance.items()]
+            lines += [f"| {_md(k)} | {_md(how_text(v))} |" for k, v in self.provenance.items()]
         for step in self.steps:
-            lines += ["", step.text]
+            lines += ["", _md(step.text)]
             if step.math is not None:
-                lines += ["", "$$" + step.latex() + "$$"]
+                lines += ["", "$$", step.latex(), "$$"]
         return "\n".join(lines)
 
+    def _latex_summary(self) -> str:
+        """The title and summary as one ``aligned`` block (what notebooks get as LaTeX)."""
+        rows = [rf"\textbf{{{_tex_text(self.title())}}} &"]
+        rows += [rf"\text{{{_tex_text(label)}}} &: {_latex_value(value)}"
+                 for label, value in self.summary()]
+        return "$$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$$"
+
     def _repr_latex_(self) -> str:
-        rows = [
-            rf"\text{{{label}}} &: {latex(value)}"
-            for label, value in self.summary()
-            if not isinstance(value, str)
-        ]
-        return "$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$"
+        return self._latex_summary()
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        rows = []
-        for label, value in self.summary():
-            shown = value if isinstance(value, str) else number_text(value)
-            rows.append(f"<tr><td>{esc(label)}</td><td>{esc(shown)}</td></tr>")
-        for name, how in self.provenance.items():
-            rows.append(f"<tr><td>{esc(name)}</td><td><i>{esc(how_text(how))}</i></td></tr>")
+        rows = [f"<tr><td>{esc(label)}</td><td>{esc(_shown(value))}</td></tr>"
+                for label, value in self.summary()]
+        rows += [f"<tr><td>{esc(name)}</td><td><i>{esc(how_text(how))}</i></td></tr>"
+                 for name, how in self.provenance.items()]
+        parts = [f"<div><strong>{esc(self.title())}</strong>",
+                 f"<table><tbody>{''.join(rows)}</tbody></table>"]
+        table = self.table()
+        if table is not None:
+            head, body = table
+            parts.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
+                         + "</tr></thead><tbody>" + "".join(
+                             "<tr>" + "".join(f"<td>{esc(_shown(c))}</td>" for c in row)
+                             + "</tr>" for row in body) + "</tbody></table>")
+        parts.append(_svg_inline(self.figure_svg()))
         steps = "".join(
             f"<li>{esc(s.text)}" + (f" \\({esc(s.latex())}\\)" if s.math is not None else "")
-            + "</li>" for s in self.steps
-        )
-        return (f"<div><strong>{esc(self.title())}</strong><table>{''.join(rows)}</table>"
-                + (f"<ol>{steps}</ol>" if steps else "") + "</div>")
+            + "</li>" for s in self.steps)
+        if steps:
+            parts.append(f"<ol>{steps}</ol>")
+        return "".join(parts) + "</div>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Markdown, HTML and LaTeX at once (IPython shows the richest its front end
+        supports); the LaTeX is the KaTeX-safe summary of :meth:`_latex_summary` even where
+        a record's own ``_repr_latex_`` writes a document table."""
+        return {"text/markdown": self._repr_markdown_(), "text/html": self._repr_html_(),
+                "text/latex": self._latex_summary()}
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: every field, ``provenance`` per number, steps as text + LaTeX."""

@@ -19,6 +19,7 @@ from symgrad.reports import check_reports, pipeline, render_reports, report_name
 from symgrad.reports.figures import figure_svg
 from symgrad.reports.pages.sigmoid_bound import sigmoid_bound_proof
 from symgrad.reports.pipeline import Output, Report, check, generate, select, write
+from symgrad.reports.registry import index
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,7 +77,8 @@ def test_failed_generation_leaves_previous_proofs_intact(
     import symgrad.reports as reports
 
     out = tmp_path / "proofs"
-    write(out, generate([_report("a", "before\n")]))
+    # a directory symgrad wrote (its index says so): build_reports may replace it
+    write(out, generate([_report("a", "before\n")], index=index))
     before = _tree(out)
     broken = (_report("a", "after\n"), _report("b", "x\n", fail=True))
     monkeypatch.setattr(reports, "all_reports", lambda: broken)

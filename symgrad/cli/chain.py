@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from decimal import Decimal
 from typing import Any
 
 import mpmath
@@ -17,11 +16,11 @@ _MAX_DEPTH = 10**18  # the trace indexes its layers with machine-size integers
 _MAX_DPS = 10_000    # mpmath at 10,000 digits is already slow; a billion would never return
 
 
-def _number(text: str, name: str) -> Decimal:
-    return decimal_number(text, f"--{name}")
+def _number(text: str, name: str) -> Any:
+    return decimal_number(text, f"--{name}")  # exact: 0.1, 5/3, sqrt(2)
 
 
-def _numbers(text: str, name: str) -> Decimal | list[Decimal]:
+def _numbers(text: str, name: str) -> Any:
     parts = text.split(",")
     if len(parts) == 1:
         return _number(parts[0], name)

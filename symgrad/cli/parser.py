@@ -161,6 +161,9 @@ examples:
   symgrad report -j 2                    the same, on two worker processes
   symgrad report --only sigmoid-bound --out /tmp/proofs
   symgrad report --list
+  symgrad report --plugin mymodule --activation bent --out my-reports
+                                         your own activation's report (mymodule
+                                         registers it with register_activation)
 """
 
 def _report(sub: Any) -> None:
@@ -182,6 +185,15 @@ def _report(sub: Any) -> None:
                         help="build the reports on N worker processes (same output; "
                              "default 1)")
     parser.add_argument("--list", action="store_true", help="list the report names and exit")
+    parser.add_argument("--plugin", metavar="MODULE", action="append",
+                        help="import MODULE (or call MODULE:FUNCTION) first: the activations"
+                             " it registers get reports like the catalogue's (repeatable)")
+    parser.add_argument("--activation", metavar="NAME", action="append",
+                        help="build this registered activation's report (repeatable); with"
+                             " no --only, only these")
+    parser.add_argument("--no-entry-points", action="store_true",
+                        help="do not load the activations installed packages declare in the"
+                             " 'symgrad.activations' entry-point group")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(command="report")
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from symgrad._core.validate import describe
 from symgrad.errors import InvalidArgument
@@ -76,22 +76,42 @@ class Timing:
     files: int
 
 
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (JupyterLab, VS Code, nbclient)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
 class _Progress:
-    """``[3/25] name … 1.2 s`` on stderr, only on a terminal outside CI."""
+    """``[3/25] name … 1.2 s`` on stderr on a terminal, a tqdm bar in a notebook
+    (``tqdm.auto``, when tqdm is installed); nothing in CI or when piped."""
     def __init__(self, total: int, stream: TextIO | None) -> None:
         self.total = total
         self.stream = stream
-        if stream is None:
-            stream_ = sys.stderr
-            shown = stream_.isatty() and not os.environ.get("CI")
-            self.stream = stream_ if shown else None
+        self.bar: Any = None
+        if stream is None and not os.environ.get("CI"):
+            if in_notebook():
+                try:
+                    from tqdm.auto import tqdm
+                except ImportError:
+                    tqdm = None
+                if tqdm is not None:
+                    self.bar = tqdm(total=total, desc="symgrad report", leave=False)
+            elif sys.stderr.isatty():
+                self.stream = sys.stderr
 
     def start(self, i: int, name: str) -> None:
+        if self.bar is not None:
+            self.bar.n = i - 1
+            self.bar.set_postfix_str(name)
         if self.stream is not None:
             self.stream.write(f"\r[{i}/{self.total}] {name} …\x1b[K")
             self.stream.flush()
 
     def done(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
         if self.stream is not None:
             self.stream.write("\r\x1b[K")
             self.stream.flush()

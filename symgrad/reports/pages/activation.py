@@ -24,7 +24,7 @@ import sympy
 from symgrad._core.format import latex, number_text
 from symgrad._core.plot import Figure
 from symgrad.activations.record import Activation
-from symgrad.activations.registry import activation
+from symgrad.activations.registry import as_activation
 from symgrad.records import Provenance, Record, Step, how_text
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
@@ -38,7 +38,7 @@ from symgrad.slopes import (
     saturation,
 )
 
-__all__ = ["EPSILONS", "ActivationProfile", "activation_profile", "build_for"]
+__all__ = ["EPSILONS", "ActivationProfile", "activation_profile", "build_for", "report_name"]
 
 #: The saturation tolerances every activation report tabulates.
 EPSILONS = (sympy.Rational(1, 10), sympy.Rational(1, 100), sympy.Rational(1, 1000),
@@ -161,10 +161,15 @@ def _plot_range(saturations: tuple[tuple[sympy.Expr, Any], ...]) -> tuple[float,
     return (-reach, reach)
 
 
+def activation_profile(act: Activation | str) -> ActivationProfile:
+    """Derive (and cross-check) everything the report for activation ``act`` (a
+    registered name or an :class:`~symgrad.activations.Activation`) shows."""
+    return _profile(as_activation(act))
+
+
 @functools.cache
-def activation_profile(name: str) -> ActivationProfile:
-    """Derive (and cross-check) everything the report for activation ``name`` shows."""
-    act = activation(name)
+def _profile(act: Activation) -> ActivationProfile:
+    # Cached per record, not per name: re-registering a name gives a new record.
     peak = max_slope(act)
     saturations = tuple((eps, saturation(act, eps)) for eps in EPSILONS)
     expected = expected_slope(act)
@@ -297,11 +302,15 @@ def _how(record: Record) -> str:
     return how_text(hows[-1]) if hows else "exact (nothing to compute)"
 
 
-def build_for(name: str) -> list[Any]:
-    """The report files for activation ``name``."""
-    p = activation_profile(name)
+def build_for(act: Activation | str, name: str | None = None) -> list[Any]:
+    """The report files of one activation — a registered name (catalogue or user) or an
+    :class:`~symgrad.activations.Activation` record — named ``activation-<name>``
+    (``name`` defaults to the activation's): the Markdown page and its SVG figure.
+    ``symgrad.reports.activation_report`` and ``build_reports(activations=…)`` call it.
+    """
+    p = activation_profile(act)
     act = p.act
-    stem = report_name(name)
+    stem = report_name(name or act.name)
     fig_path = f"figures/{stem}.svg"
     page = Page(f"{act.label}: slope and saturation",
                 generated_by=f"symgrad report --only {stem}")
