@@ -38,8 +38,9 @@ def test_expressions(text: str, value: object) -> None:
 
 @pytest.mark.parametrize("text,message", [
     ("", "must be a number"), ("__import__('os').system('true')", "unknown function"),
-    ("(1).__class__", "not an arithmetic"), ("x", "unknown name"), ("inf", "unknown name"),
-    ("nan", "unknown name"), ("1/0", "division by zero"), ("9^9^9", "power beyond"),
+    ("(1).__class__", "not an arithmetic"), ("x", "unknown name"), ("inf", "finite real"),
+    ("nan", "finite real"), ("1e-999999999", "at least 1e-324"), ("2e99999", "1.79e308"),
+    ("1/0", "division by zero"), ("9^9^9", "power beyond"),
     ("10**400 * 10**400", "beyond"), ("sqrt(-1)", "finite real"), ("2e308", "1.79e308"),
     ("1e-325", "at least 1e-324"), ("lambda: 1", "must be a number"), ("[1]", "arithmetic"),
     ("sqrt(2, 3)", "arithmetic"), ("1 if 1 else 2", "arithmetic"), ("5 % 3", "operator"),

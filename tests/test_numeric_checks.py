@@ -67,13 +67,15 @@ def test_every_check_passes(name):
         assert row.basis
         # The verdict follows from the row's own numbers (recomputed here).
         scale = abs(row.predicted) or 1.0
-        if row.relation == "=":
+        if row.relation in ("=", "≠"):
             rel = abs(row.measured - row.predicted) / scale
         else:
             rel = max(0.0, (row.measured - row.predicted) / scale)
         # (predicted and measured are float64 roundings of the compared numbers: each is
         # off by ≤ u relative, so rel moves by ≤ 2u(1 + rel); 4u(1 + rel) allowed.)
         slack = 4 * 2.0**-53 * (1 + rel)
+        if row.relation == "≠":  # a rejected prediction: the simulation lies outside
+            assert rel > row.tolerance + slack, row
         if "max over" in row.basis:  # the shown layer is one of those maximised over
             assert rel <= row.rel_error + slack, row
         else:

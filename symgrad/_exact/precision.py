@@ -34,6 +34,8 @@ def exact_power(base: sympy.Expr, n: int) -> sympy.Expr:
     >>> exact_power(sympy.Rational(1, 2), 3), exact_power(sympy.Rational(3, 2), 10**20)
     (1/8, (3/2)**100000000000000000000)
     """
+    if base.is_Rational and base in (0, 1, -1):
+        return sympy.Pow(base, n)
     if base.is_Rational:
         size = max(abs(int(base.p)), int(base.q)).bit_length()
         if n * size <= MAX_EXACT_BITS:

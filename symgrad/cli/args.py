@@ -55,10 +55,20 @@ def _evaluate(node: ast.AST, text: str, name: str) -> sympy.Expr:
         if len(literal.replace("_", "")) > _MAX_LOG10:
             raise bad("a literal that long")
         try:
-            return sympy.Rational(literal.replace("_", ""))
-        except (TypeError, ValueError):
+            exact = Decimal(literal.replace("_", ""))
+        except ArithmeticError:
             raise bad("unreadable literal") from None
+        if not exact.is_finite():
+            raise bad("not a finite number")
+        if exact and exact.adjusted() > _MAX_LOG10:  # refused before its digits are built
+            raise InvalidArgument(f"{name} must be at most 1.79e308 in magnitude, got {text!r}")
+        if exact and exact.adjusted() < -_MAX_LOG10:
+            raise InvalidArgument(
+                f"{name} must be 0 or at least 1e{_MIN_EXPONENT} in magnitude, got {text!r}")
+        return sympy.Rational(str(exact))
     if isinstance(node, ast.Name):
+        if node.id.lower() in ("nan", "inf", "infinity", "oo"):
+            raise InvalidArgument(f"{name} must be a finite real number, got {text!r}")
         if node.id not in _CONSTANTS:
             raise bad(f"unknown name {node.id!r}")
         return _CONSTANTS[node.id]

@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         rows = [{"name": r.name, "title": r.title, "path": r.path} for r in registered_reports()]
         emit(rows, as_json=args.json, text="\n".join(f"{r['name']}\t{r['title']}" for r in rows))
         return 0
+    if not str(args.out).strip():
+        raise InvalidArgument("--out must not be empty; give a directory such as proofs")
     out = owned_output(args.out, writing=not args.check)
     if args.check:
         diff = check_reports(out, only=args.only, activations=activations, jobs=args.jobs)

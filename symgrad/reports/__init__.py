@@ -170,7 +170,7 @@ def owned_output(out: str | Path, *, writing: bool = True) -> Path:
         raise InvalidArgument("the output directory must not be empty; give one such as proofs")
     path = Path(out)
     if path.exists() and not path.is_dir():
-        raise InvalidArgument(f"--out {text!r} exists and is not a directory")
+        raise InvalidArgument(f"the output directory {text!r} exists and is not a directory")
     if not writing:
         return path
     if path.is_dir() and any(path.iterdir()):

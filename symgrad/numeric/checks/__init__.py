@@ -12,7 +12,13 @@ highways, initialisations, forget gates), :mod:`~symgrad.numeric.checks.meanfiel
 [True]
 """
 
-from symgrad.numeric.checks.rows import CheckRow, exact_row, mean_and_se, statistical_row
+from symgrad.numeric.checks.rows import (
+    CheckRow,
+    exact_row,
+    mean_and_se,
+    rejected_row,
+    statistical_row,
+)
 from symgrad.numeric.checks.table import CHECKS, CrossCheck, check_names, crosscheck
 
 __all__ = [
@@ -23,5 +29,6 @@ __all__ = [
     "crosscheck",
     "exact_row",
     "mean_and_se",
+    "rejected_row",
     "statistical_row",
 ]

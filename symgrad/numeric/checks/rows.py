@@ -16,7 +16,7 @@ import numpy as np
 
 from symgrad.errors import InvalidArgument
 
-__all__ = ["CheckRow", "U", "exact_row", "mean_and_se", "statistical_row"]
+__all__ = ["CheckRow", "U", "exact_row", "mean_and_se", "rejected_row", "statistical_row"]
 
 #: Unit roundoff of float64, 2^−53.
 U = 2.0**-53
@@ -24,9 +24,10 @@ U = 2.0**-53
 
 @dataclass(frozen=True)
 class CheckRow:
-    """One comparison.  ``relation`` is ``"="`` (|measured − predicted| ≤ tolerance·|predicted|)
-    or ``"<="`` (measured ≤ predicted·(1 + tolerance), for bounds); ``basis`` says where
-    the tolerance comes from."""
+    """One comparison.  ``relation`` is ``"="`` (|measured − predicted| ≤ tolerance·|predicted|),
+    ``"<="`` (measured ≤ predicted·(1 + tolerance), for bounds) or ``"≠"`` (a rejected
+    prediction: |measured − predicted| > tolerance·|predicted|); ``basis`` says where the
+    tolerance comes from."""
 
     quantity: str
     predicted: float
@@ -58,6 +59,22 @@ def exact_row(quantity: str, predicted: float, measured: float, tolerance: float
         rel = abs(measured - predicted) / scale if scale else abs(measured - predicted)
     return CheckRow(quantity, float(predicted), float(measured), float(rel), float(tolerance),
                     bool(rel <= tolerance), relation, basis)
+
+
+def rejected_row(quantity: str, predicted: float, measured: float, se: float, z: float,
+                 basis: str, *, allowance: float = 0.0) -> CheckRow:
+    """A prediction the simulation must *reject*: ok when |measured − predicted| exceeds
+    z·SE + ``allowance`` (the tolerance a correct prediction would have been given).
+
+    >>> rejected_row("naive", 0.25, 0.31, se=0.005, z=4.5, basis="10⁴ nets").ok
+    True
+    """
+    scale = abs(predicted)
+    gap = abs(measured - predicted)
+    rel = gap / scale if scale else gap
+    tol = (z * se + allowance) / scale if scale else z * se + allowance
+    return CheckRow(quantity, float(predicted), float(measured), float(rel), float(tol),
+                    bool(rel > tol), "≠", f"rejected beyond z·SE + allowance, z = {z:g}; {basis}")
 
 
 def mean_and_se(samples: Any) -> tuple[float, float]:

@@ -172,10 +172,11 @@ def _result(page: Page, data: WidthReport) -> None:
 def _check_table(page: Page, rows: tuple[Any, ...]) -> None:
     table = []
     for r in rows:
-        if r.relation == "<=":  # the rejected prediction: measured is tolerance/|gap|
-            table.append((r.quantity, "≤ 1", f"{r.measured:.2f}", "—", bool(r.ok), r.basis))
-            continue
         se = r.tolerance * abs(r.predicted) / Z
+        if r.relation == "≠":  # the rejected prediction: it must lie outside the tolerance
+            table.append((r.quantity, f"{r.predicted:.6g}", f"{r.measured:.4g}",
+                          f"> {r.tolerance * abs(r.predicted):.2g} away", bool(r.ok), r.basis))
+            continue
         table.append((r.quantity, f"{r.predicted:.6g}", simulated_text(r.measured, se),
                       f"{r.tolerance * abs(r.predicted):.2g}", bool(r.ok), r.basis))
     page.table(["quantity", "predicted", "measured ± SE", "tolerance", "ok", "tolerance from"],
