@@ -21,6 +21,10 @@ class InvalidArgument(SymgradError, ValueError):
     """An argument is outside what the function accepts; the message says what is allowed."""
 
 
-class NoClosedForm(SymgradError):
+class NoClosedForm(InvalidArgument):
     """A quantity has no closed form symgrad can derive, and no certified number was asked for
-    or could be certified (the message says which)."""
+    or could be certified (the message says which).
+
+    It is an :class:`InvalidArgument`: the arguments ask for something outside what symgrad
+    can decide (an activation whose tails it cannot bound, say), so one ``except
+    InvalidArgument`` catches every refusal."""

@@ -18,6 +18,8 @@ import sympy
 from symgrad.errors import InvalidArgument
 
 __all__ = [
+    "MAX_DPS",
+    "as_digits",
     "as_exact_real",
     "as_float",
     "as_positive_int",
@@ -144,15 +146,32 @@ def as_float(value: Any, name: str, *, lower: float | None = None, strict: bool 
     return result
 
 
-def as_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    """An integer ≥ ``minimum``; floats with integral values are refused too (say 3, not 3.0).
+def as_positive_int(value: Any, name: str, *, minimum: int = 1,
+                    maximum: int | None = None) -> int:
+    """An integer ≥ ``minimum`` (and ≤ ``maximum`` when given); floats with integral values
+    are refused too (say 3, not 3.0).
 
     >>> as_positive_int(4, "depth")
     4
     """
+    allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral | np.integer):
-        raise InvalidArgument(f"{name} must be an integer >= {minimum}, got {describe(value)}")
+        raise InvalidArgument(f"{name} must be an integer {allowed}, got {describe(value)}")
     result = int(value)
-    if result < minimum:
-        raise InvalidArgument(f"{name} must be an integer >= {minimum}, got {result}")
+    if result < minimum or (maximum is not None and result > maximum):
+        raise InvalidArgument(f"{name} must be an integer {allowed}, got {result}")
     return result
+
+
+#: The most decimal digits a ``dps=`` argument may ask for (10⁴ digits already take
+#: seconds per special-function value; a billion would never finish).
+MAX_DPS = 10_000
+
+
+def as_digits(value: Any, name: str = "dps") -> int:
+    """A working precision in decimal digits: an integer in [5, :data:`MAX_DPS`].
+
+    >>> as_digits(30)
+    30
+    """
+    return as_positive_int(value, name, minimum=5, maximum=MAX_DPS)

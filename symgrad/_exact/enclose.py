@@ -36,6 +36,7 @@ from symgrad._exact.ball import (
 )
 from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.isolate import Isolation, Root, isolate_roots, refine_root
+from symgrad._exact.precision import MAX_EXACT_BITS
 from symgrad.errors import InvalidArgument, NoClosedForm
 
 __all__ = ["Exclusion", "constant_number", "enclose", "exclude"]
@@ -93,6 +94,26 @@ def constant_number(value: sympy.Expr, digits: int = 40) -> CertifiedNumber:
     return _constant(sympy.sympify(value), digits)
 
 
+class BeyondRationals(NoClosedForm):
+    """A ball too far from 1 (in magnitude or precision) to write as exact fractions;
+    ``ball`` is its (rigorous) Arb enclosure."""
+
+    def __init__(self, ball: arb, message: str) -> None:
+        super().__init__(message)
+        self.ball = ball
+
+
+def _too_far(ball: arb) -> bool:
+    """Whether an end point of ``ball`` needs more than MAX_EXACT_BITS bits as a fraction
+    (φ'(−10²⁵) for GELU is about 2^(−7·10⁴⁹))."""
+    for part in (ball.mid(), ball.rad()):
+        if part != 0:
+            man, exp = part.man_exp()
+            if abs(int(exp)) + int(man).bit_length() > MAX_EXACT_BITS:
+                return True
+    return False
+
+
 def _constant(value: sympy.Expr, digits: int) -> CertifiedNumber:
     best = None
     for bits in precision_ladder(bits_for_digits(digits), CAP_BITS):
@@ -100,6 +121,9 @@ def _constant(value: sympy.Expr, digits: int) -> CertifiedNumber:
             ball = constant_ball(value)
         if not ball.is_finite():
             raise NoClosedForm(f"{value} is not finite")
+        if _too_far(ball):
+            raise BeyondRationals(ball, f"{value} lies beyond 2^±{MAX_EXACT_BITS}: no exact "
+                                  "rational enclosure is written out")
         best = CertifiedNumber.from_arb(ball, digits)
         if best.digits >= digits:
             break

@@ -250,6 +250,15 @@ def _threshold_depth(f: sympy.Expr, t: sympy.Expr, growth: Growth) -> int:
     return n
 
 
+def _closed_form(target: sympy.Expr, f: sympy.Expr) -> Step:
+    """The closed form ⌊ln T / ln f⌋ + 1 with T and f as symbols (the exact depth is decided
+    by the integer search; SymPy evaluates, and can fail on, a floor of huge log ratios
+    even when only printing it)."""
+    T_, f_ = sympy.symbols("T f", positive=True)
+    return Step(f"Closed form, with f = {f} and T = {target}",
+                sympy.Eq(L, sympy.floor(sympy.log(T_) / sympy.log(f_)) + 1))
+
+
 def vanishing_depth(factor: RealLike, eps: RealLike) -> DepthThreshold:
     """The smallest integer L ≥ 1 with |factor|^L < eps, for |factor| < 1 and 0 < eps < 1.
 
@@ -270,8 +279,7 @@ def vanishing_depth(factor: RealLike, eps: RealLike) -> DepthThreshold:
     n = _threshold_depth(f, eps_, Growth.VANISHING)
     steps = (
         Step("Smallest L with", sympy.StrictLessThan(f**L, eps_)),
-        Step("Closed form", sympy.Eq(L, sympy.floor(sympy.log(eps_) / sympy.log(f)) + 1)
-             if f != 0 else sympy.Eq(L, 1)),
+        _closed_form(eps_, f) if f != 0 else Step("Closed form", sympy.Eq(L, 1)),
         Step("Exact check: L works and L − 1 does not", sympy.And(
             sympy.StrictLessThan(sympy.Pow(f, n, evaluate=False), eps_, evaluate=False),
             sympy.GreaterThan(sympy.Pow(f, n - 1, evaluate=False), eps_, evaluate=False),
@@ -298,6 +306,6 @@ def exploding_depth(factor: RealLike, size: RealLike) -> DepthThreshold:
     n = _threshold_depth(f, size_, Growth.EXPLODING)
     steps = (
         Step("Smallest L with", sympy.StrictGreaterThan(f**L, size_)),
-        Step("Closed form", sympy.Eq(L, sympy.floor(sympy.log(size_) / sympy.log(f)) + 1)),
+        _closed_form(size_, f),
     )
     return DepthThreshold(Growth.EXPLODING, f, size_, n, steps)

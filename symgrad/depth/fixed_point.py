@@ -16,7 +16,7 @@ import mpmath
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad._core.validate import as_exact_real, as_positive_int
+from symgrad._core.validate import as_digits, as_exact_real
 from symgrad._exact.enclose import enclose
 from symgrad._exact.isolate import isolate_roots
 from symgrad._exact.mpforms import compiled
@@ -130,7 +130,7 @@ def fixed_point(
     w = as_exact_real(weight, "weight")
     b = as_exact_real(bias, "bias")
     x0 = as_exact_real(x, "x")
-    digits = as_positive_int(dps, "dps", minimum=5)
+    digits = as_digits(dps)
     work = digits + 20
     # constants evaluated once, precise enough for the iteration and findroot
     _, fn, _ = compiled(phi.expr, phi.derivative, int((work + 40) * 3.33) + 8)

@@ -51,7 +51,7 @@ import mpmath
 import sympy
 from flint import arb
 
-from symgrad._core.validate import as_positive_int, describe
+from symgrad._core.validate import as_digits, as_positive_int, describe
 from symgrad._exact.ball import working_precision
 from symgrad._exact.digits import CertifiedNumber
 from symgrad.activations.record import Activation
@@ -304,8 +304,8 @@ def _trace(
     dps: Any,
 ) -> ChainTrace:
     phi = as_activation(act)
-    n = as_positive_int(depth, "depth")
-    digits = as_positive_int(dps, "dps", minimum=5)
+    n = as_positive_int(depth, "depth", maximum=10**18)  # rows is a Sequence: len() fits
+    digits = as_digits(dps)
     weights = per_layer(weight, "weight", n)
     biases = per_layer(bias, "bias", n)
     x0 = exact_value(x, "x")

@@ -35,7 +35,7 @@ import sympy
 
 from symgrad._core.format import number_text
 from symgrad._core.symbols import z
-from symgrad._core.validate import as_exact_real
+from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad._exact.enclose import constant_number, enclose
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
@@ -55,6 +55,10 @@ from symgrad.records import (
 from symgrad.types import FloatArray, RealLike
 
 __all__ = ["CriticalPoint", "critical_line", "critical_points", "critical_sigma_w"]
+
+#: The most σ_b values one critical_line call takes, and their range.
+_MAX_LINE = 1_000
+_SIGMA_MAX = 1e100
 
 _NONNEG = sympy.Interval(0, sympy.oo)
 _LINEAR = provenances(sigma_w=Exact("σ_w²·E[φ'²] = 1 with E[φ'²] independent of q"))
@@ -96,8 +100,20 @@ def critical_line(act: Activation, sigma_b: FloatArray, *, iterations: int = 80
 
     Works on f(s) = χ₁(e^s) − 1 in s = ln σ_w; χ₁ is evaluated for all σ_b together.
     """
+    if not isinstance(act, Activation):
+        act = as_activation(act)
+    try:
+        sb = np.asarray(sigma_b, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"sigma_b must be a 1-D array of numbers, got {describe(sigma_b)}"
+                              ) from None
+    if sb.ndim != 1 or not 1 <= sb.size <= _MAX_LINE or not np.all(np.isfinite(sb)) \
+            or np.any(sb < 0) or np.any(sb > _SIGMA_MAX):
+        raise InvalidArgument(f"sigma_b must be a 1-D array of 1 … {_MAX_LINE} values in "
+                              f"[0, {_SIGMA_MAX:g}], got {describe(sigma_b)}")
+    iterations = as_positive_int(iterations, "iterations", maximum=1000)
     k = num.kernels(act)
-    sb2 = np.asarray(sigma_b, dtype=np.float64) ** 2
+    sb2 = sb**2
     n = sb2.shape[0]
 
     def f(s: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -22,7 +22,7 @@ from typing import Any
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad._core.validate import as_exact_real, as_positive_int
+from symgrad._core.validate import as_digits, as_exact_real, as_positive_int
 from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.gaussian_rules import gaussian_expectation
 from symgrad._exact.integrate import gaussian_density
@@ -87,8 +87,8 @@ def expected_slope(
     """
     a = as_activation(act)
     qq = as_exact_real(q, "q", domain=sympy.Interval.open(0, sympy.oo))
-    p = as_positive_int(power, "power")
-    digits = as_positive_int(dps, "dps", minimum=5)
+    p = as_positive_int(power, "power", maximum=200)
+    digits = as_digits(dps)
     return _expected_slope(a, qq, p, digits)
 
 

@@ -20,13 +20,13 @@ import mpmath
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad._core.validate import as_exact_real, as_positive_int
+from symgrad._core.validate import as_digits, as_exact_real
 from symgrad._exact.digits import CertifiedNumber
-from symgrad._exact.enclose import constant_number
+from symgrad._exact.enclose import BeyondRationals, constant_number
 from symgrad._exact.signs import same
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
-from symgrad.errors import NoClosedForm
+from symgrad.errors import InvalidArgument, NoClosedForm
 from symgrad.records import Estimated, Provenances, Record, Step, provenances
 from symgrad.slopes.kinks import kinks_of
 from symgrad.slopes.notation import PRIME as _PRIME
@@ -78,23 +78,51 @@ def slope(act: Activation | str, z0: RealLike, *, dps: int = 30) -> PointSlope:
     """
     a = as_activation(act)
     at = as_exact_real(z0, "z0")
-    digits = as_positive_int(dps, "dps", minimum=5)
+    digits = as_digits(dps)
     kink = next((k for k in kinks_of(a) if same(k.at, at)), None)
     one_sided = (kink.left, kink.right) if kink is not None else None
     steps = (Step("Evaluate φ' at z₀.", sympy.Eq(_PRIME, a.derivative)),)
-    number = _certified(a, at, digits)
+    try:
+        number = _certified(a, at, digits)
+    except BeyondRationals as far:  # e.g. GELU at −10²⁵: φ' ≈ −10^(−2.2·10⁴⁹)
+        with mpmath.workdps(digits + 5):
+            value, error = (_mpf(far.ball.mid()) or mpmath.mpf(0)), _mpf(far.ball.rad())
+        how = provenances(value=Estimated(error, "ball arithmetic (Arb); the proven radius "
+                                          "is the error (too far from 1 to write as fractions)"))
+        return PointSlope(a.label, at, value, digits, one_sided, how, steps)
     if number is not None:
         with mpmath.workdps(digits + 5):
             value = mpmath.mpf(number.text()) if number.sign() else mpmath.mpf(0)
         how = provenances(value=number.certified("ball arithmetic (Arb) on the exact z₀"))
         return PointSlope(a.label, at, value, digits, one_sided, how, steps, number)
-    with mpmath.workdps(digits + 15):
-        raw = a.mpmath_prime(mpmath.mpf(sympy.N(at, digits + 15)))
-    with mpmath.workdps(digits):
-        value = +raw
-        error = abs(value) * mpmath.mpf(10) ** (1 - digits) / 2
-    how = provenances(value=Estimated(error, f"mpmath at {digits + 15} digits, rounded"))
+    value, error, work = _agreeing(a, at, digits)
+    how = provenances(value=Estimated(error, f"mpmath at {work} and {2 * work} digits, "
+                                      "the difference as the error"))
     return PointSlope(a.label, at, value, digits, one_sided, how, steps)
+
+
+def _mpf(x: Any) -> Any:
+    """An Arb number (mid or radius) as an mpmath mpf, exactly (any exponent)."""
+    man, exp = x.man_exp()
+    return mpmath.mpf((int(man), int(exp)))
+
+
+def _agreeing(act: Activation, at: sympy.Expr, digits: int) -> tuple[Any, Any, int]:
+    """φ'(at) in mpmath at two precisions, doubling until they agree to ``digits`` digits;
+    refused when cancellation defeats 8× the asked precision."""
+    work = digits + 15
+    while work <= 8 * (digits + 15):
+        values = []
+        for dps in (work, 2 * work):
+            with mpmath.workdps(dps):
+                values.append(act.mpmath_prime(mpmath.mpf(sympy.N(at, dps))))
+        with mpmath.workdps(digits + 5):
+            gap = abs(values[1] - values[0])
+            if gap <= abs(values[1]) * mpmath.mpf(10) ** -digits:
+                return +values[1], gap + abs(values[1]) * mpmath.mpf(10) ** (-digits - 4), work
+        work *= 2
+    raise InvalidArgument(f"φ'({at}) of {act.label} loses every digit to cancellation in "
+                          f"mpmath up to {work // 2} digits; symgrad cannot estimate it")
 
 
 def _certified(act: Activation, at: sympy.Expr, digits: int) -> CertifiedNumber | None:
