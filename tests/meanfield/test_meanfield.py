@@ -323,7 +323,7 @@ def test_readme_meanfield_examples_run_as_written() -> None:
     import doctest
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     start = text.index("<!-- section: meanfield -->")
     end = text.find("<!-- section:", start + 1)
     test = doctest.DocTestParser().get_doctest(text[start:end], {}, "README:meanfield",

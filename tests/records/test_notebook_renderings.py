@@ -105,6 +105,8 @@ FACTORIES = {
     "Saturation": lambda: symgrad.saturation("sigmoid", 0.01),
     "MaxSlope": lambda: symgrad.max_slope("gelu"),
     "IsometryPoint": lambda: symgrad.isometry_point("tanh", depth=4, tolerance=0.5),
+    "CriticalLinePoint": lambda: importlib.import_module("symgrad.spectrum")
+    .critical_point("erf", q_star=sympy.Rational(1, 4)),
     "GradientNormLaw": lambda: symgrad.gradient_norm_distribution("relu", [4, 4, 4],
                                                                   sigma_w=sympy.sqrt(2)),
     "JacobianSpectrum": lambda: symgrad.jacobian_spectrum("relu", sigma_w=sympy.sqrt(2), depth=2,

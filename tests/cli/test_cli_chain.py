@@ -44,7 +44,7 @@ def test_chain_json_matches_an_independent_pass(capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["depth"] == 6 and payload["architecture"] == "plain"
     ref = _float_grads(6, 0.1)
-    # float64 reference: ≤ 100 roundings, relative 1e-13 (see tests/test_depth.py)
+    # float64 reference: ≤ 100 roundings, relative 1e-13 (see tests/depth/test_depth.py)
     for row, g in zip(payload["rows"], ref, strict=True):
         assert row["grad_a"] == pytest.approx(g, rel=1e-13)
         assert row["update"] == pytest.approx(-0.5 * row["grad_w"], rel=1e-15)

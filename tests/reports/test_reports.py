@@ -21,7 +21,7 @@ from symgrad.reports.pages.sigmoid_bound import sigmoid_bound_proof
 from symgrad.reports.pipeline import Output, Report, check, generate, select, write
 from symgrad.reports.registry import index
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _report(name: str, text: str, *, fail: bool = False) -> Report:
