@@ -3,9 +3,10 @@ version of NumPy or matplotlib (no plotting library is involved at all).
 
 A :class:`Figure` holds panels (:class:`Axes`) on a grid, or placed freely (insets).  An
 axes draws lines, point markers (filled or open, as a kink's convention needs), bands,
-reference lines, error bars, text and a heat map; its axes are linear or logarithmic, with
-"nice" linear ticks (1, 2, 2.5, 5 × 10^k) and round-decade log ticks written 10⁻³; every
-line or marker series with a label goes into the legend.  Coordinates are written with
+reference lines, error bars, histograms, text and a heat map; its axes are linear or
+logarithmic, with "nice" linear ticks (1, 2, 2.5, 5 × 10^k) and round-decade log ticks
+written 10⁻³, or ticks of one's own (``set(xticks=[(2, "2"), (8, "8")])``); every series
+with a label goes into the legend.  Coordinates are written with
 two decimals, so last-bit noise in the data cannot change a byte.
 
 >>> fig = Figure(width=300, height=200)
@@ -70,9 +71,13 @@ class Axes:
                                        self._color(color), 1.2, None, marker, filled, size))
 
     def errorbar(self, x: Iterable[float], y: Iterable[float], err: Iterable[float], *,
-                 label: str | None = None, color: str | None = None) -> None:
-        """Points with vertical bars ±err."""
-        s = svg.Series("errorbar", svg.floats(x), svg.floats(y), label, self._color(color), 1.2)
+                 label: str | None = None, color: str | None = None, marker: str = "o",
+                 filled: bool = True, size: float = 3.5) -> None:
+        """Points with vertical bars ±err (markers as in :meth:`points`)."""
+        if marker not in ("o", "s", "^"):
+            raise InvalidArgument(f"marker must be 'o', 's' or '^', got {marker!r}")
+        s = svg.Series("errorbar", svg.floats(x), svg.floats(y), label, self._color(color), 1.2,
+                       None, marker, filled, size)
         s.err = svg.floats(err)
         self._series.append(s)
 
@@ -90,6 +95,23 @@ class Axes:
         self._series.append(svg.Series("band", [float(x0), float(x1)], [], label, color,
                                     alpha=alpha))
 
+    def hband(self, y0: float, y1: float, *, label: str | None = None,
+              color: str = "#999999", alpha: float = 0.18) -> None:
+        """A horizontal band y0 ≤ y ≤ y1 across the whole width."""
+        self._series.append(svg.Series("hband", [], [float(y0), float(y1)], label, color,
+                                       alpha=alpha))
+
+    def hist(self, values: Iterable[float], edges: Iterable[float], *,
+             weights: Iterable[float] | None = None, density: bool = False,
+             label: str | None = None, color: str = PALETTE[5], alpha: float = 0.6) -> None:
+        """Bars of a histogram of ``values`` on the bins between ``edges``, counted as
+        :func:`numpy.histogram` counts them (weighted; ``density`` for unit area); the
+        y axis then starts at 0 unless limits are set."""
+        bins = svg.floats(edges)
+        heights = svg.histogram(svg.floats(values), bins,
+                                None if weights is None else svg.floats(weights), density)
+        self._series.append(svg.Series("bars", bins, heights, label, color, alpha=alpha))
+
     def heatmap(self, x: Iterable[float], y: Iterable[float], z: Iterable[Iterable[float]], *,
                 lo: float, hi: float, label: str = "") -> None:
         """Cells centred on the grid x × y coloured by z[i][j] (row i ↔ y[i]) on a diverging
@@ -103,13 +125,18 @@ class Axes:
     def set(self, *, xlabel: str | None = None, ylabel: str | None = None,
             title: str | None = None, xscale: str | None = None, yscale: str | None = None,
             xlim: tuple[float, float] | None = None, ylim: tuple[float, float] | None = None,
+            xticks: Iterable[tuple[float, str]] | None = None,
+            yticks: Iterable[tuple[float, str]] | None = None,
             legend: str | None = "keep") -> None:
-        """Labels, scales ("linear" or "log"), limits, and the legend's corner ("best",
-        "upper left", …, or None for no legend)."""
+        """Labels, scales ("linear" or "log"), limits, ticks of one's own as (value, label)
+        pairs, and the legend's corner ("best", "upper left", …, or None for no legend)."""
         for name, value in (("xlabel", xlabel), ("ylabel", ylabel), ("title", title)):
             if value is not None:
                 setattr(self, name, value)
-        for scale, kind, lim in ((self._xs, xscale, xlim), (self._ys, yscale, ylim)):
+        for scale, kind, lim, marks in ((self._xs, xscale, xlim, xticks),
+                                        (self._ys, yscale, ylim, yticks)):
+            if marks is not None:
+                scale.marks = [(float(v), str(text)) for v, text in marks]
             if kind is not None:
                 if kind not in ("linear", "log"):
                     raise InvalidArgument(f"a scale is 'linear' or 'log', got {kind!r}")
@@ -133,12 +160,28 @@ class Axes:
                 ys += s.y
             elif s.kind in ("vline", "band"):
                 xs += s.x
+            elif s.kind == "hband":
+                ys += s.y
+            elif s.kind == "bars":
+                xs += s.x
+                ys += [*s.y, 0.0]
         if self._heat:  # a heat map fills its axes: the limits are its outer cell edges
             for scale, centres in ((self._xs, self._heat[0]), (self._ys, self._heat[1])):
                 edges = svg.edges(centres)
                 scale.lo = edges[0] if scale.lo is None else scale.lo
                 scale.hi = edges[-1] if scale.hi is None else scale.hi
-        return svg.axis_range(xs, self._xs), svg.axis_range(ys, self._ys)
+        y = self._ys
+        if (y.kind == "linear" and y.lo is None and all(not v < 0 for v in ys)
+                and any(s.kind == "bars" for s in self._series)):
+            y = svg.Scale(y.kind, 0.0, y.hi)  # bars stand on the axis: no padding below 0
+        return svg.axis_range(xs, self._xs), svg.axis_range(ys, y)
+
+    @staticmethod
+    def _ticks(scale: svg.Scale, lo: float, hi: float) -> list[tuple[float, str]]:
+        if scale.marks is None:
+            return svg.ticks(lo, hi, scale.kind)
+        return [(scale.fwd(v), text) for v, text in scale.marks
+                if (v > 0 or scale.kind == "linear") and lo - 1e-9 <= scale.fwd(v) <= hi + 1e-9]
 
     def _render(self, out: list[str], clip: str) -> None:
         (x_lo, x_hi), (y_lo, y_hi) = self._limits()
@@ -152,8 +195,8 @@ class Axes:
 
         out.append(f'<defs><clipPath id="{clip}"><rect x="{svg.num(bx)}" y="{svg.num(by)}" '
                    f'width="{svg.num(bw)}" height="{svg.num(bh)}"/></clipPath></defs>')
-        xticks = svg.ticks(x_lo, x_hi, self._xs.kind)
-        yticks = svg.ticks(y_lo, y_hi, self._ys.kind)
+        xticks = self._ticks(self._xs, x_lo, x_hi)
+        yticks = self._ticks(self._ys, y_lo, y_hi)
         grid = []
         for t, label in xticks:
             x = bx + (t - x_lo) / (x_hi - x_lo) * bw

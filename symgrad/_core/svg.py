@@ -1,14 +1,17 @@
-"""The drawing primitives of :mod:`symgrad._core.plot`: ticks, paths, markers, legends,
-heat maps and colour bars, written as SVG text with two-decimal coordinates.
+"""The drawing primitives of :mod:`symgrad._core.plot`: ticks, paths, markers, histogram
+bars, legends, heat maps and colour bars, written as SVG text with two-decimal coordinates.
 
 >>> [label for _, label in ticks(-3.0, 0.0, "log")]
 ['10⁻³', '10⁻²', '10⁻¹', '1']
 >>> [label for _, label in ticks(0.0, 1.0, "linear")]
 ['0', '0.2', '0.4', '0.6', '0.8', '1.0']
+>>> histogram([0.0, 0.5, 1.0, 1.0, 2.5], [0.0, 1.0, 2.0])   # [a, b) bins, the last is [a, b]
+[2.0, 2.0]
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Iterable
@@ -19,7 +22,8 @@ from typing import Any
 from symgrad.errors import InvalidArgument
 
 __all__ = ["CHAR", "FONT", "Scale", "Series", "axis_range", "colorbar", "diverging", "draw",
-           "edges", "floats", "heat_cells", "legend", "marker", "num", "segments", "ticks"]
+           "edges", "floats", "heat_cells", "histogram", "legend", "marker", "num", "segments",
+           "ticks"]
 
 FONT = 11.0
 CHAR = 0.58 * FONT  # average advance of a DejaVu Sans character, for layout only
@@ -31,7 +35,7 @@ _DIVERGING = ((0.0, (33, 102, 172)), (0.25, (103, 169, 207)), (0.5, (247, 247, 2
 
 @dataclass
 class Series:
-    kind: str  # "line", "points", "band", "hline", "vline", "errorbar"
+    kind: str  # "line", "points", "band", "hband", "bars", "hline", "vline", "errorbar"
     x: list[float]
     y: list[float]
     label: str | None
@@ -50,6 +54,7 @@ class Scale:
     kind: str = "linear"
     lo: float | None = None
     hi: float | None = None
+    marks: list[tuple[float, str]] | None = None  # explicit (value, label) ticks
 
     def fwd(self, v: float) -> float:
         return math.log10(v) if self.kind == "log" else v
@@ -105,6 +110,25 @@ def ticks(lo: float, hi: float, kind: str) -> list[tuple[float, str]]:
     return out
 
 
+def histogram(values: Iterable[float], edges: list[float], weights: Iterable[float] | None = None,
+              density: bool = False) -> list[float]:
+    """The (weighted) count of ``values`` in each bin between ``edges``, as NumPy counts:
+    bins [a, b), the last one [a, b], values outside (or NaN) left out; ``density`` divides
+    by the total in range times the bin width."""
+    if len(edges) < 2 or not all(math.isfinite(e) for e in edges) or any(
+            b <= a for a, b in itertools.pairwise(edges)):
+        raise InvalidArgument("histogram edges are ≥ 2 finite, strictly increasing values")
+    counts = [0.0] * (len(edges) - 1)
+    for v, w in zip(values, itertools.repeat(1.0) if weights is None else weights, strict=False):
+        if edges[0] <= v <= edges[-1]:
+            counts[min(bisect.bisect_right(edges, v) - 1, len(counts) - 1)] += w
+    total = sum(counts)
+    if density and total:
+        counts = [c / (total * (b - a)) for c, (a, b) in zip(counts, itertools.pairwise(edges),
+                                                             strict=True)]
+    return counts
+
+
 def segments(s: Series, px: Any, py: Any, xlog: bool, ylog: bool) -> list[list[str]]:
     runs: list[list[str]] = [[]]
     for x, y in zip(s.x, s.y, strict=True):
@@ -156,6 +180,17 @@ def draw(out: list[str], s: Series, px: Any, py: Any, box: tuple[float, ...], xl
         x0, x1 = sorted((px(s.x[0]), px(s.x[1])))
         out.append(f'<rect x="{num(x0)}" y="{num(by)}" width="{num(x1 - x0)}" '
                    f'height="{num(bh)}" fill="{s.color}" fill-opacity="{num(s.alpha)}"/>')
+    elif s.kind == "hband" and (not ylog or min(s.y) > 0):
+        y0, y1 = sorted((py(s.y[0]), py(s.y[1])))
+        out.append(f'<rect x="{num(bx)}" y="{num(y0)}" width="{num(bw)}" '
+                   f'height="{num(y1 - y0)}" fill="{s.color}" fill-opacity="{num(s.alpha)}"/>')
+    elif s.kind == "bars" and not (xlog and s.x[0] <= 0):
+        base = by + bh if ylog else py(0.0)
+        path = [f"M{num(px(s.x[0]))},{num(base)}"]
+        for h, right in zip(s.y, s.x[1:], strict=True):
+            path.append(f"V{num(py(h) if h > 0 or not ylog else base)}H{num(px(right))}")
+        out.append(f'<path d="{"".join(path)}V{num(base)}Z" fill="{s.color}" '
+                   f'fill-opacity="{num(s.alpha)}" stroke="none"/>')
 
 
 def diverging(t: float) -> str:
@@ -226,7 +261,8 @@ def legend(out: list[str], series: list[Series], where: str,
             x0, y0 = corner
             return sum(_inside(px, py, x, y, x0, y0, width, height)
                        for s in series if s.kind in ("line", "points", "errorbar")
-                       for x, y in zip(s.x, s.y, strict=True))
+                       for x, y in zip(s.x, s.y, strict=True)) + sum(
+                _under(px, py, s, x0, y0, width, height) for s in series if s.kind == "bars")
         where = min(corners, key=lambda c: (crowd(corners[c]), c))
     if where not in corners:
         raise InvalidArgument(f"legend position must be 'best' or one of {sorted(corners)}")
@@ -238,7 +274,7 @@ def legend(out: list[str], series: list[Series], where: str,
         y = y0 + 11 + 15 * k
         if s.kind in ("points", "errorbar"):
             marker(out, s.marker, x0 + 14, y - 3, min(s.size, 4.0), s.color, s.filled)
-        elif s.kind == "band":
+        elif s.kind in ("band", "hband", "bars"):
             out.append(f'<rect x="{num(x0 + 5)}" y="{num(y - 8)}" width="18" height="9" '
                        f'fill="{s.color}" fill-opacity="{num(max(s.alpha, 0.3))}"/>')
         else:
@@ -256,3 +292,15 @@ def _inside(px: Any, py: Any, x: float, y: float, x0: float, y0: float, w: float
     except ValueError:  # a log axis and a non-positive value
         return False
     return bool(x0 <= u <= x0 + w and y0 <= v <= y0 + h)
+
+
+def _under(px: Any, py: Any, s: Series, x0: float, y0: float, w: float, h: float) -> int:
+    """How many of the bars ``s`` reach into the box (x0, y0, w, h)."""
+    hits = 0
+    for a, b, top in zip(s.x, s.x[1:], s.y, strict=False):
+        try:
+            u0, u1, v = px(a), px(b), py(top)
+        except ValueError:  # a log axis and a non-positive value
+            continue
+        hits += bool(min(u0, u1) < x0 + w and max(u0, u1) > x0 and v < y0 + h)
+    return hits

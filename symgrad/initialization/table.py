@@ -21,6 +21,7 @@ and what :func:`symgrad.recommend_init` advises instead (σ_w, σ_b and its J^{L
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,8 +144,9 @@ def gain_table(*, names: tuple[str, ...] | None = None, depth: int = 50,
     and what :func:`symgrad.recommend_init` advises instead (module docstring)."""
     depth = as_positive_int(depth, "depth")
     band = as_float(band, "band", lower=1.0)
-    if names is not None and (isinstance(names, str) or not all(
-            isinstance(n, str) for n in names)):
+    if names is not None and (isinstance(names, str | bytes)
+                              or not isinstance(names, Sequence | set | frozenset)
+                              or not all(isinstance(n, str) for n in names)):
         raise InvalidArgument(f"names must be a tuple of activation names, got {describe(names)}")
     rows = []
     hows: dict[str, How] = {}

@@ -38,6 +38,8 @@ exists, fast otherwise.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy
 
@@ -122,6 +124,20 @@ def mean_field(
     return _numeric_mean_field(a, sw, sb, start, numeric, correlation)
 
 
+def _supported(value: sympy.Expr, rel_error: float) -> sympy.Expr:
+    """``value`` with only the significant digits its relative error estimate supports
+    (a step shows 0.798387114308, not the 17 digits of float64 whose last ones differ
+    from one NumPy release to the next)."""
+    if not value.is_Float or rel_error <= 0 or not math.isfinite(rel_error):
+        return value
+    digits = max(1, min(17, math.floor(-math.log10(rel_error)) - 1))
+    return sympy.Float(sympy.Float(value, 17).round(digits - 1 - _exponent(value)), digits)
+
+
+def _exponent(value: sympy.Expr) -> int:
+    return math.floor(math.log10(abs(float(value)))) if value != 0 else 0
+
+
 def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sympy.Expr,
                         mode: MeanFieldMode, correlation: bool = True) -> MeanField:
     k = num.kernels(a)
@@ -163,7 +179,8 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
             q_star, chi1 = float_number(q), float_number(chi1f)
         errors["q_star"] = float(q_err / q) if fp is VarianceFixedPoint.FINITE else 0.0
         errors["chi1"] = float(chi1_err / chi1f) if chi1f else float(chi1_err)
-        steps.append(Step("fixed point and gradient factor", sympy.Eq(sympy.Symbol("q^*"), q_star)))
+        steps.append(Step("fixed point and gradient factor",
+                          sympy.Eq(sympy.Symbol("q^*"), _supported(q_star, errors["q_star"]))))
         if chi1f > 1 + errors["chi1"] * chi1f and not correlation:
             c_star = chi_c = sympy.nan
             steps.append(Step("c* not computed (correlation=False)"))
@@ -172,7 +189,8 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
             c_star, chi_c = float_number(c), float_number(chic)
             errors["c_star"] = float(c_err / c) if c else float(c_err)
             errors["chi_c"] = float(chic_err / chic)
-            steps.append(Step("stable correlation fixed point below 1 (2-D quadrature)", c_star))
+            steps.append(Step("stable correlation fixed point below 1 (2-D quadrature)",
+                              _supported(c_star, errors["c_star"])))
         else:
             c_star, chi_c = sympy.Integer(1), chi1
             errors["chi_c"] = errors["chi1"]

@@ -165,6 +165,8 @@ def owned_output(out: str | Path, *, writing: bool = True) -> Path:
     """``out`` checked before any work: a new or empty directory, or one symgrad wrote
     (its ``README.md`` starts with symgrad's marker); anything else is refused, so a
     user's directory is never replaced."""
+    if not isinstance(out, str | os.PathLike):
+        raise InvalidArgument(f"the output directory must be a path, got {describe(out)}")
     text = str(out)
     if not text.strip():
         raise InvalidArgument("the output directory must not be empty; give one such as proofs")

@@ -8,7 +8,7 @@ then swapped in, so a failure at any point leaves the previous ``proofs/`` intac
 :func:`check` compares without writing and returns a unified diff.
 
 Output is deterministic: builders use fixed seeds and sorted iteration, figures come
-from :mod:`symgrad.reports.figures`, and nothing carries a timestamp.
+from symgrad's own SVG plotter :mod:`symgrad._core.plot`, and nothing carries a timestamp.
 """
 
 from __future__ import annotations

@@ -59,8 +59,12 @@ def load_plugins(modules: Iterable[str] = (), *, entry_points: bool = True
     """Load ``modules`` (``"module"`` or ``"module:function"``) and, with
     ``entry_points``, every installed ``symgrad.activations`` entry point; the names of
     the activations they registered, sorted (module docstring)."""
-    if isinstance(modules, str):
-        raise InvalidArgument("modules must be a list of module names, got a string")
+    if isinstance(modules, str | bytes) or not isinstance(modules, Iterable):
+        raise InvalidArgument(f"modules must be a list of module names, got "
+                              f"{describe(modules)}")
+    if not isinstance(entry_points, bool):
+        raise InvalidArgument(f"entry_points must be True or False, got "
+                              f"{describe(entry_points)}")
     before = set(activation_names())
     for spec in modules:
         if not isinstance(spec, str) or not spec.strip() or spec.count(":") > 1:

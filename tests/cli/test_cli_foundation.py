@@ -51,7 +51,7 @@ def test_python_dash_m_runs():
         (["activation", "nope"], "unknown activation 'nope'"),
         (["activation", "tanh", "--eps", "0"], "eps must be > 0"),
         (["activation", "tanh", "--eps", "abc"], "--eps must be a number"),
-        (["activation", "tanh", "--eps", "nan"], "--eps must be finite"),
+        (["activation", "tanh", "--eps", "nan"], "--eps must be a finite real number"),
         (["activation", "elu", "--param", "alpha=-1"], "alpha must be >= 0"),
         (["activation", "elu", "--param", "alpha"], "--param takes KEY=VALUE"),
         (["activation"], "the following arguments are required: NAME"),

@@ -417,11 +417,11 @@ INVALID = [
     (lambda: saturation("tanh", "0.1"), "eps must be a real number"),
     (lambda: saturation("tanh", None), "eps must be a real number"),
     (lambda: slope("tanh", float("nan")), "z0 must be finite"),
-    (lambda: slope("tanh", 0, dps=0), "dps must be an integer >= 5"),
+    (lambda: slope("tanh", 0, dps=0), "dps must be an integer in .5, 10000."),
     (lambda: slope("tanh", 0, dps=3.5), "dps must be an integer"),
     (lambda: expected_slope("tanh", q=0), "q must be > 0"),
     (lambda: expected_slope("tanh", q=-1), "q must be > 0"),
-    (lambda: expected_slope("tanh", power=0), "power must be an integer >= 1"),
+    (lambda: expected_slope("tanh", power=0), "power must be an integer in .1, 200."),
     (lambda: expected_slope("tanh", power=1.5), "power must be an integer"),
 ]
 

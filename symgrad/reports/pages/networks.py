@@ -19,6 +19,7 @@ import numpy as np
 import sympy
 
 from symgrad._core.format import number_text
+from symgrad._core.plot import PALETTE, Figure
 from symgrad.networks import L, predict, recipes
 from symgrad.networks.advice import assess_init, recommend_init
 from symgrad.networks.blocks import Block, activation, dense, repeat, residual, serial
@@ -26,7 +27,6 @@ from symgrad.numeric._rng import child, root_seed
 from symgrad.numeric.checks.networks import network_rows, standard_networks
 from symgrad.numeric.checks.table import check_names
 from symgrad.numeric.networks import simulate_network
-from symgrad.reports.figures import figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, check_rows, inline
 
@@ -173,21 +173,18 @@ def law_rows(family: str) -> list[tuple[str, ...]]:
 
 
 def _figure(family: str) -> bytes:
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        for c in cases(family)[:6]:
-            layers = np.arange(len(c.measured))
-            line = ax.plot(layers, c.prediction.log10_grad_h_sq, label=c.label)[0]
-            with np.errstate(divide="ignore"):
-                ax.plot(layers, np.log10(c.measured), "o", ms=3, mfc="none",
-                        color=line.get_color())
-        ax.set_xlabel("layer l")
-        ax.set_ylabel("log10 J(L, l) = log10 E‖∂L/∂h_l‖²/N")
-        ax.set_title(f"predicted (lines) and simulated (circles, width {WIDTH}, "
-                     f"{NETWORKS} networks)")
-        ax.legend(fontsize=6)
-
-    return figure_svg(draw, size=(7.0, 4.0))
+    fig = Figure(width=700, height=400, alt=f"log10 J(L, l) per layer, {family} networks: "
+                 "predicted and simulated")
+    ax = fig.axes()
+    for i, c in enumerate(cases(family)[:6]):
+        layers = np.arange(len(c.measured))
+        color = PALETTE[i % len(PALETTE)]
+        ax.line(layers, c.prediction.log10_grad_h_sq, color=color, label=c.label)
+        with np.errstate(divide="ignore"):
+            ax.points(layers, np.log10(c.measured), color=color, filled=False, size=3)
+    ax.set(xlabel="layer l", ylabel="log10 J(L, l) = log10 E‖∂L/∂h_l‖²/N",
+           title=f"predicted (lines) and simulated (circles, width {WIDTH}, {NETWORKS} networks)")
+    return fig.svg()
 
 
 def build_family(family: str) -> list[Any]:
@@ -251,18 +248,18 @@ def init_cases() -> tuple[tuple[str, Any, Any, float, float], ...]:
 
 
 def _init_figure() -> bytes:
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        for name, _framework, advice, _, _ in init_cases():
-            net = recipes.mlp(name, INIT_DEPTH, sigma_w=advice.sigma_w, sigma_b=advice.sigma_b)
-            ax.plot(predict(net, law=False).log10_grad_h_sq, label=f"{name}, advised")
-        ax.axhspan(-1, 1, color="0.9", label="band [1/10, 10]")
-        ax.set_xlabel("layer l")
-        ax.set_ylabel("log10 J(L, l)")
-        ax.set_title(f"advised initialisations, depth {INIT_DEPTH} (predicted)")
-        ax.legend(fontsize=6, ncol=2)
-
-    return figure_svg(draw, size=(7.0, 4.0))
+    fig = Figure(width=700, height=400, alt=f"predicted log10 J(L, l) of the advised "
+                 f"initialisations at depth {INIT_DEPTH}")
+    ax = fig.axes()
+    ax.hband(-1, 1, color="#e6e6e6", alpha=1.0, label="band [1/10, 10]")
+    for i, (name, _framework, advice, _, _) in enumerate(init_cases()):
+        net = recipes.mlp(name, INIT_DEPTH, sigma_w=advice.sigma_w, sigma_b=advice.sigma_b)
+        values = predict(net, law=False).log10_grad_h_sq
+        ax.line(range(len(values)), values, color=PALETTE[i % len(PALETTE)],
+                label=f"{name}, advised")
+    ax.set(xlabel="layer l", ylabel="log10 J(L, l)",
+           title=f"advised initialisations, depth {INIT_DEPTH} (predicted)")
+    return fig.svg()
 
 
 def build_init() -> list[Any]:

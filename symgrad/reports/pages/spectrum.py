@@ -22,12 +22,12 @@ import numpy as np
 import sympy
 
 from symgrad._core.format import number_text
+from symgrad._core.plot import PALETTE, Figure
 from symgrad._exact.digits import CertifiedNumber
 from symgrad.numeric._rng import child, root_seed
 from symgrad.numeric.checks.spectrum import spectrum_rows
 from symgrad.numeric.jacobian import simulate_jacobians
 from symgrad.records import Certified, Estimated, How
-from symgrad.reports.figures import PALETTE, figure_svg
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
 from symgrad.spectrum import isometry_point, jacobian_spectrum
@@ -153,63 +153,49 @@ def isometry_report() -> IsometryReport:
 # ---- figures ----
 
 
-def _log_axis(ax: Any, axis: str = "x") -> None:
-    from matplotlib.ticker import LogLocator
-
-    locator = LogLocator(base=10.0, numticks=12)
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_locator(locator)
-
-
 def _spectra_figure(data: IsometryReport) -> bytes:
-    def draw(fig: Any) -> None:
-        axes = fig.subplots(2, 3, sharex=False)
-        for k, ((act, weights, s), (_, _, sim)) in enumerate(zip(data.spectra, data.samples,
-                                                                 strict=True)):
-            ax = axes[k % 2][k // 2]
-            m1 = float(s.moments[0])
-            ratio = sim.squared / sim.moment(1)[:, None]
-            keep = ratio > 1e-12  # the atom at 0 (relu) is not a density: left out of both
-            logs = np.log10(ratio[keep])
-            bins = np.linspace(max(logs.min(), -12.0), logs.max(), 40)
-            weights_ = np.full(logs.size, 1.0 / (ratio.size * (bins[1] - bins[0])))
-            ax.hist(logs, bins=bins, weights=weights_, color=PALETTE[5], alpha=0.6,
-                    label=f"simulated, N = {WIDTH}, {NETWORKS} nets")
-            if s.density_log_x:
-                x = (np.asarray(s.density_log_x) - math.log(m1)) / math.log(10.0)
-                y = np.asarray(s.density_values) * math.log(10.0)
-                inside = x >= bins[0]
-                ax.plot(x[inside], y[inside], color=PALETTE[1], label="free probability")
-            ax.set_title(f"{act}, {weights}", fontsize=9)
-            ax.set_xlabel("log₁₀(λ/m₁)")
-            ax.set_ylabel("density of log₁₀ λ")
-            ax.legend(fontsize=6)
-
-    return figure_svg(draw, size=(8.0, 5.2))
+    fig = Figure(width=800, height=640, rows=3, cols=2, alt="histograms of the simulated "
+                 "squared singular values under the free-probability densities")
+    for k, ((act, weights, s), (_, _, sim)) in enumerate(zip(data.spectra, data.samples,
+                                                             strict=True)):
+        ax = fig.axes(k // 2, k % 2)
+        m1 = float(s.moments[0])
+        ratio = sim.squared / sim.moment(1)[:, None]
+        keep = ratio > 1e-12  # the atom at 0 (relu) is not a density: left out of both
+        logs = np.log10(ratio[keep])
+        bins = np.linspace(max(logs.min(), -12.0), logs.max(), 40)
+        ax.hist(logs, bins, weights=np.full(logs.size, 1.0 / (ratio.size * (bins[1] - bins[0]))),
+                color=PALETTE[5], label=f"simulated, N = {WIDTH}, {NETWORKS} nets")
+        if s.density_log_x:
+            x = (np.asarray(s.density_log_x) - math.log(m1)) / math.log(10.0)
+            y = np.asarray(s.density_values) * math.log(10.0)
+            inside = x >= bins[0]
+            ax.line(x[inside], y[inside], color=PALETTE[1], label="free probability")
+        # one legend (the same for every panel), where the densities leave room for it
+        ax.set(title=f"{act}, {weights}", xlabel="log₁₀(λ/m₁)", ylabel="density of log₁₀ λ",
+               legend="upper left" if k == 1 else None)
+    return fig.svg()
 
 
 def _ladder_figure(data: IsometryReport) -> bytes:
-    def draw(fig: Any) -> None:
-        left, right = fig.subplots(1, 2)
-        for k, (act, weights, records) in enumerate(data.ladder):
-            style = "-" if weights == "gaussian" else "--"
-            color = PALETTE[k // 2]
-            label = f"{act}, {weights}"
-            spread = [float(r.variance) for r in records]
-            edge = [float(r.lambda_max) / float(r.moments[0]) for r in records]
-            left.plot(LADDER, spread, style, marker="o", ms=3, color=color, label=label)
-            right.plot(LADDER, edge, style, marker="o", ms=3, color=color, label=label)
-        for ax, title, ylabel in ((left, "spread m₂/m₁² − 1", "m₂/m₁² − 1"),
-                                  (right, "edge λ_max/m₁", "λ_max/m₁")):
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            _log_axis(ax, "x")
-            _log_axis(ax, "y")
-            ax.set_xlabel("depth L")
-            ax.set_ylabel(ylabel)
-            ax.set_title(title)
-            ax.legend(fontsize=6)
-
-    return figure_svg(draw, size=(8.0, 3.4))
+    fig = Figure(width=800, height=340, cols=2, alt="spread and edge of the squared singular "
+                 "values against depth")
+    left, right = fig.axes(0, 0), fig.axes(0, 1)
+    for k, (act, weights, records) in enumerate(data.ladder):
+        dash = None if weights == "gaussian" else "5 3"
+        color = PALETTE[k // 2]
+        label = f"{act}, {weights}"
+        spread = [float(r.variance) for r in records]
+        edge = [float(r.lambda_max) / float(r.moments[0]) for r in records]
+        for ax, values in ((left, spread), (right, edge)):
+            ax.line(LADDER, values, color=color, dash=dash, label=label)
+            ax.points(LADDER, values, color=color, size=2.5)
+    for ax, title, ylabel in ((left, "spread m₂/m₁² − 1", "m₂/m₁² − 1"),
+                              (right, "edge λ_max/m₁", "λ_max/m₁")):
+        ax.set(xscale="log", yscale="log", xlim=(LADDER[0] / 1.25, LADDER[-1] * 1.25),
+               xticks=[(d, str(d)) for d in LADDER], xlabel="depth L", ylabel=ylabel,
+               title=title, legend="upper left")
+    return fig.svg()
 
 
 # ---- the page ----

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import sympy
 
+from symgrad._core.plot import PALETTE, Figure
 from symgrad.numeric._rng import child, root_seed
 from symgrad.numeric.checks.spectrum import check_gradient_norm_beta, check_gradient_norm_exact
 from symgrad.numeric.jacobian import simulate_gradient_norms
-from symgrad.reports.figures import PALETTE, figure_svg
 from symgrad.reports.pages.spectrum import shown, simulated_text
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, inline
@@ -99,55 +99,44 @@ def width_report() -> WidthReport:
 
 
 def _depth_figure(data: WidthReport) -> bytes:
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        for k, act in enumerate(("relu", "identity", "tanh")):
-            pts = [p for p in data.points if p.activation == act]
-            depths = [p.depth for p in pts]
-            color = PALETTE[k]
-            method = pts[0].law.method.value
-            ax.plot(depths, [float(p.law.var_log) for p in pts], "-", color=color,
-                    label=f"{act}: {method}")
-            if act == "tanh":
-                ax.plot(depths, [float(p.law.naive_var_log) for p in pts], ":", color=color,
-                        label="tanh: per-layer noise only (rejected)")
-            ax.errorbar(depths, [p.var for p in pts], yerr=[p.var_se for p in pts], fmt="o",
-                        ms=3.5, mfc="none", color=color,
-                        label=f"{act}: {NETWORKS} simulated nets (± SE)")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(list(DEPTHS))
-        ax.set_xticklabels([str(d) for d in DEPTHS])
-        ax.set_xlabel(f"depth L (width {WIDTH})")
-        ax.set_ylabel("Var ln X,  X = ‖Ju‖²")
-        ax.set_title("spread of ln X against depth")
-        ax.legend(fontsize=6)
-
-    return figure_svg(draw, size=(6.0, 3.6))
+    fig = Figure(width=600, height=360, alt="Var ln X against depth: predicted and simulated")
+    ax = fig.axes()
+    for k, act in enumerate(("relu", "identity", "tanh")):
+        pts = [p for p in data.points if p.activation == act]
+        depths = [p.depth for p in pts]
+        color = PALETTE[k]
+        method = pts[0].law.method.value
+        ax.line(depths, [float(p.law.var_log) for p in pts], color=color,
+                label=f"{act}: {method}")
+        if act == "tanh":
+            ax.line(depths, [float(p.law.naive_var_log) for p in pts], color=color, dash="1.5 3",
+                    label="tanh: per-layer noise only (rejected)")
+        ax.errorbar(depths, [p.var for p in pts], [p.var_se for p in pts], color=color,
+                    filled=False, label=f"{act}: {NETWORKS} simulated nets (± SE)")
+    ax.set(xscale="log", xlim=(DEPTHS[0] / 1.15, DEPTHS[-1] * 1.15),
+           xticks=[(d, str(d)) for d in DEPTHS], xlabel=f"depth L (width {WIDTH})",
+           ylabel="Var ln X,  X = ‖Ju‖²", title="spread of ln X against depth",
+           legend="upper left")
+    return fig.svg()
 
 
 def _histogram_figure(data: WidthReport) -> bytes:
     shown_points = [p for p in data.points if p.logs]
-
-    def draw(fig: Any) -> None:
-        axes = fig.subplots(1, len(shown_points))
-        for ax, p in zip(axes, shown_points, strict=True):
-            logs = np.asarray(p.logs)
-            centre = float(p.law.mean_log)
-            bins = np.linspace(logs.min(), logs.max(), 50)
-            ax.hist(logs, bins=bins, density=True, color=PALETTE[5], alpha=0.6,
-                    label=f"{p.count} simulated nets")
-            grid = np.linspace(bins[0], bins[-1], 300)
-            var = float(p.law.var_log)
-            ax.plot(grid, np.exp(-(grid - centre) ** 2 / (2 * var)) / math.sqrt(2 * math.pi
-                                                                               * var),
-                    color=PALETTE[1], label="normal, predicted mean and variance")
-            ax.set_title(f"{p.activation}, L = {p.depth}", fontsize=9)
-            ax.set_xlabel("ln X")
-            ax.set_ylabel("density")
-            ax.set_ylim(0, 1.35 * ax.get_ylim()[1])
-            ax.legend(fontsize=6, loc="upper left")
-
-    return figure_svg(draw, size=(8.0, 3.0))
+    fig = Figure(width=700, height=210 * len(shown_points) + 10, rows=len(shown_points),
+                 alt="histograms of ln X at the largest depth against the predicted normal")
+    for row, p in enumerate(shown_points):
+        ax = fig.axes(row, 0)
+        logs = np.asarray(p.logs)
+        bins = np.linspace(logs.min(), logs.max(), 50)
+        ax.hist(logs, bins, density=True, color=PALETTE[5], label=f"{p.count} simulated nets")
+        grid = np.linspace(bins[0], bins[-1], 300)
+        centre, var = float(p.law.mean_log), float(p.law.var_log)
+        normal = np.exp(-(grid - centre) ** 2 / (2 * var)) / math.sqrt(2 * math.pi * var)
+        ax.line(grid, normal, color=PALETTE[1], label="normal, predicted mean and variance")
+        top = max(float(np.histogram(logs, bins, density=True)[0].max()), float(normal.max()))
+        ax.set(title=f"{p.activation}, L = {p.depth}", xlabel="ln X", ylabel="density",
+               ylim=(0, float(f"{1.4 * top:.2g}")), legend="upper left")  # room for the legend
+    return fig.svg()
 
 
 # ---- the page ----
