@@ -1,7 +1,7 @@
 """symgrad: the vanishing and exploding gradient problem, made exact.
 
 The façade: every public name, loaded on first use (PEP 562), so ``import symgrad``
-and ``symgrad --help`` stay cheap — the numeric layer, SciPy and matplotlib load only
+and ``symgrad --help`` stay cheap — the numeric layer and the report pages load only
 when a name that needs them is used.  The questions live in subpackages
 (``symgrad.activations``, ``symgrad.slopes``, ``symgrad.depth``, …); see the README.
 

@@ -6,12 +6,13 @@ number is written the same way everywhere.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import mpmath
 import sympy
 
-__all__ = ["interval_text", "jsonable", "latex", "number_text", "set_text"]
+__all__ = ["deviation_text", "interval_text", "jsonable", "latex", "number_text", "set_text"]
 
 _LATEX_SETTINGS: dict[str, Any] = {"ln_notation": True, "mul_symbol": None}
 
@@ -106,3 +107,24 @@ def _end(value: sympy.Expr, digits: int) -> str:
         return "−∞"
     text = number_text(value, digits)
     return text.replace("-", "−", 1) if text.startswith("-") else text
+
+
+#: Below this a difference between two float64 computations is rounding noise: its digits
+#: depend on the NumPy/BLAS/libm release, so only its order of magnitude is printed.
+NOISE_LEVEL = 1e-9
+
+
+def deviation_text(x: float) -> str:
+    """A measured deviation or error estimate for a table: two digits when it is
+    statistical, only an upper power of ten when it is rounding noise (< 1e-9), so a
+    report reads the same on every machine.
+
+    >>> deviation_text(0.0123), deviation_text(3.2e-16), deviation_text(1.6e-16), deviation_text(0)
+    ('0.012', '< 1e-15', '< 1e-15', '0')
+    """
+    x = abs(float(x))
+    if x == 0:
+        return "0"
+    if x < NOISE_LEVEL:
+        return f"< 1e{math.floor(math.log10(x)) + 1}"
+    return f"{x:.2g}"

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from symgrad._core.format import latex, number_text
+from symgrad._core.format import deviation_text, latex, number_text
 from symgrad.records import Record, Step
 
 __all__ = ["Page", "check_rows", "inline", "number", "render"]
@@ -126,5 +126,6 @@ def check_rows(page: Page, rows: Iterable[Any]) -> None:
         ["quantity", "predicted", "measured", "relation", "rel. error", "tolerance", "ok",
          "tolerance from"],
         [(r.quantity, f"{r.predicted:.6g}", f"{r.measured:.6g}", r.relation,
-          f"{r.rel_error:.2g}", f"{r.tolerance:.2g}", bool(r.ok), r.basis) for r in rows],
+          deviation_text(r.rel_error), f"{r.tolerance:.2g}", bool(r.ok), r.basis)
+         for r in rows],
     )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symgrad._core.format import number_text
+from symgrad._core.format import deviation_text, number_text
 from symgrad._core.plot import PALETTE, Figure
 from symgrad._exact.digits import shown
 from symgrad.activations.registry import activation_names
@@ -147,7 +147,7 @@ def build() -> list[Any]:
     page.table(
         ["w", "derived |∂L/∂a_1| = (w/4)^(L−1)", "simulated", "relative difference", "ok"],
         [(f"{w:g}", f"{pred[0]:.10g}", f"{sim[0]:.10g}",
-          f"{abs(sim[0] - pred[0]) / pred[0]:.1e}",
+          deviation_text(abs(sim[0] - pred[0]) / pred[0]),
           abs(sim[0] - pred[0]) <= 64 * HELD_DEPTH * 2.0**-53 * pred[0])
          for w, sim, pred in data.held],
     )

@@ -17,7 +17,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from symgrad._core.format import number_text
+from symgrad._core.format import deviation_text, number_text
 from symgrad._core.plot import PALETTE, Figure
 from symgrad.activations.registry import activation
 from symgrad.depth import chain_trace, gradient_product
@@ -222,7 +222,7 @@ def build() -> list[Any]:
     )
     page.table(
         ["configuration", "max relative difference of ∂L/∂a_k", "tolerance", "ok"],
-        [(c.label, f"{c.max_rel_error:.2e}", f"{c.tolerance:.2e}",
+        [(c.label, deviation_text(c.max_rel_error), deviation_text(c.tolerance),
           c.max_rel_error <= c.tolerance) for c in chain.cases],
     )
     page.figure(fig_path, "log10 of the gradient per layer for each configuration")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symgrad._core.format import number_text
+from symgrad._core.format import deviation_text, number_text
 from symgrad._core.plot import Figure
 from symgrad._exact.digits import shown
 from symgrad.activations import activation
@@ -209,7 +209,7 @@ def build() -> list[Any]:
     )
     page.para(
         "Quadrature error estimates of the fast mode (relative):",
-        ", ".join(f"{label}: " + (", ".join(f"{k} {mf.error(k):.0e}"
+        ", ".join(f"{label}: " + (", ".join(f"{k} {deviation_text(mf.error(k))}"
                                             for k in sorted(NUMBERS) if mf.error(k)) or "exact")
                   for label, mf in data.settings) + ".",
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from symgrad._core.format import deviation_text
 from symgrad._core.plot import PALETTE, Figure
 from symgrad.activations.registry import activation
 from symgrad.numeric._rng import child, root_seed
@@ -164,6 +165,6 @@ def build() -> list[Any]:
     page.table(
         ["activation", "layer", "backward pass", "central difference", "tolerance", "ok"],
         [(c.activation, str(c.layer), f"{c.analytic:.6g}", f"{c.numeric:.6g}",
-          f"{c.tolerance:.1e}", c.ok) for c in data.checks],
+          deviation_text(c.tolerance), c.ok) for c in data.checks],
     )
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(data))]
