@@ -67,7 +67,7 @@ def test_the_hypothesis_example_passes_as_written(tmp_path: Path) -> None:
 def test_readme_commands_are_the_ci_commands() -> None:
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     install = ("python -m pip install --upgrade --upgrade-strategy eager "
-               "-e '.[test,plots,distributed,progress]'")
+               "-e '.[test,distributed,progress]'")
     assert f"{install} && python -m pytest -q" in TEXT
     assert f"{install} --quiet\n" in ci
     assert "\npython -m pytest -q\n" in ci
