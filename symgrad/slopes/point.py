@@ -110,12 +110,20 @@ def _mpf(x: Any) -> Any:
 def _agreeing(act: Activation, at: sympy.Expr, digits: int) -> tuple[Any, Any, int]:
     """φ'(at) in mpmath at two precisions, doubling until they agree to ``digits`` digits;
     refused when cancellation defeats 8× the asked precision."""
-    work = digits + 15
-    while work <= 8 * (digits + 15):
+    # φ' = e^(−z²)·… at |z| = 10^e needs the 2e digits of z² before any of the answer's.
+    magnitude = abs(at)
+    exponent = 0 if magnitude < 10 else int(sympy.floor(sympy.log(magnitude, 10)))
+    base = digits + 15 + 2 * exponent
+    work = base
+    while work <= 8 * base:
         values = []
         for dps in (work, 2 * work):
             with mpmath.workdps(dps):
-                values.append(act.mpmath_prime(mpmath.mpf(sympy.N(at, dps))))
+                try:
+                    values.append(act.mpmath_prime(mpmath.mpf(sympy.N(at, dps))))
+                except (ArithmeticError, ValueError):  # mpmath's own float overflow
+                    raise InvalidArgument(f"mpmath cannot evaluate φ' of {act.label} at "
+                                          f"z0 = {sympy.N(at, 6)}") from None
         with mpmath.workdps(digits + 5):
             gap = abs(values[1] - values[0])
             if gap <= abs(values[1]) * mpmath.mpf(10) ** -digits:
