@@ -68,6 +68,6 @@ def test_readme_commands_are_the_ci_commands() -> None:
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     install = ("python -m pip install --upgrade --upgrade-strategy eager "
                "-e '.[test,distributed,progress]'")
-    assert f"{install} && python -m pytest -q" in TEXT
+    assert f"{install} && python -m pytest -q -n auto\n" in TEXT
     assert f"{install} --quiet\n" in ci
-    assert "\npython -m pytest -q\n" in ci
+    assert "\npython -m pytest -q -n auto\n" in ci
