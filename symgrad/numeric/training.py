@@ -251,7 +251,9 @@ def compare(
 
     Each configuration is an activation (or its name) or a mapping of :func:`train`
     arguments (with ``act``); ``shared`` arguments apply to both; ``rng`` is one seed
-    used by both runs (a ``Generator`` is turned into one seed first).
+    used by both runs (a ``Generator`` is turned into one seed first).  Budget: two
+    :func:`train` runs, seconds at the default sizes (time grows with epochs × samples ×
+    width² × depth).
 
     >>> cmp = compare("sigmoid", "relu", depth=5, width=16, epochs=2, rng=1)
     >>> cmp.first.activation, cmp.second.activation

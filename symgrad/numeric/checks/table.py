@@ -116,6 +116,9 @@ def crosscheck(
     Check i gets the seed ``child(root, i)`` of its position in :data:`CHECKS`, so a
     check's rows do not depend on which other checks run.  ``z`` sets the statistical
     tolerance z·SE (4 to 5 keeps false alarms below 1e−4 per row).
+
+    Budget: every check together simulates a few hundred networks, about 2–5 minutes on
+    2 cores (at most 10); one named check takes seconds.
     """
     names = check_names()
     if checks is None:
