@@ -29,9 +29,9 @@ QUICK = ("relu", "erf", "tanh")
 SLOW = tuple(n for n in activation_names() if n not in QUICK)
 
 
-def _simulated_ratio(advice, seed: int, *, width: int = 256, batch: int = 64, k: int = 6):
-    net = nw.mlp(advice.activation.split("(")[0] if "(" not in advice.activation
-                 else "leaky_relu", DEPTH, sigma_w=advice.sigma_w, sigma_b=advice.sigma_b)
+def _simulated_ratio(name: str, advice, seed: int, *, width: int = 256, batch: int = 64,
+                     k: int = 6):
+    net = nw.mlp(name, DEPTH, sigma_w=advice.sigma_w, sigma_b=advice.sigma_b)
     root = root_seed(seed)
     ratios = []
     for i in range(k):
@@ -44,7 +44,7 @@ def _check(name: str, seed: int) -> None:
     advice = recommend_init(name, depth=DEPTH, band=BAND)
     assert advice.within_band and advice.sensitivity <= 2.0, advice.reason
     assert 1 / BAND <= advice.jacobian <= BAND
-    mean, se = _simulated_ratio(advice, seed)
+    mean, se = _simulated_ratio(name, advice, seed)
     assert 1 / BAND - Z * se <= mean <= BAND + Z * se, (name, advice.sigma_w, advice.sigma_b,
                                                         advice.jacobian, mean, se)
     # The check must be able to fail: SE well below the band's width.

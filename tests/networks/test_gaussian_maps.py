@@ -1,4 +1,4 @@
-"""The Gaussian maps predict uses, against mpmath at 20 digits: the quintic-Hermite table,
+"""The Gaussian maps predict uses, against mpmath at 40 digits: the quintic-Hermite table,
 its error estimate, and the expansion at 0 below the table."""
 
 import math
@@ -15,12 +15,18 @@ HEAVY = ("gelu", "softplus", "selu", "hard_tanh", "mish", "softsign")
 
 
 def _reference(act, q):
-    with mpmath.workdps(20):
+    # 40 digits: mpmath's tanh (and φ built on it) loses about log10(1/|x|) digits to
+    # cancellation at tiny arguments; at 20 digits and q = 3e-17 the reference itself was
+    # off by 3e-10 relative.
+    with mpmath.workdps(40):
         r = mpmath.sqrt(q)
         cuts = sorted({0.0, *(float(b) for b in act.breakpoints)})
         line = [-mpmath.inf, *[mpmath.mpf(c) / r for c in cuts], mpmath.inf]
-        # extra panels at the activation's own scale and the Gaussian's
-        line = sorted(set(line) | {-5, -1, 1, 5, -1 / r, 1 / r}, key=float)
+        # extra panels at the activation's own scale and the Gaussian's: doubling out to
+        # |t| = 40 (mass beyond: < 1e-340), so no panel is too wide for tanh-sinh to see
+        # the Gaussian tail (one panel [5, 1/√q] lost 1e-5 of E[t²] at q = 3e-17)
+        tails = {s * 5 * 2**k for s in (-1, 1) for k in range(4)}
+        line = sorted(set(line) | tails | {-1, 1, -1 / r, 1 / r}, key=float)
 
         def e(g):
             return mpmath.quad(lambda t: g(r * t) * mpmath.npdf(t), line)
