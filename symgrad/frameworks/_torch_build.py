@@ -34,6 +34,7 @@ from symgrad.networks import (
     Residual,
     Serial,
     dense,
+    repeat,
     residual,
     serial,
 )
@@ -187,6 +188,25 @@ def _regained(items: list[Item], sw: float, sb: float) -> Block:
     return parts[0] if len(parts) == 1 else serial(*parts)
 
 
+def _layers(items: list[Item]) -> list[list[Item]]:
+    """The items grouped into layers, as recommend_init counts depth: a new layer starts at
+    each linear layer or residual block; what follows (activation, normalisation) belongs
+    to it, and anything before the first one joins the first layer."""
+    layers: list[list[Item]] = []
+    leading: list[Item] = []
+    for item in items:
+        if isinstance(item, LinearSpec | SkipSpec):
+            layers.append([*leading, item])
+            leading = []
+        elif layers:
+            layers[-1].append(item)
+        else:
+            leading.append(item)
+    if leading:
+        layers.append(leading)
+    return layers
+
+
 def _first_activation(items: list[Item]) -> Activation | str:
     for item in items:
         if isinstance(item, PrimitiveSpec) and isinstance(item.block, Activate):
@@ -216,10 +236,18 @@ def init_(model: Any, *, batch: int = 64, rng: int = 0, band: float = 10.0) -> R
                               + "; ".join(graph.unrecognised or ["the model is not a chain"]))
     items = graph.items
 
-    def build(sw: float, sb: float = 0.0) -> Block:
-        return _regained(items, sw, sb)
+    layers = _layers(items)
 
-    depth = len(build(1.0).blocks())
+    shapes = [str(_regained(layer, 1.0, 0.0)) for layer in layers]  # names aside
+    uniform = len(layers) > 1 and all(shape == shapes[0] for shape in shapes)
+
+    def build(sw: float, sb: float = 0.0) -> Block:
+        if uniform:  # the same layer L times: as recommend_init builds its own MLP
+            return repeat(_regained(layers[0], sw, sb), len(layers))
+        parts = [_regained(layer, sw, sb) for layer in layers]
+        return parts[0] if len(parts) == 1 else serial(*parts)
+
+    depth = len(layers)
     advice = recommend_init(_first_activation(items), depth=depth, net=build, band=band)
     sw, sb = float(advice.sigma_w), float(getattr(advice, "sigma_b", 0.0))
     gen = torch.Generator().manual_seed(seed)

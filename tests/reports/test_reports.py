@@ -186,6 +186,7 @@ def test_every_report_uses_math_blocks_and_has_a_verification_section() -> None:
     assert "```math" in text and "## Verification" in text and "$$" not in text
 
 
+@pytest.mark.slow  # renders all 33 reports (a minute): CI's slow step and oldest step run it
 def test_committed_proofs_are_current() -> None:
     """`symgrad report --check` on the repository's proofs/ finds nothing to change."""
     proofs = REPO / "proofs"
