@@ -7,13 +7,13 @@ from typing import Any
 
 import mpmath
 
+from symgrad._core.validate import as_digits
 from symgrad.cli.args import activation_from_args, decimal_number
 from symgrad.cli.output import emit
 from symgrad.depth.trace import chain_trace, residual_trace
 from symgrad.errors import InvalidArgument
 
 _MAX_DEPTH = 10**18  # the trace indexes its layers with machine-size integers
-MAX_DPS = 10_000    # mpmath at 10,000 digits is already slow; a billion would never return
 
 
 def _number(text: str, name: str) -> Any:
@@ -30,8 +30,7 @@ def _numbers(text: str, name: str) -> Any:
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.depth <= _MAX_DEPTH:
         raise InvalidArgument(f"--depth must be an integer in [1, 10^18], got {args.depth}")
-    if not 5 <= args.dps <= MAX_DPS:
-        raise InvalidArgument(f"--dps must be an integer in [5, {MAX_DPS}], got {args.dps}")
+    as_digits(args.dps, "--dps")  # the API's own bound on working precision
     if args.rows < 2:
         raise InvalidArgument(f"--rows must be an integer >= 2, got {args.rows}")
     act = activation_from_args(args)
