@@ -108,13 +108,12 @@ def number(text: str, name: str) -> sympy.Expr:
     if len(source) > _MAX_TEXT:
         raise InvalidArgument(f"{name} must be at most {_MAX_TEXT} characters, got "
                               f"{len(source)}")
+    written = source.replace("^", "**") if "**" not in source else source  # 2^3 is 2**3
     try:
-        tree = ast.parse(source.replace("^", "**") if "**" not in source else source,
-                         mode="eval")
+        tree = ast.parse(written, mode="eval")
     except SyntaxError:
         raise InvalidArgument(f"{name} must be a number ({_SYNTAX}), got {text!r}") from None
-    value = _evaluate(tree.body, source.replace("^", "**") if "**" not in source else source,
-                      name)
+    value = _evaluate(tree.body, written, name)
     if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or value.is_real is False \
             or not value.is_number:
         raise InvalidArgument(f"{name} must be a finite real number, got {text!r}")
