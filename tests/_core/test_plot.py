@@ -103,5 +103,5 @@ def test_best_legend_keeps_off_tall_bars() -> None:
     fig, ax = _panel()
     ax.hist([0.5] * 10 + [2.5], [0, 1, 2, 3], label="tall on the left")
     out = fig.svg().decode()
-    x = float(re.search(r'<g><rect x="([-\d.]+)"', out).group(1))  # type: ignore[union-attr]
+    x = float(re.search(r'<g class="legend"><rect x="([-\d.]+)"', out).group(1))  # type: ignore[union-attr]
     assert x > (X0 + X1) / 2  # the legend went to the right, over the short bars
