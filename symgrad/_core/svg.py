@@ -21,9 +21,9 @@ from typing import Any
 
 from symgrad.errors import InvalidArgument
 
-__all__ = ["CHAR", "FONT", "Scale", "Series", "axis_range", "colorbar", "decade_text",
-           "diverging", "draw", "edges", "floats", "heat_cells", "histogram", "legend",
-           "mantissa_text", "marker", "num", "segments", "ticks"]
+__all__ = ["CHAR", "FONT", "Scale", "Series", "axis_range", "colorbar", "decade_step",
+           "decade_text", "diverging", "draw", "edges", "floats", "heat_cells", "histogram",
+           "legend", "mantissa_text", "marker", "num", "segments", "ticks"]
 
 FONT = 11.0
 CHAR = 0.58 * FONT  # average advance of a DejaVu Sans character, for layout only
@@ -84,6 +84,13 @@ def axis_range(values: list[float], scale: Scale) -> tuple[float, float]:
             lo = math.floor(lo + 1e-9)
         if scale.hi is None:
             hi = math.ceil(hi - 1e-9)
+        step = decade_step(math.ceil(lo - 1e-9), math.floor(hi + 1e-9))
+        # end on a labelled decade (10⁻⁸⁰, not 10⁻⁷⁹) when that adds little
+        near = max(1, step // 4)
+        if scale.lo is None and lo - math.floor(lo / step + 1e-9) * step <= near:
+            lo = math.floor(lo / step + 1e-9) * step
+        if scale.hi is None and math.ceil(hi / step - 1e-9) * step - hi <= near:
+            hi = math.ceil(hi / step - 1e-9) * step
         return (lo, hi if hi > lo else lo + 1)
     pad = 0.04 * (hi - lo)
     return (lo - pad if scale.lo is None else lo, hi + pad if scale.hi is None else hi)
@@ -96,8 +103,7 @@ def ticks(lo: float, hi: float, kind: str) -> list[tuple[float, str]]:
     and 1/2/2.5/5 × 10^k steps on a linear one."""
     if kind == "log":
         k0, k1 = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
-        step = next(m * 10**e for e in range(8) for m in (1, 2, 5)
-                    if (k1 - k0) // (m * 10**e) + 1 <= 8)
+        step = decade_step(k0, k1)
         out = [(float(k), decade_text(k)) for k in range(k0, k1 + 1) if k % step == 0]
         if hi - lo < 2:
             out += [(k + math.log10(m), mantissa_text(m, k))
@@ -115,6 +121,12 @@ def ticks(lo: float, hi: float, kind: str) -> list[tuple[float, str]]:
         label = f"{v:.{decimals}f}"
         linear.append((v, "0" if float(label) == 0 else label.replace("-", "−")))
     return linear
+
+
+def decade_step(k0: int, k1: int) -> int:
+    """Every how many decades a log axis from 10^k0 to 10^k1 is labelled: 1, 2, 5, 10,
+    20, … so that at most 8 labels remain."""
+    return next(m * 10**e for e in range(8) for m in (1, 2, 5) if (k1 - k0) // (m * 10**e) < 8)
 
 
 def decade_text(k: int) -> str:
