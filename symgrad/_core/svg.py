@@ -126,7 +126,8 @@ def ticks(lo: float, hi: float, kind: str) -> list[tuple[float, str]]:
 def decade_step(k0: int, k1: int) -> int:
     """Every how many decades a log axis from 10^k0 to 10^k1 is labelled: 1, 2, 5, 10,
     20, … so that at most 8 labels remain."""
-    return next(m * 10**e for e in range(8) for m in (1, 2, 5) if (k1 - k0) // (m * 10**e) < 8)
+    steps = [m * p for p in (1, 10, 100, 1000, 10000) for m in (1, 2, 5)]
+    return next(s for s in steps if (k1 - k0) // s < 8)
 
 
 def decade_text(k: int) -> str:
