@@ -227,12 +227,14 @@ class Axes:
         for t, label in xticks:
             x = bx + (t - x_lo) / (x_hi - x_lo) * bw
             grid.append(f"M{svg.num(x)},{svg.num(by)}V{svg.num(by + bh)}")
-            out.append(f'<text x="{svg.num(x)}" y="{svg.num(by + bh + 14)}" text-anchor="middle">'
+            out.append(f'<text x="{svg.num(x)}" y="{svg.num(by + bh + 14)}" text-anchor="middle" '
+                       'class="xtick">'
                        f"{escape(label)}</text>")
         for t, label in yticks:
             y = by + bh - (t - y_lo) / (y_hi - y_lo) * bh
             grid.append(f"M{svg.num(bx)},{svg.num(y)}H{svg.num(bx + bw)}")
-            out.append(f'<text x="{svg.num(bx - 4)}" y="{svg.num(y + 4)}" text-anchor="end">'
+            out.append(f'<text x="{svg.num(bx - 4)}" y="{svg.num(y + 4)}" text-anchor="end" '
+                       'class="ytick">'
                        f"{escape(label)}</text>")
         out.append(f'<path d="{"".join(grid)}" stroke="#d9d9d9" stroke-width="0.6" fill="none"/>')
         body: list[str] = []

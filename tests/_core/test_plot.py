@@ -69,7 +69,8 @@ def test_bars_without_limits_start_the_y_axis_at_zero() -> None:
     ax.hist([0.5, 1.5, 1.5, 2.5, 2.5, 2.5], [0, 1, 2, 3])
     out = fig.svg().decode()
     # y labels sit at x = 62 − 4, baseline 4 px below their tick: "0" exactly on the bottom
-    labels = re.findall(r'<text x="58" y="([-\d.]+)" text-anchor="end">([^<]*)</text>', out)
+    labels = re.findall(
+        r'<text x="58" y="([-\d.]+)" text-anchor="end" class="ytick">([^<]*)</text>', out)
     assert ("260", "0") in labels
 
 
