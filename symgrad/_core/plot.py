@@ -2,12 +2,18 @@
 version of NumPy or matplotlib (no plotting library is involved at all).
 
 A :class:`Figure` holds panels (:class:`Axes`) on a grid, or placed freely (insets).  An
-axes draws lines, point markers (filled or open, as a kink's convention needs), bands,
-reference lines, error bars, histograms, text and a heat map; its axes are linear or
-logarithmic, with "nice" linear ticks (1, 2, 2.5, 5 × 10^k) and round-decade log ticks
-written 10⁻³, or ticks of one's own (``set(xticks=[(2, "2"), (8, "8")])``); every series
-with a label goes into the legend.  Coordinates are written with
-two decimals, so last-bit noise in the data cannot change a byte.
+axes draws lines (a function with jumps piece by piece, never joined across a jump:
+:meth:`Axes.pieces`), point markers (filled or open: :meth:`Axes.jump` marks a kink's
+convention), bands, reference lines, error bars, histograms, text and a heat map; its
+axes are linear or logarithmic, with "nice" linear ticks (1, 2, 2.5, 5 × 10^k) and
+round-decade log ticks written 10⁻³ (every 1st, 2nd, 5th, 10th, 20th … decade; 2× and 5×
+marks on an axis shorter than two decades), or ticks of one's own
+(``set(xticks=[(2, "2"), (8, "8")])``); every series with a label goes into the legend
+(a series without data makes a legend key, e.g. one line style for many colours).
+Coordinates are written with two decimals, so last-bit noise in the data cannot change a
+byte.  The SVG names its parts — ``<g class="axes">``, ``class="xlabel"``/``"ylabel"``,
+``"xtick"``/``"ytick"``, one ``<g class="line">`` (``points``, ``bars``, ``hline`` …) per
+series and ``<g class="legend">`` — so tests can read a figure's structure.
 
 >>> fig = Figure(width=300, height=200)
 >>> ax = fig.axes()
