@@ -130,7 +130,7 @@ def slope_figure(profile: ActivationProfile) -> bytes:
     dead = [d for d in dead_points(act) if -wide < d < wide]
     peak = float(profile.peak.value)
     pieces = _pieces(np.asarray(profile.grid), np.asarray(profile.grid_slope), lo, hi, kinks)
-    grid = np.linspace(-wide, wide, 1601)
+    grid = np.linspace(-wide, wide, 801)
     wide_pieces = _pieces(grid, act.numpy_prime(grid), -wide, wide, kinks)
 
     fig = Figure(width=640, height=620, rows=2,
