@@ -2,12 +2,18 @@
 version of NumPy or matplotlib (no plotting library is involved at all).
 
 A :class:`Figure` holds panels (:class:`Axes`) on a grid, or placed freely (insets).  An
-axes draws lines, point markers (filled or open, as a kink's convention needs), bands,
-reference lines, error bars, histograms, text and a heat map; its axes are linear or
-logarithmic, with "nice" linear ticks (1, 2, 2.5, 5 × 10^k) and round-decade log ticks
-written 10⁻³, or ticks of one's own (``set(xticks=[(2, "2"), (8, "8")])``); every series
-with a label goes into the legend.  Coordinates are written with
-two decimals, so last-bit noise in the data cannot change a byte.
+axes draws lines (a function with jumps piece by piece, never joined across a jump:
+:meth:`Axes.pieces`), point markers (filled or open: :meth:`Axes.jump` marks a kink's
+convention), bands, reference lines, error bars, histograms, text and a heat map; its
+axes are linear or logarithmic, with "nice" linear ticks (1, 2, 2.5, 5 × 10^k) and
+round-decade log ticks written 10⁻³ (every 1st, 2nd, 5th, 10th, 20th … decade; 2× and 5×
+marks on an axis shorter than two decades), or ticks of one's own
+(``set(xticks=[(2, "2"), (8, "8")])``); every series with a label goes into the legend
+(a series without data makes a legend key, e.g. one line style for many colours).
+Coordinates are written with two decimals, so last-bit noise in the data cannot change a
+byte.  The SVG names its parts — ``<g class="axes">``, ``class="xlabel"``/``"ylabel"``,
+``"xtick"``/``"ytick"``, one ``<g class="line">`` (``points``, ``bars``, ``hline`` …) per
+series and ``<g class="legend">`` — so tests can read a figure's structure.
 
 >>> fig = Figure(width=300, height=200)
 >>> ax = fig.axes()
@@ -22,6 +28,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -60,6 +67,30 @@ class Axes:
         """A polyline; non-finite points (and non-positive ones on a log axis) break it."""
         self._series.append(svg.Series("line", svg.floats(x), svg.floats(y), label,
                                        self._color(color), width, dash))
+
+    def pieces(self, pieces: Iterable[tuple[Iterable[float], Iterable[float]]], *,
+               label: str | None = None, color: str | None = None, width: float = 1.6,
+               dash: str | None = None) -> None:
+        """A function drawn piece by piece, ``pieces`` being (x, y) pairs: one series
+        (one legend entry) whose pieces are never joined, so a jump stays a gap."""
+        xs: list[float] = []
+        ys: list[float] = []
+        for x, y in pieces:
+            if xs:
+                xs.append(math.nan)
+                ys.append(math.nan)
+            xs += svg.floats(x)
+            ys += svg.floats(y)
+        self.line(xs, ys, label=label, color=color, width=width, dash=dash)
+
+    def jump(self, at: float, taken: float, other: float, *, color: str | None = None,
+             labels: tuple[str | None, str | None] = (None, None), size: float = 3.5) -> None:
+        """A jump at x = ``at`` with the convention "the value at ``at`` is ``taken``": a
+        filled marker on (at, taken), an open one on (at, other), the limit from the other
+        side.  ``labels`` name the two markers in the legend."""
+        color = self._color(color)
+        self.points([at], [taken], color=color, filled=True, size=size, label=labels[0])
+        self.points([at], [other], color=color, filled=False, size=size, label=labels[1])
 
     def points(self, x: Iterable[float], y: Iterable[float], *, label: str | None = None,
                color: str | None = None, marker: str = "o", filled: bool = True,
@@ -193,6 +224,7 @@ class Axes:
         def py(v: float) -> float:
             return by + bh - (self._ys.fwd(v) - y_lo) / (y_hi - y_lo) * bh
 
+        out.append(f'<g class="{"axes inset" if self in self._figure._free else "axes"}">')
         out.append(f'<defs><clipPath id="{clip}"><rect x="{svg.num(bx)}" y="{svg.num(by)}" '
                    f'width="{svg.num(bw)}" height="{svg.num(bh)}"/></clipPath></defs>')
         xticks = self._ticks(self._xs, x_lo, x_hi)
@@ -201,12 +233,14 @@ class Axes:
         for t, label in xticks:
             x = bx + (t - x_lo) / (x_hi - x_lo) * bw
             grid.append(f"M{svg.num(x)},{svg.num(by)}V{svg.num(by + bh)}")
-            out.append(f'<text x="{svg.num(x)}" y="{svg.num(by + bh + 14)}" text-anchor="middle">'
+            out.append(f'<text x="{svg.num(x)}" y="{svg.num(by + bh + 14)}" text-anchor="middle" '
+                       'class="xtick">'
                        f"{escape(label)}</text>")
         for t, label in yticks:
             y = by + bh - (t - y_lo) / (y_hi - y_lo) * bh
             grid.append(f"M{svg.num(bx)},{svg.num(y)}H{svg.num(bx + bw)}")
-            out.append(f'<text x="{svg.num(bx - 4)}" y="{svg.num(y + 4)}" text-anchor="end">'
+            out.append(f'<text x="{svg.num(bx - 4)}" y="{svg.num(y + 4)}" text-anchor="end" '
+                       'class="ytick">'
                        f"{escape(label)}</text>")
         out.append(f'<path d="{"".join(grid)}" stroke="#d9d9d9" stroke-width="0.6" fill="none"/>')
         body: list[str] = []
@@ -226,18 +260,20 @@ class Axes:
                    f'height="{svg.num(bh)}" fill="none" stroke="#333333" stroke-width="0.8"/>')
         if self.xlabel:
             out.append(f'<text x="{svg.num(bx + bw / 2)}" y="{svg.num(by + bh + 31)}" '
-                       f'text-anchor="middle">{escape(self.xlabel)}</text>')
+                       f'text-anchor="middle" class="xlabel">{escape(self.xlabel)}</text>')
         if self.ylabel:
             cx, cy = bx - 44, by + bh / 2
             out.append(f'<text x="{svg.num(cx)}" y="{svg.num(cy)}" text-anchor="middle" '
+                       'class="ylabel" '
                        f'transform="rotate(-90 {svg.num(cx)} {svg.num(cy)})">{escape(self.ylabel)}'
                        "</text>")
         if self.title:
             out.append(f'<text x="{svg.num(bx + bw / 2)}" y="{svg.num(by - 7)}" '
-                       f'text-anchor="middle" font-size="{svg.num(svg.FONT + 1)}">'
+                       f'text-anchor="middle" class="title" font-size="{svg.num(svg.FONT + 1)}">'
                        f"{escape(self.title)}</text>")
         if self._legend is not None:
             svg.legend(out, self._series, self._legend, (bx, by, bw, bh), px, py)
+        out.append("</g>")
 
 
 class Figure:

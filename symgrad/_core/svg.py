@@ -21,9 +21,9 @@ from typing import Any
 
 from symgrad.errors import InvalidArgument
 
-__all__ = ["CHAR", "FONT", "Scale", "Series", "axis_range", "colorbar", "diverging", "draw",
-           "edges", "floats", "heat_cells", "histogram", "legend", "marker", "num", "segments",
-           "ticks"]
+__all__ = ["CHAR", "FONT", "Scale", "Series", "axis_range", "colorbar", "decade_step",
+           "decade_text", "diverging", "draw", "edges", "floats", "heat_cells", "histogram",
+           "legend", "mantissa_text", "marker", "num", "segments", "ticks"]
 
 FONT = 11.0
 CHAR = 0.58 * FONT  # average advance of a DejaVu Sans character, for layout only
@@ -84,30 +84,62 @@ def axis_range(values: list[float], scale: Scale) -> tuple[float, float]:
             lo = math.floor(lo + 1e-9)
         if scale.hi is None:
             hi = math.ceil(hi - 1e-9)
+        step = decade_step(math.ceil(lo - 1e-9), math.floor(hi + 1e-9))
+        # end on a labelled decade (10⁻⁸⁰, not 10⁻⁷⁹) when that adds little
+        near = max(1, step // 4)
+        if scale.lo is None and lo - math.floor(lo / step + 1e-9) * step <= near:
+            lo = math.floor(lo / step + 1e-9) * step
+        if scale.hi is None and math.ceil(hi / step - 1e-9) * step - hi <= near:
+            hi = math.ceil(hi / step - 1e-9) * step
         return (lo, hi if hi > lo else lo + 1)
     pad = 0.04 * (hi - lo)
     return (lo - pad if scale.lo is None else lo, hi + pad if scale.hi is None else hi)
 
 
 def ticks(lo: float, hi: float, kind: str) -> list[tuple[float, str]]:
-    """(position in scale units, label): decades 10^k on a log axis (every m-th when there
-    are many), 1/2/2.5/5 × 10^k steps on a linear one."""
+    """(position in scale units, label): decades 10^k on a log axis — every one, or every
+    2nd, 5th, 10th, 20th … (round decades: 10⁻²⁰, 10⁻⁴⁰, never 10⁻¹⁴) so that at most 8
+    remain, with 2× and 5× marks added when the axis spans less than two decades —
+    and 1/2/2.5/5 × 10^k steps on a linear one."""
     if kind == "log":
         k0, k1 = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
-        step = max(1, math.ceil((k1 - k0 + 1) / 8))
-        return [(float(k), "1" if k == 0 else "10" if k == 1 else f"10{str(k).translate(_SUPER)}")
-                for k in range(k0, k1 + 1) if k % step == 0]
+        step = decade_step(k0, k1)
+        out = [(float(k), decade_text(k)) for k in range(k0, k1 + 1) if k % step == 0]
+        if hi - lo < 2:
+            out += [(k + math.log10(m), mantissa_text(m, k))
+                    for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in (2, 5)
+                    if lo - 1e-9 <= k + math.log10(m) <= hi + 1e-9]
+        return sorted(out)
     raw = (hi - lo) / 5
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     decimals = max(0, -math.floor(math.log10(step) + 1e-9) + (1 if step / mag == 2.5 else 0))
     first = math.ceil(lo / step - 1e-9)
-    out = []
+    linear = []
     for i in range(first, math.floor(hi / step + 1e-9) + 1):
         v = i * step
         label = f"{v:.{decimals}f}"
-        out.append((v, "0" if float(label) == 0 else label.replace("-", "−")))
-    return out
+        linear.append((v, "0" if float(label) == 0 else label.replace("-", "−")))
+    return linear
+
+
+def decade_step(k0: int, k1: int) -> int:
+    """Every how many decades a log axis from 10^k0 to 10^k1 is labelled: 1, 2, 5, 10,
+    20, … so that at most 8 labels remain."""
+    steps = [m * p for p in (1, 10, 100, 1000, 10000) for m in (1, 2, 5)]
+    return next(s for s in steps if (k1 - k0) // s < 8)
+
+
+def decade_text(k: int) -> str:
+    """10^k as a tick label: 1, 10, 10², 10⁻³."""
+    return "1" if k == 0 else "10" if k == 1 else f"10{str(k).translate(_SUPER)}"
+
+
+def mantissa_text(m: int, k: int) -> str:
+    """m·10^k as a tick label: 0.002, 0.5, 20, 5000 within 10⁻³ … 10³, else 2·10⁻⁵."""
+    if -3 <= k <= 3:
+        return f"{m * 10**k:.{max(0, -k)}f}" if k < 0 else str(m * 10**k)
+    return f"{m}·{decade_text(k)}"
 
 
 def histogram(values: Iterable[float], edges: list[float], weights: Iterable[float] | None = None,
@@ -156,6 +188,16 @@ def marker(out: list[str], shape: str, x: float, y: float, size: float, color: s
 
 
 def draw(out: list[str], s: Series, px: Any, py: Any, box: tuple[float, ...], xlog: bool,
+          ylog: bool) -> None:
+    """Series ``s`` as one group ``<g class="{kind}">`` (so a reader of the SVG — or a
+    test — can tell data lines from reference lines, markers and bars)."""
+    body: list[str] = []
+    _draw(body, s, px, py, box, xlog, ylog)
+    if body:
+        out.append(f'<g class="{s.kind}">{"".join(body)}</g>')
+
+
+def _draw(out: list[str], s: Series, px: Any, py: Any, box: tuple[float, ...], xlog: bool,
           ylog: bool) -> None:
     bx, by, bw, bh = box
     dash = f' stroke-dasharray="{s.dash}"' if s.dash else ""
@@ -267,20 +309,22 @@ def legend(out: list[str], series: list[Series], where: str,
     if where not in corners:
         raise InvalidArgument(f"legend position must be 'best' or one of {sorted(corners)}")
     x0, y0 = corners[where]
-    out.append(f'<g><rect x="{num(x0)}" y="{num(y0)}" width="{num(width)}" '
+    out.append(f'<g class="legend"><rect x="{num(x0)}" y="{num(y0)}" width="{num(width)}" '
                f'height="{num(height)}" fill="#ffffff" fill-opacity="0.9" stroke="#bbbbbb" '
                'stroke-width="0.6"/>')
     for k, s in enumerate(entries):
         y = y0 + 11 + 15 * k
+        sample: list[str] = []
         if s.kind in ("points", "errorbar"):
-            marker(out, s.marker, x0 + 14, y - 3, min(s.size, 4.0), s.color, s.filled)
+            marker(sample, s.marker, x0 + 14, y - 3, min(s.size, 4.0), s.color, s.filled)
         elif s.kind in ("band", "hband", "bars"):
-            out.append(f'<rect x="{num(x0 + 5)}" y="{num(y - 8)}" width="18" height="9" '
-                       f'fill="{s.color}" fill-opacity="{num(max(s.alpha, 0.3))}"/>')
+            sample.append(f'<rect x="{num(x0 + 5)}" y="{num(y - 8)}" width="18" height="9" '
+                          f'fill="{s.color}" fill-opacity="{num(max(s.alpha, 0.3))}"/>')
         else:
             dash = f' stroke-dasharray="{s.dash}"' if s.dash else ""
-            out.append(f'<path d="M{num(x0 + 5)},{num(y - 3)}h18" stroke="{s.color}" '
-                       f'stroke-width="{num(s.width)}"{dash}/>')
+            sample.append(f'<path d="M{num(x0 + 5)},{num(y - 3)}h18" stroke="{s.color}" '
+                          f'stroke-width="{num(s.width)}"{dash}/>')
+        out.append(f'<g class="{s.kind}">{"".join(sample)}</g>')
         out.append(f'<text x="{num(x0 + 28)}" y="{num(y + 1)}">{escape(s.label or "")}</text>')
     out.append("</g>")
 

@@ -69,7 +69,8 @@ def test_bars_without_limits_start_the_y_axis_at_zero() -> None:
     ax.hist([0.5, 1.5, 1.5, 2.5, 2.5, 2.5], [0, 1, 2, 3])
     out = fig.svg().decode()
     # y labels sit at x = 62 − 4, baseline 4 px below their tick: "0" exactly on the bottom
-    labels = re.findall(r'<text x="58" y="([-\d.]+)" text-anchor="end">([^<]*)</text>', out)
+    labels = re.findall(
+        r'<text x="58" y="([-\d.]+)" text-anchor="end" class="ytick">([^<]*)</text>', out)
     assert ("260", "0") in labels
 
 
@@ -103,5 +104,5 @@ def test_best_legend_keeps_off_tall_bars() -> None:
     fig, ax = _panel()
     ax.hist([0.5] * 10 + [2.5], [0, 1, 2, 3], label="tall on the left")
     out = fig.svg().decode()
-    x = float(re.search(r'<g><rect x="([-\d.]+)"', out).group(1))  # type: ignore[union-attr]
+    x = float(re.search(r'<g class="legend"><rect x="([-\d.]+)"', out).group(1))  # type: ignore[union-attr]
     assert x > (X0 + X1) / 2  # the legend went to the right, over the short bars

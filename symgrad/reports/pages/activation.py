@@ -13,9 +13,9 @@ import mpmath
 import sympy
 
 from symgrad._core.format import latex, number_text
-from symgrad._core.plot import Figure
 from symgrad.activations.record import Activation
 from symgrad.records import Provenance, Record, how_text
+from symgrad.reports.pages.activation_figure import slope_figure
 from symgrad.reports.pages.activation_profile import (
     CHECK_DPS,
     EPSILONS,
@@ -39,35 +39,8 @@ def report_name(name: str) -> str:
     return f"activation-{name}"
 
 
-def _intervals(region: sympy.Set, lo: float, hi: float) -> list[tuple[float, float]]:
-    """The parts of ``region`` inside [lo, hi], as float pairs (for shading only)."""
-    window = sympy.Interval(lo, hi)
-    inside = sympy.Intersection(region, window)
-    parts = inside.args if isinstance(inside, sympy.Union) else (inside,)
-    spans = []
-    for part in parts:
-        if isinstance(part, sympy.Interval):
-            spans.append((float(part.start), float(part.end)))
-    return sorted(spans)
-
-
 def _figure(profile: ActivationProfile) -> bytes:
-    lo, hi = profile.plot_range
-    shades = [(eps, sat) for eps, sat in profile.saturations if eps in EPSILONS[:2]]
-    fig = Figure(alt=f"{profile.act.label}: φ'(z) with the saturated zones shaded")
-    ax = fig.axes()
-    for (eps, sat), alpha in zip(shades, (0.12, 0.28), strict=True):
-        label: str | None = f"|φ'| < {number_text(eps)}"
-        for a, b in _intervals(sat.region, lo, hi):
-            ax.band(a, b, color="#D55E00", alpha=alpha, label=label)
-            label = None
-    ax.line(profile.grid, profile.grid_slope, color="#0072B2", label="φ'(z)")
-    peak = float(profile.peak.value)
-    ax.hline(peak, color="#4d4d4d", label=f"sup|φ'| = {peak:.4g}")
-    ax.hline(0.0, color="#808080", dash=None, width=0.6)
-    ax.set(xlim=(lo, hi), xlabel="z", ylabel="φ'(z)",
-           title=f"{profile.act.label}: φ'(z) with the saturated zones shaded")
-    return fig.svg()
+    return slope_figure(profile)
 
 
 def _where(peak: Any) -> str:

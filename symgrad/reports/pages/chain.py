@@ -131,17 +131,28 @@ def _trace_table(page: Any, trace: Any) -> None:
 
 
 def _figure(chain: WorkedChain) -> bytes:
-    shown = [c for c in chain.cases if c.depth == 4 or c.label.startswith("sigmoid, 6")]
-    fig = Figure(height=360, alt="exact trace and float64 simulation of scalar chains")
-    ax = fig.axes()
-    for i, case in enumerate(shown):
+    """Every case of the table, activation gradients beside weight gradients (what an
+    optimizer sees), each exact (lines) over its float64 simulation (circles)."""
+    fig = Figure(width=760, height=380, cols=2,
+                 alt="exact trace and float64 simulation of scalar chains: ∂L/∂a_k and ∂L/∂w_k")
+    left, right = fig.axes(0, 0), fig.axes(0, 1)
+    deepest = max(case.depth for case in chain.cases)
+    for i, case in enumerate(chain.cases):
         color = PALETTE[i % len(PALETTE)]
+        dash = None if case.activation == "sigmoid" else "5 3"
         layers = [r.layer for r in case.trace.rows]
-        ax.line(layers, [float(r.log10_grad) for r in case.trace.rows], color=color,
-                label=case.label)
-        ax.points(layers, np.log10(np.abs(case.simulation.grad_a)), color=color, filled=False)
-    ax.set(xlabel="layer k", ylabel="log₁₀ |∂L/∂a_k|", legend="lower right",
-           title="exact trace (lines) and float64 simulation (circles)")
+        for ax, exact, simulated in (
+                (left, [abs(float(r.grad_a)) for r in case.trace.rows], case.simulation.grad_a),
+                (right, [abs(float(r.grad_w)) for r in case.trace.rows],
+                 case.simulation.grad_w)):
+            ax.line(layers, exact, color=color, dash=dash,
+                    label=case.label if ax is left else None)
+            ax.points(layers, np.abs(simulated), color=color, filled=False)
+    ticks = [(k, str(k)) for k in range(1, deepest + 1)]
+    left.set(xlabel="layer k", ylabel="|∂L/∂a_k|", yscale="log", xticks=ticks,
+             legend="lower right", title="activation gradients: exact (lines), float64 (circles)")
+    right.set(xlabel="layer k", ylabel="|∂L/∂w_k|", yscale="log", xticks=ticks,
+              legend=None, title="weight gradients (colours as on the left)")
     return fig.svg()
 
 

@@ -92,14 +92,16 @@ def _bound_ok(cond: Any, jac: Any) -> tuple[float, bool]:
 
 
 def _figure(data: RecurrentReport) -> bytes:
-    fig = Figure(width=620, height=380, alt="BPTT Jacobian norms and their bound")
+    fig = Figure(width=620, height=400, alt="BPTT Jacobian norms and their bound")
     ax = fig.axes()
     t = np.arange(1, STEPS + 1)
     for i, (label, cond, jac) in enumerate(data.conditions):
         color = PALETTE[i % len(PALETTE)]
-        ax.line(t, jac.norms, color=color, label=f"{label}: ‖∂h_t/∂h_0‖₂")
-        ax.line(t, float(cond.eta) ** t, color=color, dash="2 3",
-                label=f"{label}: bound (σ_max·γ)^t")
+        ax.line(t, jac.norms, color=color, label=label)
+        ax.line(t, float(cond.eta) ** t, color=color, dash="2 3")
+    # the line styles, once for every network (a colour is a network)
+    ax.line([], [], color="#222222", label="‖∂h_t/∂h_0‖₂, computed")
+    ax.line([], [], color="#222222", dash="2 3", label="bound (σ_max·γ)^t")
     ax.set(xlabel="step t", ylabel="‖∂h_t/∂h_0‖₂", yscale="log", legend="lower left",
            title="BPTT Jacobian norms (solid) and the bound (σ_max·γ)^t (dotted)")
     return fig.svg()

@@ -18,7 +18,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from symgrad._core.plot import Figure
+from symgrad._core.plot import PALETTE, Figure
 from symgrad.depth.residual import residual_lower_bound, residual_negative_cases, residual_product
 from symgrad.depth.trace import chain_trace, residual_trace
 from symgrad.numeric.chain import simulate_chain
@@ -63,15 +63,28 @@ def residual_report() -> ResidualReport:
 
 
 def _figure(data: ResidualReport) -> bytes:
-    fig = Figure(alt=f"plain and residual sigmoid chains, w = 0.1, {DEPTH} layers")
+    fig = Figure(height=380, alt=f"plain and residual sigmoid chains, w = 0.1, {DEPTH} layers:"
+                 " the gradient per layer on a log scale, the residual one on a linear inset")
     ax = fig.axes()
     k = np.arange(1, DEPTH + 1)
-    ax.line(k, [float(r.log10_grad) for r in data.plain.rows], label="plain chain (exact)")
-    ax.line(k, [float(r.log10_grad) for r in data.residual.rows],
-            label="residual chain (exact)")
-    ax.points(k[::4], np.log10(np.abs(data.simulation.grad_a))[::4], filled=False,
+    plain = [10.0 ** float(r.log10_grad) for r in data.plain.rows]
+    residual = [10.0 ** float(r.log10_grad) for r in data.residual.rows]
+    simulated = np.abs(data.simulation.grad_a)
+    ax.line(k, plain, color=PALETTE[0], label="plain chain (exact)")
+    ax.line(k, residual, color=PALETTE[1], label="residual chain (exact)")
+    ax.points(k[::4], simulated[::4], color=PALETTE[2], filled=False,
               label="residual chain, float64 simulation")
-    ax.set(xlabel="layer k", ylabel="log₁₀ |∂L/∂a_k|", title=f"sigmoid, w = 0.1, {DEPTH} layers")
+    ax.hline(1.0, color="#4d4d4d", label="1, the residual chain's lower bound")
+    ax.set(xlabel="layer k", ylabel="|∂L/∂a_k|", yscale="log", legend="lower right",
+           title=f"sigmoid, w = 0.1, {DEPTH} layers: the plain chain vanishes, the residual "
+                 "stays ≥ 1")
+    # On the log axis the residual chain is a flat line at 1: the inset shows its values.
+    inset = fig.inset(ax, (0.11, 0.2, 0.28, 0.3))
+    inset.line(k, residual, color=PALETTE[1])
+    inset.points(k[::4], simulated[::4], color=PALETTE[2], filled=False)
+    inset.hline(1.0, color="#4d4d4d")
+    inset.set(xlabel="layer k", ylabel="|∂L/∂a_k|", ylim=(0.95, 1.05 * max(residual)),
+              title="the residual chain, linear scale", legend=None)
     return fig.svg()
 
 

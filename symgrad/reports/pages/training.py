@@ -103,7 +103,9 @@ def _figure(data: TrainingComparison) -> bytes:
         right.points(layers, run.total_update()[: run.depth], color=color)
     left.hline(float(np.log(2)), color="#666666", label="ln 2 (chance)")
     left.set(xlabel="epoch", ylabel="training loss", title="training loss")
+    deepest = max(run.depth for run in runs)
     right.set(xlabel="hidden layer", ylabel="Σ‖ΔW_l‖/‖W_l(0)‖", yscale="log",
+              xticks=[(k, str(k)) for k in range(1, deepest + 1)],
               title="how far each layer moved")
     return fig.svg()
 
