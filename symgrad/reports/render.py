@@ -32,13 +32,22 @@ import numpy as np
 from symgrad._core.format import deviation_text, latex, number_text
 from symgrad.records import Record, Step
 
-__all__ = ["Page", "check_rows", "inline", "number", "render"]
+__all__ = ["Page", "check_rows", "inline", "link", "number", "render"]
 
 
 def inline(expr: Any) -> str:
     """Inline math in GitHub's ``$`…`$`` form (safe inside tables and lists)."""
     body = expr if isinstance(expr, str) else latex(expr)
     return f"$`{body}`$"
+
+
+def link(report: str, text: str | None = None) -> str:
+    """A link to another report of ``proofs/`` by its name (``symgrad report --list``).
+
+    >>> link("meanfield", "the mean-field report")
+    '[the mean-field report](meanfield.md)'
+    """
+    return f"[{text or report}]({report}.md)"
 
 
 def number(value: Any, digits: int = 12) -> str:
@@ -93,6 +102,11 @@ class Page:
             self._block(f"**Step {i}.** {step.text}")
             if step.math is not None:
                 self.math(step.latex())
+
+    def see_also(self, *reports: tuple[str, str]) -> None:
+        """A "See also" line linking other reports: (name, what it shows) pairs."""
+        self._block("See also: " + "; ".join(f"{link(name, text)}" for name, text in reports)
+                    + ".")
 
     def figure(self, path: str, alt: str) -> None:
         self._block(f"![{alt}]({path})")
