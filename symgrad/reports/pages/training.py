@@ -175,7 +175,7 @@ def build() -> list[Any]:
     )
     page.section("Where the first-to-last gap comes from")
     page.para(
-        "The weight gradients at initialization, ‖∂L/∂W_l‖_F on the whole training set, and",
+        "The weight gradients at initialization (Frobenius norms on the whole training set) and",
         "the factor from each layer to the next (‖∂L/∂W_{l+1}‖ : ‖∂L/∂W_l‖, in the row of",
         "layer l):",
     )
