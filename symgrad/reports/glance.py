@@ -2,12 +2,12 @@
 
 :func:`glance` gathers one :class:`Glance` per activation from the same records its report
 shows (:func:`~symgrad.slopes.max_slope`, :func:`~symgrad.slopes.saturation`,
-:func:`~symgrad.slopes.expected_slope`), plus the dead set {z : φ'(z) = 0}: constant
-zero pieces, kinks where the convention's φ' is 0, and the roots of φ' on each smooth
-piece, isolated with a proof that none was missed
-(:func:`~symgrad.slopes.roots.piece_roots`).  :func:`glance_table` renders the rows:
-numbers carry at most :data:`DIGITS` significant digits, and a certified number only
-the digits its enclosure proves.  Nothing is recomputed by the renderer.
+:func:`~symgrad.slopes.expected_slope`), plus the dead set {z : φ'(z) = 0}
+(:func:`~symgrad.slopes.dead.dead_set`: constant zero pieces, kinks where the
+convention's φ' is 0, and the roots of φ' isolated with a proof that none was missed).
+:func:`glance_cells` renders a row: numbers carry at most :data:`DIGITS` significant
+digits, and a certified number only the digits its enclosure proves.  Nothing is
+recomputed by the renderer.
 
 >>> row = glance("sigmoid")
 >>> row.peak.value, row.dead
@@ -25,14 +25,13 @@ from typing import Any
 
 import sympy
 
-from symgrad._core.symbols import z
 from symgrad._exact.digits import CertifiedNumber, shown
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.records import Certified, Estimated, Exact, How
 from symgrad.slopes import ExpectedSlope, MaxSlope, Reach, Saturation, expected_slope, max_slope
 from symgrad.slopes import saturation as saturation_of
-from symgrad.slopes.roots import piece_roots
+from symgrad.slopes.dead import dead_set
 
 __all__ = ["DIGITS", "EPSILONS", "HEADER", "Glance", "glance", "glance_cells"]
 
@@ -64,26 +63,10 @@ class Glance:
 
 @functools.cache
 def _glance(act: Activation, name: str) -> Glance:
-    points: list[sympy.Expr] = []
-    parts: list[sympy.Set] = []
-    hows: dict[sympy.Expr, How] = {}
-    for piece in act.pieces:
-        d = piece.derivative
-        if not d.has(z):
-            if d == 0:
-                parts.append(piece.interval)
-            continue
-        for root in piece_roots(d, piece.lo, piece.hi, name="φ'").roots:
-            points.append(root.at)
-            hows[root.at] = root.how
-    # At a kink φ' is the value of the piece that contains it (symgrad's convention).
-    points += [b for b in act.breakpoints if act.derivative.subs(z, b) == 0]
-    if points:
-        parts.append(sympy.FiniteSet(*points))
-    dead = sympy.Union(*parts) if parts else sympy.S.EmptySet
+    dead = dead_set(act)
     return Glance(name, max_slope(act), expected_slope(act), expected_slope(act, power=2),
-                  tuple(saturation_of(act, eps) for eps in EPSILONS), dead,
-                  tuple(sorted(hows.items(), key=lambda item: float(item[0]))))
+                  tuple(saturation_of(act, eps) for eps in EPSILONS), dead.region,
+                  tuple(zip(dead.points, dead.how, strict=True)))
 
 
 def glance(act: Activation | str, name: str | None = None) -> Glance:
