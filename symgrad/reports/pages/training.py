@@ -215,10 +215,10 @@ def build() -> list[Any]:
         f"and {moved_s[sig.depth - 1]:.3g}); the shift counts most in the first epoch",
         f"({sig_s.relative_update[0, 0] / sig.relative_update[0, 0]:.2g} times the centred",
         "run's layer-1 step) and less in the later epochs, as the per-epoch tables",
-        f"below show. Its loss stays at chance, {_smoothed(sig_s)}:",
-        "the factor of about 4 per hidden layer remains. The shifted ReLU net learns more",
-        f"slowly than the centred one ({_smoothed(relu_s)}), the classic reason to centre",
-        "inputs (LeCun et al. 1998).",
+        f"below show. Its loss stays at chance either way, {_smoothed(sig_s)}: shifting the",
+        "inputs does not remove the factor of about 4 per hidden layer. The shifted ReLU net",
+        f"learns more slowly than the centred one ({_smoothed(relu_s)}), the classic reason",
+        "to centre inputs (LeCun et al. 1998).",
     )
     page.section("Per-layer update magnitude, by epoch")
     shown = [e for e in (0, 1, 4, 9, 19, sig.epochs - 1) if e < sig.epochs]
