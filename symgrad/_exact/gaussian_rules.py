@@ -149,7 +149,7 @@ def _whole_line(g: sympy.Expr, q: sympy.Expr) -> tuple[sympy.Expr, tuple[_Piece,
     closed = erf_expectation(g, q)
     if closed is not None:
         steps.append(Step("Gaussian absorption, Stein's lemma E[Zh(Z)] = E[h'(Z)] and the "
-                          "orthant formula E[erf(aZ)erf(bZ)] = (2/π)asin(2ab/√((1+2a²)"
+                          "orthant formula E[erf aZ · erf bZ] = (2/π)·arcsin(2ab/√((1+2a²)"
                           "(1+2b²))) integrate every term.", closed))
         return closed, (), ["parity", "Gaussian integrals"], steps
     reduced = logistic_reduction(g, q)

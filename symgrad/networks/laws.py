@@ -300,7 +300,7 @@ def _residual_growth(r: Block, steps: list[Step]) -> DepthLaw | None:
 def _derive(r: Block, st: State, n: int) -> DepthLaw | None:
     """The symbolic law of ``n`` copies of ``r`` entered in state ``st`` (cached)."""
     tracks_c = st[2] is not None
-    steps: list[Step] = [Step(f"repeated block ({n} copies): {r}")]
+    steps: list[Step] = [Step(f"repeated block ({n} copies): `{r}`")]
     num = Numbers(symbolic=True)
     try:
         generic: State = (_K, sympy.Integer(0), _C if tracks_c else None, st[3], 0.0)
@@ -337,7 +337,7 @@ def _fallback(r: Block, n: int, fallback: tuple[float, float]) -> DepthLaw:
     value = sympy.Float(f, 15)
     return _law(LawKind.EXPONENTIAL, value, how=Estimated(abs(f) * err + 1e-15 * abs(f),
                 "the last block's factor (no symbolic law for this block)"),
-                steps=[Step(f"repeated block ({n} copies): {r}")],
+                steps=[Step(f"repeated block ({n} copies): `{r}`")],
                 statement="no closed-form law: the last block's factor, as an estimate")
 
 

@@ -24,21 +24,130 @@ a^2
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import sympy
 
 from symgrad._core.format import deviation_text, latex, number_text
 from symgrad.records import Record, Step
 
-__all__ = ["Page", "check_rows", "inline", "number", "render"]
+__all__ = ["Page", "check_rows", "inline", "link", "number", "prose", "render"]
+
+
+# ---- SymPy plain text → LaTeX ----
+
+#: SymPy's printed functions that a report's prose may carry (records' notes, number_text).
+_MATH_FUNCTIONS = {
+    "sqrt": sympy.sqrt, "exp": sympy.exp, "log": sympy.log, "erf": sympy.erf,
+    "erfc": sympy.erfc, "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh,
+    "atan": sympy.atan, "asinh": sympy.asinh, "Abs": sympy.Abs, "LambertW": sympy.LambertW,
+}
+#: Names a printed formula may hold besides functions: constants and the usual variables.
+_MATH_NAMES = {"pi": sympy.pi, "E": sympy.E, **{n: sympy.Symbol(n) for n in "zqLxw"}}
+_ATOM = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?|[A-Za-z_]\w*")
+_OPERATOR = re.compile(r"\*\*|[*/]| [+-] ")
+_CODE_OR_MATH = re.compile(r"(\$`[^`]*`\$|`[^`]*`)")
+
+
+def _closing(text: str, i: int) -> int | None:
+    """The index after the parenthesis closing the one at ``text[i]`` (None: unbalanced)."""
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[j], 0)
+        if depth == 0:
+            return j + 1
+    return None
+
+
+def _atom_end(text: str, i: int) -> int | None:
+    j = i + 1 if text[i:i + 1] == "-" else i
+    if text[j:j + 1] == "(":
+        return _closing(text, j)
+    found = _ATOM.match(text, j)
+    if found is None:
+        return None
+    j = found.end()
+    if text[j:j + 1] == "(":
+        return _closing(text, j)
+    return j
+
+
+def _expression_end(text: str, i: int) -> int | None:
+    """The end of the longest SymPy-printed expression starting at ``text[i]``."""
+    end = _atom_end(text, i)
+    while end is not None:
+        op = _OPERATOR.match(text, end)
+        nxt = _atom_end(text, op.end()) if op and op.end() < len(text) else None
+        if nxt is None:
+            break
+        end = nxt
+    return end
+
+
+def _as_latex(span: str) -> str | None:
+    """``span`` as inline LaTeX if it is a printed SymPy formula (a function of the
+    allowed ones, a product or a power), else None."""
+    if not (re.search(r"[A-Za-z]\w*\(", span) or "*" in span):
+        return None
+    names = set(re.findall(r"[A-Za-z_]\w*", span))
+    if not names <= set(_MATH_FUNCTIONS) | set(_MATH_NAMES) - {"e"}:
+        return None
+    if "*" in span and not re.search(r"[\w)]\*{1,2}[\w(]", span):
+        return None
+    try:
+        expr = sympy.parse_expr(span, local_dict={**_MATH_FUNCTIONS, **_MATH_NAMES})
+    except (SyntaxError, TypeError, ValueError, sympy.SympifyError):
+        return None
+    return inline(expr)
+
+
+def prose(text: str) -> str:
+    """``text`` with every SymPy-printed formula in it (``sqrt(2)``, ``-1/log(18/25)``,
+    ``log(6*sqrt(10) + 19)/2``) turned into inline LaTeX, so no ``*`` of a product
+    becomes emphasis on GitHub; code spans and inline math are left alone.
+
+    >>> print(prose("at z = log(6*sqrt(10) + 19)/2 ≈ 1.818, `sqrt(2)` stays code"))
+    at z = $`\\frac{\\ln{\\left(6 \\sqrt{10} + 19 \\right)}}{2}`$ ≈ 1.818, `sqrt(2)` stays code
+    """
+    parts = _CODE_OR_MATH.split(text)
+    for k in range(0, len(parts), 2):
+        parts[k] = _convert(parts[k])
+    return "".join(parts)
+
+
+def _convert(text: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        starts = i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.")
+        end = _expression_end(text, i) if starts and (text[i].isalnum() or text[i] in "-(") \
+            else None
+        shown = _as_latex(text[i:end]) if end is not None and end > i else None
+        if shown is not None and end is not None:
+            out.append(shown)
+            i = end
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def inline(expr: Any) -> str:
     """Inline math in GitHub's ``$`…`$`` form (safe inside tables and lists)."""
     body = expr if isinstance(expr, str) else latex(expr)
     return f"$`{body}`$"
+
+
+def link(report: str, text: str | None = None) -> str:
+    """A link to another report of ``proofs/`` by its name (``symgrad report --list``).
+
+    >>> link("meanfield", "the mean-field report")
+    '[the mean-field report](meanfield.md)'
+    """
+    return f"[{text or report}]({report}.md)"
 
 
 def number(value: Any, digits: int = 12) -> str:
@@ -70,29 +179,52 @@ class Page:
         self._block("#" * level + " " + text)
 
     def para(self, *sentences: str) -> None:
-        self._block(" ".join(sentences))
+        self._block(prose(" ".join(sentences)))
 
     def bullets(self, items: Iterable[str]) -> None:
-        self._block(*(f"- {item}" for item in items))
+        self._block(*(f"- {prose(item)}" for item in items))
 
     def math(self, body: Any) -> None:
         """A display formula: a LaTeX string or a SymPy object."""
         text = body if isinstance(body, str) else latex(body)
         self._block("```math", text, "```")
 
-    def table(self, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    def table(self, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
+              notes: int | None = None) -> None:
+        """A table; with ``notes``, that column's texts (long and repeated, such as where
+        a tolerance comes from) become numbered references listed below the table."""
         lines = ["| " + " | ".join(h.replace("|", "\\|") for h in header) + " |",
                  "|" + " --- |" * len(header)]
+        listed: list[str] = []
         for row in rows:
-            cells = [number(cell) for cell in row]
+            cells = [prose(number(cell)) for cell in row]
+            if notes is not None and cells[notes] not in ("", "—"):
+                if cells[notes] not in listed:
+                    listed.append(cells[notes])
+                cells[notes] = f"({listed.index(cells[notes]) + 1})"
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         self._block(*lines)
+        if listed:
+            self._block(*(f"{i}. {text}" for i, text in enumerate(listed, 1)))
 
     def steps(self, steps: Sequence[Step], *, start: int = 1) -> None:
         for i, step in enumerate(steps, start):
-            self._block(f"**Step {i}.** {step.text}")
+            self._block(f"**Step {i}.** {prose(step.text)}")
             if step.math is not None:
                 self.math(step.latex())
+
+    def see_also(self, *reports: tuple[str, str]) -> None:
+        """A "See also" line linking other reports: (name, what it shows) pairs."""
+        self._block("See also: " + "; ".join(f"{link(name, text)}" for name, text in reports)
+                    + ".")
+
+    def details(self, summary: str, items: Sequence[str]) -> None:
+        """A collapsed ``<details>`` block (full digits, long closed forms): Markdown items
+        separated by blank lines."""
+        self._block("<details>", f"<summary>{summary}</summary>")
+        for item in items:
+            self._block(item)
+        self._block("</details>")
 
     def figure(self, path: str, alt: str) -> None:
         self._block(f"![{alt}]({path})")
@@ -128,4 +260,5 @@ def check_rows(page: Page, rows: Iterable[Any]) -> None:
         [(r.quantity, f"{r.predicted:.6g}", f"{r.measured:.6g}", r.relation,
           deviation_text(r.rel_error), f"{r.tolerance:.2g}", bool(r.ok), r.basis)
          for r in rows],
+        notes=7,
     )

@@ -93,3 +93,42 @@ def test_compare_gives_both_runs_the_same_data_weights_and_order():
     # …and a different seed changes them.
     other = compare("tanh", "tanh", depth=2, width=6, epochs=2, rng=5, lr=0.1)
     assert not np.array_equal(other.first.loss, cmp.first.loss)
+
+
+def test_shift_moves_the_inputs_only():
+    """shift = 0 is the default run bit for bit; another shift changes the run, and the
+    record says which shift it was."""
+    base = train("tanh", depth=2, width=8, epochs=2, rng=3)
+    zero = train("tanh", depth=2, width=8, epochs=2, rng=3, shift=0.0)
+    assert np.array_equal(base.loss, zero.loss) and zero.shift == 0.0
+    shifted = train("tanh", depth=2, width=8, epochs=2, rng=3, shift=1.0)
+    assert shifted.shift == 1.0 and not np.array_equal(base.loss, shifted.loss)
+
+
+def test_shifted_inputs_remove_the_first_layer_gap_of_a_sigmoid_net():
+    """∂L/∂W_1 = Σ_n δ_{1,n} x_nᵀ: with centred x only the part of δ correlated with x
+    survives, while a hidden layer's inputs (sigmoid outputs near 1/2) add the mean error
+    coherently.  So the first layer-to-layer factor is far above the hidden ones (≈ 4,
+    the slope's 1/4 against σ_max(W) ≈ 1) for centred inputs, and in line with them once
+    the inputs are shifted.  Thresholds: 4 + 4 = 8 separates ≈ 4.5 from ≈ 78 with room
+    on both sides (seeded runs)."""
+    factors = {}
+    for shift in (0.0, 1.0):
+        run = train("sigmoid", depth=5, width=32, epochs=1, lr=0.05, shift=shift, rng=0)
+        g = run.grad_norm[:5]
+        factors[shift] = g[1:] / g[:-1]
+    hidden = factors[0.0][1:]
+    assert np.all((hidden > 2) & (hidden < 8)), factors
+    assert factors[0.0][0] > 4 * max(hidden), factors
+    assert factors[1.0][0] < 8, factors
+
+
+def test_smoothed_loss_is_the_mean_and_spread_of_the_last_epochs():
+    run = train("relu", depth=2, width=8, epochs=6, lr=0.1, rng=2)
+    mean, sd, lo, hi = run.smoothed_loss(4)
+    tail = [float(v) for v in run.loss[-4:]]
+    assert mean == pytest.approx(sum(tail) / 4, rel=1e-15)
+    assert sd == pytest.approx(math.sqrt(sum((v - mean) ** 2 for v in tail) / 4), rel=1e-12)
+    assert (lo, hi) == (min(tail), max(tail))
+    # More epochs asked for than were run: all of them (the initial loss excluded).
+    assert run.smoothed_loss(100)[0] == pytest.approx(float(np.mean(run.loss[1:])))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from symgrad._core.format import deviation_text, number_text
+from symgrad._core.format import deviation_text, latex, number_text
 from symgrad._core.plot import PALETTE, Figure
 from symgrad._exact.digits import shown
 from symgrad.activations.registry import activation_names
@@ -94,8 +94,20 @@ def _pair(wb: Any) -> tuple[str, str]:
     """γ and 1/γ: the closed forms, or 15 proven digits of a certified number (rounded
     from its enclosure)."""
     if wb.exact:
-        return inline(wb.gamma), inline(wb.bound)
+        return _exact(wb.gamma), _exact(wb.bound)
     return shown(wb.gamma, wb.how("gamma"), 15), shown(wb.bound, wb.how("bound"), 15)
+
+
+#: The longest closed form (LaTeX characters) a table cell shows; longer ones are shown
+#: to 12 digits there and in full below the table.
+_CELL_LATEX = 48
+
+
+def _exact(value: sympy.Expr) -> str:
+    if len(latex(value)) <= _CELL_LATEX:
+        return inline(value)
+    # A closed form evaluated by SymPy to 12 correct digits.
+    return f"{sympy.sstr(sympy.N(value, 12))} (exact, below)"
 
 
 def build() -> list[Any]:
@@ -114,6 +126,13 @@ def build() -> list[Any]:
           wb.how("bound").kind.value)
          for wb in data.weight_bounds],
     )
+    long = [(wb.activation.label, name, value) for wb in data.weight_bounds if wb.exact
+            for name, value in (("γ", wb.gamma), ("1/γ", wb.bound))
+            if len(latex(value)) > _CELL_LATEX]
+    if long:
+        page.details("The closed forms too long for the table",
+                     [f"{label}, {name}:\n\n```math\n{latex(value)}\n```"
+                      for label, name, value in long])
     page.section("Derivation (sigmoid)")
     sig = next(wb for wb in data.weight_bounds if wb.activation.name == "sigmoid")
     page.steps(tuple(sig.steps))
@@ -154,4 +173,7 @@ def build() -> list[Any]:
     page.para("Tolerance: 64 float64 roundings per layer (each factor is formed from σ(0) = 1/2",
               "and σ'(0) = 1/4, both exact in binary, so the agreement is in fact exact).")
     page.figure(fig_path, "gradient per layer of sigmoid chains held at z = 0")
+    page.see_also(('sigmoid-bound', 'why γ = 1/4 for the sigmoid'),
+                  ('chain-4-layer-sigmoid', 'the bound against a worked chain'),
+                  ('README', 'γ and 1/γ of every activation'))
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(data))]

@@ -10,6 +10,8 @@ import functools
 from importlib import resources
 from typing import Any
 
+import sympy
+
 from symgrad._core.format import number_text
 from symgrad.claims import Verdict, check_claims
 from symgrad.records import how_text
@@ -42,6 +44,15 @@ def _claimed(result: Any) -> str:
     return number_text(result.claimed, 8)
 
 
+def _witness(z: Any) -> str:
+    """A witness point as a number (its closed form is in the computed column or the
+    derivation): exact when rational, else 10 digits of the closed form."""
+    value = sympy.sympify(z)
+    if value.is_Rational:
+        return number_text(value)
+    return f"≈ {sympy.sstr(sympy.N(value, 10))}"
+
+
 def build() -> list[Any]:
     results = audit()
     page = Page(TITLE, generated_by=f"symgrad report --only {NAME}")
@@ -64,7 +75,7 @@ def build() -> list[Any]:
         [(f"`{r.id}`", r.text, f"**{r.verdict.value}**",
           _claimed(r),
           "—" if r.value is None else number_text(r.value, 8),
-          "—" if r.witness is None else number_text(r.witness, 10))
+          "—" if r.witness is None else _witness(r.witness))
          for r in results],
     )
     page.section("Why the wrong ones are wrong")
@@ -86,4 +97,6 @@ def build() -> list[Any]:
         "variances from the initialization report. Rerun the audit with:",
     )
     page.code("symgrad claims symgrad/reports/data/textbook_claims.toml", lang="bash")
+    page.see_also(('README', 'every activation at a glance'),
+                  ('chain-4-layer-sigmoid', 'the chain the chain claims are about'))
     return [Output.text(f"{NAME}.md", page.markdown())]

@@ -128,4 +128,6 @@ def build() -> list[Any]:
           data.idempotence_error <= tol)],
     )
     page.figure(fig_path, "norm after clipping against norm before")
+    page.see_also(('recurrent', 'where exploding gradients come from in recurrent nets'),
+                  ('residual', 'the other cure: an identity path'))
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(data))]

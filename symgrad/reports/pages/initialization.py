@@ -155,4 +155,6 @@ def build() -> list[Any]:
     page.para("`crosscheck(['he_vs_xavier'], rng=0)`: wide ReLU networks initialized both ways,",
               "the measured per-layer second-moment factor against the derived one.")
     check_rows(page, data.crosscheck.rows)
+    page.see_also(('meanfield', 'why these variances: χ₁ = 1'),
+                  ('networks-init', 'the advice tested on deep networks'))
     return [Output.text(f"{NAME}.md", page.markdown())]

@@ -177,6 +177,7 @@ def build() -> list[Any]:
         [(c.activation, number_text(c.sigma_b), inline(c.sigma_w) if c.exact
           else shown(c.sigma_w, c.how("sigma_w"), 12), c.how("sigma_w").kind.value,
           c.note or "—") for c in data.critical],
+        notes=4,
     )
     for d in data.diagrams:
         if d.notes:
@@ -213,4 +214,7 @@ def build() -> list[Any]:
                                             for k in sorted(NUMBERS) if mf.error(k)) or "exact")
                   for label, mf in data.settings) + ".",
     )
+    page.see_also(('initialization', 'the gains that set σ_w'),
+                  ('README', "E[φ'(Z)²], χ₁ at σ_w = 1 and q = 1, for every activation"),
+                  ('spectrum-isometry', 'beyond the mean'))
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(data))]

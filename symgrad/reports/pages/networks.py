@@ -215,6 +215,8 @@ def build_family(family: str) -> list[Any]:
               "tolerance from the sampling error plus the measured finite-width residual",
               "(`symgrad.numeric.checks.networks`).")
     check_rows(page, family_checks(family))
+    page.see_also(("meanfield", "the infinite-width prediction"),
+                  ("networks-init", "initialisation advice at depth"))
     return [Output.text(f"{spec.name}.md", page.markdown()),
             Output(f"figures/{spec.name}.svg", _figure(family))]
 
@@ -296,5 +298,6 @@ def build_init() -> list[Any]:
               "(seeds spawned from", f"{SEED + 1}); the simulated J^{{50,0}} is the mean of",
               "‖∂L/∂h_0‖²/‖∂L/∂h_50‖² over those networks, with its standard error. The test",
               "suite repeats this for every catalogue activation.")
+    page.see_also(("initialization", "the gains table"), ("networks-plain", "plain MLPs"))
     return [Output.text(f"{INIT_NAME}.md", page.markdown()),
             Output(f"figures/{INIT_NAME}.svg", _init_figure())]

@@ -164,4 +164,6 @@ def build() -> list[Any]:
     page.para("`crosscheck(['rnn_spectral_bound', 'lstm_carousel', 'lstm_forget_decay'], rng=0)`:")
     check_rows(page, data.crosscheck.rows)
     page.figure(fig_path, "BPTT Jacobian norms against the spectral bound")
+    page.see_also(('weight-bound', 'the same bound per layer'),
+                  ('clipping', 'gradient clipping'))
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(data))]

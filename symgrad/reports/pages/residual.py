@@ -131,4 +131,6 @@ def build() -> list[Any]:
               "against the highway prediction.")
     check_rows(page, data.crosscheck.rows)
     page.figure(fig_path, "gradient per layer, plain and residual sigmoid chains")
+    page.see_also(('chain-4-layer-sigmoid', 'the same chain without the identity path'),
+                  ('networks-residual', 'residual stacks at finite depth'))
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(data))]

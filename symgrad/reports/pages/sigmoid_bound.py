@@ -242,4 +242,6 @@ def build() -> list[Any]:
         ],
     )
     page.figure(fig_path, "σ' against its bound 1/4, and the completed square")
+    page.see_also(('weight-bound', 'what γ = 1/4 means for the weights'),
+                  ('activation-sigmoid', "the sigmoid's slope and saturation"))
     return [Output.text(f"{NAME}.md", page.markdown()), Output(fig_path, _figure(proof))]

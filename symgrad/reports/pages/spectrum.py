@@ -260,7 +260,7 @@ def _rows(page: Page, rows: tuple[Any, ...]) -> None:
         table.append((r.quantity, f"{r.predicted:.6g}", simulated_text(r.measured, se),
                       f"{r.tolerance * abs(r.predicted):.2g}", bool(r.ok), r.basis))
     page.table(["quantity", "predicted", "measured ± SE", "tolerance z·SE", "ok",
-                "tolerance from"], table)
+                "tolerance from"], table, notes=5)
 
 
 def build() -> list[Any]:
@@ -326,6 +326,8 @@ def build() -> list[Any]:
         f"z = {Z:g}; measured values rounded to their standard error.",
     )
     _rows(page, data.rows)
+    page.see_also(('meanfield', 'the mean this report goes beyond'),
+                  ('spectrum-finite-width', "one network's spread at finite width"))
     return [Output.text(f"{NAME}.md", page.markdown()),
             Output(fig_spectra, _spectra_figure(data)),
             Output(fig_ladder, _ladder_figure(data))]

@@ -169,7 +169,7 @@ def _check_table(page: Page, rows: tuple[Any, ...]) -> None:
         table.append((r.quantity, f"{r.predicted:.6g}", simulated_text(r.measured, se),
                       f"{r.tolerance * abs(r.predicted):.2g}", bool(r.ok), r.basis))
     page.table(["quantity", "predicted", "measured ± SE", "tolerance", "ok", "tolerance from"],
-               table)
+               table, notes=5)
 
 
 def _symbolic(page: Page, data: WidthReport) -> None:
@@ -249,5 +249,7 @@ def build() -> list[Any]:
         "rounded to their standard error.",
     )
     _check_table(page, data.exact_rows + data.beta_rows)
+    page.see_also(('spectrum-isometry', 'the singular values at infinite width'),
+                  ('meanfield', 'the mean-field rate'))
     return [Output.text(f"{NAME}.md", page.markdown()),
             Output(fig_depth, _depth_figure(data)), Output(fig_hist, _histogram_figure(data))]
