@@ -32,7 +32,7 @@ import numpy as np
 from symgrad._core.format import deviation_text, latex, number_text
 from symgrad.records import Record, Step
 
-__all__ = ["Page", "check_rows", "inline", "number", "render"]
+__all__ = ["Page", "check_rows", "details", "inline", "number", "render"]
 
 
 def inline(expr: Any) -> str:
@@ -129,3 +129,14 @@ def check_rows(page: Page, rows: Iterable[Any]) -> None:
           deviation_text(r.rel_error), f"{r.tolerance:.2g}", bool(r.ok), r.basis)
          for r in rows],
     )
+
+
+def details(page: Page, summary: str, items: Iterable[str]) -> None:
+    """A folded list (HTML ``<details>``, which GitHub renders): the long digits a table
+    leaves out.  Blank lines around the list keep its Markdown (and math) rendered."""
+    shown = list(items)
+    if not shown:
+        return
+    page.para(f"<details><summary>{summary}</summary>")
+    page.bullets(shown)
+    page.para("</details>")
