@@ -121,8 +121,8 @@ def build_for(act: Activation | str, name: str | None = None) -> list[Any]:
               "and pre-activations of variance q, the mean squared gradient is multiplied by "
               "χ₁ = σ_w² E[φ'(√q Z)²] per layer, so at σ_w = 1 and q = 1 "
               f"χ₁ = E[φ'(Z)²] ≈ {chi}: gradients vanish geometrically with depth when χ₁ < 1 "
-              "and explode when χ₁ > 1 (see [meanfield.md](meanfield.md) for q* and the "
-              "critical σ_w).")
+              "and explode when χ₁ > 1 (see [meanfield.md](meanfield.md) for the fixed point "
+              "$`q^*`$ and the critical σ_w).")
 
     page.section("Saturation")
     page.para("The saturated set {z : |φ'(z)| < ε}; thresholds are the boundary points on "

@@ -89,6 +89,8 @@ def results(page: Page, tidy: Tidy, p: ActivationProfile) -> None:
         how = weakest(record)
         shown = "∞" if value == sympy.zoo else _formula(tidy, value)
         number = "∞" if value == sympy.zoo else approx(value)
+        if sympy.sympify(value).is_Float:  # certified: the digits are the value
+            number = ""
         table.append((name, shown, number, _kind(how) if how else "exact"))
     table.insert(1, ("where", where_text(tidy, p), "", ""))
     page.table(["quantity", "value", "≈ (12 digits)", "how"], table)
@@ -246,7 +248,10 @@ def steps(page: Page, tidy: Tidy, items: Sequence[Step], start: int,
     """Derivation steps with every formula through the pass; the candidates' matrix is
     replaced by the labelled table."""
     for i, step in enumerate(items, start):
-        page.para(f"**Step {i}.** {step.text}")
+        text = step.text
+        if profile is not None and text == f"The supremum is {profile.peak.where()}.":
+            text = f"The supremum is {where_text(tidy, profile)}."  # points in LaTeX
+        page.para(f"**Step {i}.** {text}")
         if isinstance(step.math, sympy.MatrixBase) and profile is not None:
             page.table(["z", "side or piece", "|φ'(z)|", "kind"],
                        candidate_rows(tidy, profile))
