@@ -155,10 +155,13 @@ def family_page(profile: ActivationProfile, stem: str, fig_path: str,
               f"(γ_1 ≈ {approx(peak.value)}, argmax_1 ≈ {approx(peak.at)}); the last two "
               f"columns maximise |φ_β'| independently (mpmath at {CHECK_DPS} digits, "
               "numerical φ'' and Newton from argmax_1/β).")
-    page.table(["β", "γ(β)", "argmax(β)", "independent max of |φ_β'|", "at z", "agree"],
+    eps, sat = profile.saturations[1]
+    left = sat.left_threshold
+    page.table(["β", "γ(β)", "argmax(β)", "independent max of |φ_β'|", "at z", "agree",
+                rf"$`t_\beta({latex(eps)})`$, left"],
                [(f"$`{latex(r.beta)}`$", approx(r.gamma), approx(r.argmax),
                  mpmath.nstr(r.reference_gamma, 12), mpmath.nstr(r.reference_argmax, 12),
-                 r.ok) for r in rows])
+                 r.ok, "—" if left is None else approx(left / r.beta)) for r in rows])
     details(page, "All digits", [
         f"γ_1 = {peak.value}", f"argmax_1 = {peak.at}",
         *[f"β = {r.beta}: independent max {mpmath.nstr(r.reference_gamma, 30)} at "

@@ -187,7 +187,7 @@ def _in_epsilon(page: Page, tidy: Tidy, p: ActivationProfile) -> None:
     if not formulas:
         return
     shown = [tidy.expr(f) for f in formulas]
-    if len(shown) == 2 and sympy.simplify(formulas[0] + formulas[1]) == 0:
+    if len(shown) == 2 and _opposite(*formulas):
         inner = shown[1] if _positive_at(formulas[1], p) else shown[0]
         body = rf"\pm \left({latex(inner)}\right)" if isinstance(inner, sympy.Add) else (
             rf"\pm {latex(inner)}")
@@ -196,6 +196,17 @@ def _in_epsilon(page: Page, tidy: Tidy, p: ActivationProfile) -> None:
     page.para("Solved for a symbolic ε (the same equation; valid for ε near the tabulated "
               "values, where each branch stays real), the thresholds are")
     page.math(rf"t(\epsilon) = {body}")
+
+
+def _opposite(a: sympy.Expr, b: sympy.Expr) -> bool:
+    """a = −b, proven: the sum simplifies to 0, or a = c·log(x), b = c·log(y) with x·y = 1
+    (the arguments are positive where the thresholds are real)."""
+    if sympy.simplify(a + b) == 0:
+        return True
+    (ca, la), (cb, lb) = a.as_independent(sympy.log), b.as_independent(sympy.log)
+    if not (isinstance(la, sympy.log) and isinstance(lb, sympy.log)) or ca != cb or ca == 0:
+        return False
+    return bool(sympy.simplify(la.args[0] * lb.args[0] - 1) == 0)
 
 
 def _positive_at(formula: sympy.Expr, p: ActivationProfile) -> bool:

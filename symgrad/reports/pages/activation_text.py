@@ -26,6 +26,8 @@ from typing import Any
 import mpmath
 import sympy
 from sympy.core.function import AppliedUndef
+from sympy.functions.elementary.hyperbolic import HyperbolicFunction
+from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from symgrad._core.format import latex
 from symgrad._core.symbols import z
@@ -37,8 +39,11 @@ __all__ = ["NamedConstant", "Tidy", "approx", "named_constants", "tidy_for"]
 _LETTERS = {"scale": r"\lambda", "alpha": r"\alpha", "beta": r"\beta"}
 #: A closed form longer than this (in LaTeX characters) is named, or shown as digits.
 LONG = 90
-#: Beyond this many operations SymPy's ``simplify`` is not tried (it can take minutes).
-_SIMPLIFY_OPS = 250
+#: Beyond this many operations SymPy's ``simplify`` is not tried (it can take minutes):
+#: for a number, and for a function of z (where trigonometric and hyperbolic ones are left
+#: alone: ``trigsimp`` alone costs seconds, and tanh-forms are already short).
+_SIMPLIFY_OPS = 120
+_SIMPLIFY_OPS_Z = 40
 
 
 @dataclass(frozen=True)
@@ -192,13 +197,15 @@ def _one(tidy: Tidy, expr: sympy.Expr) -> sympy.Expr:
         # by construction equal: the atoms were replaced by their proven inverse
         if tidy.equal(named, expr):
             candidates.append(named)
-    elif sympy.count_ops(expr) <= _SIMPLIFY_OPS:
+    elif sympy.count_ops(expr) <= (_SIMPLIFY_OPS_Z if expr.has(z) else _SIMPLIFY_OPS) and not (
+            expr.has(z) and expr.has(TrigonometricFunction, HyperbolicFunction)):
         for form in (sympy.radsimp(expr), sympy.simplify(expr),
                      sympy.logcombine(sympy.expand_log(expr, force=True), force=True)):
             if form != expr and sympy.simplify(form - expr) == 0 and _agrees(form, expr):
                 candidates.append(form)
     best = min(candidates, key=lambda e: len(latex(e)), default=expr)
-    return best if len(latex(best)) < len(latex(expr)) else expr
+    # a rewrite must be clearly shorter (by a tenth) to replace the record's own form
+    return best if len(latex(best)) < 0.9 * len(latex(expr)) else expr
 
 
 def _piecewise(tidy: Tidy, expr: sympy.Piecewise) -> sympy.Expr:
