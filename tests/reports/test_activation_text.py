@@ -141,6 +141,7 @@ def test_swish_is_the_parametric_family_and_silu_points_to_it() -> None:
 def test_swish_gamma_does_not_depend_on_beta_and_the_argmax_scales() -> None:
     rows = family_rows(activation_profile("swish"))
     assert {r.beta for r in rows} >= {sympy.Rational(1, 2), 1, 2}
+    found = []
     for r in rows:
         assert r.ok
         # independent of the page: |swish_β'| maximised by mpmath from scratch
@@ -152,9 +153,13 @@ def test_swish_gamma_does_not_depend_on_beta_and_the_argmax_scales() -> None:
                 return s + b * x * s * (1 - s)
 
             at = mpmath.findroot(lambda x: mpmath.diff(slope, x), 2.4 / b)
-            assert abs(slope(at) - mpmath.mpf("1.0998393201288669169581849243")) < 1e-25
-            assert abs(at * b - mpmath.mpf("2.3993572805154676678327396973")) < 1e-25
+            assert abs(slope(at) - mpmath.mpf(sympy.N(r.gamma, 40))) < 1e-25
             assert abs(at - mpmath.mpf(sympy.N(r.argmax, 40))) < 1e-25
+            found.append((slope(at), at * b))
+    # the same peak for every β, at β·argmax(β) = argmax(1)
+    with mpmath.workdps(40):
+        assert all(abs(g - found[0][0]) < 1e-25 and abs(a - found[0][1]) < 1e-25
+                   for g, a in found)
 
 
 # ---- every activation page ----

@@ -15,6 +15,7 @@ import sympy
 from symgrad._core.format import number_text
 from symgrad._core.plot import Figure
 from symgrad.activations.record import Activation
+from symgrad.activations.registry import activation as catalogue_activation
 from symgrad.errors import InvalidArgument
 from symgrad.reports.pages import activation_sections as sections
 from symgrad.reports.pages.activation_family import family_page, is_scale_family
@@ -154,8 +155,6 @@ def build_for(act: Activation | str, name: str | None = None) -> list[Any]:
 
 def _family_link(act: Activation) -> str:
     """A member of a scale family points to the family's parametric page."""
-    from symgrad.activations.registry import activation as catalogue_activation
-
     if not act.family or act.family == act.name:
         return ""
     try:

@@ -15,7 +15,7 @@ import sympy
 
 from symgrad._core.format import interval_text, latex
 from symgrad._core.symbols import EPSILON
-from symgrad.records import Certified, How, Provenance, Record, Step, how_text
+from symgrad.records import How, Provenance, Record, Step, how_text
 from symgrad.reports.pages.activation_profile import ActivationProfile
 from symgrad.reports.pages.activation_text import Tidy, approx
 from symgrad.reports.render import Page, details
@@ -268,7 +268,3 @@ def steps(page: Page, tidy: Tidy, items: Sequence[Step], start: int,
                        candidate_rows(tidy, profile))
         elif step.math is not None:
             page.math(step.math if isinstance(step.math, str) else tidy.latex(step.math))
-
-
-def certified_note(record: Record) -> bool:
-    return any(isinstance(h, Certified) for h in record.provenance.values())
