@@ -175,22 +175,27 @@ def symbolic_roots(
     """
     f = sympy.together(f.rewrite(sympy.exp))
     num, _ = sympy.fraction(f)
-    shape = _exp_substitution(sympy.factor_terms(sympy.expand(num)))
-    if shape is None:
+    expanded = sympy.expand(num)
+    formulas: list[sympy.Expr] = []
+    if expanded.is_polynomial(z) and 0 < sympy.degree(expanded, z) <= 2:
+        # a rational piece (softsign): the quadratic's two roots, z = 1 ± 1/√ε
+        formulas = list(sympy.roots(sympy.Poly(expanded, z), multiple=True))
+    shape = None if formulas else _exp_substitution(sympy.factor_terms(expanded))
+    if shape is None and not formulas:
         return None
-    g, u, k, power = shape
-    gnum = sympy.expand(sympy.fraction(sympy.together(g))[0])
-    if not gnum.is_polynomial(u) or sympy.degree(gnum, u) > 4:
-        return None
-    poly = sympy.Poly(gnum, u)
-    a, b, c = poly.all_coeffs() if poly.degree() == 2 else (None, None, None)
-    found = (_quadratic_roots(a, b, c, at={parameter: value}) if poly.degree() == 2
-             else sympy.roots(poly, multiple=True))
-    formulas = []
-    for r in found or []:
-        # log(1/x) written −log(x): the threshold of the far side reads as a plain log.
-        t = (-sympy.log(1 / r) if r.is_Pow and r.exp == -1 else sympy.log(r)) / k
-        formulas += [t] if power == 1 else [sympy.sqrt(t), -sympy.sqrt(t)]
+    if shape is not None:
+        g, u, k, power = shape
+        gnum = sympy.expand(sympy.fraction(sympy.together(g))[0])
+        if not gnum.is_polynomial(u) or sympy.degree(gnum, u) > 4:
+            return None
+        poly = sympy.Poly(gnum, u)
+        a, b, c = poly.all_coeffs() if poly.degree() == 2 else (None, None, None)
+        found = (_quadratic_roots(a, b, c, at={parameter: value}) if poly.degree() == 2
+                 else sympy.roots(poly, multiple=True))
+        for r in found or []:
+            # log(1/x) written −log(x): the threshold of the far side reads as a plain log.
+            t = (-sympy.log(1 / r) if r.is_Pow and r.exp == -1 else sympy.log(r)) / k
+            formulas += [t] if power == 1 else [sympy.sqrt(t), -sympy.sqrt(t)]
     chosen = []
     for root in known:
         target = numeric(root, 50)

@@ -218,12 +218,19 @@ class Page:
         self._block("See also: " + "; ".join(f"{link(name, text)}" for name, text in reports)
                     + ".")
 
-    def details(self, summary: str, items: Sequence[str]) -> None:
-        """A collapsed ``<details>`` block (full digits, long closed forms): Markdown items
-        separated by blank lines."""
+    def details(self, summary: str, items: Iterable[str], *, as_list: bool = False) -> None:
+        """A collapsed ``<details>`` block (full digits, long closed forms), which GitHub
+        renders: Markdown items separated by blank lines (so math inside stays rendered),
+        or one bullet list with ``as_list``.  Nothing when there are no items."""
+        shown = list(items)
+        if not shown:
+            return
         self._block("<details>", f"<summary>{summary}</summary>")
-        for item in items:
-            self._block(item)
+        if as_list:
+            self.bullets(shown)
+        else:
+            for item in shown:
+                self._block(item)
         self._block("</details>")
 
     def figure(self, path: str, alt: str) -> None:
@@ -262,3 +269,4 @@ def check_rows(page: Page, rows: Iterable[Any]) -> None:
          for r in rows],
         notes=7,
     )
+

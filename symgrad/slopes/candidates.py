@@ -125,8 +125,8 @@ def _constant_piece(piece: Piece, index: int) -> tuple[list[Candidate], Step]:
     at = sympy.Integer(0) if inside else min(
         (e for e in (piece.lo, piece.hi) if e.is_finite), key=lambda e: abs(float(e)))
     cand = _exact_candidate(d, at, Reach.INTERVAL, piece.interval, piece=index)
-    step = Step(f"On {interval_text(piece.interval)} φ' is constant, so |φ'| = "
-                f"{sympy.sstr(cand.value)} on the whole interval.", sympy.Eq(_PRIME, d))
+    step = Step(f"On {interval_text(piece.interval)} φ' is constant, so |φ'| takes this "
+                "one value on the whole interval.", sympy.Eq(_PRIME, d))
     return [cand], step
 
 

@@ -33,6 +33,7 @@ from symgrad.slopes import (
     max_slope,
     saturation,
 )
+from symgrad.slopes.candidates import Candidate, candidates
 
 __all__ = ["CHECK_DPS", "EPSILONS", "MC_SAMPLES", "MC_SEED", "MC_Z", "ActivationProfile",
            "BoundaryCheck", "MonteCarlo", "SupCheck",
@@ -136,6 +137,8 @@ class ActivationProfile:
     plot_range: tuple[float, float]
     sup_check: SupCheck | None = None
     steps: tuple[Step, ...] = ()
+    #: Every candidate of the sup search, largest |φ'| first (as the derivation lists them).
+    candidates: tuple[Candidate, ...] = ()
 
     def title(self) -> str:
         return f"{self.act.label}: slope and saturation"
@@ -219,6 +222,8 @@ def _profile(act: Activation) -> ActivationProfile:
         monte_carlo=monte_carlo,
         plot_range=(lo, hi),
         sup_check=sup_check,
+        candidates=tuple(sorted(candidates(act)[0], key=lambda c: -(
+            c.number.lower if c.number is not None else 10**9))),
     )
 
 
