@@ -151,7 +151,9 @@ def _figure(data: TrainingComparison) -> bytes:
     factors.hline(4.0, color="#666666", label="4 = 1/σ'(0)")
     deepest = max(run.depth for run, _ in pairs)
     layer_ticks = [(k, str(k)) for k in range(1, deepest + 1)]
+    top = max(max(float(np.max(run.loss)) for run, _ in pairs), float(np.log(2)))
     loss.set(xlabel="epoch", ylabel="training loss", xlim=(0, epochs + 1.5 * len(pairs) + 1.5),
+             ylim=(0.0, 1.3 * top), legend="upper right",  # the legend above the curves
              title=f"training loss; right: mean ± sd of the last {SMOOTH} epochs")
     moved.set(xlabel="hidden layer l", ylabel="Σ‖ΔW_l‖/‖W_l(0)‖", yscale="log",
               xticks=layer_ticks, title="how far each layer moved in training")
