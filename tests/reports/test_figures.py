@@ -302,3 +302,39 @@ def test_gelu_log_panel_has_every_epsilon_and_the_dead_point(
     squares = [float(r.get("x", "0")) + float(r.get("width", "0")) / 2
                for g in _drawn(top, ("points",)) for r in g if r.tag == f"{NS}rect"]
     assert any(math.isclose(s, x, abs_tol=0.05) for s in squares)
+
+
+# ---- the training figure ----
+
+def _legend_texts(panel: ET.Element) -> list[str]:
+    return ["".join(t.itertext()) for g in panel.iter(f"{NS}g") if "legend" in _classes(g)
+            for t in g.iter(f"{NS}text")]
+
+
+def test_training_figure_has_the_gradient_panel_for_both_inputs() -> None:
+    # Small runs (a fraction of a second) through the report's own figure function.
+    from symgrad.numeric.training import compare
+    from symgrad.reports.pages import training
+
+    small = {"depth": 3, "width": 8, "epochs": 6, "samples": 64, "rng": 0}
+    data = training.TrainingComparison(
+        compare("sigmoid", "relu", **small), (),
+        compare("sigmoid", "relu", shift=training.SHIFT, **small))
+    content = training._figure(data)
+    assert list(problems("training", content)) == []
+    panels = _panels(ET.fromstring(content))
+    gradient = [p for p in panels if any("∂L/∂W_l‖ at init" in t for t in _text(p, "ylabel"))]
+    assert len(gradient) == 1
+    panel = gradient[0]
+    assert any(re.fullmatch("10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+", t) for t in _text(panel, "ytick"))  # log
+    legend = _legend_texts(panel)
+    for act in ("sigmoid", "relu"):
+        assert f"{act}, centred" in legend
+        assert f"{act}, shifted by +1" in legend
+    # the shifted runs are drawn dashed, the centred ones solid, in every data panel
+    for p in panels:
+        dashes = {d for kind, _, d, _ in _series(p) if kind == "line"}
+        assert "" in dashes and len(dashes) == 2
+    # the headline: the last epochs' mean ± sd, one marker per run, beside the loss curve
+    loss = next(p for p in panels if _text(p, "ylabel") == ["training loss"])
+    assert len(_drawn(loss, ("errorbar",))) == 4

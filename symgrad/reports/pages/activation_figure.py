@@ -7,12 +7,12 @@ joined) with a filled marker on the value φ' takes there — the piece that con
 kink, symgrad's convention — and an open one on the limit from the other side; every zero
 of φ' (the dead point, where the saturation islands shrink onto) marked.  Kinks and pieces
 come from the activation's piecewise definition, zeros from the certified roots of φ' on
-each piece, so a user's activation gets the same figure.
+each piece (:func:`~symgrad.slopes.dead.dead_set`), so a user's activation gets the same
+figure.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 
@@ -22,12 +22,11 @@ import sympy
 from symgrad._core import svg
 from symgrad._core.format import number_text
 from symgrad._core.plot import Axes, Figure
-from symgrad._core.symbols import z
 from symgrad.activations.record import Activation
 from symgrad.errors import NoClosedForm
 from symgrad.reports.pages.activation_profile import EPSILONS, ActivationProfile
+from symgrad.slopes.dead import dead_set
 from symgrad.slopes.kinks import convention_side, kinks_of
-from symgrad.slopes.roots import piece_roots
 
 __all__ = ["dead_points", "slope_figure"]
 
@@ -46,22 +45,16 @@ def _intervals(region: sympy.Set, lo: float, hi: float) -> list[tuple[float, flo
                   if isinstance(p, sympy.Interval))
 
 
-@functools.cache
 def dead_points(act: Activation) -> tuple[float, ...]:
-    """The isolated zeros of φ' (GELU's −0.7518…), from the certified roots of φ' on each
-    smooth piece; a piece where φ' is constant has none (a constant 0 is a dead zone, not
-    a point).  A piece whose roots cannot be proven complete is left out (figure only)."""
-    found: list[float] = []
-    for piece in act.pieces:
-        slope = piece.derivative
-        if not slope.has(z):
-            continue
-        try:
-            roots = piece_roots(slope, piece.lo, piece.hi, name="φ'").roots
-        except NoClosedForm:
-            continue
-        found += [float(r.at) for r in roots]
-    return tuple(sorted(found))
+    """The isolated zeros of φ' (GELU's −0.7518…) as floats, left to right: the points of
+    :func:`~symgrad.slopes.dead.dead_set` (certified roots of φ' on each smooth piece, kinks
+    where the convention gives 0; a constant-0 piece is a dead zone, not a point).  When
+    the roots of some piece cannot be proven complete none is drawn (figure only)."""
+    try:
+        points = dead_set(act).points
+    except NoClosedForm:
+        return ()
+    return tuple(float(p) for p in points)
 
 
 def _eps_text(eps: sympy.Expr) -> str:

@@ -107,21 +107,61 @@ def _smoothed(run: Any) -> str:
 
 
 def _figure(data: TrainingComparison) -> bytes:
-    runs = (data.comparison.first, data.comparison.second)
-    fig = Figure(width=700, height=320, cols=2, alt="training loss and how far each layer moved")
-    left, right = fig.axes(0, 0), fig.axes(0, 1)
-    for i, run in enumerate(runs):
-        color = PALETTE[i % len(PALETTE)]
-        left.line(np.arange(run.epochs + 1), run.loss, color=color, label=run.activation)
+    """Four panels, sigmoid and ReLU by colour, centred inputs solid with filled markers,
+    shifted ones dashed with open markers: the loss per epoch with the last-:data:`SMOOTH`
+    mean ± sd (the table's headline) beside it; how far each layer moved; the weight
+    gradients at initialization; and the factor from each layer to the next."""
+    pairs = [(data.comparison.first, False), (data.shifted.first, True),
+             (data.comparison.second, False), (data.shifted.second, True)]
+    colour = {run.activation: PALETTE[i] for i, run in
+              enumerate((data.comparison.first, data.comparison.second))}
+    fig = Figure(width=860, height=660, rows=2, cols=2,
+                 alt="training loss with its last-epoch mean, how far each layer moved, the "
+                     "weight gradients at initialization and their layer-to-layer factor, "
+                     "centred against shifted inputs")
+    loss, moved = fig.axes(0, 0), fig.axes(0, 1)
+    grads, factors = fig.axes(1, 0), fig.axes(1, 1)
+    epochs = max(run.epochs for run, _ in pairs)
+    loss.band(epochs - SMOOTH + 1, epochs, label=f"last {SMOOTH} epochs")
+    loss.hline(float(np.log(2)), color="#666666", label="ln 2 (chance)")
+    for k, (run, shifted) in enumerate(pairs):
+        c, dash, label = colour[run.activation], "5 3" if shifted else None, \
+            f"{run.activation}, {_inputs(run)}"
         layers = np.arange(1, run.depth + 1)
-        right.line(layers, run.total_update()[: run.depth], color=color, label=run.activation)
-        right.points(layers, run.total_update()[: run.depth], color=color)
-    left.hline(float(np.log(2)), color="#666666", label="ln 2 (chance)")
-    left.set(xlabel="epoch", ylabel="training loss", title="training loss")
-    deepest = max(run.depth for run in runs)
-    right.set(xlabel="hidden layer", ylabel="Σ‖ΔW_l‖/‖W_l(0)‖", yscale="log",
-              xticks=[(k, str(k)) for k in range(1, deepest + 1)],
-              title="how far each layer moved")
+        loss.line(np.arange(run.epochs + 1), run.loss, color=c, dash=dash)
+        mean, sd, _, _ = run.smoothed_loss(SMOOTH)
+        loss.errorbar([epochs + 1.5 * (k + 1)], [mean], [sd], color=c, filled=not shifted)
+        moved.line(layers, run.total_update()[: run.depth], color=c, dash=dash, label=label)
+        moved.points(layers, run.total_update()[: run.depth], color=c, filled=not shifted)
+        grads.line(layers, run.grad_norm[: run.depth], color=c, dash=dash, label=label)
+        grads.points(layers, run.grad_norm[: run.depth], color=c, filled=not shifted)
+        factors.line(layers[:-1], _layer_steps(run), color=c, dash=dash)
+        factors.points(layers[:-1], _layer_steps(run), color=c, filled=not shifted)
+    for filled, inputs in ((True, "centred"), (False, "shifted")):
+        loss.errorbar([], [], [], color="#444444", filled=filled,
+                      label=f"mean ± sd, {inputs}")
+    for (run, _), side in zip(pairs[:2], (1, -1), strict=True):
+        # the sigmoid net's layer-1 step, which the text explains: right of the centred
+        # line, left of the shifted one
+        g = run.grad_norm
+        grads.text(1.5 + 0.07 * side, float(np.sqrt(g[0] * g[1])) * 1.6 ** -side,
+                   f"×{_layer_steps(run)[0]:.3g}", anchor="start" if side > 0 else "end",
+                   color=colour[run.activation])
+    factors.hline(1.0, color="#999999", dash="2 3", label="1 (no change)")
+    factors.hline(4.0, color="#666666", label="4 = 1/σ'(0)")
+    deepest = max(run.depth for run, _ in pairs)
+    layer_ticks = [(k, str(k)) for k in range(1, deepest + 1)]
+    top = max(max(float(np.max(run.loss)) for run, _ in pairs), float(np.log(2)))
+    loss.set(xlabel="epoch", ylabel="training loss", xlim=(0, epochs + 1.5 * len(pairs) + 1.5),
+             ylim=(0.0, 1.3 * top), legend="upper right",  # the legend above the curves
+             title=f"training loss; right: mean ± sd of the last {SMOOTH} epochs")
+    moved.set(xlabel="hidden layer l", ylabel="Σ‖ΔW_l‖/‖W_l(0)‖", yscale="log",
+              xticks=layer_ticks, title="how far each layer moved in training")
+    grads.set(xlabel="hidden layer l", ylabel="‖∂L/∂W_l‖ at initialization", yscale="log",
+              xticks=layer_ticks, legend="lower right", title="weight gradients at initialization")
+    factors.set(xlabel="from layer l to l + 1", ylabel="‖∂L/∂W_{l+1}‖ / ‖∂L/∂W_l‖",
+                yscale="log", xticks=layer_ticks[:-1], legend="upper right",
+                title="the factor from each layer to the next")
     return fig.svg()
 
 
