@@ -271,7 +271,9 @@ def build() -> list[Any]:
             [(str(e + 1), *[f"{run.relative_update[e, layer]:.3g}"
                             for layer in range(run.depth)]) for e in shown],
         )
-    page.figure(fig_path, "loss per epoch and per-layer movement, sigmoid and ReLU")
+    page.figure(fig_path, "sigmoid and ReLU, centred and shifted inputs: loss per epoch with "
+                "the last-5-epoch mean ± sd, per-layer movement, weight gradients at "
+                "initialisation and the factor from each layer to the next")
     page.see_also(("chain-4-layer-sigmoid", "the same decay in a scalar chain, with weight "
                    "gradients beside activation gradients"),
                   ("meanfield", "why σ_w and the activation set the per-layer factor"))
