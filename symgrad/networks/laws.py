@@ -45,7 +45,7 @@ from typing import Any
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad.networks._asymptotics import slope_limits
+from symgrad.networks._asymptotics import radsimp, slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
 from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
@@ -157,6 +157,47 @@ def _run_of(net: Block) -> tuple[Block, int, int] | None:
     return best
 
 
+def _rational_in_l(expr: sympy.Expr) -> tuple[sympy.Poly, sympy.Poly] | None:
+    """(numerator, denominator) of ``expr`` as polynomials in L with rational
+    coefficients, or None when it is not such a rational function."""
+    num, den = sympy.fraction(sympy.cancel(expr))
+    try:
+        polys = sympy.Poly(num, L), sympy.Poly(den, L)
+    except sympy.PolynomialError:
+        return None
+    if not all(p.domain.is_ZZ or p.domain.is_QQ for p in polys) or polys[0].is_zero:
+        return None
+    return polys
+
+
+def _limit_inf(expr: sympy.Expr) -> sympy.Expr:
+    """lim_{L→∞} expr.  For a rational function of L with rational coefficients, from
+    the degrees and leading coefficients (the rational number or ±∞ that Gruntz's
+    algorithm returns, without its series expansions: a tenth of a second per limit);
+    otherwise ``sympy.limit``."""
+    if not expr.has(L):
+        return expr
+    polys = _rational_in_l(expr)
+    if polys is None:
+        return sympy.limit(expr, L, sympy.oo)
+    num, den = polys
+    ratio = sympy.Rational(num.LC()) / sympy.Rational(den.LC())
+    if num.degree() < den.degree():
+        return sympy.Integer(0)
+    if num.degree() == den.degree():
+        return ratio
+    return sympy.oo if ratio > 0 else -sympy.oo
+
+
+def _growth_exponent(expr: sympy.Expr) -> sympy.Expr:
+    """κ = lim_{L→∞} log|expr|/log L: the degree difference of a rational function of L
+    with rational coefficients (not identically 0), else ``sympy.limit``."""
+    polys = _rational_in_l(expr)
+    if polys is None:
+        return sympy.limit(sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo)
+    return sympy.Integer(polys[0].degree() - polys[1].degree())
+
+
 def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                  steps: list[Step]) -> DepthLaw:
     """J = first·f^{L−1} with f possibly depending on L."""
@@ -165,7 +206,7 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
         sympy.Symbol("f"), f)))
     formula = first * f ** (L - 1)
     method = "constant per-block factor"
-    f_inf = sympy.limit(f, L, sympy.oo) if f.has(L) else f
+    f_inf = _limit_inf(f)
     err = inexact * abs(float(f_inf)) if f_inf.is_finite else 0.0
     if f == 1:
         return _law(LawKind.BOUNDED, first, how=_how(inexact, method, first), steps=steps,
@@ -180,14 +221,14 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                     " per block", formula=formula, depth=n)
     # f → 1: log J ≈ L(f − 1) ~ d·L^κ.
     excess = sympy.cancel(L * (f - 1))
-    kappa = sympy.limit(sympy.log(sympy.Abs(excess)) / sympy.log(L), L, sympy.oo)
-    d = sympy.limit(excess / L**kappa, L, sympy.oo)
+    kappa = _growth_exponent(excess)
+    d = _limit_inf(excess / L**kappa)
     steps.append(Step("L·(f − 1) ~ d·L^κ", _eq(sympy.Symbol("kappa"), kappa)))
     if kappa > 0:
         return _law(LawKind.STRETCHED_EXPONENTIAL, d, power=kappa,
                     how=_how(inexact, method, d), steps=steps, formula=formula, depth=n,
                     statement=f"log J grows like {sympy.sstr(d)}·L^{sympy.sstr(kappa)}")
-    first_inf = sympy.limit(first, L, sympy.oo) if first.has(L) else first
+    first_inf = _limit_inf(first)
     limit = first_inf * (sympy.exp(d) if kappa == 0 else 1)
     steps.append(Step("(1 + d/L)^L → e^d", _eq(sympy.Symbol("J_infinity"), limit)))
     return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
@@ -212,7 +253,7 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
               Step("J^{L,0} = Π (l + x + y)/(l + x) = Γ(L+x+y)Γ(x)/(Γ(L+x)Γ(x+y))",
                    _eq(sympy.Symbol("J"), formula))]
     method = "Gamma-function product of the additive recursion"
-    rho = sympy.limit(sympy.log(x) / sympy.log(L), L, sympy.oo) if x.has(L) else 0
+    rho = _growth_exponent(x) if x.has(L) else 0
     if y == 0:
         return _law(LawKind.BOUNDED, 1, how=Exact(method), steps=steps, formula=formula,
                     depth=n, statement="the branches pass no gradient: J = 1")
@@ -221,7 +262,7 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
         return _law(LawKind.POWER, power, how=_how(inexact, method, power), steps=steps,
                     formula=formula, depth=n,
                     statement=f"J^(L,0) grows like L^{sympy.sstr(sympy.N(power, 8))}")
-    lam = sympy.limit(L / x, L, sympy.oo)
+    lam = _limit_inf(L / x)
     limit = sympy.powsimp((1 + lam) ** y)
     return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
                 formula=formula, depth=n,
@@ -286,7 +327,7 @@ def _residual_growth(r: Block, steps: list[Step]) -> DepthLaw | None:
         return _law(LawKind.EXPONENTIAL, f, how=Exact(method), steps=steps,
                     statement=f"asymptotically a factor {sympy.sstr(f)} per block")
     if s_inf == 0 and v_inf.is_finite and gamma2.is_finite and v_inf.is_positive:
-        c = sympy.radsimp(2 * s2v * gamma2 / sympy.sqrt(s2v * v_inf + r.scale**2 * d.sigma_b**2))
+        c = radsimp(2 * s2v * gamma2 / sympy.sqrt(s2v * v_inf + r.scale**2 * d.sigma_b**2))
         steps += [Step("E[φ'(√K Z)²] ~ γ₂/√K", _eq(sympy.Symbol("gamma_2"), gamma2)),
                   Step("K_l ~ l·s²(σ_w²V∞ + σ_b²); log J ~ Σ s²σ_w²γ₂/√K_l ~ c√L",
                        _eq(sympy.Symbol("c"), c))]

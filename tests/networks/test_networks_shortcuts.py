@@ -1,0 +1,57 @@
+"""The shortcuts the depth laws take instead of SymPy's general algorithms (radsimp,
+integrate, limit) give SymPy's own answers, expression for expression."""
+
+import pytest
+import sympy
+
+from symgrad.activations import as_activation
+from symgrad.networks import L
+from symgrad.networks._asymptotics import _polynomial_integral, radsimp, slope_limits
+from symgrad.networks.laws import _growth_exponent, _limit_inf
+
+pi, sqrt, R = sympy.pi, sympy.sqrt, sympy.Rational
+u = sympy.Symbol("u", real=True)
+
+
+def _total(name):
+    # γ₂·√(2π) = ∫φ'², the radsimp input of the residual law (exact rational for these).
+    return sympy.nsimplify(slope_limits(as_activation(name))[2] * sqrt(2 * pi))
+
+
+@pytest.mark.parametrize("expr", [
+    R(4, 3) / sqrt(2 * pi), 3 / sqrt(pi), sqrt(2) / (sqrt(pi) * sqrt(3)),
+    1 / (pi * sqrt(2 * pi)), (1 + sqrt(2)) / sqrt(2 * pi),
+    2 * sqrt(2) / (sqrt(pi) * sqrt(1 + 2 * pi)), R(5, 7) * sqrt(3), 1 / (1 + sqrt(2)),
+])
+def test_radsimp_is_sympys(expr):
+    assert sympy.srepr(radsimp(expr)) == sympy.srepr(sympy.radsimp(expr))
+
+
+@pytest.mark.parametrize("name", ["tanh", "softsign", "hard_tanh"])
+@pytest.mark.parametrize("s2v, rest", [(1, 1), (R(1, 4), R(1, 2) + R(1, 9)), (2, 3)])
+def test_residual_constant_is_sympys_radsimp(name, s2v, rest):
+    gamma2 = radsimp(_total(name) / sqrt(2 * pi))
+    assert sympy.srepr(gamma2) == sympy.srepr(sympy.radsimp(_total(name) / sqrt(2 * pi)))
+    c = 2 * s2v * gamma2 / sqrt(rest)
+    assert sympy.srepr(radsimp(c)) == sympy.srepr(sympy.radsimp(c))
+
+
+@pytest.mark.parametrize("g, lo, hi", [
+    ((1 - u**2) ** 2, -1, 1), (u**3 - u / 3 + 2, 0, R(1, 2)), (R(1, 4) - u**2, -R(1, 2), R(1, 2)),
+    (sqrt(2) * u**2, -1, 1), (u**2, -sympy.oo, 0),
+])
+def test_polynomial_integral_is_sympys(g, lo, hi):
+    assert _polynomial_integral(g, u, sympy.sympify(lo), sympy.sympify(hi)) == \
+        sympy.integrate(g, (u, lo, hi))
+
+
+@pytest.mark.parametrize("expr", [
+    1 + 1 / (4 * L), (3 * L**2 + 1) / (2 * L**2 - L), (L**3 + 2) / (5 * L), -L**3 / (L + 1),
+    sympy.Integer(7), 1 / L, 1 + R(3, 2) / L**2, (L + 1) ** 2 / (L**2 - 3), 1 + 1 / sqrt(L),
+    1 + sqrt(2) / L, L * (1 + R(1, 4) / L - 1),
+])
+def test_limits_are_sympys(expr):
+    assert _limit_inf(expr) == sympy.limit(expr, L, sympy.oo)
+    if expr != 0:
+        kappa = _growth_exponent(expr)
+        assert kappa == sympy.limit(sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo)
