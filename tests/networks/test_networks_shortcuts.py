@@ -1,12 +1,17 @@
-"""The shortcuts the depth laws take instead of SymPy's general algorithms (radsimp,
-integrate, limit) give SymPy's own answers, expression for expression."""
+"""The shortcuts predict takes instead of SymPy's general algorithms (radsimp, integrate,
+limit, lambdify) give SymPy's own answers, expression for expression and float for
+float."""
+
+import inspect
 
 import pytest
 import sympy
 
+from symgrad import activation
 from symgrad.activations import as_activation
 from symgrad.networks import L
 from symgrad.networks._asymptotics import _polynomial_integral, radsimp, slope_limits
+from symgrad.networks._gaussian import _closed, math_function
 from symgrad.networks.laws import _growth_exponent, _limit_inf
 
 pi, sqrt, R = sympy.pi, sympy.sqrt, sympy.Rational
@@ -55,3 +60,22 @@ def test_limits_are_sympys(expr):
     if expr != 0:
         kappa = _growth_exponent(expr)
         assert kappa == sympy.limit(sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo)
+
+
+@pytest.mark.parametrize("name, params", [("relu", {}), ("leaky_relu", {}),
+                                          ("leaky_relu", {"alpha": R(1, 5)}),
+                                          ("leaky_relu", {"alpha": -R(3, 2)}), ("erf", {}),
+                                          ("identity", {})])
+def test_closed_form_evaluators_are_lambdify(name, params):
+    # The same line of Python as lambdify writes, hence the same floats.
+    act = as_activation(name) if not params else activation(name, **params)
+    fns = _closed(act)
+    qs, cs = sympy.Symbol("qs", positive=True), sympy.Symbol("cs", real=True)
+    exprs = [((qs,), sympy.sympify(fn(qs))) for fn in fns[:3]] + [((qs, cs), fns[3](qs, cs))]
+    for args, expr in exprs:
+        ours, theirs = math_function(args, expr), sympy.lambdify(args, expr, modules="math")
+        assert ours.__doc__.splitlines()[-1] == inspect.getsource(theirs).splitlines()[-1]
+        for q in (1e-9, 0.3, 1.0, 7.25, 3e5):
+            for c in ((0.0,) if len(args) == 1 else (-1.0, -0.4, 0.0, 0.93, 1.0)):
+                at = (q,) if len(args) == 1 else (q, c)
+                assert ours(*at) == theirs(*at)
