@@ -159,8 +159,10 @@ def _run_of(net: Block) -> tuple[Block, int, int] | None:
 
 def _rational_in_l(expr: sympy.Expr) -> tuple[sympy.Poly, sympy.Poly] | None:
     """(numerator, denominator) of ``expr`` as polynomials in L with rational
-    coefficients, or None when it is not such a rational function."""
-    num, den = sympy.fraction(sympy.cancel(expr))
+    coefficients (not cancelled: a common factor changes neither the degree difference
+    nor the ratio of leading coefficients), or None when it is not such a rational
+    function."""
+    num, den = expr.as_numer_denom()
     try:
         polys = sympy.Poly(num, L), sympy.Poly(den, L)
     except sympy.PolynomialError:
