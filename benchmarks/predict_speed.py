@@ -64,8 +64,8 @@ def worker(spec: str, depth: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 blocks, 3 rounds")
-    parser.add_argument("--rounds", type=int, default=5, help="fresh-interpreter rounds per"
-                        " side and network (default 5)")
+    parser.add_argument("--rounds", type=int, help="fresh-interpreter rounds per side and"
+                        " network (default 5, 3 with --quick)")
     parser.add_argument("--after-only", action="store_true", help="time today's code only")
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     parser.add_argument("--depth", type=int, default=1000, help=argparse.SUPPRESS)
@@ -74,7 +74,8 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.spec, args.depth)))
         return
-    depth, rounds = (100, 3) if args.quick else (1000, args.rounds)
+    depth = 100 if args.quick else 1000
+    rounds = args.rounds or (3 if args.quick else 5)
     sides = {"after": AFTER}
     if not args.after_only:
         sides = {"before": ensure_before(args.before, BASE), "after": AFTER}

@@ -32,7 +32,7 @@ def test_radsimp_is_sympys(expr):
     assert sympy.srepr(radsimp(expr)) == sympy.srepr(sympy.radsimp(expr))
 
 
-@pytest.mark.parametrize("name", ["tanh", "softsign", "hard_tanh"])
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "softsign", "hard_tanh"])
 @pytest.mark.parametrize("s2v, rest", [(1, 1), (R(1, 4), R(1, 2) + R(1, 9)), (2, 3)])
 def test_residual_constant_is_sympys_radsimp(name, s2v, rest):
     gamma2 = radsimp(_total(name) / sqrt(2 * pi))
