@@ -26,8 +26,9 @@ import sympy
 
 from symgrad._core.symbols import z
 from symgrad.activations import Activation
+from symgrad.networks._shortcuts import polynomial_integral, radsimp
 
-__all__ = ["Q_SMALL", "T_MIN", "radsimp", "slope_limits", "small", "small_coefficients"]
+__all__ = ["Q_SMALL", "T_MIN", "slope_limits", "small", "small_coefficients"]
 
 #: The table's lower end in t = ln q.
 T_MIN = -28
@@ -103,27 +104,6 @@ def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
     return s_inf, v_inf, gamma2
 
 
-#: π as a positive symbol while :func:`radsimp` works (see there).
-_PI = sympy.Symbol("pi", positive=True)
-
-
-def radsimp(expr: sympy.Expr) -> sympy.Expr:
-    """``sympy.radsimp(expr)``, the same expression, with π held as a positive symbol.
-
-    SymPy's radsimp asks ``nsimplify`` whether a numeric denominator such as √π is a
-    rational number in disguise (a PSLQ search: a tenth of a second per √π, and always
-    "no" for a power of π); with π a positive symbol it skips that question and
-    rationalises the same way, and π goes back in without re-evaluating the
-    rationalised form (√π/π, not 1/√π).  Tested against ``sympy.radsimp`` itself.
-    """
-    if not expr.has(sympy.pi):
-        return sympy.radsimp(expr)
-    held = sympy.radsimp(expr.xreplace({sympy.pi: _PI}))
-    with sympy.evaluate(False):
-        out: sympy.Expr = held.xreplace({_PI: sympy.pi})
-    return out
-
-
 def _limit(expr: sympy.Expr, at: sympy.Expr) -> sympy.Expr:
     """lim_{z→at} expr: SymPy's own value at ±∞ when it gives a determinate extended real
     (tanh(∞) = 1, e^{−∞} = 0 — continuous in the extended reals), else ``sympy.limit``
@@ -147,20 +127,7 @@ def _square_slope_integral(phi: sympy.Expr, slope: sympy.Expr, lo: sympy.Expr,
     if not g.has(z):
         ends = [_limit(phi, e) if e.is_infinite else phi.subs(z, e) for e in (lo, hi)]
         if g.has(u):
-            return _polynomial_integral(g, u, ends[0], ends[1])
+            return polynomial_integral(g, u, ends[0], ends[1])
         return g * g * (hi - lo) if g != 0 else sympy.Integer(0)
     part = sympy.integrate(slope**2, (z, lo, hi))
     return None if part.has(sympy.Integral) else part
-
-
-def _polynomial_integral(g: sympy.Expr, u: sympy.Symbol, lo: sympy.Expr,
-                         hi: sympy.Expr) -> sympy.Expr:
-    """∫_lo^hi g(u) du: for a polynomial with rational coefficients between rational
-    ends the antiderivative's difference (a rational number, as SymPy's integrate gives,
-    without importing its integrator: a fifth of a second), else ``sympy.integrate``."""
-    if lo.is_Rational and hi.is_Rational and g.is_polynomial(u):
-        poly = sympy.Poly(g, u)
-        if poly.domain.is_QQ or poly.domain.is_ZZ:
-            antiderivative = poly.integrate()
-            return sympy.Rational(antiderivative.eval(hi) - antiderivative.eval(lo))
-    return sympy.integrate(g, (u, lo, hi))

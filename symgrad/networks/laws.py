@@ -43,13 +43,11 @@ from functools import lru_cache
 from typing import Any
 
 import sympy
-from flint import arb
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import constant_ball, working_precision
-from symgrad.errors import NoClosedForm
-from symgrad.networks._asymptotics import radsimp, slope_limits
+from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
+from symgrad.networks._shortcuts import growth_exponent, limit_inf, nonzero, radsimp
 from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 
@@ -111,25 +109,6 @@ def _eq(lhs: Any, rhs: Any) -> sympy.Eq:
     return sympy.Eq(lhs, rhs, evaluate=False)
 
 
-_TINY = arb(10) ** -20
-
-
-def _nonzero(expr: sympy.Expr) -> bool:
-    """Whether a constant expression is not 0: SymPy's own answer, else 30 digits (a value
-    whose 30-digit evaluation is clearly away from 0 is not 0).  First an Arb ball: one
-    that proves |expr| > 1e−20 settles it as both would (SymPy's assumptions cost tens of
-    milliseconds on π/(π − 1) − 1)."""
-    try:
-        with working_precision(64):
-            if abs(constant_ball(expr)) > _TINY:
-                return True
-    except NoClosedForm:  # a function without a ball rule: SymPy decides
-        pass
-    if expr.is_zero is not None:
-        return not expr.is_zero
-    return bool(abs(sympy.N(expr, 30)) > sympy.Float(10) ** -20)
-
-
 def _how(inexact: float, method: str, value: sympy.Expr) -> How:
     if inexact == 0.0 and not value.has(sympy.Float):
         return Exact(method)
@@ -171,49 +150,6 @@ def _run_of(net: Block) -> tuple[Block, int, int] | None:
     return best
 
 
-def _rational_in_l(expr: sympy.Expr) -> tuple[sympy.Poly, sympy.Poly] | None:
-    """(numerator, denominator) of ``expr`` as polynomials in L with rational
-    coefficients (not cancelled: a common factor changes neither the degree difference
-    nor the ratio of leading coefficients), or None when it is not such a rational
-    function."""
-    num, den = expr.as_numer_denom()
-    try:
-        polys = sympy.Poly(num, L), sympy.Poly(den, L)
-    except sympy.PolynomialError:
-        return None
-    if not all(p.domain.is_ZZ or p.domain.is_QQ for p in polys) or polys[0].is_zero:
-        return None
-    return polys
-
-
-def _limit_inf(expr: sympy.Expr) -> sympy.Expr:
-    """lim_{L→∞} expr.  For a rational function of L with rational coefficients, from
-    the degrees and leading coefficients (the rational number or ±∞ that Gruntz's
-    algorithm returns, without its series expansions: a tenth of a second per limit);
-    otherwise ``sympy.limit``."""
-    if not expr.has(L):
-        return expr
-    polys = _rational_in_l(expr)
-    if polys is None:
-        return sympy.limit(expr, L, sympy.oo)
-    num, den = polys
-    ratio = sympy.Rational(num.LC()) / sympy.Rational(den.LC())
-    if num.degree() < den.degree():
-        return sympy.Integer(0)
-    if num.degree() == den.degree():
-        return ratio
-    return sympy.oo if ratio > 0 else -sympy.oo
-
-
-def _growth_exponent(expr: sympy.Expr) -> sympy.Expr:
-    """κ = lim_{L→∞} log|expr|/log L: the degree difference of a rational function of L
-    with rational coefficients (not identically 0), else ``sympy.limit``."""
-    polys = _rational_in_l(expr)
-    if polys is None:
-        return sympy.limit(sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo)
-    return sympy.Integer(polys[0].degree() - polys[1].degree())
-
-
 def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                  steps: list[Step]) -> DepthLaw:
     """J = first·f^{L−1} with f possibly depending on L."""
@@ -222,14 +158,14 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
         sympy.Symbol("f"), f)))
     formula = first * f ** (L - 1)
     method = "constant per-block factor"
-    f_inf = _limit_inf(f)
+    f_inf = limit_inf(f)
     err = inexact * abs(float(f_inf)) if f_inf.is_finite else 0.0
     if f == 1:
         return _law(LawKind.BOUNDED, first, how=_how(inexact, method, first), steps=steps,
                     statement="every block after the first passes the gradient on unchanged",
                     formula=first, depth=n)
     exact = inexact == 0.0 and not f_inf.has(sympy.Float)
-    away = _nonzero(f_inf - 1) if exact else abs(float(f_inf) - 1) > err
+    away = nonzero(f_inf - 1) if exact else abs(float(f_inf) - 1) > err
     if f_inf.is_finite and away:
         grows = "grows" if float(f_inf) > 1 else "shrinks"
         return _law(LawKind.EXPONENTIAL, f_inf, how=_how(inexact, method, f_inf), steps=steps,
@@ -237,14 +173,14 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                     " per block", formula=formula, depth=n)
     # f → 1: log J ≈ L(f − 1) ~ d·L^κ.
     excess = sympy.cancel(L * (f - 1))
-    kappa = _growth_exponent(excess)
-    d = _limit_inf(excess / L**kappa)
+    kappa = growth_exponent(excess)
+    d = limit_inf(excess / L**kappa)
     steps.append(Step("L·(f − 1) ~ d·L^κ", _eq(sympy.Symbol("kappa"), kappa)))
     if kappa > 0:
         return _law(LawKind.STRETCHED_EXPONENTIAL, d, power=kappa,
                     how=_how(inexact, method, d), steps=steps, formula=formula, depth=n,
                     statement=f"log J grows like {sympy.sstr(d)}·L^{sympy.sstr(kappa)}")
-    first_inf = _limit_inf(first)
+    first_inf = limit_inf(first)
     limit = first_inf * (sympy.exp(d) if kappa == 0 else 1)
     steps.append(Step("(1 + d/L)^L → e^d", _eq(sympy.Symbol("J_infinity"), limit)))
     return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
@@ -269,7 +205,7 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
               Step("J^{L,0} = Π (l + x + y)/(l + x) = Γ(L+x+y)Γ(x)/(Γ(L+x)Γ(x+y))",
                    _eq(sympy.Symbol("J"), formula))]
     method = "Gamma-function product of the additive recursion"
-    rho = _growth_exponent(x) if x.has(L) else 0
+    rho = growth_exponent(x) if x.has(L) else 0
     if y == 0:
         return _law(LawKind.BOUNDED, 1, how=Exact(method), steps=steps, formula=formula,
                     depth=n, statement="the branches pass no gradient: J = 1")
@@ -278,7 +214,7 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
         return _law(LawKind.POWER, power, how=_how(inexact, method, power), steps=steps,
                     formula=formula, depth=n,
                     statement=f"J^(L,0) grows like L^{sympy.sstr(sympy.N(power, 8))}")
-    lam = _limit_inf(L / x)
+    lam = limit_inf(L / x)
     limit = sympy.powsimp((1 + lam) ** y)
     return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
                 formula=formula, depth=n,

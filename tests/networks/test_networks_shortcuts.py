@@ -10,9 +10,15 @@ import sympy
 from symgrad import activation
 from symgrad.activations import as_activation
 from symgrad.networks import L
-from symgrad.networks._asymptotics import _polynomial_integral, radsimp, slope_limits
+from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._gaussian import _closed, math_function
-from symgrad.networks.laws import _growth_exponent, _limit_inf
+from symgrad.networks._shortcuts import (
+    growth_exponent,
+    limit_inf,
+    nonzero,
+    polynomial_integral,
+    radsimp,
+)
 
 pi, sqrt, R = sympy.pi, sympy.sqrt, sympy.Rational
 u = sympy.Symbol("u", real=True)
@@ -46,7 +52,7 @@ def test_residual_constant_is_sympys_radsimp(name, s2v, rest):
     (sqrt(2) * u**2, -1, 1), (u**2, -sympy.oo, 0),
 ])
 def test_polynomial_integral_is_sympys(g, lo, hi):
-    assert _polynomial_integral(g, u, sympy.sympify(lo), sympy.sympify(hi)) == \
+    assert polynomial_integral(g, u, sympy.sympify(lo), sympy.sympify(hi)) == \
         sympy.integrate(g, (u, lo, hi))
 
 
@@ -56,9 +62,9 @@ def test_polynomial_integral_is_sympys(g, lo, hi):
     1 + sqrt(2) / L, L * (1 + R(1, 4) / L - 1),
 ])
 def test_limits_are_sympys(expr):
-    assert _limit_inf(expr) == sympy.limit(expr, L, sympy.oo)
+    assert limit_inf(expr) == sympy.limit(expr, L, sympy.oo)
     if expr != 0:
-        kappa = _growth_exponent(expr)
+        kappa = growth_exponent(expr)
         assert kappa == sympy.limit(sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo)
 
 
@@ -79,3 +85,12 @@ def test_closed_form_evaluators_are_lambdify(name, params):
             for c in ((0.0,) if len(args) == 1 else (-1.0, -0.4, 0.0, 0.93, 1.0)):
                 at = (q,) if len(args) == 1 else (q, c)
                 assert ours(*at) == theirs(*at)
+
+
+@pytest.mark.parametrize("expr", [sympy.pi / (sympy.pi - 1) - 1, sympy.Integer(0),
+                                  sqrt(2) - sqrt(2), sympy.exp(R(1, 4)) - 1, R(1, 10**30),
+                                  sympy.gamma(R(1, 3)) - 1, sympy.oo])
+def test_nonzero_is_sympys(expr):
+    expected = (not expr.is_zero) if expr.is_zero is not None else \
+        bool(abs(sympy.N(expr, 30)) > sympy.Float(10) ** -20)
+    assert nonzero(expr) == expected
