@@ -22,14 +22,14 @@ HERE = Path(__file__).resolve().parent
 AFTER = HERE.parent
 
 
-def ensure_before(path: str) -> Path:
-    """The worktree of ``BASE`` at ``path`` (created when missing)."""
+def ensure_before(path: str, base: str = BASE) -> Path:
+    """The worktree of ``base`` at ``path`` (created when missing)."""
     target = Path(path)
     if not (target / "symgrad" / "__init__.py").exists():
-        print(f"creating {target} (git worktree of {BASE}) for the 'before' column",
+        print(f"creating {target} (git worktree of {base}) for the 'before' column",
               file=sys.stderr)
         subprocess.run(["git", "-C", str(AFTER), "worktree", "add", "--detach", str(target),
-                        BASE], check=True, stdout=subprocess.DEVNULL)
+                        base], check=True, stdout=subprocess.DEVNULL)
     return target
 
 
@@ -43,7 +43,8 @@ def run_worker(tree: Path, script: str, args: list[str], *, timeout: float = 360
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def add_before_argument(parser: Any) -> None:
-    parser.add_argument("--before", default="/tmp/symgrad-before", metavar="DIR",
-                        help=f"worktree of the code before (created from {BASE} if missing)")
+def add_before_argument(parser: Any, *, base: str = BASE,
+                        default: str = "/tmp/symgrad-before") -> None:
+    parser.add_argument("--before", default=default, metavar="DIR",
+                        help=f"worktree of the code before (created from {base} if missing)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

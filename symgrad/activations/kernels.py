@@ -246,6 +246,23 @@ def leaky_relu_into(x: FloatArray, value: FloatArray, slope: FloatArray, work: F
     np.copyto(slope, alpha, where=mask)
 
 
+def gelu_into(x: FloatArray, value: FloatArray, slope: FloatArray, work: FloatArray,
+              mask: Any, **_: Any) -> None:
+    # gelu and gelu_prime share Φ(x) = erfc(−x/√2)/2, the costly part: computed once.
+    np.negative(x, out=work)
+    work /= _SQRT2
+    cdf = np.asarray(_erfc_vec(work), dtype=np.float64)
+    np.multiply(x, 0.5, out=value)
+    value *= cdf
+    np.multiply(cdf, 0.5, out=slope)
+    # + (x/√(2π))·e^{−x²/2}
+    np.square(x, out=work)
+    work *= -0.5
+    np.exp(work, out=work)
+    work *= x * _INV_SQRT_2PI
+    slope += work
+
+
 #: In-place (φ, φ') evaluators by the value kernel they reproduce.
 INTO = {identity: identity_into, tanh: tanh_into, sigmoid: sigmoid_into,
-        leaky_relu: leaky_relu_into}
+        leaky_relu: leaky_relu_into, gelu: gelu_into}

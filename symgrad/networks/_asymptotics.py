@@ -26,6 +26,7 @@ import sympy
 
 from symgrad._core.symbols import z
 from symgrad.activations import Activation
+from symgrad.networks._shortcuts import polynomial_integral, radsimp
 
 __all__ = ["Q_SMALL", "T_MIN", "slope_limits", "small", "small_coefficients"]
 
@@ -99,7 +100,7 @@ def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
                 total = sympy.nan
                 break
             total += part
-        gamma2 = sympy.radsimp(total / sympy.sqrt(2 * sympy.pi))
+        gamma2 = radsimp(total / sympy.sqrt(2 * sympy.pi))
     return s_inf, v_inf, gamma2
 
 
@@ -126,7 +127,7 @@ def _square_slope_integral(phi: sympy.Expr, slope: sympy.Expr, lo: sympy.Expr,
     if not g.has(z):
         ends = [_limit(phi, e) if e.is_infinite else phi.subs(z, e) for e in (lo, hi)]
         if g.has(u):
-            return sympy.integrate(g, (u, ends[0], ends[1]))
+            return polynomial_integral(g, u, ends[0], ends[1])
         return g * g * (hi - lo) if g != 0 else sympy.Integer(0)
     part = sympy.integrate(slope**2, (z, lo, hi))
     return None if part.has(sympy.Integral) else part

@@ -47,6 +47,7 @@ import sympy
 from symgrad._core.symbols import z
 from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
+from symgrad.networks._shortcuts import growth_exponent, limit_inf, nonzero, radsimp
 from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 
@@ -108,14 +109,6 @@ def _eq(lhs: Any, rhs: Any) -> sympy.Eq:
     return sympy.Eq(lhs, rhs, evaluate=False)
 
 
-def _nonzero(expr: sympy.Expr) -> bool:
-    """Whether a constant expression is not 0: SymPy's own answer, else 30 digits (a value
-    whose 30-digit evaluation is clearly away from 0 is not 0)."""
-    if expr.is_zero is not None:
-        return not expr.is_zero
-    return bool(abs(sympy.N(expr, 30)) > sympy.Float(10) ** -20)
-
-
 def _how(inexact: float, method: str, value: sympy.Expr) -> How:
     if inexact == 0.0 and not value.has(sympy.Float):
         return Exact(method)
@@ -165,14 +158,14 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
         sympy.Symbol("f"), f)))
     formula = first * f ** (L - 1)
     method = "constant per-block factor"
-    f_inf = sympy.limit(f, L, sympy.oo) if f.has(L) else f
+    f_inf = limit_inf(f)
     err = inexact * abs(float(f_inf)) if f_inf.is_finite else 0.0
     if f == 1:
         return _law(LawKind.BOUNDED, first, how=_how(inexact, method, first), steps=steps,
                     statement="every block after the first passes the gradient on unchanged",
                     formula=first, depth=n)
     exact = inexact == 0.0 and not f_inf.has(sympy.Float)
-    away = _nonzero(f_inf - 1) if exact else abs(float(f_inf) - 1) > err
+    away = nonzero(f_inf - 1) if exact else abs(float(f_inf) - 1) > err
     if f_inf.is_finite and away:
         grows = "grows" if float(f_inf) > 1 else "shrinks"
         return _law(LawKind.EXPONENTIAL, f_inf, how=_how(inexact, method, f_inf), steps=steps,
@@ -180,14 +173,14 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                     " per block", formula=formula, depth=n)
     # f → 1: log J ≈ L(f − 1) ~ d·L^κ.
     excess = sympy.cancel(L * (f - 1))
-    kappa = sympy.limit(sympy.log(sympy.Abs(excess)) / sympy.log(L), L, sympy.oo)
-    d = sympy.limit(excess / L**kappa, L, sympy.oo)
+    kappa = growth_exponent(excess)
+    d = limit_inf(excess / L**kappa)
     steps.append(Step("L·(f − 1) ~ d·L^κ", _eq(sympy.Symbol("kappa"), kappa)))
     if kappa > 0:
         return _law(LawKind.STRETCHED_EXPONENTIAL, d, power=kappa,
                     how=_how(inexact, method, d), steps=steps, formula=formula, depth=n,
                     statement=f"log J grows like {sympy.sstr(d)}·L^{sympy.sstr(kappa)}")
-    first_inf = sympy.limit(first, L, sympy.oo) if first.has(L) else first
+    first_inf = limit_inf(first)
     limit = first_inf * (sympy.exp(d) if kappa == 0 else 1)
     steps.append(Step("(1 + d/L)^L → e^d", _eq(sympy.Symbol("J_infinity"), limit)))
     return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
@@ -212,7 +205,7 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
               Step("J^{L,0} = Π (l + x + y)/(l + x) = Γ(L+x+y)Γ(x)/(Γ(L+x)Γ(x+y))",
                    _eq(sympy.Symbol("J"), formula))]
     method = "Gamma-function product of the additive recursion"
-    rho = sympy.limit(sympy.log(x) / sympy.log(L), L, sympy.oo) if x.has(L) else 0
+    rho = growth_exponent(x) if x.has(L) else 0
     if y == 0:
         return _law(LawKind.BOUNDED, 1, how=Exact(method), steps=steps, formula=formula,
                     depth=n, statement="the branches pass no gradient: J = 1")
@@ -221,7 +214,7 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
         return _law(LawKind.POWER, power, how=_how(inexact, method, power), steps=steps,
                     formula=formula, depth=n,
                     statement=f"J^(L,0) grows like L^{sympy.sstr(sympy.N(power, 8))}")
-    lam = sympy.limit(L / x, L, sympy.oo)
+    lam = limit_inf(L / x)
     limit = sympy.powsimp((1 + lam) ** y)
     return _law(LawKind.BOUNDED, limit, how=_how(inexact, method, limit), steps=steps,
                 formula=formula, depth=n,
@@ -286,7 +279,7 @@ def _residual_growth(r: Block, steps: list[Step]) -> DepthLaw | None:
         return _law(LawKind.EXPONENTIAL, f, how=Exact(method), steps=steps,
                     statement=f"asymptotically a factor {sympy.sstr(f)} per block")
     if s_inf == 0 and v_inf.is_finite and gamma2.is_finite and v_inf.is_positive:
-        c = sympy.radsimp(2 * s2v * gamma2 / sympy.sqrt(s2v * v_inf + r.scale**2 * d.sigma_b**2))
+        c = radsimp(2 * s2v * gamma2 / sympy.sqrt(s2v * v_inf + r.scale**2 * d.sigma_b**2))
         steps += [Step("E[φ'(√K Z)²] ~ γ₂/√K", _eq(sympy.Symbol("gamma_2"), gamma2)),
                   Step("K_l ~ l·s²(σ_w²V∞ + σ_b²); log J ~ Σ s²σ_w²γ₂/√K_l ~ c√L",
                        _eq(sympy.Symbol("c"), c))]

@@ -1,0 +1,96 @@
+"""The shortcuts predict takes instead of SymPy's general algorithms (radsimp, integrate,
+limit, lambdify) give SymPy's own answers, expression for expression and float for
+float."""
+
+import inspect
+
+import pytest
+import sympy
+
+from symgrad import activation
+from symgrad.activations import as_activation
+from symgrad.networks import L
+from symgrad.networks._asymptotics import slope_limits
+from symgrad.networks._gaussian import _closed, math_function
+from symgrad.networks._shortcuts import (
+    growth_exponent,
+    limit_inf,
+    nonzero,
+    polynomial_integral,
+    radsimp,
+)
+
+pi, sqrt, R = sympy.pi, sympy.sqrt, sympy.Rational
+u = sympy.Symbol("u", real=True)
+
+
+def _total(name):
+    # γ₂·√(2π) = ∫φ'², the radsimp input of the residual law (exact rational for these).
+    return sympy.nsimplify(slope_limits(as_activation(name))[2] * sqrt(2 * pi))
+
+
+@pytest.mark.parametrize("expr", [
+    R(4, 3) / sqrt(2 * pi), 3 / sqrt(pi), sqrt(2) / (sqrt(pi) * sqrt(3)),
+    1 / (pi * sqrt(2 * pi)), (1 + sqrt(2)) / sqrt(2 * pi),
+    2 * sqrt(2) / (sqrt(pi) * sqrt(1 + 2 * pi)), R(5, 7) * sqrt(3), 1 / (1 + sqrt(2)),
+])
+def test_radsimp_is_sympys(expr):
+    assert sympy.srepr(radsimp(expr)) == sympy.srepr(sympy.radsimp(expr))
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "softsign", "hard_tanh"])
+@pytest.mark.parametrize("s2v, rest", [(1, 1), (R(1, 4), R(1, 2) + R(1, 9)), (2, 3)])
+def test_residual_constant_is_sympys_radsimp(name, s2v, rest):
+    gamma2 = radsimp(_total(name) / sqrt(2 * pi))
+    assert sympy.srepr(gamma2) == sympy.srepr(sympy.radsimp(_total(name) / sqrt(2 * pi)))
+    c = 2 * s2v * gamma2 / sqrt(rest)
+    assert sympy.srepr(radsimp(c)) == sympy.srepr(sympy.radsimp(c))
+
+
+@pytest.mark.parametrize("g, lo, hi", [
+    ((1 - u**2) ** 2, -1, 1), (u**3 - u / 3 + 2, 0, R(1, 2)), (R(1, 4) - u**2, -R(1, 2), R(1, 2)),
+    (sqrt(2) * u**2, -1, 1), (u**2, -sympy.oo, 0),
+])
+def test_polynomial_integral_is_sympys(g, lo, hi):
+    assert polynomial_integral(g, u, sympy.sympify(lo), sympy.sympify(hi)) == \
+        sympy.integrate(g, (u, lo, hi))
+
+
+@pytest.mark.parametrize("expr", [
+    1 + 1 / (4 * L), (3 * L**2 + 1) / (2 * L**2 - L), (L**3 + 2) / (5 * L), -L**3 / (L + 1),
+    sympy.Integer(7), 1 / L, 1 + R(3, 2) / L**2, (L + 1) ** 2 / (L**2 - 3), 1 + 1 / sqrt(L),
+    1 + sqrt(2) / L, L * (1 + R(1, 4) / L - 1),
+])
+def test_limits_are_sympys(expr):
+    assert limit_inf(expr) == sympy.limit(expr, L, sympy.oo)
+    if expr != 0:
+        kappa = growth_exponent(expr)
+        assert kappa == sympy.limit(sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo)
+
+
+@pytest.mark.parametrize("name, params", [("relu", {}), ("leaky_relu", {}),
+                                          ("leaky_relu", {"alpha": R(1, 5)}),
+                                          ("leaky_relu", {"alpha": -R(3, 2)}), ("erf", {}),
+                                          ("identity", {})])
+def test_closed_form_evaluators_are_lambdify(name, params):
+    # The same line of Python as lambdify writes, hence the same floats.
+    act = as_activation(name) if not params else activation(name, **params)
+    fns = _closed(act)
+    qs, cs = sympy.Symbol("qs", positive=True), sympy.Symbol("cs", real=True)
+    exprs = [((qs,), sympy.sympify(fn(qs))) for fn in fns[:3]] + [((qs, cs), fns[3](qs, cs))]
+    for args, expr in exprs:
+        ours, theirs = math_function(args, expr), sympy.lambdify(args, expr, modules="math")
+        assert ours.__doc__.splitlines()[-1] == inspect.getsource(theirs).splitlines()[-1]
+        for q in (1e-9, 0.3, 1.0, 7.25, 3e5):
+            for c in ((0.0,) if len(args) == 1 else (-1.0, -0.4, 0.0, 0.93, 1.0)):
+                at = (q,) if len(args) == 1 else (q, c)
+                assert ours(*at) == theirs(*at)
+
+
+@pytest.mark.parametrize("expr", [sympy.pi / (sympy.pi - 1) - 1, sympy.Integer(0),
+                                  sqrt(2) - sqrt(2), sympy.exp(R(1, 4)) - 1, R(1, 10**30),
+                                  sympy.gamma(R(1, 3)) - 1, sympy.oo])
+def test_nonzero_is_sympys(expr):
+    expected = (not expr.is_zero) if expr.is_zero is not None else \
+        bool(abs(sympy.N(expr, 30)) > sympy.Float(10) ** -20)
+    assert nonzero(expr) == expected
