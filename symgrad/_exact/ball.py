@@ -1,52 +1,56 @@
-"""SymPy expressions in z compiled to functions on Arb balls, and the precision policy.
+"""SymPy expressions in z written as Python code on Arb balls: the one emitter.
 
-:func:`compile_ball` turns an expression (parameters already substituted, constants
-exact: rationals, π, e, √, erfc(1/√2)…) into a :class:`BallFunction`: called on an
-``arb`` it returns an ``arb`` containing f(x) for every x in the ball (FLINT's Arb
-through python-flint: every operation rounds outward, so the result is a proof);
-``derivative`` encloses f' over the ball (forward mode, no symbolic differentiation);
-``complex`` evaluates on ``acb`` balls for the integrator, where the ``analytic`` flag
-makes branch cuts (log, √, |·|) return non-finite balls.  The rules for each function
-live in :mod:`symgrad._exact.ball_rules`.
+:func:`ball_source` writes ``def f(x, C, a=False, P=())`` returning balls that contain
+the expressions' values at every point of the ball x (FLINT's Arb through python-flint:
+every operation rounds outward, so the result is a proof).  Two call styles
+(:class:`Calls`) of the same code: ``TABLE`` calls each function's rule through a table,
+so one source runs on the REAL (exact ranges), DUAL (derivatives) and COMPLEX (the
+integrator) tables of :mod:`symgrad._exact.ball_rules` — the certified engine's
+:func:`symgrad._exact.ball_function.compile_ball`; ``ARB`` calls Arb's own methods
+directly — the chain engine's step in :mod:`symgrad.depth.balls`, 10⁶ layers long.
 
-Constants (every maximal z-free subexpression) are enclosed once per precision.
-Precision: the caller chooses it with :func:`working_precision` (a context that takes
-a lock, sets FLINT's precision and restores it); :func:`precision_ladder` gives the
-policy — start at :data:`START_BITS`, double, stop at :data:`CAP_BITS`.
+Both know the cancellation-free forms of :mod:`symgrad._exact.mpforms` (expm1, log1p,
+sech², softplus, logistic, erfc(−u)) and decide a ``Piecewise`` on the ball,
+three-valued (see :class:`_Emitter`).  Constants (one per maximal z-free sum or product)
+are enclosed once per precision (:class:`BallConstants`, :func:`constant_ball`).  The
+precision policy (:func:`working_precision`…) lives in :mod:`symgrad._exact.precision`
+and is importable from here.
 
 >>> from symgrad._core.symbols import z
->>> f = compile_ball(sympy.erf(z / sympy.sqrt(2)) + z * sympy.exp(-z**2 / 2))
->>> with working_precision(100):
-...     print(f(arb(1)).str(20, radius=False))
-1.2892201518497193208
+>>> print(ball_source("f", [sympy.tanh(2 * z) + 1], {}, calls=Calls.ARB))
+def f(x, C, a=False, P=()):
+    return ((1) + ((2)*x).tanh())
 """
 
 from __future__ import annotations
 
 import enum
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import sympy
-from flint import acb, arb, ctx, fmpq
-from sympy.codegen.cfunctions import expm1, log1p
+from flint import arb, ctx, fmpq
 
 from symgrad._core.symbols import z
 from symgrad._exact.ball_rules import (
     ARB,
-    COMPLEX,
-    DUAL,
+    FUNCTIONS,
+    METHODS,
+    NAMED,
     REAL,
-    Dual,
+    SUPPORTED,
     decide,
     erfcx,
-    logistic,
-    softplus,
     three_and,
     three_or,
+)
+from symgrad._exact.precision import (
+    CAP_BITS,
+    START_BITS,
+    bits_for_digits,
+    precision_ladder,
+    working_precision,
 )
 from symgrad.errors import InvalidArgument, NoClosedForm
 
@@ -55,75 +59,15 @@ __all__ = [
     "START_BITS",
     "SUPPORTED",
     "BallConstants",
-    "BallFunction",
     "Calls",
     "ball_source",
     "bits_for_digits",
     "build_source",
-    "compile_ball",
     "constant_ball",
     "erfcx",
     "precision_ladder",
     "working_precision",
 ]
-
-#: Working precision a computation starts at (bits).
-START_BITS = 128
-#: Precision never exceeded: a result that needs more is reported, not looped on.
-CAP_BITS = 8192
-
-_LOCK = threading.RLock()
-
-
-@contextmanager
-def working_precision(bits: int) -> Iterator[None]:
-    """FLINT's working precision set to ``bits`` inside the block, restored on exit.
-
-    FLINT's precision is one global, so blocks in different threads take turns.
-    """
-    if not isinstance(bits, int) or not 16 <= bits <= CAP_BITS:
-        raise InvalidArgument(f"precision must be an integer in [16, {CAP_BITS}] bits, "
-                              f"got {bits!r}")
-    with _LOCK:
-        saved = ctx.prec
-        ctx.prec = bits
-        try:
-            yield
-        finally:
-            ctx.prec = saved
-
-
-def bits_for_digits(digits: int) -> int:
-    """A starting precision for ``digits`` significant digits: 3.33 bits per digit plus a
-    margin for cancellation, at least :data:`START_BITS`."""
-    return max(START_BITS, int(digits * 3.33) + 48)
-
-
-def precision_ladder(start: int = START_BITS, cap: int = CAP_BITS) -> Iterator[int]:
-    """start, 2·start, 4·start, … up to and including ``cap``."""
-    bits = start
-    while bits < cap:
-        yield bits
-        bits *= 2
-    yield cap
-
-
-_FUNCTIONS: dict[type, str] = {
-    sympy.exp: "exp", sympy.log: "log", sympy.erf: "erf", sympy.erfc: "erfc", erfcx: "erfcx",
-    sympy.tanh: "tanh", sympy.atan: "atan", sympy.asinh: "asinh", sympy.sinh: "sinh",
-    sympy.cosh: "cosh", sympy.sin: "sin", sympy.cos: "cos", sympy.Abs: "abs",
-    sympy.asin: "asin", expm1: "expm1", log1p: "log1p", softplus: "softplus",
-    logistic: "logistic",
-}
-#: Functions :mod:`symgrad._exact.mpforms` makes with ``implemented_function``, by name.
-_NAMED = {"sech2": "sech2"}
-#: Rules that are Arb's own method of the same name (``x.exp()``).
-_METHODS = frozenset({"exp", "expm1", "log", "log1p", "tanh", "erf", "erfc", "atan", "asinh",
-                      "asin", "sinh", "cosh", "sin", "cos"})
-SUPPORTED = ("+ − × ÷, integer and rational powers, exp, expm1, log, log1p, sqrt, erf, erfc, "
-             "erfcx, tanh, sech², softplus, logistic, atan, asin, asinh, sinh, cosh, sin, cos, "
-             "Abs, Max, Min, Piecewise (conditions <, ≤, >, ≥, And, Or)")
-
 
 class Calls(enum.Enum):
     """How generated code calls a function's rule."""
@@ -156,12 +100,19 @@ class _Emitter:
         self.constants, self.calls, self.inputs, self.defs = constants, calls, inputs, defs
         self.prefix, self.shared, self.hoisted = prefix, shared, hoisted or {}
         self.variables: dict[sympy.Expr, str] = dict(inputs)
+        self.known: dict[sympy.Expr, bool] = {}
         self.lines: list[str] = []
         self.temps: dict[sympy.Expr, str] = {}
 
     def fixed(self, e: sympy.Expr) -> bool:
-        """Whether ``e`` is a constant (free of the inputs and temporaries)."""
-        return not any(s in self.variables for s in e.free_symbols)
+        """Whether ``e`` is a constant (free of the inputs and temporaries); linear time
+        over the whole expression, each subexpression decided once."""
+        found = self.known.get(e)
+        if found is None:
+            found = (e not in self.variables if e.is_Symbol
+                     else all(self.fixed(a) for a in e.args))
+            self.known[e] = found
+        return found
 
     def constant(self, e: sympy.Expr) -> str:
         if e.is_Integer:
@@ -214,7 +165,7 @@ class _Emitter:
         name = type(e).__name__
         if name == "erfc_neg":  # erfc(−u) = 1 + erf(u), without cancellation
             return self.call("erfc", [f"(-{render(e.args[0])})"])
-        rule = _FUNCTIONS.get(type(e)) or _NAMED.get(name)
+        rule = FUNCTIONS.get(type(e)) or NAMED.get(name)
         if rule is None:
             raise NoClosedForm(f"no ball-arithmetic rule for {name} in {e}; "
                                f"supported: {SUPPORTED}")
@@ -223,7 +174,7 @@ class _Emitter:
     def call(self, rule: str, args: list[str]) -> str:
         if self.calls is Calls.TABLE:
             return f"F['{rule}']({', '.join(args)}, a)"
-        if rule in _METHODS:
+        if rule in METHODS:
             return f"{args[0]}.{rule}()"
         return f"{rule}_({', '.join(args)})"
 
@@ -319,15 +270,16 @@ _NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 class _ConstantEmitter(_Emitter):
-    """Source for a z-free constant, every part written out (never C[·])."""
+    """Source for a z-free constant, every part written out (never C[·]): numbers, π and e
+    as Arb balls, everything else by the rules above."""
 
     def __init__(self) -> None:
         super().__init__({}, Calls.TABLE, {}, [], "c")
 
-    def code(self, e: sympy.Expr) -> str:
-        return self.constant(e)
+    def fixed(self, e: sympy.Expr) -> bool:
+        return False
 
-    def constant(self, e: sympy.Expr) -> str:
+    def code(self, e: sympy.Expr) -> str:
         if e.is_Integer:
             return f"arb({int(e)})"
         if e.is_Rational:
@@ -340,22 +292,9 @@ class _ConstantEmitter(_Emitter):
             return "arb.pi()"
         if e == sympy.E:
             return "arb.const_e()"
-        if isinstance(e, sympy.Add):
-            return "(" + " + ".join(self.constant(a) for a in e.args) + ")"
-        if isinstance(e, sympy.Mul):
-            return "(" + "*".join(self.constant(a) for a in e.args) + ")"
-        if isinstance(e, sympy.Pow):
-            b = self.constant(e.base)
-            if e.exp.is_Integer:
-                n = int(e.exp)
-                return f"F['ipow']({b}, {n})" if n > 0 else f"(1/F['ipow']({b}, {-n}))"
-            if e.exp.is_Rational:
-                return f"F['rpow']({b}, {int(e.exp.p)}, {int(e.exp.q)}, a)"
-            return f"F['pow']({b}, {self.constant(e.exp)}, a)"
-        if isinstance(e, sympy.Function) and not isinstance(e, sympy.Max | sympy.Min):
-            return self.function(e, self.constant)
-        raise NoClosedForm(f"no ball-arithmetic rule for the constant {e}; "
-                           f"supported: rationals, floats, pi, E and {SUPPORTED}")
+        if isinstance(e, sympy.Piecewise):
+            raise NoClosedForm(f"no ball-arithmetic rule for the constant {e}")
+        return super().code(e)
 
 
 def _shared(exprs: list[sympy.Expr], inputs: dict[sympy.Expr, str]) -> frozenset[sympy.Expr]:
@@ -457,6 +396,8 @@ class BallConstants:
 
     def __init__(self, constants: dict[sympy.Expr, int]) -> None:
         self.exprs = tuple(sorted(constants, key=constants.__getitem__))
+        for c in self.exprs:  # refuse unsupported constants now, not at first use
+            _constant_function(c)
         self._cache: dict[int, tuple[arb, ...]] = {}
 
     def __call__(self) -> tuple[arb, ...]:
@@ -471,7 +412,7 @@ class BallConstants:
 
 @lru_cache(maxsize=4096)
 def _constant_function(expr: sympy.Expr) -> Callable[..., Any]:
-    code = _ConstantEmitter().constant(expr)
+    code = _ConstantEmitter()(expr)
     return _build(f"def _f(x, C, a):\n    return {code}", REAL)
 
 
@@ -487,83 +428,3 @@ def constant_ball(value: sympy.Expr) -> arb:
         raise InvalidArgument(f"expected a constant, got {expr}")
     result: arb = _constant_function(expr)(None, (), False)
     return result
-
-
-class BallFunction:
-    """A SymPy expression in z as a function on Arb (and acb) balls.
-
-    ``f(x)`` for an ``arb`` x, at FLINT's current precision (use
-    :func:`working_precision`); ``f.derivative(x)`` encloses f' over x;
-    ``f.complex(x, analytic)`` for an ``acb`` x, with the signature ``acb.integral``
-    expects.  ``params`` are further symbols whose values are balls given at each call
-    (``f(x, (q,))``): the result encloses f for every x and every parameter value in
-    their balls (a certified number used as a parameter, such as a fixed point q*).
-    """
-
-    def __init__(self, expr: sympy.Expr, params: tuple[sympy.Symbol, ...] = ()) -> None:
-        self.expr = expr
-        self.params = params
-        constants: dict[sympy.Expr, int] = {}
-        source = ball_source("_f", [expr], constants, params=params)
-        self.constants = BallConstants(constants)
-        for c in self.constants.exprs:  # refuse unsupported constants now, not at first use
-            _constant_function(c)
-        self._real = _build(source, REAL)
-        self._dual = _build(source, DUAL)
-        self._complex = _build(source, COMPLEX)
-
-    def __call__(self, x: arb, params: tuple[arb, ...] = ()) -> arb:
-        value = self._real(x, self.constants(), False, params)
-        return value if isinstance(value, arb) else arb(value)
-
-    def with_derivative(self, x: arb, params: tuple[arb, ...] = ()) -> tuple[arb, arb]:
-        """(f(x), f'(x)) enclosed over the ball x, by forward-mode differentiation."""
-        value = self._dual(Dual(x, arb(1)), self.constants(), False, params)
-        if isinstance(value, Dual):
-            return value.v, value.d
-        return arb(value), arb(0)
-
-    def derivative(self, x: arb) -> arb:
-        """An enclosure of f' over the ball x."""
-        return self.with_derivative(x)[1]
-
-    def complex(self, x: acb, analytic: bool = False) -> acb:
-        value = self._complex(x, self.constants(), analytic)
-        return value if isinstance(value, acb) else acb(value)
-
-    def __repr__(self) -> str:
-        return f"BallFunction({self.expr})"
-
-
-_COMPILED: dict[tuple[sympy.Expr, tuple[sympy.Symbol, ...]], BallFunction] = {}
-
-
-def compile_ball(expr: sympy.Expr, params: tuple[sympy.Symbol, ...] = ()) -> BallFunction:
-    """``expr`` (a real SymPy expression in z, and in the symbols ``params`` whose balls
-    are given at each call) as a :class:`BallFunction` (cached).
-
-    Raises :class:`NoClosedForm` naming the first subexpression with no ball rule
-    (``sign``, ``Heaviside``…).  A ``Piecewise`` is decided on the ball (see
-    :class:`_Emitter`): where the ball straddles a boundary, the pieces are united.
-
-    >>> q = sympy.Symbol("q", positive=True)
-    >>> f = compile_ball(z * q + 1, (q,))
-    >>> with working_precision(64):
-    ...     print(f(arb(2), (arb(3),)))
-    7.00000000000000000
-    """
-    e = sympy.sympify(expr)
-    if not isinstance(e, sympy.Expr):
-        raise InvalidArgument(f"expected a SymPy expression in z, got {e!r}")
-    stray = sorted(str(s) for s in e.free_symbols - {z} - set(params))
-    if stray:
-        raise InvalidArgument(f"expression has free symbols other than z: {', '.join(stray)}")
-    key = (e, tuple(params))
-    with _LOCK:
-        found = _COMPILED.get(key)
-        if found is None:
-            found = BallFunction(e, tuple(params))
-            if len(_COMPILED) > 512:
-                _COMPILED.clear()
-            _COMPILED[key] = found
-    return found

@@ -21,10 +21,12 @@ from typing import Any
 
 import sympy
 from flint import acb, arb, fmpq
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["ARB", "COMPLEX", "DUAL", "REAL", "Dual", "decide", "erfcx", "logistic",
-           "softplus", "three_and", "three_or", "well_conditioned"]
+from symgrad._exact.mpforms import logistic, softplus
+
+__all__ = ["ARB", "COMPLEX", "DUAL", "FUNCTIONS", "METHODS", "NAMED", "REAL", "SUPPORTED",
+           "Dual", "decide", "erfcx", "three_and", "three_or"]
 
 
 class erfcx(sympy.Function):  # type: ignore[misc]  # lower case: it prints as erfcx(x)
@@ -54,53 +56,20 @@ class erfcx(sympy.Function):  # type: ignore[misc]  # lower case: it prints as e
         return (sympy.exp(x**2) * sympy.erfc(x)).evalf(prec + 10, maxn=prec + 4000)
 
 
-# ---- softplus and the logistic, whose written forms lose everything for large z ----
-
-
-class softplus(sympy.Function):  # type: ignore[misc]
-    """log(1 + eᵘ), evaluated as u + log1p(e^{−u}) for u > 0 (eᵘ itself would carry
-    only the relative accuracy |u|·2^−prec there)."""
-
-
-class logistic(sympy.Function):  # type: ignore[misc]
-    """eᵘ/(eᵘ + 1), evaluated as 1/(1 + e^{−u}) for u > 0."""
+# ---- the cancellation-free forms of symgrad._exact.mpforms ----
 
 
 def _softplus(u: arb) -> arb:
+    """log(1 + eᵘ) as u + log1p(e^{−u}) for u > 0 (eᵘ would lose the relative accuracy)."""
     return u + (-u).exp().log1p() if u > 0 else u.exp().log1p()
 
 
 def _logistic(u: arb) -> arb:
+    """eᵘ/(eᵘ + 1) as 1/(1 + e^{−u}) for u > 0."""
     if u > 0:
         return 1 / (1 + (-u).exp())
     e = u.exp()
     return e / (1 + e)
-
-
-def _logistic_mul(e: sympy.Expr) -> sympy.Expr | None:
-    """c·eᵘ·(eᵘ + 1)⁻¹ → c·logistic(u)."""
-    if not isinstance(e, sympy.Mul):
-        return None
-    for f in e.args:
-        if isinstance(f, sympy.exp):
-            den = sympy.Pow(f + 1, -1)
-            if den in e.args:
-                rest = [a for a in e.args if a is not f and a != den]
-                return sympy.Mul(*rest, logistic(f.args[0]))
-    return None
-
-
-def well_conditioned(expr: sympy.Expr) -> sympy.Expr:
-    """log1p(eᵘ) → softplus(u) and c·eᵘ/(eᵘ + 1) → c·logistic(u) (after
-    :func:`symgrad._exact.mpforms.stable`), so that large u loses nothing.
-
-    >>> u = sympy.Symbol("u")
-    >>> well_conditioned(sympy.exp(u) / (sympy.exp(u) + 1))
-    logistic(u)
-    """
-    expr = expr.replace(lambda e: isinstance(e, log1p) and isinstance(e.args[0], sympy.exp),
-                        lambda e: softplus(e.args[0].args[0]))
-    return expr.replace(lambda e: _logistic_mul(e) is not None, _logistic_mul)
 
 
 _HALF = arb(1) / 2
@@ -146,6 +115,26 @@ def _join(out: arb | None, value: Any, analytic: bool = False) -> arb:
     """The union of the candidate pieces so far (``out``, None at first) and ``value``."""
     ball = value if isinstance(value, arb) else arb(value)
     return ball if out is None else out.union(ball)
+
+
+# ---- which SymPy function is which rule ----
+
+#: The rule of each SymPy function.
+FUNCTIONS: dict[type, str] = {
+    sympy.exp: "exp", sympy.log: "log", sympy.erf: "erf", sympy.erfc: "erfc", erfcx: "erfcx",
+    sympy.tanh: "tanh", sympy.atan: "atan", sympy.asinh: "asinh", sympy.sinh: "sinh",
+    sympy.cosh: "cosh", sympy.sin: "sin", sympy.cos: "cos", sympy.Abs: "abs",
+    sympy.asin: "asin", expm1: "expm1", log1p: "log1p", softplus: "softplus",
+    logistic: "logistic",
+}
+#: Functions :mod:`symgrad._exact.mpforms` makes with ``implemented_function``, by name.
+NAMED = {"sech2": "sech2"}
+#: Rules that are Arb's own method of the same name (``x.exp()``).
+METHODS = frozenset({"exp", "expm1", "log", "log1p", "tanh", "erf", "erfc", "atan", "asinh",
+                      "asin", "sinh", "cosh", "sin", "cos"})
+SUPPORTED = ("+ − × ÷, integer and rational powers, exp, expm1, log, log1p, sqrt, erf, erfc, "
+             "erfcx, tanh, sech², softplus, logistic, atan, asin, asinh, sinh, cosh, sin, cos, "
+             "Abs, Max, Min, Piecewise (conditions <, ≤, >, ≥, And, Or)")
 
 
 # ---- real: exact ranges ----

@@ -43,8 +43,7 @@ from flint import arb
 
 from symgrad._core.symbols import z
 from symgrad._exact.ball import BallConstants, Calls, ball_source, build_source
-from symgrad._exact.ball_rules import well_conditioned
-from symgrad._exact.mpforms import stable
+from symgrad._exact.mpforms import stable, well_conditioned
 from symgrad.activations.record import Activation
 
 __all__ = ["BallStep", "ball_step"]
