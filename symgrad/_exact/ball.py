@@ -69,6 +69,7 @@ __all__ = [
     "working_precision",
 ]
 
+
 class Calls(enum.Enum):
     """How generated code calls a function's rule."""
 
