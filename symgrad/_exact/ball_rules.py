@@ -15,13 +15,18 @@ Newton and the monotonicity tests need, without differentiating symbolically.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
 import sympy
 from flint import acb, arb, fmpq
+from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["COMPLEX", "DUAL", "REAL", "Dual", "erfcx"]
+from symgrad._exact.mpforms import logistic, softplus
+
+__all__ = ["ARB", "COMPLEX", "DUAL", "FUNCTIONS", "METHODS", "NAMED", "REAL", "SUPPORTED",
+           "Dual", "decide", "erfcx", "three_and", "three_or"]
 
 
 class erfcx(sympy.Function):  # type: ignore[misc]  # lower case: it prints as erfcx(x)
@@ -49,6 +54,87 @@ class erfcx(sympy.Function):  # type: ignore[misc]  # lower case: it prints as e
         if not x.is_Number:
             return None
         return (sympy.exp(x**2) * sympy.erfc(x)).evalf(prec + 10, maxn=prec + 4000)
+
+
+# ---- the cancellation-free forms of symgrad._exact.mpforms ----
+
+
+def _softplus(u: arb) -> arb:
+    """log(1 + eᵘ) as u + log1p(e^{−u}) for u > 0 (eᵘ would lose the relative accuracy)."""
+    return u + (-u).exp().log1p() if u > 0 else u.exp().log1p()
+
+
+def _logistic(u: arb) -> arb:
+    """eᵘ/(eᵘ + 1) as 1/(1 + e^{−u}) for u > 0."""
+    if u > 0:
+        return 1 / (1 + (-u).exp())
+    e = u.exp()
+    return e / (1 + e)
+
+
+_HALF = arb(1) / 2
+
+
+def _sech2(u: arb, t: arb, analytic: bool = False) -> arb:
+    """sech² u from t = tanh u: 1 − t² loses at most a bit while |t| ≤ ½; beyond, it
+    would cancel, so sech u is evaluated (as :mod:`symgrad._exact.mpforms` does)."""
+    if t.abs_upper() <= _HALF:
+        return 1 - t * t
+    s = u.sech()
+    return s * s
+
+
+# ---- Piecewise: conditions decided on the ball, three-valued ----
+
+_RELATIONS: dict[str, tuple[Callable[[Any, int], bool], Callable[[Any, int], bool]]] = {
+    "<": (operator.lt, operator.ge), "<=": (operator.le, operator.gt),
+    ">": (operator.gt, operator.le), ">=": (operator.ge, operator.lt),
+}
+
+
+def decide(holds: bool, fails: bool) -> bool | None:
+    """True (the condition holds on the whole ball), False (nowhere), None (undecided)."""
+    return True if holds else False if fails else None
+
+
+def three_and(*verdicts: bool | None) -> bool | None:
+    return False if False in verdicts else None if None in verdicts else True
+
+
+def three_or(*verdicts: bool | None) -> bool | None:
+    return True if True in verdicts else None if None in verdicts else False
+
+
+def _decide(d: Any, op: str) -> bool | None:
+    """``d op 0`` on a real ball (or number)."""
+    holds, fails = _RELATIONS[op]
+    return decide(holds(d, 0), fails(d, 0))
+
+
+def _join(out: arb | None, value: Any, analytic: bool = False) -> arb:
+    """The union of the candidate pieces so far (``out``, None at first) and ``value``."""
+    ball = value if isinstance(value, arb) else arb(value)
+    return ball if out is None else out.union(ball)
+
+
+# ---- which SymPy function is which rule ----
+
+#: The rule of each SymPy function.
+FUNCTIONS: dict[type, str] = {
+    sympy.exp: "exp", sympy.log: "log", sympy.erf: "erf", sympy.erfc: "erfc", erfcx: "erfcx",
+    sympy.tanh: "tanh", sympy.atan: "atan", sympy.asinh: "asinh", sympy.sinh: "sinh",
+    sympy.cosh: "cosh", sympy.sin: "sin", sympy.cos: "cos", sympy.Abs: "abs",
+    sympy.asin: "asin", expm1: "expm1", log1p: "log1p", softplus: "softplus",
+    logistic: "logistic",
+}
+#: Functions :mod:`symgrad._exact.mpforms` makes with ``implemented_function``, by name.
+NAMED = {"sech2": "sech2"}
+#: Rules that are Arb's own method of the same name (``x.exp()``).
+METHODS = frozenset({"exp", "expm1", "log", "log1p", "tanh", "erf", "erfc", "atan", "asinh",
+                      "asin", "sinh", "cosh", "sin", "cos"})
+SUPPORTED = ("+ − × ÷, integer and rational powers, exp, expm1, log, log1p, sqrt, erf, erfc, "
+             "erfcx, tanh, sech², softplus, logistic, atan, asin, asinh, sinh, cosh, sin, cos, "
+             "Abs, Max, Min, Piecewise (conditions <, ≤, >, ≥, And, Or)")
 
 
 # ---- real: exact ranges ----
@@ -106,7 +192,13 @@ REAL.update(
     pow=lambda x, y, a=False: REAL["exp"](arb(y) * REAL["log"](arb(x))),
     # arb(·): a constant argument may arrive as a Python int
     max=lambda x, y, a=False: arb(x).max(arb(y)), min=lambda x, y, a=False: arb(x).min(arb(y)),
+    expm1=_hull(arb.expm1), log1p=_hull(arb.log1p), softplus=_hull(_softplus),
+    logistic=_hull(_logistic), sech2=_sech2, decide=_decide, join=_join, nan=arb("nan"),
 )
+
+#: Arb's own evaluation where the real table hulls end points: for long chains of narrow
+#: balls, where one evaluation instead of two is what counts.
+ARB: dict[str, Any] = {**REAL, "softplus": _softplus, "logistic": _logistic}
 
 
 # ---- complex: for the integrator (``analytic`` refuses branch cuts) ----
@@ -152,6 +244,21 @@ def _entire(name: str) -> Callable[..., acb]:
     return apply
 
 
+def _complex_decide(d: Any, op: str) -> bool | None:
+    """Decided only where d is real (a piece need not be analytic off the real axis)."""
+    if isinstance(d, acb):
+        return _decide(d.real, op) if d.imag.is_zero() else None
+    return _decide(d, op)
+
+
+def _complex_join(out: acb | None, value: Any, analytic: bool = False) -> acb:
+    """Two pieces at once are not one analytic function: non-finite when ``analytic``."""
+    ball = acb(value)
+    if out is None:
+        return ball
+    return acb(arb("nan")) if analytic else out.union(ball)
+
+
 COMPLEX: dict[str, Any] = {
     name: _entire(name) for name in ("exp", "erf", "erfc", "tanh", "sinh", "cosh", "sin", "cos")
 }
@@ -164,6 +271,11 @@ COMPLEX.update(
     pow=lambda x, y, a=False: acb(x).pow(acb(y), analytic=a),
     max=lambda x, y, a=False: acb.real_max(acb(x), acb(y), analytic=a),
     min=lambda x, y, a=False: acb.real_min(acb(x), acb(y), analytic=a),
+    expm1=_entire("expm1"), log1p=lambda x, a=False: (1 + x).log(analytic=a),
+    softplus=lambda x, a=False: (1 + x.exp()).log(analytic=a),
+    logistic=lambda x, a=False: 1 / (1 + (-x).exp()),
+    sech2=lambda u, t, a=False: u.sech() ** 2,
+    decide=_complex_decide, join=_complex_join, nan=acb(arb("nan")),
 )
 
 
@@ -258,6 +370,21 @@ def _dual_extreme(pick_max: bool) -> Callable[..., Dual]:
     return apply
 
 
+def _dual_sech2(u: Dual, t: Dual, analytic: bool = False) -> Dual:
+    # (sech² u)' = −2·sech² u·tanh u
+    s = _sech2(u.v, t.v)
+    return Dual(s, -2 * s * t.v * u.d)
+
+
+def _dual_decide(d: Any, op: str) -> bool | None:
+    return _decide(d.v if isinstance(d, Dual) else d, op)
+
+
+def _dual_join(out: Any, value: Any, analytic: bool = False) -> Dual:
+    u = _lift(value)
+    return u if out is None else Dual(out.v.union(u.v), out.d.union(u.d))
+
+
 DUAL: dict[str, Any] = {
     "exp": _chain(REAL["exp"], lambda u, f: f),
     "log": _chain(REAL["log"], lambda u, f: 1 / u),
@@ -278,4 +405,11 @@ DUAL: dict[str, Any] = {
     "abs": _dual_abs, "ipow": _dual_ipow, "rpow": _dual_rpow,
     "pow": lambda x, y, a=False: DUAL["exp"](y * DUAL["log"](_lift(x))),
     "max": _dual_extreme(True), "min": _dual_extreme(False),
+    "expm1": _chain(REAL["expm1"], lambda u, f: f + 1),
+    "log1p": _chain(REAL["log1p"], lambda u, f: 1 / (1 + u)),
+    # softplus' = logistic, logistic' = logistic·(1 − logistic)
+    "softplus": _chain(REAL["softplus"], lambda u, f: REAL["logistic"](u)),
+    "logistic": _chain(REAL["logistic"], lambda u, f: f * (1 - f)),
+    "sech2": _dual_sech2, "decide": _dual_decide, "join": _dual_join,
+    "nan": Dual(arb("nan"), arb("nan")),
 }

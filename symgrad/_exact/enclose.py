@@ -29,11 +29,11 @@ from symgrad._core.symbols import z
 from symgrad._exact.ball import (
     CAP_BITS,
     bits_for_digits,
-    compile_ball,
     constant_ball,
     precision_ladder,
     working_precision,
 )
+from symgrad._exact.ball_function import compile_ball
 from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.isolate import Isolation, Root, isolate_roots, refine_root
 from symgrad._exact.precision import MAX_EXACT_BITS

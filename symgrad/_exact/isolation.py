@@ -20,7 +20,7 @@ from fractions import Fraction
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import BallFunction, compile_ball
+from symgrad._exact.ball_function import BallFunction, compile_ball
 from symgrad._exact.digits import CertifiedNumber, decimal_exponent
 from symgrad.records import Certified, Exact, Step
 

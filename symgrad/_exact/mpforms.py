@@ -40,7 +40,7 @@ from sympy.utilities.lambdify import implemented_function
 
 from symgrad._core.symbols import z
 
-__all__ = ["compiled", "stable"]
+__all__ = ["compiled", "logistic", "softplus", "stable", "well_conditioned"]
 
 _Fn = Callable[[Any], Any]
 
@@ -133,6 +133,44 @@ def _hoist(expr: Any, table: dict[Any, sympy.Dummy]) -> Any:
     if not expr.args:
         return expr
     return expr.func(*[_hoist(a, table) for a in expr.args])
+
+
+# ---- softplus and the logistic, whose written forms lose everything for large z ----
+
+
+class softplus(sympy.Function):  # type: ignore[misc]
+    """log(1 + eᵘ), evaluated as u + log1p(e^{−u}) for u > 0 (eᵘ itself would carry
+    only the relative accuracy |u|·2^−prec there)."""
+
+
+class logistic(sympy.Function):  # type: ignore[misc]
+    """eᵘ/(eᵘ + 1), evaluated as 1/(1 + e^{−u}) for u > 0."""
+
+
+def _logistic_mul(e: sympy.Expr) -> sympy.Expr | None:
+    """c·eᵘ·(eᵘ + 1)⁻¹ → c·logistic(u)."""
+    if not isinstance(e, sympy.Mul):
+        return None
+    for f in e.args:
+        if isinstance(f, sympy.exp):
+            den = sympy.Pow(f + 1, -1)
+            if den in e.args:
+                rest = [a for a in e.args if a is not f and a != den]
+                return sympy.Mul(*rest, logistic(f.args[0]))
+    return None
+
+
+def well_conditioned(expr: sympy.Expr) -> sympy.Expr:
+    """log1p(eᵘ) → softplus(u) and c·eᵘ/(eᵘ + 1) → c·logistic(u) (after :func:`stable`),
+    for ball arithmetic, where eᵘ itself would lose the relative accuracy at large u.
+
+    >>> u = sympy.Symbol("u")
+    >>> well_conditioned(sympy.exp(u) / (sympy.exp(u) + 1))
+    logistic(u)
+    """
+    expr = expr.replace(lambda e: isinstance(e, log1p) and isinstance(e.args[0], sympy.exp),
+                        lambda e: softplus(e.args[0].args[0]))
+    return expr.replace(lambda e: _logistic_mul(e) is not None, _logistic_mul)
 
 
 @functools.lru_cache(maxsize=128)

@@ -1,11 +1,12 @@
 """Roots and values of f(z; p) when the parameter p is itself a certified number.
 
 A mean-field correlation fixed point solves C(c; q*) = c where q* is only known as an
-enclosure.  Compiling f with p as a ball parameter (:func:`~symgrad._exact.ball.compile_ball`
-with ``params``) makes every evaluation an enclosure over the whole parameter ball, so a
-sign proven at a rational z holds for every p in it.  :func:`parametric_root` bisects
-between two such signs; the caller supplies the proof that f(·; p) has at most one root
-in (lo, hi) for every p (convexity, monotonicity), since bisection alone cannot.
+enclosure.  Compiling f with p as a ball parameter
+(:func:`~symgrad._exact.ball_function.compile_ball` with ``params``) makes every
+evaluation an enclosure over the whole parameter ball, so a sign proven at a rational z
+holds for every p in it.  :func:`parametric_root` bisects between two such signs; the
+caller supplies the proof that f(·; p) has at most one root in (lo, hi) for every p
+(convexity, monotonicity), since bisection alone cannot.
 
 >>> from fractions import Fraction
 >>> from symgrad._core.symbols import z
@@ -26,10 +27,10 @@ from symgrad._exact.ball import (
     CAP_BITS,
     START_BITS,
     bits_for_digits,
-    compile_ball,
     precision_ladder,
     working_precision,
 )
+from symgrad._exact.ball_function import compile_ball
 from symgrad._exact.digits import CertifiedNumber
 from symgrad.errors import NoClosedForm
 
