@@ -125,6 +125,14 @@ class _Grid:
 def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
                n: int = 16) -> Solution:
     """q* and χ₁ for every (σ_w², σ_b²) pair, with error estimates."""
+    # φ may overflow far out (its moments then diverge, which the tail checks detect):
+    # one error state for the whole solve, not one per quadrature.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _solve_fast(k, sw2, sb2, q0=q0, n=n)
+
+
+def _solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float,
+                n: int) -> Solution:
     N = sw2.shape[0]
     grid = _Grid(k, q0, block=1 if N == 1 else 8)
     k0 = _K
@@ -224,16 +232,16 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
 
 def _m_dm(k: Kernels, q: float, *, n: int, tail: bool = False) -> tuple[float, float, float]:
     """(E[φ(√q Z)²], E[φ(√q Z)²(Z² − 1)], the tail proxy of :func:`_moments` or 0): the
-    scan's two moments for one q, with nothing else computed."""
+    scan's two moments for one q, with nothing else computed (inside :func:`solve_fast`'s
+    error state)."""
     rq = math.sqrt(q)
     Z, W = panel_rule(panel_edges(rq, k.breakpoints), n)
-    with np.errstate(over="ignore", invalid="ignore"):
-        p2 = k.phi(rq * Z) ** 2
-        m, dm = float(p2 @ W), float((p2 * (Z * Z - 1.0)) @ W)
-        size = 0.0
-        if tail:
-            ends = k.phi(np.array([-Z_MAX * rq, Z_MAX * rq])) ** 2
-            size = float(np.abs(ends).max() * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX))
+    p2 = k.phi(rq * Z) ** 2
+    m, dm = float(p2 @ W), float((p2 * (Z * Z - 1.0)) @ W)
+    size = 0.0
+    if tail:
+        ends = k.phi(np.array([-Z_MAX * rq, Z_MAX * rq])) ** 2
+        size = float(np.abs(ends).max() * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX))
     return m, dm, size
 
 

@@ -84,30 +84,32 @@ def panel_edges(rq: float, breakpoints: tuple[float, ...], *, width: float = mat
     """The panel edges of :func:`symgrad._exact.gauss_rule.edges` for a = 0, b = √q (the
     activation's scales s/√q, its breakpoints β/√q and the Gaussian's scales, clipped to
     |Z| ≤ 12, zero-width panels dropped), each panel cut to at most ``width``."""
-    cuts = {0.0, Z_MAX, -Z_MAX}
-    cuts.update(e for e in (1.0, 2.0, 3.0, 4.5, 6.5, 9.0))
-    cuts.update(-e for e in (1.0, 2.0, 3.0, 4.5, 6.5, 9.0))
+    cuts = set(_GAUSS_CUTS)
     if rq > 0:
-        cuts.update(s / rq for s in (0.25, 1.0, 4.0, 16.0))
-        cuts.update(-s / rq for s in (0.25, 1.0, 4.0, 16.0))
+        cuts.update(s / rq for s in _SCALE_CUTS)
         cuts.update(b / rq for b in breakpoints)
     edges = sorted(c for c in cuts if -Z_MAX <= c <= Z_MAX)
     if width < math.inf:
         fine = [edges[0]]
         for lo, hi in itertools.pairwise(edges):
             parts = max(1, math.ceil((hi - lo) / width))
-            fine.extend(lo + (hi - lo) * (i + 1) / parts for i in range(parts))
+            fine.extend([lo + (hi - lo) * (i + 1) / parts for i in range(parts)])
         edges = fine
     return np.array(edges)
 
 
+_GAUSS_CUTS = (0.0, Z_MAX, -Z_MAX, *(s * e for e in (1.0, 2.0, 3.0, 4.5, 6.5, 9.0)
+                                     for s in (1.0, -1.0)))
+_SCALE_CUTS = tuple(s * e for e in (0.25, 1.0, 4.0, 16.0) for s in (1.0, -1.0))
+
+
 def panel_rule(edges: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     """Nodes Z and weights (Gauss–Legendre × half-width × Gaussian pdf), 1-D."""
-    x, w = np.polynomial.legendre.leggauss(n) if n not in _LEGENDRE else _LEGENDRE[n]
-    _LEGENDRE[n] = (x, w)
-    lo, hi = edges[:-1, None], edges[1:, None]
-    half = 0.5 * (hi - lo)
-    Z = (0.5 * (hi + lo) + half * x).ravel()
+    if n not in _LEGENDRE:
+        _LEGENDRE[n] = np.polynomial.legendre.leggauss(n)
+    x, w = _LEGENDRE[n]
+    half = 0.5 * np.diff(edges)[:, None]
+    Z = ((0.5 * (edges[1:] + edges[:-1]))[:, None] + half * x).ravel()
     W = (half * w).ravel() * (_INV_SQRT_2PI * np.exp(-0.5 * Z * Z))
     return Z, W
 
