@@ -115,6 +115,7 @@ def panel_rule(edges: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
 
 
 _LEGENDRE: dict[int, tuple[FloatArray, FloatArray]] = {}
+_ENDS = np.array([-Z_MAX, Z_MAX])
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -124,15 +125,17 @@ def moments_one(f: Callable[[FloatArray, FloatArray], list[FloatArray]], q: floa
     """:func:`_moments` for a single q, shapes (k, 1) as there."""
     rq = math.sqrt(q)
     edges = panel_edges(rq, breakpoints)
-    ends = np.array([-Z_MAX, Z_MAX])
+    rules = [panel_rule(edges, nn) for nn in ((n, 2 * n) if estimate else (n,))]
+    # one evaluation of f on every node of both rules and the two ends |Z| = 12
+    Z = np.concatenate([*(nodes for nodes, _ in rules), _ENDS])
     with np.errstate(over="ignore", invalid="ignore"):
-        at_ends = np.abs(np.stack(f(rq * ends, ends))).max(axis=1)
+        F = np.stack(f(rq * Z, Z))
+        at_ends = np.abs(F[:, -2:]).max(axis=1)
     tail = (at_ends * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX))[:, None]
-    sums = []
-    for nn in ((n, 2 * n) if estimate else (n,)):
-        Z, W = panel_rule(edges, nn)
-        with np.errstate(over="ignore", invalid="ignore"):
-            sums.append(np.stack(f(rq * Z, Z)) @ W)
+    sums, start = [], 0
+    for nodes, weights in rules:
+        sums.append(F[:, start:start + nodes.size] @ weights)
+        start += nodes.size
     value = sums[-1][:, None]
     error = np.abs(sums[-1] - sums[0])[:, None] if estimate else np.full_like(value, np.nan)
     return value, error, tail
