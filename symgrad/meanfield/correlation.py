@@ -44,50 +44,83 @@ def c_star_fast(k: Kernels, sw2: float, sb2: float, q: float, *, n: int = 16,
     ∂a_j/∂q = (√((j+1)(j+2))·a_{j+2} + j·a_j)/(2q).
     """
     N = 24
+    series = _Series(k, q, n=n, terms=_N_FIRST)
     while True:
-        out, more = _c_star_hermite(k, sw2, sb2, q, N, n=n, q_err=q_err)
+        if series.terms < N:
+            series = _Series(k, q, n=n, terms=N)
+        out, more = _c_star_hermite(series, sw2, sb2, q, N, q_err=q_err)
         if out is not None:
             return out
         if N >= _N_MAX or more is None or more > _N_MAX:
             return _c_star_2d(k, sw2, sb2, q, n=n)
-        N = min(_N_MAX, max(more, 2 * N))
+        more = max(more, N + 8)
+        N = min(_N_MAX, more if more <= series.terms else max(more, 2 * N))
 
 
 _N_MAX = 384  # Hermite terms before the 2-D rule takes over (c* ≳ 0.9 for tanh)
+#: Terms the first panel layout resolves: the series starts with 24 and, when the
+#: truncation bound asks for more (SELU's kinked derivative), extends on the same nodes.
+_N_FIRST = 48
 
 
-def _hermite_coefficients(F: FloatArray, Z: FloatArray, W: FloatArray, N: int) -> FloatArray:
-    """E[F_i(Z)·h_j(Z)] for j ≤ N, with h_{j+1} = (Z·h_j − √j·h_{j−1})/√(j+1)."""
-    out = np.empty((F.shape[0], N + 1))
-    WF = F * W
-    h_prev, h = np.ones_like(Z), Z
-    out[:, 0] = WF.sum(axis=1)
-    if N >= 1:
-        out[:, 1] = WF @ h
-    roots = np.sqrt(np.arange(N + 1, dtype=np.float64)).tolist()
-    for j in range(1, N):
-        h_prev, h = h, (Z * h - roots[j] * h_prev) * (1.0 / roots[j + 1])
-        out[:, j + 1] = WF @ h
-    return out
+def _width(terms: int) -> float:
+    """Panel width on which n-node Gauss–Legendre resolves h_j(Z)·pdf(Z) for j ≤ terms
+    (h_j oscillates on the scale π/√j)."""
+    return min(3.0, 16.0 / math.sqrt(terms + 2))
 
 
-def _c_star_hermite(k: Kernels, sw2: float, sb2: float, q: float, N: int, *, n: int,
+class _Series:
+    """E[φ(√q Z)·h_j(Z)] and E[φ'(√q Z)·h_j(Z)] by the n- and the 2n-node panel rules
+    (both rules' nodes side by side, each rule's weights zero on the other's nodes),
+    computed up to a degree on demand: the normalised recurrence
+    h_{j+1} = (Z·h_j − √j·h_{j−1})/√(j+1) resumes where it stopped, so asking for more
+    terms on the same nodes repeats nothing.  Panels resolve degrees up to ``terms``."""
+
+    def __init__(self, k: Kernels, q: float, *, n: int, terms: int) -> None:
+        rq = math.sqrt(q)
+        self.terms = terms
+        edges = panel_edges(rq, k.breakpoints, width=_width(terms))
+        (Z0, W0), (Z1, W1) = panel_rule(edges, n), panel_rule(edges, 2 * n)
+        self.Z = Z = np.concatenate([Z0, Z1])
+        u = rq * Z
+        phi, dphi = k.phi(u), k.dphi(u)
+        Wc = np.zeros((2, Z.size))
+        Wc[0, :Z0.size], Wc[1, Z0.size:] = W0, W1
+        # rows: φ·W0, φ·W1, φ'·W0, φ'·W1
+        self.F = np.concatenate([phi * Wc, dphi * Wc])
+        # E[φ²] and E[φ'²] by each rule: rows φ²·W0, φ²·W1, φ'²·W0, φ'²·W1 summed
+        self.M = np.concatenate([Wc @ (phi * phi), Wc @ (dphi * dphi)])
+        self.H = np.empty((terms + 3, Z.size))
+        self.H[0] = 1.0
+        self.H[1] = Z
+        self.done = 1  # rows of H computed: 0..done
+        self.C = np.empty((4, 0))
+        self._roots = np.sqrt(np.arange(terms + 4, dtype=np.float64)).tolist()
+        self._tmp = np.empty(Z.size)
+
+    def coefficients(self, degree: int) -> FloatArray:
+        """Columns j = 0..degree of the four rows' Hermite coefficients, shape (4, degree + 1)."""
+        if degree < self.C.shape[1]:
+            return self.C[:, :degree + 1]
+        H, Z, tmp, roots = self.H, self.Z, self._tmp, self._roots
+        for j in range(self.done, degree):
+            row = H[j + 1]
+            np.multiply(Z, H[j], out=row)
+            np.multiply(H[j - 1], roots[j], out=tmp)
+            np.subtract(row, tmp, out=row)
+            np.multiply(row, 1.0 / roots[j + 1], out=row)
+        self.done = max(self.done, degree)
+        start = self.C.shape[1]
+        self.C = np.concatenate([self.C, self.F @ H[start:degree + 1].T], axis=1)
+        return self.C
+
+
+def _c_star_hermite(series: _Series, sw2: float, sb2: float, q: float, N: int, *,
                     q_err: float) -> tuple[tuple[float, float, float, float] | None, int | None]:
     """(c*, …) from N + 1 Hermite terms; or (``None``, the number of terms the truncation
     bound asks for) when N is too few; (``None``, ``None``) when this rule cannot decide."""
-    rq = math.sqrt(q)
-    edges = panel_edges(rq, k.breakpoints, width=min(3.0, 16.0 / math.sqrt(N + 2)))
-    # Both rules (n and 2n nodes per panel) in one pass: nodes side by side, each rule's
-    # weights zero on the other's nodes.
-    (Z0, W0), (Z1, W1) = panel_rule(edges, n), panel_rule(edges, 2 * n)
-    Z = np.concatenate([Z0, Z1])
-    u = rq * Z
-    phi, dphi = k.phi(u), k.dphi(u)
-    zeros0, zeros1 = np.zeros_like(W1), np.zeros_like(W0)
-    Wc = np.stack([np.concatenate([W0, zeros0]), np.concatenate([zeros1, W1])])
-    F = np.concatenate([phi * Wc, dphi * Wc])  # rows: φ·W0, φ·W1, φ'·W0, φ'·W1
-    C = _hermite_coefficients(F, Z, np.ones_like(Z), N + 2)
-    M = np.concatenate([(phi * phi) @ Wc.T, (dphi * dphi) @ Wc.T])
+    C = series.coefficients(N + 2)
+    M = series.M
     A0, A = C[[0, 2]], C[[1, 3]]
     M0, M = M[[0, 2]], M[[1, 3]]
     dA = np.abs(A - A0)  # n against 2n nodes: the coefficients' error estimate

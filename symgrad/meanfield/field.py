@@ -76,6 +76,11 @@ _METHOD = {MeanFieldMode.FAST: "panel Gauss–Legendre rule, n/2n estimate",
 _POS = sympy.Interval.open(0, sympy.oo)
 _NONNEG = sympy.Interval(0, sympy.oo)
 _DPS = 40  # digits for certified roots of the closed-form equations
+# Built once: constructing an Interval costs a SymPy call per record.
+_SIGMA_W = sympy.Interval.Lopen(0, _SIGMA_MAX)
+_SIGMA_B = sympy.Interval(0, _SIGMA_MAX)
+_Q_L, _Q_STAR = sympy.Symbol("q_{l}"), sympy.Symbol("q^*")
+_E_PHI2 = sympy.Symbol(r"E[\varphi(\sqrt{q_{l-1}}Z)^2]")
 
 
 
@@ -106,8 +111,8 @@ def mean_field(
     """
     a = as_activation(act)
     # σ_w² and σ_b² enter float64 quadrature: keep them far inside its range.
-    sw = as_exact_real(sigma_w, "sigma_w", domain=sympy.Interval.Lopen(0, _SIGMA_MAX))
-    sb = as_exact_real(sigma_b, "sigma_b", domain=sympy.Interval(0, _SIGMA_MAX))
+    sw = as_exact_real(sigma_w, "sigma_w", domain=_SIGMA_W)
+    sb = as_exact_real(sigma_b, "sigma_b", domain=_SIGMA_B)
     start = as_exact_real(q0, "q0", domain=_POS)
     m = as_mode(mode)
     if not isinstance(correlation, bool):
@@ -131,11 +136,9 @@ def _supported(value: sympy.Expr, rel_error: float) -> sympy.Expr:
     if not value.is_Float or rel_error <= 0 or not math.isfinite(rel_error):
         return value
     digits = max(1, min(17, math.floor(-math.log10(rel_error)) - 1))
-    return sympy.Float(sympy.Float(value, 17).round(digits - 1 - _exponent(value)), digits)
-
-
-def _exponent(value: sympy.Expr) -> int:
-    return math.floor(math.log10(abs(float(value)))) if value != 0 else 0
+    # The value is a float64 (a 17-digit Float); Python's formatting rounds it correctly
+    # to ``digits`` significant digits (SymPy's Float.round took milliseconds).
+    return sympy.Float(f"{float(value):.{digits - 1}e}", digits)
 
 
 def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sympy.Expr,
@@ -148,9 +151,9 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
                                  float(sol.chi1_err[0]))
     errors: dict[str, float] = {}
     proven: dict[str, str] = {}
-    steps = [Step("variance map", sympy.Eq(sympy.Symbol("q_{l}"),
-                                          sw**2 * sympy.Symbol(r"E[\varphi(\sqrt{q_{l-1}}Z)^2]")
-                                          + sb**2))]
+    # evaluate=False: these equations are statements to show, never decidable (comparing
+    # a symbol with a number), and evaluating them costs milliseconds.
+    steps = [Step("variance map", sympy.Eq(_Q_L, sw**2 * _E_PHI2 + sb**2, evaluate=False))]
     rate: sympy.Expr | None = None
     exact_rule: str | None = None
     if fp is VarianceFixedPoint.DIVERGES:
@@ -180,7 +183,8 @@ def _numeric_mean_field(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sy
         errors["q_star"] = float(q_err / q) if fp is VarianceFixedPoint.FINITE else 0.0
         errors["chi1"] = float(chi1_err / chi1f) if chi1f else float(chi1_err)
         steps.append(Step("fixed point and gradient factor",
-                          sympy.Eq(sympy.Symbol("q^*"), _supported(q_star, errors["q_star"]))))
+                          sympy.Eq(_Q_STAR, _supported(q_star, errors["q_star"]),
+                                   evaluate=False)))
         if chi1f > 1 + errors["chi1"] * chi1f and not correlation:
             c_star = chi_c = sympy.nan
             steps.append(Step("c* not computed (correlation=False)"))

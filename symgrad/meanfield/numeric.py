@@ -92,6 +92,7 @@ class _Grid:
         self.block = block
         self.q = q0 * 2.0 ** np.arange(-_K, _K + 1, dtype=np.float64)
         self.m = np.full(self.q.shape, np.nan)
+        self.dm = np.full(self.q.shape, np.nan)  # E[φ(√q Z)²(Z² − 1)]
         self.bad = np.zeros(self.q.shape, dtype=bool)
         self.done = np.zeros(self.q.shape, dtype=bool)
 
@@ -100,8 +101,8 @@ class _Grid:
         if self.done[j]:
             return
         if self.block == 1:
-            m1, _, size = _m_dm(self.k, float(self.q[j]), n=_N_SCAN, tail=True)
-            self.m[j] = m1
+            m1, dm1, size = _m_dm(self.k, float(self.q[j]), n=_N_SCAN, tail=True)
+            self.m[j], self.dm[j] = m1, dm1
             self.bad[j] = not math.isfinite(m1) or size > _TAIL * max(abs(m1), 1e-300)
             self.done[j] = True
             return
@@ -121,10 +122,22 @@ class _Grid:
         G = math.nan if self.bad[j] else sw2 * float(self.m[j]) + sb2
         return G - q, 1e-13 * (q + abs(G))
 
+    def slope(self, j: int, sw2: float) -> float:
+        """h'(q_j) = σ_w²·E[φ²(Z² − 1)]/(2q_j) − 1 (NaN where not evaluated by the scan)."""
+        return sw2 * float(self.dm[j]) / (2 * float(self.q[j])) - 1.0
+
 
 def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
                n: int = 16) -> Solution:
     """q* and χ₁ for every (σ_w², σ_b²) pair, with error estimates."""
+    # φ may overflow far out (its moments then diverge, which the tail checks detect):
+    # one error state for the whole solve, not one per quadrature.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _solve_fast(k, sw2, sb2, q0=q0, n=n)
+
+
+def _solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float,
+                n: int) -> Solution:
     N = sw2.shape[0]
     grid = _Grid(k, q0, block=1 if N == 1 else 8)
     k0 = _K
@@ -177,8 +190,15 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
         with np.errstate(divide="ignore", invalid="ignore"):
             start = lo + h_lo * (hi - lo) / (h_lo - h_hi)
         if N == 1:
-            q[0] = _newton_one(k, float(sw2[0]), float(sb2[0]), float(lo[0]), float(hi[0]),
-                               float(start[0]), n=_N_SCAN)
+            w2, a, b = float(sw2[0]), float(lo[0]), float(hi[0])
+            first = float(start[0])
+            if a > 0:
+                # The scan's moments also give h' at both ends: start at the root of the
+                # cubic through (h, h') there, a digit or more closer than the secant.
+                ja, jb = round(math.log2(a / q0)) + _K, round(math.log2(b / q0)) + _K
+                first = _cubic_start(a, b, float(h_lo[0]), float(h_hi[0]),
+                                     grid.slope(ja, w2), grid.slope(jb, w2), first)
+            q[0] = _newton_one(k, w2, float(sb2[0]), a, b, first, n=_N_SCAN)
         else:
             q[todo] = _newton(k, sw2[todo], sb2[todo], lo[todo], hi[todo], start[todo],
                               n=_N_SCAN)
@@ -222,18 +242,42 @@ def solve_fast(k: Kernels, sw2: FloatArray, sb2: FloatArray, *, q0: float = 1.0,
     return Solution(status, q, q_err, chi1, chi1_err, slope_g)
 
 
+def _cubic_start(a: float, b: float, ha: float, hb: float, da: float, db: float,
+                 secant: float) -> float:
+    """The root in (a, b) of the cubic Hermite interpolant of h (values ha ≥ 0 > hb,
+    slopes da, db), by Newton from the secant; the secant when that fails."""
+    w = b - a
+    t = (secant - a) / w
+    if not (0.0 < t < 1.0) or not (math.isfinite(da) and math.isfinite(db)):
+        return secant
+    sa, sb = da * w, db * w
+    for _ in range(8):
+        t2 = t * t
+        t3 = t2 * t
+        p = ((2 * t3 - 3 * t2 + 1) * ha + (t3 - 2 * t2 + t) * sa + (3 * t2 - 2 * t3) * hb
+             + (t3 - t2) * sb)
+        dp = (6 * t2 - 6 * t) * ha + (3 * t2 - 4 * t + 1) * sa + (6 * t - 6 * t2) * hb \
+            + (3 * t2 - 2 * t) * sb
+        if dp == 0 or not math.isfinite(dp):
+            return secant
+        t -= p / dp
+        if not 0.0 < t < 1.0:
+            return secant
+    return a + t * w
+
+
 def _m_dm(k: Kernels, q: float, *, n: int, tail: bool = False) -> tuple[float, float, float]:
     """(E[φ(√q Z)²], E[φ(√q Z)²(Z² − 1)], the tail proxy of :func:`_moments` or 0): the
-    scan's two moments for one q, with nothing else computed."""
+    scan's two moments for one q, with nothing else computed (inside :func:`solve_fast`'s
+    error state)."""
     rq = math.sqrt(q)
     Z, W = panel_rule(panel_edges(rq, k.breakpoints), n)
-    with np.errstate(over="ignore", invalid="ignore"):
-        p2 = k.phi(rq * Z) ** 2
-        m, dm = float(p2 @ W), float((p2 * (Z * Z - 1.0)) @ W)
-        size = 0.0
-        if tail:
-            ends = k.phi(np.array([-Z_MAX * rq, Z_MAX * rq])) ** 2
-            size = float(np.abs(ends).max() * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX))
+    p2 = k.phi(rq * Z) ** 2
+    m, dm = float(p2 @ W), float((p2 * (Z * Z - 1.0)) @ W)
+    size = 0.0
+    if tail:
+        ends = k.phi(np.array([-Z_MAX * rq, Z_MAX * rq])) ** 2
+        size = float(np.abs(ends).max() * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX))
     return m, dm, size
 
 

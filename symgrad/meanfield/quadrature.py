@@ -84,35 +84,38 @@ def panel_edges(rq: float, breakpoints: tuple[float, ...], *, width: float = mat
     """The panel edges of :func:`symgrad._exact.gauss_rule.edges` for a = 0, b = √q (the
     activation's scales s/√q, its breakpoints β/√q and the Gaussian's scales, clipped to
     |Z| ≤ 12, zero-width panels dropped), each panel cut to at most ``width``."""
-    cuts = {0.0, Z_MAX, -Z_MAX}
-    cuts.update(e for e in (1.0, 2.0, 3.0, 4.5, 6.5, 9.0))
-    cuts.update(-e for e in (1.0, 2.0, 3.0, 4.5, 6.5, 9.0))
+    cuts = set(_GAUSS_CUTS)
     if rq > 0:
-        cuts.update(s / rq for s in (0.25, 1.0, 4.0, 16.0))
-        cuts.update(-s / rq for s in (0.25, 1.0, 4.0, 16.0))
+        cuts.update(s / rq for s in _SCALE_CUTS)
         cuts.update(b / rq for b in breakpoints)
     edges = sorted(c for c in cuts if -Z_MAX <= c <= Z_MAX)
     if width < math.inf:
         fine = [edges[0]]
         for lo, hi in itertools.pairwise(edges):
             parts = max(1, math.ceil((hi - lo) / width))
-            fine.extend(lo + (hi - lo) * (i + 1) / parts for i in range(parts))
+            fine.extend([lo + (hi - lo) * (i + 1) / parts for i in range(parts)])
         edges = fine
     return np.array(edges)
 
 
+_GAUSS_CUTS = (0.0, Z_MAX, -Z_MAX, *(s * e for e in (1.0, 2.0, 3.0, 4.5, 6.5, 9.0)
+                                     for s in (1.0, -1.0)))
+_SCALE_CUTS = tuple(s * e for e in (0.25, 1.0, 4.0, 16.0) for s in (1.0, -1.0))
+
+
 def panel_rule(edges: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     """Nodes Z and weights (Gauss–Legendre × half-width × Gaussian pdf), 1-D."""
-    x, w = np.polynomial.legendre.leggauss(n) if n not in _LEGENDRE else _LEGENDRE[n]
-    _LEGENDRE[n] = (x, w)
-    lo, hi = edges[:-1, None], edges[1:, None]
-    half = 0.5 * (hi - lo)
-    Z = (0.5 * (hi + lo) + half * x).ravel()
+    if n not in _LEGENDRE:
+        _LEGENDRE[n] = np.polynomial.legendre.leggauss(n)
+    x, w = _LEGENDRE[n]
+    half = 0.5 * np.diff(edges)[:, None]
+    Z = ((0.5 * (edges[1:] + edges[:-1]))[:, None] + half * x).ravel()
     W = (half * w).ravel() * (_INV_SQRT_2PI * np.exp(-0.5 * Z * Z))
     return Z, W
 
 
 _LEGENDRE: dict[int, tuple[FloatArray, FloatArray]] = {}
+_ENDS = np.array([-Z_MAX, Z_MAX])
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -122,15 +125,17 @@ def moments_one(f: Callable[[FloatArray, FloatArray], list[FloatArray]], q: floa
     """:func:`_moments` for a single q, shapes (k, 1) as there."""
     rq = math.sqrt(q)
     edges = panel_edges(rq, breakpoints)
-    ends = np.array([-Z_MAX, Z_MAX])
+    rules = [panel_rule(edges, nn) for nn in ((n, 2 * n) if estimate else (n,))]
+    # one evaluation of f on every node of both rules and the two ends |Z| = 12
+    Z = np.concatenate([*(nodes for nodes, _ in rules), _ENDS])
     with np.errstate(over="ignore", invalid="ignore"):
-        at_ends = np.abs(np.stack(f(rq * ends, ends))).max(axis=1)
+        F = np.stack(f(rq * Z, Z))
+        at_ends = np.abs(F[:, -2:]).max(axis=1)
     tail = (at_ends * (_INV_SQRT_2PI * math.exp(-0.5 * Z_MAX**2) * Z_MAX))[:, None]
-    sums = []
-    for nn in ((n, 2 * n) if estimate else (n,)):
-        Z, W = panel_rule(edges, nn)
-        with np.errstate(over="ignore", invalid="ignore"):
-            sums.append(np.stack(f(rq * Z, Z)) @ W)
+    sums, start = [], 0
+    for nodes, weights in rules:
+        sums.append(F[:, start:start + nodes.size] @ weights)
+        start += nodes.size
     value = sums[-1][:, None]
     error = np.abs(sums[-1] - sums[0])[:, None] if estimate else np.full_like(value, np.nan)
     return value, error, tail

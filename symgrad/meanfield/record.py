@@ -10,11 +10,14 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
+import mpmath
 import sympy
 
 from symgrad._core.validate import describe
+from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.enclose import constant_number
 from symgrad._exact.signs import sign_of
 from symgrad.errors import InvalidArgument
@@ -136,6 +139,12 @@ def depth_scale(chi: sympy.Expr) -> sympy.Expr:
     """−1/ln χ: ∞ at χ = 1, 0 at χ = 0, NaN for NaN."""
     if chi is sympy.nan or chi == sympy.oo:
         return sympy.nan if chi is sympy.nan else sympy.Integer(0)
+    if chi.is_Float and mpmath.libmp.mpf_sign(chi._mpf_) > 0:
+        # A Float is an exact binary number: its logarithm to 80 bits by mpmath's
+        # kernel, without building and evaluating a SymPy log (a fast-mode record's
+        # hot path).
+        log = mpmath.libmp.to_float(mpmath.libmp.mpf_log(chi._mpf_, 80))
+        return sympy.oo if log == 0 else sympy.Float(-1 / log, 17)
     if chi == 1:
         return sympy.oo
     if chi.is_zero:  # also Float(0.0), which is not == 0 in SymPy
@@ -144,6 +153,16 @@ def depth_scale(chi: sympy.Expr) -> sympy.Expr:
         log = float(sympy.log(chi).evalf(20))
         return sympy.oo if log == 0 else sympy.Float(-1 / log, 17)
     return -1 / sympy.log(chi)
+
+
+def _text6(value: sympy.Expr) -> str:
+    """``value`` to 6 proven digits: a Float is an exact binary fraction, so its point
+    enclosure needs no Arb evaluation."""
+    if value.is_Float:
+        sign, man, exp, _ = value._mpf_
+        exact = Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
+        return CertifiedNumber.exact(-exact if sign else exact, 6).text()
+    return constant_number(value, 6).text()
 
 
 def gradient_note(chi1: sympy.Expr, xi_grad: sympy.Expr) -> str | None:
@@ -155,12 +174,16 @@ def gradient_note(chi1: sympy.Expr, xi_grad: sympy.Expr) -> str | None:
     """
     if xi_grad is sympy.nan or not xi_grad.is_number or xi_grad == sympy.oo:
         return None
-    if chi1 is sympy.nan or chi1 == sympy.oo or (sign_of(chi1 - 1) or 0) <= 0:
+    if chi1 is sympy.nan or chi1 == sympy.oo:
+        return None
+    above = (mpmath.libmp.mpf_cmp(chi1._mpf_, mpmath.libmp.fone) if chi1.is_Float
+             else sign_of(chi1 - 1) or 0)
+    if above <= 0:
         return None
     # Arb, not evalf: SymPy divides by zero evaluating 1/log(1 + 10⁻¹⁷)
-    e_fold = constant_number(-xi_grad, 6).text()
+    e_fold = _text6(-xi_grad)
     return (f"ξ_∇ = −1/ln χ₁ < 0 because χ₁ > 1: the gradient's second moment grows (it "
-            f"does not decay) by the factor χ₁ = {constant_number(chi1, 6).text()} per layer "
+            f"does not decay) by the factor χ₁ = {_text6(chi1)} per layer "
             f"towards the input, e-folding every |ξ_∇| ≈ {e_fold} layers")
 
 
