@@ -151,13 +151,20 @@ def render_reports(
     user = [r for r in chosen if r.group == "Activations"
             and r.name.removeprefix("activation-") not in CATALOGUE]
     rest = [r for r in chosen if r not in user]
-    files = generate(rest, progress=progress, timings=timings, jobs=jobs)
+    # The index derives every listed activation's records again; with jobs > 1 it is
+    # built on the pool beside the reports, unless it lists a user's activation (whose
+    # registration lives only in this process).
+    pooled = jobs > 1 and not any(r.group == "Activations" and r.name.removeprefix(
+        "activation-") not in CATALOGUE for r in listed)
+    files = generate(rest, index=index if pooled else None, listed=listed,
+                     progress=progress, timings=timings, jobs=jobs)
     for path, content in generate(user, progress=progress, timings=timings).items():
         if path in files:
             raise InvalidArgument(f"two reports write {path}")
         files[path] = content
-    entry = index(listed)
-    files[entry.path] = entry.content
+    if INDEX not in files:
+        entry = index(listed)
+        files[entry.path] = entry.content
     return dict(sorted(files.items()))
 
 

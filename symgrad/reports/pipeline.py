@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import multiprocessing
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -139,9 +140,12 @@ def _timed(build: Callable[[], Sequence[Output]]) -> tuple[list[Output], float]:
 
 
 def _run_parallel(
-    reports: Sequence[Report], jobs: int, bar: _Progress
-) -> list[tuple[list[Output], float]]:
-    """Every builder on a pool of ``jobs`` fresh interpreters; results in report order.
+    reports: Sequence[Report], jobs: int, bar: _Progress,
+    index: Callable[[Sequence[Report]], Output] | None, listed: Sequence[Report],
+) -> tuple[list[tuple[list[Output], float]], Output | None]:
+    """Every builder on a pool of ``jobs`` fresh interpreters; results in report order,
+    and the index, built on the pool beside them (it derives every activation's records
+    again, since the workers' caches are not the main process's).
 
     Builders are module-level functions (or partials of them), so they pickle by
     reference.  ``spawn`` workers start clean (no forked BLAS threads); the outputs do
@@ -151,23 +155,39 @@ def _run_parallel(
     results: list[tuple[list[Output], float] | None] = [None] * len(reports)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending = None
+        if index is not None and _picklable(index):
+            pending = pool.submit(index, list(listed))  # first: it is the longest task
         futures = {pool.submit(_timed, report.build): i for i, report in enumerate(reports)}
         for done, future in enumerate(as_completed(futures), 1):
             i = futures[future]
             results[i] = future.result()
             bar.start(done, reports[i].name)
-    return [r for r in results if r is not None]
+        entry = pending.result() if pending is not None else None
+    if index is not None and entry is None:
+        entry = index(listed)
+    return [r for r in results if r is not None], entry
+
+
+def _picklable(fn: Any) -> bool:
+    try:
+        pickle.dumps(fn)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
 
 
 def generate(
     reports: Sequence[Report],
     *,
     index: Callable[[Sequence[Report]], Output] | None = None,
+    listed: Sequence[Report] | None = None,
     progress: TextIO | None = None,
     timings: list[Timing] | None = None,
     jobs: int = 1,
 ) -> dict[str, bytes]:
-    """Build ``reports`` in memory: path → bytes, plus the index when given.
+    """Build ``reports`` in memory: path → bytes, plus the index when given (listing
+    ``listed``, by default ``reports``; with ``jobs`` > 1 it is built on the pool too).
 
     ``jobs`` > 1 builds them on that many worker processes (the result is identical;
     derivations cached in one report are then not shared with reports built in another
@@ -179,13 +199,17 @@ def generate(
     files: dict[str, bytes] = {}
     bar = _Progress(len(reports), progress)
     try:
+        entry: Output | None = None
         if jobs > 1 and len(reports) > 1:
-            built = _run_parallel(reports, min(jobs, len(reports)), bar)
+            built, entry = _run_parallel(reports, min(jobs, len(reports)), bar, index,
+                                         reports if listed is None else listed)
         else:
             built = []
             for i, report in enumerate(reports, 1):
                 bar.start(i, report.name)
                 built.append(_timed(report.build))
+            if index is not None:
+                entry = index(reports if listed is None else listed)
     finally:
         bar.done()
     for report, (outputs, seconds) in zip(reports, built, strict=True):
@@ -195,8 +219,7 @@ def generate(
             files[out.path] = out.content
         if timings is not None:
             timings.append(Timing(report.name, seconds, len(outputs)))
-    if index is not None:
-        entry = index(reports)
+    if entry is not None:
         files[entry.path] = entry.content
     return dict(sorted(files.items()))
 
