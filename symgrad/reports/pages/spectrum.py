@@ -220,9 +220,11 @@ def _result(page: Page, data: IsometryReport) -> None:
 def _points_text(data: IsometryReport) -> list[str]:
     out = []
     for act, sw, sb, q in data.points:
-        how = "exact" if q is not None or act == "relu" else "30-digit values of certified numbers"
-        out.append(f"{act}: σ_w = {inline(sw) if how == 'exact' else number_text(sw, 12)}, "
-                   f"σ_b = {inline(sb) if how == 'exact' else number_text(sb, 12)} ({how})")
+        exact = q is not None or act == "relu"
+        how = "exact" if exact else ("certified; the networks use their 30-digit values, "
+                                     "shown here to 12 digits")
+        out.append(f"{act}: σ_w = {inline(sw) if exact else number_text(sympy.Float(sw, 30), 12)}, "
+                   f"σ_b = {inline(sb) if exact else number_text(sympy.Float(sb, 30), 12)} ({how})")
     return out
 
 
