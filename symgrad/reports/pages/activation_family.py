@@ -150,6 +150,15 @@ def family_page(profile: ActivationProfile, stem: str, fig_path: str,
     peak = profile.peak
     if peak.reach is not Reach.POINT:  # pragma: no cover - swish's sup is attained
         page.para(f"γ_1 = {approx(peak.value)} ({peak.where()}).")
+    page.para(f"For every β > 0: γ(β) = γ_1 ≈ {approx(peak.value)} (the certified sup of "
+              f"{member}), argmax(β) = argmax_1/β with argmax_1 ≈ {approx(peak.at)}, and "
+              "every saturation threshold is t_1(ε)/β.")
+    page.para("Why E[φ'(Z)²] matters: it is χ₁ at σ_w = 1 and q = 1, the factor a wide random "
+              "network multiplies the mean squared gradient by per layer (see "
+              "[meanfield.md](meanfield.md)); for this family it depends on β through "
+              "E[φ_1'(βZ)²].")
+    page.figure(fig_path, f"φ' of {act.name} at β = 1 with the saturated zones shaded")
+    page.section("Verification")
     rows = family_rows(profile)
     page.para(f"γ_1 and argmax_1 are the certified values of {member} "
               f"(γ_1 ≈ {approx(peak.value)}, argmax_1 ≈ {approx(peak.at)}); the last two "
@@ -166,9 +175,4 @@ def family_page(profile: ActivationProfile, stem: str, fig_path: str,
         f"γ_1 = {peak.value}", f"argmax_1 = {peak.at}",
         *[f"β = {r.beta}: independent max {mpmath.nstr(r.reference_gamma, 30)} at "
           f"z = {mpmath.nstr(r.reference_argmax, 30)}" for r in rows]])
-    page.para("Why E[φ'(Z)²] matters: it is χ₁ at σ_w = 1 and q = 1, the factor a wide random "
-              "network multiplies the mean squared gradient by per layer (see "
-              "[meanfield.md](meanfield.md)); for this family it depends on β through "
-              "E[φ_1'(βZ)²].")
-    page.figure(fig_path, f"φ' of {act.name} at β = 1 with the saturated zones shaded")
     return [Output.text(f"{stem}.md", page.markdown()), Output(fig_path, figure)]
