@@ -172,3 +172,15 @@ def test_every_activation_page_is_latex_only_with_short_rows(name: str) -> None:
     assert "(README.md)" in page
     if not is_scale_family(activation(name)):
         assert "(meanfield.md)" in page and "χ₁" in page
+
+
+def test_a_set_closed_on_one_side_is_not_written_as_abs_z() -> None:
+    """hard_tanh's φ' at the kink z = −1 is the left piece's 0 (the convention), at z = 1
+    the middle piece's 1: the saturated set is (−∞, −1] ∪ (1, ∞), not |z| > 1."""
+    from symgrad.slopes import saturation
+
+    region = saturation("hard_tanh", sympy.Rational(1, 10)).region
+    assert region.contains(-1) == sympy.true and region.contains(1) == sympy.false
+    text = build_for("hard_tanh")[0].content.decode()
+    row = next(line for line in text.splitlines() if line.startswith("| $`10^{-1}`$ |"))
+    assert r"(-\infty, -1] \cup (1, \infty)" in row and r"\|z\|" not in row

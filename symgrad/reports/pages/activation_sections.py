@@ -120,7 +120,8 @@ def _set_cell(tidy: Tidy, region: sympy.Set) -> str:
     parts: tuple[Any, ...] = region.args if isinstance(region, sympy.Union) else (region,)
     if (len(parts) == 2 and all(isinstance(q, sympy.Interval) for q in parts)
             and parts[0].start == -sympy.oo and parts[1].end == sympy.oo
-            and parts[0].end == -parts[1].start):
+            and parts[0].end == -parts[1].start
+            and parts[0].right_open == parts[1].left_open):  # |z| > t only if both ends agree
         rel = ">" if parts[1].left_open else r"\ge"
         return f"$`|z| {rel} {_end(tidy, parts[1].start)}`$"
     if len(parts) == 1 and isinstance(parts[0], sympy.Interval):
