@@ -11,8 +11,8 @@ directly — the chain engine's step in :mod:`symgrad.depth.balls`, 10⁶ layers
 
 Both know the cancellation-free forms of :mod:`symgrad._exact.mpforms` (expm1, log1p,
 sech², softplus, logistic, erfc(−u)) and decide a ``Piecewise`` on the ball,
-three-valued (see :class:`_Emitter`).  Constants (one per maximal z-free sum or product)
-are enclosed once per precision (:class:`BallConstants`, :func:`constant_ball`).  The
+three-valued (see :class:`Emitter`).  Constants (one per maximal z-free sum or product)
+are enclosed once per precision by :mod:`symgrad._exact.ball_constants`.  The
 precision policy (:func:`working_precision`…) lives in :mod:`symgrad._exact.precision`
 and is importable from here.
 
@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 import sympy
-from flint import arb, ctx, fmpq
+from flint import arb, fmpq
 
 from symgrad._core.symbols import z
 from symgrad._exact.ball_rules import (
@@ -52,18 +52,17 @@ from symgrad._exact.precision import (
     precision_ladder,
     working_precision,
 )
-from symgrad.errors import InvalidArgument, NoClosedForm
+from symgrad.errors import NoClosedForm
 
 __all__ = [
     "CAP_BITS",
     "START_BITS",
     "SUPPORTED",
-    "BallConstants",
     "Calls",
+    "Emitter",
     "ball_source",
     "bits_for_digits",
     "build_source",
-    "constant_ball",
     "erfcx",
     "precision_ladder",
     "working_precision",
@@ -84,7 +83,7 @@ class Calls(enum.Enum):
 # ---- code generation ----
 
 
-class _Emitter:
+class Emitter:
     """Python source for an expression: z-free parts become constants C[i] (one per sum
     or product), subexpressions used more than once become temporaries (``shared``, a
     linear-time CSE, or names given in ``variables``), and each ``Piecewise`` becomes a
@@ -216,9 +215,9 @@ class _Emitter:
 
     # ---- Piecewise ----
 
-    def sub(self, exprs: list[sympy.Expr]) -> _Emitter:
+    def sub(self, exprs: list[sympy.Expr]) -> Emitter:
         """An emitter for code inside a piece (its own temporaries, the same constants)."""
-        return _Emitter(self.constants, self.calls, self.inputs, self.defs, self.prefix,
+        return Emitter(self.constants, self.calls, self.inputs, self.defs, self.prefix,
                         _shared(exprs, self.inputs), self.hoisted)
 
     def piecewise(self, e: sympy.Piecewise) -> str:
@@ -268,34 +267,6 @@ class _Emitter:
 
 
 _NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-
-
-class _ConstantEmitter(_Emitter):
-    """Source for a z-free constant, every part written out (never C[·]): numbers, π and e
-    as Arb balls, everything else by the rules above."""
-
-    def __init__(self) -> None:
-        super().__init__({}, Calls.TABLE, {}, [], "c")
-
-    def fixed(self, e: sympy.Expr) -> bool:
-        return False
-
-    def code(self, e: sympy.Expr) -> str:
-        if e.is_Integer:
-            return f"arb({int(e)})"
-        if e.is_Rational:
-            return f"arb(fmpq({int(e.p)}, {int(e.q)}))"
-        if e.is_Float:
-            # A Float is the binary number it stores, read exactly.
-            sign, man, exp, _ = e._mpf_
-            return f"arb(({'-' if sign else ''}{int(man)}, {int(exp)}))"
-        if e == sympy.pi:
-            return "arb.pi()"
-        if e == sympy.E:
-            return "arb.const_e()"
-        if isinstance(e, sympy.Piecewise):
-            raise NoClosedForm(f"no ball-arithmetic rule for the constant {e}")
-        return super().code(e)
 
 
 def _shared(exprs: list[sympy.Expr], inputs: dict[sympy.Expr, str]) -> frozenset[sympy.Expr]:
@@ -352,13 +323,13 @@ def ball_source(name: str, exprs: list[sympy.Expr], constants: dict[sympy.Expr, 
         hoisted = [_hoist(e, table) for e in exprs]
         temps, exprs = sympy.cse(hoisted, symbols=sympy.numbered_symbols("_u"),
                                  optimizations=None)
-        emit = _Emitter(constants, calls, inputs, defs, name,
+        emit = Emitter(constants, calls, inputs, defs, name,
                         hoisted={v: k for k, v in table.items()})
         for symbol, sub in temps:
             emit.lines.append(f"{symbol} = {emit(sub)}")
             emit.variables[symbol] = str(symbol)
     else:
-        emit = _Emitter(constants, calls, inputs, defs, name, _shared(exprs, inputs))
+        emit = Emitter(constants, calls, inputs, defs, name, _shared(exprs, inputs))
     results = [emit(e) for e in exprs]
     out = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
     return "\n".join([*defs, f"def {name}(x, C, a=False, P=()):",
@@ -384,48 +355,3 @@ def build_source(source: str, calls: Calls = Calls.TABLE,
 @lru_cache(maxsize=64)
 def _compiled(source: str) -> Any:
     return compile(source, "<ball>", "exec")
-
-
-def _build(source: str, helpers: dict[str, Any]) -> Callable[..., Any]:
-    fn: Callable[..., Any] = build_source(source, Calls.TABLE, helpers)["_f"]
-    return fn
-
-
-class BallConstants:
-    """The constants ``C`` of generated code (expression → index, from
-    :func:`ball_source`), enclosed once per precision."""
-
-    def __init__(self, constants: dict[sympy.Expr, int]) -> None:
-        self.exprs = tuple(sorted(constants, key=constants.__getitem__))
-        for c in self.exprs:  # refuse unsupported constants now, not at first use
-            _constant_function(c)
-        self._cache: dict[int, tuple[arb, ...]] = {}
-
-    def __call__(self) -> tuple[arb, ...]:
-        """The balls at FLINT's current precision."""
-        prec = ctx.prec
-        cached = self._cache.get(prec)
-        if cached is None:
-            cached = tuple(constant_ball(c) for c in self.exprs)
-            self._cache[prec] = cached
-        return cached
-
-
-@lru_cache(maxsize=4096)
-def _constant_function(expr: sympy.Expr) -> Callable[..., Any]:
-    code = _ConstantEmitter()(expr)
-    return _build(f"def _f(x, C, a):\n    return {code}", REAL)
-
-
-def constant_ball(value: sympy.Expr) -> arb:
-    """An Arb enclosure of a real z-free SymPy constant at the current precision.
-
-    >>> with working_precision(64):
-    ...     print(constant_ball(sympy.erfc(1 / sympy.sqrt(2))).str(10, radius=False))
-    0.3173105079
-    """
-    expr = sympy.sympify(value)
-    if expr.free_symbols:
-        raise InvalidArgument(f"expected a constant, got {expr}")
-    result: arb = _constant_function(expr)(None, (), False)
-    return result

@@ -25,8 +25,10 @@ import sympy
 from flint import acb, arb
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import BallConstants, Calls, ball_source, build_source
-from symgrad._exact.ball_rules import COMPLEX, DUAL, REAL, Dual
+from symgrad._exact.ball import Calls, ball_source, build_source
+from symgrad._exact.ball_constants import BallConstants
+from symgrad._exact.ball_dual import DUAL, Dual
+from symgrad._exact.ball_rules import COMPLEX, REAL
 from symgrad._exact.precision import LOCK
 from symgrad.errors import InvalidArgument
 

@@ -26,13 +26,8 @@ import sympy
 from flint import arb
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import (
-    CAP_BITS,
-    bits_for_digits,
-    constant_ball,
-    precision_ladder,
-    working_precision,
-)
+from symgrad._exact.ball import CAP_BITS, bits_for_digits, precision_ladder, working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.ball_function import compile_ball
 from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.isolate import Isolation, Root, isolate_roots, refine_root

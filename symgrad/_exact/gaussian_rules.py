@@ -41,7 +41,8 @@ import sympy
 from flint import arb
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import bits_for_digits, constant_ball, working_precision
+from symgrad._exact.ball import bits_for_digits, working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.ball_function import compile_ball
 from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.erf_moments import OutsideRules, erf_expectation, moment_on, parse_term

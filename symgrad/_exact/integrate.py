@@ -44,10 +44,10 @@ from symgrad._exact.ball import (
     CAP_BITS,
     START_BITS,
     bits_for_digits,
-    constant_ball,
     precision_ladder,
     working_precision,
 )
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.ball_function import compile_ball
 from symgrad._exact.digits import CertifiedNumber, as_fraction
 from symgrad._exact.tail_bounds import coefficients, eventually

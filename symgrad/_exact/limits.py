@@ -30,7 +30,8 @@ from functools import lru_cache
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import START_BITS, constant_ball, working_precision
+from symgrad._exact.ball import START_BITS, working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.digits import CertifiedNumber, arb_bounds
 from symgrad._exact.tail_terms import growth_order
 from symgrad._exact.tails import TailForm, tail_form

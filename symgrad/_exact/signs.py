@@ -19,7 +19,8 @@ from typing import Any
 import mpmath
 import sympy
 
-from symgrad._exact.ball import constant_ball, working_precision
+from symgrad._exact.ball import working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.precision import CHECK_DIGITS, EVALF_MAXN
 from symgrad.errors import InvalidArgument, NoClosedForm
 

@@ -28,7 +28,8 @@ import sympy
 from flint import arb
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import constant_ball, erfcx
+from symgrad._exact.ball import erfcx
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.ball_rules import REAL
 from symgrad._exact.tail_terms import FUNCTION_NAMES, ZERO, NotTail, bounded, terms_of
 

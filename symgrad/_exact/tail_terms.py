@@ -27,7 +27,8 @@ from functools import lru_cache
 import sympy
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import constant_ball, erfcx, working_precision
+from symgrad._exact.ball import erfcx, working_precision
+from symgrad._exact.ball_constants import constant_ball
 
 __all__ = ["FUNCTION_NAMES", "ONE", "ZERO", "NotTail", "Term", "as_expr", "bounded",
            "growth_order", "split", "term", "terms_of"]

@@ -40,7 +40,8 @@ import sympy
 from flint import arb, fmpq
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import constant_ball, working_precision
+from symgrad._exact.ball import working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.ball_function import BallFunction, compile_ball
 from symgrad._exact.tail_bounds import decay_plan, plan
 from symgrad._exact.tail_terms import ONE, NotTail, Term, as_expr, split, terms_of

@@ -42,7 +42,8 @@ import sympy
 from flint import arb
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import BallConstants, Calls, ball_source, build_source
+from symgrad._exact.ball import Calls, ball_source, build_source
+from symgrad._exact.ball_constants import BallConstants
 from symgrad._exact.mpforms import stable, well_conditioned
 from symgrad.activations.record import Activation
 

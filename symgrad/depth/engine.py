@@ -34,7 +34,8 @@ import sympy
 from flint import arb
 
 from symgrad._core.symbols import z as act_symbol
-from symgrad._exact.ball import CAP_BITS, constant_ball, working_precision
+from symgrad._exact.ball import CAP_BITS, working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad.activations.record import Activation
 from symgrad.depth.balls import ball_step
 from symgrad.depth.layers import Exact, Layers, as_ball, balls

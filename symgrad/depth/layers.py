@@ -24,7 +24,7 @@ import sympy
 from flint import arb, fmpq
 
 from symgrad._core.validate import as_exact_real, describe
-from symgrad._exact.ball import constant_ball
+from symgrad._exact.ball_constants import constant_ball
 from symgrad.errors import InvalidArgument
 
 __all__ = ["Exact", "Layers", "MpfView", "as_ball", "as_mpf", "balls", "constant_from",

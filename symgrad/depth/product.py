@@ -23,7 +23,8 @@ import sympy
 from symgrad._core.format import latex
 from symgrad._core.symbols import z
 from symgrad._core.validate import as_exact_real
-from symgrad._exact.ball import bits_for_digits, constant_ball, working_precision
+from symgrad._exact.ball import bits_for_digits, working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.digits import CertifiedNumber
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation

@@ -21,7 +21,8 @@ from __future__ import annotations
 import sympy
 from flint import arb
 
-from symgrad._exact.ball import constant_ball, working_precision
+from symgrad._exact.ball import working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad.errors import NoClosedForm
 from symgrad.networks.blocks import L
 

@@ -41,7 +41,8 @@ import sympy
 from flint import arb, fmpq
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import constant_ball, working_precision
+from symgrad._exact.ball import working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.ball_function import compile_ball
 from symgrad._exact.digits import CertifiedNumber
 from symgrad._exact.isolate import isolate_roots

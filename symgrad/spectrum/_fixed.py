@@ -34,7 +34,8 @@ from typing import Any
 import sympy
 from flint import arb, fmpq
 
-from symgrad._exact.ball import constant_ball, working_precision
+from symgrad._exact.ball import working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.digits import CertifiedNumber
 from symgrad.activations import Activation
 from symgrad.errors import InvalidArgument, NoClosedForm

@@ -39,7 +39,8 @@ from functools import lru_cache
 import sympy
 from flint import arb, fmpq
 
-from symgrad._exact.ball import bits_for_digits, constant_ball, working_precision
+from symgrad._exact.ball import bits_for_digits, working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.digits import CertifiedNumber, arb_bounds
 from symgrad._exact.erf_moments import erf_expectation
 from symgrad._exact.gaussian_rules import gaussian_expectation

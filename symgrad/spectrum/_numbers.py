@@ -5,7 +5,7 @@ The free-probability algebra runs over one of two fields, chosen from how the in
 
 * every input exact and rational → :class:`fractions.Fraction` (exact, fast);
 * otherwise → python-flint ``arb`` balls at :data:`PREC` bits: an exact input becomes a
-  Arb enclosure (:func:`symgrad._exact.ball.constant_ball`), a :class:`Certified` one its
+  Arb enclosure (:func:`symgrad._exact.ball_constants.constant_ball`), a :class:`Certified` one its
   enclosure, an
   :class:`Estimated` one mid ± error.  Ball arithmetic then carries every error to the
   output, which is :class:`Certified` when no input was estimated and
@@ -29,7 +29,7 @@ from typing import Any
 import flint
 import sympy
 
-from symgrad._exact.ball import constant_ball
+from symgrad._exact.ball_constants import constant_ball
 from symgrad.records import Certified, Estimated, How
 
 __all__ = ["PREC", "from_ball", "rational", "to_ball"]

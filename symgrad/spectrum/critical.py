@@ -27,7 +27,8 @@ import sympy
 from flint import arb, fmpq
 
 from symgrad._core.validate import as_exact_real
-from symgrad._exact.ball import constant_ball, working_precision
+from symgrad._exact.ball import working_precision
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.digits import CertifiedNumber
 from symgrad.activations import Activation, as_activation
 from symgrad.errors import InvalidArgument

@@ -20,11 +20,11 @@ from symgrad._exact.ball import (
     CAP_BITS,
     START_BITS,
     bits_for_digits,
-    constant_ball,
     erfcx,
     precision_ladder,
     working_precision,
 )
+from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.ball_function import compile_ball
 from symgrad.errors import InvalidArgument, NoClosedForm
 

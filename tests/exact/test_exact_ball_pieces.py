@@ -16,7 +16,8 @@ from flint import acb, arb, fmpq
 from sympy.codegen.cfunctions import expm1, log1p
 
 from symgrad._core.symbols import z
-from symgrad._exact.ball import BallConstants, Calls, ball_source, build_source, working_precision
+from symgrad._exact.ball import Calls, ball_source, build_source, working_precision
+from symgrad._exact.ball_constants import BallConstants
 from symgrad._exact.ball_function import compile_ball
 from symgrad._exact.mpforms import logistic, softplus, stable
 from symgrad.errors import NoClosedForm

@@ -93,7 +93,7 @@ def test_every_point_rounds_to_the_text(enclosure, cap):
      (sympy.erfc(10), 40), (-sympy.E / 7, 25)],
 )
 def test_certified_constants_against_80_digit_references(expr, digits):
-    from symgrad._exact.ball import constant_ball
+    from symgrad._exact.ball_constants import constant_ball
 
     with working_precision(200):
         ball = constant_ball(expr)
