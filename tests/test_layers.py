@@ -7,7 +7,8 @@ The questions (activations, slopes, depth, recurrent, initialization, meanfield,
 networks, spectrum, numeric) share one layer; between them the package graph must have
 no cycle.  Every import of a symgrad module is at module top (a lazy façade loads by
 name through ``importlib`` instead); inside functions only optional extras are imported.
-Each failure names the importing file, the line and the imported module.
+Each failure names the importing file, the line and the imported module.  No module is
+longer than 400 lines.
 """
 
 from __future__ import annotations
@@ -172,3 +173,13 @@ def test_lazy_loading_only_where_declared() -> None:
     users = {str(p.relative_to(ROOT.parent)) for p in MODULES.values()
              if "import_module(" in p.read_text()}
     assert users <= BY_NAME, f"importlib used outside the declared lazy places: {users - BY_NAME}"
+
+
+#: A module says one thing; past this many lines it is split along its banners.
+MAX_LINES = 400
+
+
+def test_modules_within_the_line_limit() -> None:
+    long = {str(p.relative_to(ROOT.parent)): n for p in MODULES.values()
+            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines (split them by question): {long}"
