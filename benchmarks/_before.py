@@ -1,7 +1,8 @@
 """Run a benchmark's worker against today's code and against the code before a change.
 
-The "before" code is a git worktree of the commit the speed work started from
-(``BASE``), created on first use (``git worktree add --detach DIR BASE``); each side
+The "before" code is an export of the commit the speed work started from (``BASE``),
+written on first use to a directory outside the clone (``git archive BASE | tar -x``:
+the repository itself is not touched, no worktree is registered); each side
 runs in its own interpreter with ``PYTHONPATH`` pointing at its source tree, so both
 import ``symgrad`` unchanged.  A worker prints one JSON document on its last line.
 """
@@ -23,13 +24,14 @@ AFTER = HERE.parent
 
 
 def ensure_before(path: str, base: str = BASE) -> Path:
-    """The worktree of ``base`` at ``path`` (created when missing)."""
+    """The source tree of ``base`` at ``path`` (exported when missing)."""
     target = Path(path)
     if not (target / "symgrad" / "__init__.py").exists():
-        print(f"creating {target} (git worktree of {base}) for the 'before' column",
-              file=sys.stderr)
-        subprocess.run(["git", "-C", str(AFTER), "worktree", "add", "--detach", str(target),
-                        base], check=True, stdout=subprocess.DEVNULL)
+        print(f"exporting {base} to {target} for the 'before' column", file=sys.stderr)
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(AFTER), "archive", base],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target
 
 
@@ -46,5 +48,5 @@ def run_worker(tree: Path, script: str, args: list[str], *, timeout: float = 360
 def add_before_argument(parser: Any, *, base: str = BASE,
                         default: str = "/tmp/symgrad-before") -> None:
     parser.add_argument("--before", default=default, metavar="DIR",
-                        help=f"worktree of the code before (created from {base} if missing)")
+                        help=f"source tree of the code before (exported from {base} if missing)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

@@ -5,7 +5,7 @@ Run:  python benchmarks/chain_depth.py            (depth 10⁶; a few minutes: t
       python benchmarks/chain_depth.py --naive    (also the naive mpmath loop, minutes more)
 
 For each chain, in a fresh interpreter per side (today's tree, then the base commit's
-worktree, see ``_before.py``): ``chain_trace(...)``, then reading the first row, the
+export, see ``_before.py``): ``chain_trace(...)``, then reading the first row, the
 ratio and log₁₀|∂L/∂a_1| — what ``symgrad chain`` prints.  The table gives both times,
 their ratio, the peak Python memory (``tracemalloc``) at a tenth of the depth, both
 sides' log₁₀|∂L/∂a_1| and ∂L/∂a_1 to 30 digits, whether they agree, and how many

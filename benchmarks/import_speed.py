@@ -3,8 +3,8 @@
 
 Run:  python benchmarks/import_speed.py [--against DIR] [--runs N]
 
-With ``--against DIR`` (another checkout of symgrad, e.g. a git worktree of an older
-commit: ``git worktree add /tmp/symgrad-before <commit>``) both trees are timed in
+With ``--against DIR`` (another source tree of symgrad, e.g. an older commit exported:
+``mkdir DIR && git archive <commit> | tar -x -C DIR``) both trees are timed in
 alternating pairs, A B A B …, so a drift of the machine's speed hits both alike, and the
 median of the pairwise ratios is printed.  Each command also reports which heavy
 libraries it loaded (SymPy, NumPy, SciPy, matplotlib, mpmath, flint).
