@@ -45,7 +45,9 @@ import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.errors import InvalidArgument
+from symgrad.networks._flat import flat_step
 from symgrad.networks._recursion import Numbers, Out
+from symgrad.networks._recursion import Step as BlockStep
 from symgrad.networks.blocks import BatchNorm, Block, Repeat
 from symgrad.networks.laws import DepthLaw, law_of
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
@@ -138,6 +140,7 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
     normalisation resets it) is computed once."""
     outs: list[Out] = []
     memo: dict[tuple[int, float, float, float | None], Out] = {}
+    steps: dict[tuple[int, bool], BlockStep] = {}
     gaussian = True
     k, m, c, err = state
     depth = len(blocks)
@@ -145,7 +148,11 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
         key = (id(b), k, m, c)
         out = memo.get(key)
         if out is None:
-            fn, _ = num.step(b, gaussian)
+            fn = steps.get((id(b), gaussian))
+            if fn is None:
+                # One flat function per block where the writer covers it (the same floats).
+                fn = steps[(id(b), gaussian)] = (flat_step(b, gaussian, c is not None, num)
+                                                 or num.step(b, gaussian)[0])
             out = fn(k, m, c, err)
             if len(memo) < 64:
                 memo[key] = out
@@ -195,18 +202,21 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
     cf = None if exact_c0 is None else float(exact_c0) * qf
     num = Numbers(depth=depth)
     outs = _walk(blocks, (qf, 0.0, cf, 0.0), num)
-    k = np.array([qf] + [float(o.state[0]) for o in outs])
-    m = np.array([0.0] + [float(o.state[1]) for o in outs])
-    k_err = np.array([0.0] + [o.state[4] for o in outs])
+    # The walk's numbers are Python floats (ints only where a float would be exact).
+    ks, ms, cs, _, errs = zip(*[o.state for o in outs], strict=True)
+    k = np.array((qf, *ks), dtype=np.float64)
+    m = np.array((0.0, *ms), dtype=np.float64)
+    k_err = np.array((0.0, *errs))
     corr: FloatArray | None = None
     if cf is not None:
-        corr = np.array([float(exact_c0)] + [float(o.state[2]) for o in outs])  # type: ignore[arg-type]
+        corr = np.array((float(exact_c0), *cs), dtype=np.float64)  # type: ignore[arg-type]
         corr[1:] /= k[1:]
-    chi = np.array([float(o.chi) for o in outs])
-    chi_err = np.array([o.chi_err for o in outs])
-    w = np.array([float(o.w) for o in outs])
-    gz = np.array([math.nan if o.last is None else float(o.last[0]) for o in outs])
-    pre = np.array([math.nan if o.last is None else float(o.last[1]) for o in outs])
+    _, chis, chi_errs, ws, lasts = zip(*outs, strict=True)
+    chi = np.array(chis, dtype=np.float64)
+    chi_err = np.array(chi_errs)
+    w = np.array(ws, dtype=np.float64)
+    gz = np.array([math.nan if o is None else o[0] for o in lasts], dtype=np.float64)
+    pre = np.array([math.nan if o is None else o[1] for o in lasts], dtype=np.float64)
     # Backward: log G_{l−1} = log G_l + log χ_l, from G_L = 1.
     with np.errstate(divide="ignore"):
         log_chi = np.log(chi)
