@@ -7,7 +7,9 @@ known: the same expressions, without the general machinery's cost on a first cal
 * :func:`limit_inf`, :func:`growth_exponent` — lim_{L→∞} and the exponent κ of L^κ for a
   rational function of the depth L with rational coefficients, from degrees and leading
   coefficients (Gruntz's algorithm: a tenth of a second per limit);
-* :func:`nonzero` — whether a constant is not 0, first from an Arb ball.
+* :func:`nonzero` — whether a constant is not 0, first from an Arb ball;
+* :func:`cancel` — ``sympy.cancel`` of a rational function of symbols (and π) with
+  rational coefficients, reduced with FLINT's multivariate gcd.
 
 Each falls back to SymPy's own algorithm outside its form; ``tests/networks/
 test_networks_shortcuts.py`` compares each with SymPy's answer, expression for expression.
@@ -19,13 +21,15 @@ test_networks_shortcuts.py`` compares each with SymPy's answer, expression for e
 from __future__ import annotations
 
 import sympy
-from flint import arb
+from flint import arb, fmpz_mpoly, fmpz_mpoly_ctx
+from sympy.polys.polyutils import _sort_gens, expr_from_dict
 
 from symgrad._exact.ball import constant_ball, working_precision
 from symgrad.errors import NoClosedForm
 from symgrad.networks.blocks import L
 
-__all__ = ["growth_exponent", "limit_inf", "nonzero", "polynomial_integral", "radsimp"]
+__all__ = ["cancel", "growth_exponent", "limit_inf", "nonzero", "polynomial_integral",
+           "radsimp"]
 
 #: π as a positive symbol while :func:`radsimp` works (see there).
 _PI = sympy.Symbol("pi", positive=True)
@@ -118,3 +122,88 @@ def nonzero(expr: sympy.Expr) -> bool:
     if expr.is_zero is not None:
         return not expr.is_zero
     return bool(abs(sympy.N(expr, 30)) > sympy.Float(10) ** -20)
+
+
+class _NotRational(Exception):
+    """Not a rational function of symbols and π with rational coefficients."""
+
+
+def _generators(expr: sympy.Expr, found: set[sympy.Expr]) -> None:
+    if expr.is_Symbol or expr is sympy.pi:
+        found.add(expr)
+    elif expr.is_Rational:
+        pass
+    elif expr.is_Add or expr.is_Mul:
+        for arg in expr.args:
+            _generators(arg, found)
+    elif expr.is_Pow and expr.exp.is_Integer:
+        _generators(expr.base, found)
+    else:
+        raise _NotRational
+
+
+def _fraction(expr: sympy.Expr, ctx: fmpz_mpoly_ctx, gens: dict[sympy.Expr, fmpz_mpoly]
+              ) -> tuple[fmpz_mpoly, fmpz_mpoly]:
+    """``expr`` as numerator and denominator over ℤ[gens] (not reduced)."""
+    got = gens.get(expr)
+    if got is not None:
+        return got, ctx.from_dict({(0,) * ctx.nvars(): 1})
+    if expr.is_Rational:
+        return (ctx.from_dict({(0,) * ctx.nvars(): int(expr.p)}),
+                ctx.from_dict({(0,) * ctx.nvars(): int(expr.q)}))
+    if expr.is_Add or expr.is_Mul:
+        num, den = _fraction(expr.args[0], ctx, gens)
+        for arg in expr.args[1:]:
+            n, d = _fraction(arg, ctx, gens)
+            num, den = (num * d + n * den, den * d) if expr.is_Add else (num * n, den * d)
+        return num, den
+    n, d = _fraction(expr.base, ctx, gens)
+    e = int(expr.exp)
+    if e < 0:
+        if n.is_zero():
+            raise _NotRational
+        n, d, e = d, n, -e
+    return n**e, d**e
+
+
+def cancel(expr: sympy.Expr) -> sympy.Expr:
+    """``sympy.cancel(expr)``, the same expression, for a rational function of symbols
+    (and π) with rational coefficients; else SymPy's own cancel.
+
+    SymPy's cancel writes ``expr`` over ℤ[generators] (lexicographic, generators in
+    :func:`sympy.polys.polyutils._sort_gens`'s order; over ℚ it clears denominators
+    first), divides numerator P and denominator Q by their gcd and makes Q's leading
+    coefficient positive: the unique coprime pair with that sign, whichever way ``expr``
+    was written, returned as ``P/Q`` built from the two coefficient dictionaries.
+    FLINT's gcd gives the same pair; its signsimp, factor_terms and ring construction,
+    most of a millisecond each, are skipped.
+    """
+    found: set[sympy.Expr] = set()
+    try:
+        _generators(expr, found)
+    except _NotRational:
+        return sympy.cancel(expr)
+    ordered = _sort_gens(found)
+    names = tuple(str(g) for g in ordered)
+    if not ordered or len(set(names)) < len(names):
+        return sympy.cancel(expr)
+    ctx = fmpz_mpoly_ctx.get(names, "lex")
+    try:
+        num, den = _fraction(expr, ctx, dict(zip(ordered, ctx.gens(), strict=True)))
+    except _NotRational:
+        return sympy.cancel(expr)
+    if den.is_zero():  # pragma: no cover - SymPy evaluates a zero denominator to zoo
+        return sympy.cancel(expr)
+    if num.is_zero():
+        return sympy.Integer(0)
+    g = num.gcd(den)
+    p, q = num // g, den // g
+    if q.leading_coefficient() < 0:
+        p, q = -p, -q
+    out: sympy.Expr = 1 * (_expr(p, ordered) / _expr(q, ordered))
+    return out
+
+
+def _expr(poly: fmpz_mpoly, gens: tuple[sympy.Expr, ...]) -> sympy.Expr:
+    return expr_from_dict({m: sympy.Integer(int(c)) for m, c in poly.to_dict().items()},
+                          *gens)

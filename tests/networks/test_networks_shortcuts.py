@@ -3,6 +3,7 @@ limit, lambdify) give SymPy's own answers, expression for expression and float f
 float."""
 
 import inspect
+import random
 
 import pytest
 import sympy
@@ -13,6 +14,7 @@ from symgrad.networks import L
 from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._gaussian import _closed, math_function
 from symgrad.networks._shortcuts import (
+    cancel,
     growth_exponent,
     limit_inf,
     nonzero,
@@ -94,3 +96,41 @@ def test_nonzero_is_sympys(expr):
     expected = (not expr.is_zero) if expr.is_zero is not None else \
         bool(abs(sympy.N(expr, 30)) > sympy.Float(10) ** -20)
     assert nonzero(expr) == expected
+
+
+_K, _C = sympy.Symbol("K", positive=True), sympy.Symbol("C", real=True)
+
+
+def _random_rational(rng, depth):
+    # Sums, products, quotients and integer powers of K, C, L, π and small rationals.
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice([_K, _C, L, pi, R(rng.randint(-6, 6), rng.randint(1, 5)),
+                           sympy.Integer(rng.randint(1, 4))])
+    a, b = _random_rational(rng, depth - 1), _random_rational(rng, depth - 1)
+    op = rng.randrange(5)
+    if op == 3 and b != 0:
+        return a / b
+    if op == 4:
+        return a ** rng.choice([-2, -1, 2, 3]) if a != 0 else b
+    return a + b if op < 2 else a * b
+
+
+@pytest.mark.parametrize("expr", [
+    _K + R(1, 2), 1 + 1 / (2 * _K), _K + _K / (4 * L), 1 + 1 / (4 * L), 1 / (2 * (_K - _C)),
+    1 / (2 * pi), L * (-1 + (4 * L + 1) / (4 * L)), 1 / (2 * (R(1, 2) - 1 / (2 * pi))),
+    (2 * _K - 2) / (4 - 4 * _K), R(3, 4), sympy.Integer(0), (_K**2 - 1) / (_K + 1),
+    # outside the shortcut's form: SymPy's own cancel
+    sqrt(_K) / _K + 1, sympy.Float(0.5) * _K + 1, sympy.exp(_K) / (1 + sympy.exp(_K)),
+    sympy.Symbol("K") / _K + 1, 1 + 1 / sqrt(L),
+])
+def test_cancel_is_sympys(expr):
+    assert sympy.srepr(cancel(expr)) == sympy.srepr(sympy.cancel(expr))
+
+
+def test_cancel_is_sympys_on_random_rational_functions():
+    rng = random.Random(13)
+    for _ in range(300):
+        expr = _random_rational(rng, 4)
+        if expr.has(sympy.zoo, sympy.nan):
+            continue
+        assert sympy.srepr(cancel(expr)) == sympy.srepr(sympy.cancel(expr)), expr
