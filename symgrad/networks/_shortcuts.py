@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sympy
 from flint import arb, fmpz_mpoly, fmpz_mpoly_ctx
+from sympy.core.mul import _unevaluated_Mul
 from sympy.polys.polyutils import _sort_gens, expr_from_dict
 
 from symgrad._exact.ball import constant_ball, working_precision
@@ -47,9 +48,34 @@ def radsimp(expr: sympy.Expr) -> sympy.Expr:
     """
     if not expr.has(sympy.pi):
         return sympy.radsimp(expr)
-    held = sympy.radsimp(expr.xreplace({sympy.pi: _PI}))
+    symbolic = expr.xreplace({sympy.pi: _PI})
+    held = _over_root_pi(symbolic)
+    if held is None:
+        held = sympy.radsimp(symbolic)
     with sympy.evaluate(False):
         out: sympy.Expr = held.xreplace({_PI: sympy.pi})
+    return out
+
+
+def _over_root_pi(expr: sympy.Expr) -> sympy.Expr | None:
+    """``sympy.radsimp`` of c·√n·π^(−k/2) (c > 0 rational, n a positive integer or absent,
+    k odd and positive; π the positive symbol): it multiplies top and bottom by π^(k/2)
+    and returns the unevaluated product c·√n·π^(−k)·π^(k/2).  None for any other form."""
+    if not expr.is_Mul:
+        return None
+    coeff, rest = expr.as_coeff_Mul()
+    factors = sympy.Mul.make_args(rest)
+    last = factors[-1]
+    if not (coeff.is_Rational and coeff > 0 and last.is_Pow and last.base == _PI
+            and last.exp.is_Rational and last.exp.q == 2 and last.exp < 0):
+        return None
+    roots = factors[:-1]
+    if len(roots) > 1 or any(not (r.is_Pow and r.base.is_Integer and r.base > 1
+                                  and r.exp == sympy.S.Half) for r in roots):
+        return None
+    k = -last.exp.p
+    out: sympy.Expr = _unevaluated_Mul(coeff, *roots, sympy.Pow(_PI, -k),
+                                       sympy.Pow(_PI, sympy.Rational(k, 2)))
     return out
 
 

@@ -134,3 +134,13 @@ def test_cancel_is_sympys_on_random_rational_functions():
         if expr.has(sympy.zoo, sympy.nan):
             continue
         assert sympy.srepr(cancel(expr)) == sympy.srepr(sympy.cancel(expr)), expr
+
+
+def test_radsimp_of_monomials_over_root_pi_is_sympys():
+    # c·√n·π^(−k/2), the residual laws' γ₂ and constant: the direct route and the rest.
+    rng = random.Random(5)
+    for _ in range(150):
+        c = R(rng.randint(1, 50), rng.randint(1, 30)) * rng.choice([1, 1, -1])
+        root = rng.choice([1, 2, 3, 5, 6, 7, 10, 12, 8, R(1, 2), R(2, 3)])
+        expr = c * sqrt(root) * pi ** R(-rng.choice([1, 3, 5, 2, -1, 4]), 2)
+        assert sympy.srepr(radsimp(expr)) == sympy.srepr(sympy.radsimp(expr)), expr
