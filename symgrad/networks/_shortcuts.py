@@ -92,19 +92,34 @@ def polynomial_integral(g: sympy.Expr, u: sympy.Symbol, lo: sympy.Expr,
     return sympy.integrate(g, (u, lo, hi))
 
 
-def _rational_in_l(expr: sympy.Expr) -> tuple[sympy.Poly, sympy.Poly] | None:
-    """(numerator, denominator) of ``expr`` as polynomials in L with rational
-    coefficients (not cancelled: a common factor changes neither the degree difference
-    nor the ratio of leading coefficients), or None when it is not such a rational
-    function."""
-    num, den = expr.as_numer_denom()
+def _rational_in_l(expr: sympy.Expr) -> tuple[int, int, sympy.Rational] | None:
+    """(degree of the numerator, degree of the denominator, ratio of their leading
+    coefficients) of ``expr`` as polynomials in L with rational coefficients (not
+    cancelled: a common factor changes neither the degree difference nor the ratio), or
+    None when it is not such a rational function or is identically 0.  Read off FLINT
+    polynomials when L is the only generator, else off SymPy's Poly."""
+    found: set[sympy.Expr] = set()
     try:
-        polys = sympy.Poly(num, L), sympy.Poly(den, L)
+        _generators(expr, found)
+        if found == {L}:
+            ctx = fmpz_mpoly_ctx.get(("L",), "lex")
+            num, den = _fraction(expr, ctx, {L: ctx.gens()[0]})
+            if num.is_zero():
+                return None
+            return (num.degrees()[0], den.degrees()[0],
+                    sympy.Rational(int(num.leading_coefficient()),
+                                   int(den.leading_coefficient())))
+    except _NotRational:
+        pass
+    n, d = expr.as_numer_denom()
+    try:
+        polys = sympy.Poly(n, L), sympy.Poly(d, L)
     except sympy.PolynomialError:
         return None
     if not all(p.domain.is_ZZ or p.domain.is_QQ for p in polys) or polys[0].is_zero:
         return None
-    return polys
+    return (polys[0].degree(), polys[1].degree(),
+            sympy.Rational(polys[0].LC()) / sympy.Rational(polys[1].LC()))
 
 
 def limit_inf(expr: sympy.Expr) -> sympy.Expr:
@@ -116,11 +131,10 @@ def limit_inf(expr: sympy.Expr) -> sympy.Expr:
     polys = _rational_in_l(expr)
     if polys is None:
         return sympy.limit(expr, L, sympy.oo)
-    num, den = polys
-    ratio = sympy.Rational(num.LC()) / sympy.Rational(den.LC())
-    if num.degree() < den.degree():
+    deg_num, deg_den, ratio = polys
+    if deg_num < deg_den:
         return sympy.Integer(0)
-    if num.degree() == den.degree():
+    if deg_num == deg_den:
         return ratio
     return sympy.oo if ratio > 0 else -sympy.oo
 
@@ -131,7 +145,7 @@ def growth_exponent(expr: sympy.Expr) -> sympy.Expr:
     polys = _rational_in_l(expr)
     if polys is None:
         return sympy.limit(sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo)
-    return sympy.Integer(polys[0].degree() - polys[1].degree())
+    return sympy.Integer(polys[0] - polys[1])
 
 
 def nonzero(expr: sympy.Expr) -> bool:

@@ -144,3 +144,16 @@ def test_radsimp_of_monomials_over_root_pi_is_sympys():
         root = rng.choice([1, 2, 3, 5, 6, 7, 10, 12, 8, R(1, 2), R(2, 3)])
         expr = c * sqrt(root) * pi ** R(-rng.choice([1, 3, 5, 2, -1, 4]), 2)
         assert sympy.srepr(radsimp(expr)) == sympy.srepr(sympy.radsimp(expr)), expr
+
+
+def test_limits_of_random_rational_functions_of_l_are_sympys():
+    rng = random.Random(7)
+    checked = 0
+    while checked < 25:
+        expr = _random_rational(rng, 3).xreplace({_K: L, _C: L + 1, pi: R(1, 3)})
+        if not expr.has(L) or expr.has(sympy.zoo, sympy.nan) or sympy.cancel(expr) == 0:
+            continue
+        checked += 1
+        assert limit_inf(expr) == sympy.limit(expr, L, sympy.oo), expr
+        assert growth_exponent(expr) == sympy.limit(
+            sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo), expr
