@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -50,9 +51,11 @@ class _Writer:
     def __init__(self, num: Numbers) -> None:
         self.num = num
         self.lines: list[str] = []
-        self.names: dict[str, Any] = {"Out": Out, "InvalidArgument": InvalidArgument,
-                                      "max": max, "min": min, "abs": abs,
-                                      "isfinite": math.isfinite}
+        # math's names first: closed forms are written in place as math_function's line.
+        self.names: dict[str, Any] = {name: value for name, value in vars(math).items()
+                                      if not name.startswith("_")}
+        self.names |= {"Out": Out, "InvalidArgument": InvalidArgument, "max": max,
+                       "min": min, "abs": abs, "isfinite": math.isfinite}
         self.count = 0
 
     def var(self, expr: str) -> str:
@@ -100,10 +103,9 @@ def _activate(w: _Writer, b: Activate, gaussian: bool, ins: tuple[str, str, str 
     if maps._float is not None:
         # Closed forms: GaussianMaps.at's own calls, without the call to at (which still
         # raises its error for an infinite K).
-        fv, fs, fm, _ = (w.const(f) for f in maps._float)
         w.lines.append(f"if not isfinite({k}):\n    {at}({k})")
-        v, s, mean, e = (w.var(f"{fv}({k})"), w.var(f"{fs}({k})"), w.var(f"{fm}({k})"),
-                         w.var("4e-16"))
+        v, s, mean = (_closed_form(w, f, k) for f in maps._float[:3])
+        e = w.var("4e-16")
     else:
         v, s, mean, e = _four(w, at, k)
     if c is None:
@@ -117,6 +119,17 @@ def _activate(w: _Writer, b: Activate, gaussian: bool, ins: tuple[str, str, str 
     out_err = w.var(f"{err} + {e} + {pair_err}")
     return ((v, mean, pair, False, out_err), s, w.var(f"{err} + {e}"), w.var(f"0 * {k}"),
             None)
+
+
+def _closed_form(w: _Writer, fn: Callable[..., float], k: str) -> str:
+    """A closed-form map at K: its one line of Python (``math_function``'s source, run
+    in the same ``math`` namespace) written in place, else a call."""
+    found = re.fullmatch(r"def _closed_form\((\w+)\):\n    return (.+)\n", fn.__doc__ or "")
+    if found is None:
+        return w.var(f"{w.const(fn)}({k})")
+    arg, body = found.groups()
+    at_k = re.sub(rf"\b{arg}\b", k, body)
+    return w.var(f"({at_k})")
 
 
 def _four(w: _Writer, at: str, k: str) -> tuple[str, str, str, str]:
@@ -222,4 +235,5 @@ def _flat(block: Block, gaussian: bool, tracks_c: bool, depth: int | None) -> St
               f"    return Out(({k}, {m}, {c}, {g}, {err}), {chi}, {chi_err}, {wt}, {pair})\n")
     exec(compile(source, f"<symgrad flat step: {block}>", "exec"), w.names)
     fn: Step = w.names["flat"]
+    fn.__doc__ = source  # the code it runs
     return fn
