@@ -8,6 +8,8 @@ known: the same expressions, without the general machinery's cost on a first cal
   rational function of the depth L with rational coefficients, from degrees and leading
   coefficients (Gruntz's algorithm: a tenth of a second per limit);
 * :func:`nonzero` — whether a constant is not 0, first from an Arb ball;
+* :func:`derivative` — ``sympy.diff(expr, z)`` without the question whether the
+  result is 0 (whose answer does not change it);
 * :func:`cancel` — ``sympy.cancel`` of a rational function of symbols (and π) with
   rational coefficients, reduced with FLINT's multivariate gcd.
 
@@ -25,12 +27,13 @@ from flint import arb, fmpz_mpoly, fmpz_mpoly_ctx
 from sympy.core.mul import _unevaluated_Mul
 from sympy.polys.polyutils import _sort_gens, expr_from_dict
 
+from symgrad._core.symbols import z
 from symgrad._exact.ball import constant_ball, working_precision
 from symgrad.errors import NoClosedForm
 from symgrad.networks.blocks import L
 
-__all__ = ["cancel", "growth_exponent", "limit_inf", "nonzero", "polynomial_integral",
-           "radsimp"]
+__all__ = ["cancel", "derivative", "growth_exponent", "limit_inf", "nonzero",
+           "polynomial_integral", "radsimp"]
 
 #: π as a positive symbol while :func:`radsimp` works (see there).
 _PI = sympy.Symbol("pi", positive=True)
@@ -76,6 +79,24 @@ def _over_root_pi(expr: sympy.Expr) -> sympy.Expr | None:
     k = -last.exp.p
     out: sympy.Expr = _unevaluated_Mul(coeff, *roots, sympy.Pow(_PI, -k),
                                        sympy.Pow(_PI, sympy.Rational(k, 2)))
+    return out
+
+
+def derivative(expr: sympy.Expr) -> sympy.Expr:
+    """``sympy.diff(expr, z)``, the same expression.
+
+    ``Derivative(expr, z, evaluate=True)`` computes ``expr._eval_derivative_n_times(z,
+    1)`` and then asks whether the result is zero, to return that same result early: on
+    a first call SymPy's assumptions spend milliseconds deciding it (tanh' = 1 − tanh²).
+    Here the result is returned without the question; SymPy's own diff is used when ``z``
+    is absent, when the result is not an evaluated expression, or when it still holds a
+    ``Derivative`` (which SymPy would make canonical).
+    """
+    if z not in expr.free_symbols or not hasattr(expr, "_eval_derivative"):
+        return sympy.diff(expr, z)
+    out = expr._eval_derivative_n_times(z, 1)
+    if not isinstance(out, sympy.Expr) or out.has(sympy.Derivative):
+        return sympy.diff(expr, z)
     return out
 
 

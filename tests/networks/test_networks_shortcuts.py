@@ -9,12 +9,14 @@ import pytest
 import sympy
 
 from symgrad import activation
-from symgrad.activations import as_activation
+from symgrad._core.symbols import z
+from symgrad.activations import activation_names, as_activation
 from symgrad.networks import L
 from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._gaussian import _closed, math_function
 from symgrad.networks._shortcuts import (
     cancel,
+    derivative,
     growth_exponent,
     limit_inf,
     nonzero,
@@ -157,3 +159,11 @@ def test_limits_of_random_rational_functions_of_l_are_sympys():
         assert limit_inf(expr) == sympy.limit(expr, L, sympy.oo), expr
         assert growth_exponent(expr) == sympy.limit(
             sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo), expr
+
+
+def test_derivative_is_sympys():
+    exprs = [p.expr for name in activation_names() for p in as_activation(name).pieces]
+    exprs += [sympy.Integer(3), _K * z**2, sympy.Function("f")(z), sympy.Function("f")(z**2),
+              sympy.exp(-z**2) * sympy.erf(z) / (1 + z**4)]
+    for expr in exprs:
+        assert sympy.srepr(derivative(expr)) == sympy.srepr(sympy.diff(expr, z)), expr
