@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from symgrad.errors import InvalidArgument
@@ -210,18 +209,32 @@ _RULES: dict[type, Callable[[_Writer, Any, bool, tuple[str, str, str | None, str
 }
 
 
-def flat_step(block: Block, gaussian: bool, tracks_c: bool, num: Numbers) -> Step | None:
+#: Flat functions written so far, per (block, input kind, C tracked?, depth); None for a
+#: block the writer does not cover.  Cleared when it grows past 64 entries.
+_WRITTEN: dict[tuple[Block, bool, bool, int | None], Step | None] = {}
+
+
+def flat_step(block: Block, gaussian: bool, tracks_c: bool, num: Numbers, *,
+              write: bool = True) -> Step | None:
     """``block`` (float mode) as one function of (K, M, C, error) → Out, equal to
-    ``num.step(block, gaussian)``'s float for float; None where not covered.  Written
-    once per (block, input kind, C tracked?, depth) and kept: a later ``predict`` of the
-    same architecture reuses it."""
+    ``num.step(block, gaussian)``'s float for float; None where not covered, and (with
+    ``write=False``) when it has not been written yet.  Written once per (block, input
+    kind, C tracked?, depth) and kept: a later ``predict`` of the same architecture
+    reuses it."""
     if num.symbolic:
         return None
     num.step(block, gaussian)  # the closures' checks and flags, for this walk
-    return _flat(block, gaussian, tracks_c, num.depth)
+    key = (block, gaussian, tracks_c, num.depth)
+    if key in _WRITTEN:
+        return _WRITTEN[key]
+    if not write:
+        return None
+    if len(_WRITTEN) >= 64:
+        _WRITTEN.clear()
+    fn = _WRITTEN[key] = _flat(block, gaussian, tracks_c, num.depth)
+    return fn
 
 
-@lru_cache(maxsize=64)
 def _flat(block: Block, gaussian: bool, tracks_c: bool, depth: int | None) -> Step | None:
     w = _Writer(Numbers(depth=depth))
     try:

@@ -58,6 +58,8 @@ __all__ = ["Prediction", "predict"]
 _U = 2.0**-53
 #: Most primitive layers (dense, φ, norms, counted through repeats) a prediction walks.
 _MAX_LAYERS = 4 * 10**6
+#: Computed blocks after which a walk writes a block's flat function (:mod:`._flat`).
+_FLAT_AFTER = 32
 _ARRAYS = ("second_moment", "mean", "correlation", "preact_second_moment", "grad_h_sq",
            "log10_grad_h_sq", "grad_z_sq", "grad_w_sq")
 
@@ -141,6 +143,7 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
     outs: list[Out] = []
     memo: dict[tuple[int, float, float, float | None], Out] = {}
     steps: dict[tuple[int, bool], BlockStep] = {}
+    seen: dict[tuple[int, bool], int] = {}
     gaussian = True
     k, m, c, err = state
     depth = len(blocks)
@@ -150,9 +153,11 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
         if out is None:
             fn = steps.get((id(b), gaussian))
             if fn is None:
-                # One flat function per block where the writer covers it (the same floats).
-                fn = steps[(id(b), gaussian)] = (flat_step(b, gaussian, c is not None, num)
-                                                 or num.step(b, gaussian)[0])
+                fn = _step(b, gaussian, c is not None, num, seen)
+                if fn is not None:
+                    steps[(id(b), gaussian)] = fn
+                else:
+                    fn = num.step(b, gaussian)[0]
             out = fn(k, m, c, err)
             if len(memo) < 64:
                 memo[key] = out
@@ -163,6 +168,20 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
                 f"E[h_l²] exceeds float64's range at block {i + 1} of {depth}: use fewer"
                 " blocks (the depth law below still applies)")
     return outs
+
+
+def _step(b: Block, gaussian: bool, tracks_c: bool, num: Numbers,
+          seen: dict[tuple[int, bool], int]) -> BlockStep | None:
+    """The function a walk keeps for ``b``: its flat function (the same floats as the
+    closures), written once ``b`` has been computed ``_FLAT_AFTER`` times in this walk
+    (a walk that a normalisation brings to rest after a few blocks does not pay for the
+    writing), or at once when an earlier walk wrote it; the closures for good where the
+    writer does not cover ``b``; None: the closures for now."""
+    n = seen[(id(b), gaussian)] = seen.get((id(b), gaussian), 0) + 1
+    flat = flat_step(b, gaussian, tracks_c, num, write=n > _FLAT_AFTER)
+    if flat is None and n > _FLAT_AFTER:
+        return num.step(b, gaussian)[0]
+    return flat
 
 
 def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None,
