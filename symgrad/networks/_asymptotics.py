@@ -26,7 +26,7 @@ import sympy
 
 from symgrad._core.symbols import z
 from symgrad.activations import Activation
-from symgrad.networks._shortcuts import polynomial_integral, radsimp
+from symgrad.networks._shortcuts import derivative, polynomial_integral, radsimp
 
 __all__ = ["Q_SMALL", "T_MIN", "slope_limits", "small", "small_coefficients"]
 
@@ -83,8 +83,8 @@ def slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
 def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
     pieces = act.pieces
     try:
-        d_lo = _limit(pieces[0].derivative, -sympy.oo)
-        d_hi = _limit(pieces[-1].derivative, sympy.oo)
+        d_lo = _limit(derivative(pieces[0].expr), -sympy.oo)
+        d_hi = _limit(derivative(pieces[-1].expr), sympy.oo)
         p_lo = _limit(pieces[0].expr, -sympy.oo)
         p_hi = _limit(pieces[-1].expr, sympy.oo)
     except (NotImplementedError, ValueError, TypeError):  # pragma: no cover
@@ -95,7 +95,8 @@ def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
     if s_inf == 0:
         total = sympy.Integer(0)
         for piece in pieces:
-            part = _square_slope_integral(piece.expr, piece.derivative, piece.lo, piece.hi)
+            part = _square_slope_integral(piece.expr, derivative(piece.expr), piece.lo,
+                                              piece.hi)
             if part is None:
                 total = sympy.nan
                 break

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import sympy
@@ -104,8 +105,9 @@ class Numbers:
     _compiled: dict[tuple[int, bool], tuple[Block, Step, bool]] = field(default_factory=dict)
 
     def param(self, expr: sympy.Expr) -> Any:
-        bound = expr if self.depth is None or not expr.free_symbols else expr.subs(L, self.depth)
-        return bound if self.symbolic else float(bound)
+        if not self.symbolic:
+            return _float_param(expr, self.depth)
+        return expr if self.depth is None or not expr.free_symbols else expr.subs(L, self.depth)
 
     def step(self, block: Block, gaussian: bool) -> tuple[Step, bool]:
         """``block`` compiled for an input that is (not) Gaussian, and whether its output
@@ -144,6 +146,12 @@ class Numbers:
         rel = err / max(abs(value), 1e-300)
         self.inexact = max(self.inexact, rel)
         return sympy.Float(value, 16), rel
+
+
+@lru_cache(maxsize=256)
+def _float_param(expr: sympy.Expr, depth: int | None) -> float:
+    """A parameter at L = depth as a float (kept: each walk of the same block reads it)."""
+    return float(expr if depth is None or not expr.free_symbols else expr.subs(L, depth))
 
 
 def bn_finite_batch(batch: int | None, symbolic: bool) -> Any:

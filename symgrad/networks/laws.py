@@ -47,7 +47,7 @@ import sympy
 from symgrad._core.symbols import z
 from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
-from symgrad.networks._shortcuts import growth_exponent, limit_inf, nonzero, radsimp
+from symgrad.networks._shortcuts import cancel, growth_exponent, limit_inf, nonzero, radsimp
 from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 
@@ -153,7 +153,7 @@ def _run_of(net: Block) -> tuple[Block, int, int] | None:
 def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                  steps: list[Step]) -> DepthLaw:
     """J = first·f^{L−1} with f possibly depending on L."""
-    f = sympy.cancel(f)
+    f = cancel(f)
     steps.append(Step("per-block factor of E‖∂L/∂h‖² after the first block", _eq(
         sympy.Symbol("f"), f)))
     formula = first * f ** (L - 1)
@@ -172,7 +172,7 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
                     statement=f"E‖∂L/∂h_0‖² {grows} by a factor {sympy.sstr(sympy.N(f_inf, 6))}"
                     " per block", formula=formula, depth=n)
     # f → 1: log J ≈ L(f − 1) ~ d·L^κ.
-    excess = sympy.cancel(L * (f - 1))
+    excess = cancel(L * (f - 1))
     kappa = growth_exponent(excess)
     d = limit_inf(excess / L**kappa)
     steps.append(Step("L·(f − 1) ~ d·L^κ", _eq(sympy.Symbol("kappa"), kappa)))
@@ -191,15 +191,15 @@ def _from_factor(f: sympy.Expr, first: sympy.Expr, inexact: float, n: int,
 def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact: float,
                n: int, steps: list[Step]) -> DepthLaw | None:
     """Pre-LN: K' = K + Δ, χ = 1 + β/(aK + b) (module docstring)."""
-    delta = sympy.cancel(out_k - _K)
+    delta = cancel(out_k - _K)
     if delta.has(_K):
         return None
     num, den = sympy.fraction(sympy.together(chi - 1))
     if num.has(_K) or sympy.degree(den, _K) != 1:
         return None
     a, b = sympy.Poly(den, _K).all_coeffs()
-    x = sympy.cancel((a * k_start + b) / (a * delta))
-    y = sympy.cancel(num / (a * delta))
+    x = cancel((a * k_start + b) / (a * delta))
+    y = cancel(num / (a * delta))
     formula = sympy.gamma(L + x + y) * sympy.gamma(x) / (sympy.gamma(L + x) * sympy.gamma(x + y))
     steps += [Step("K_{l+1} = K_l + Δ", _eq(sympy.Symbol("Delta"), delta)),
               Step("J^{L,0} = Π (l + x + y)/(l + x) = Γ(L+x+y)Γ(x)/(Γ(L+x)Γ(x+y))",
@@ -210,7 +210,7 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
         return _law(LawKind.BOUNDED, 1, how=Exact(method), steps=steps, formula=formula,
                     depth=n, statement="the branches pass no gradient: J = 1")
     if rho < 1:
-        power = sympy.cancel(y * (1 - rho))
+        power = cancel(y * (1 - rho))
         return _law(LawKind.POWER, power, how=_how(inexact, method, power), steps=steps,
                     formula=formula, depth=n,
                     statement=f"J^(L,0) grows like L^{sympy.sstr(sympy.N(power, 8))}")
@@ -231,7 +231,7 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
         return None
     v = d.init.factor * d.sigma_w**2
     # Cheap first: the law needs χ(0) = vσ_w²φ'(0)² = 1 (before any series expansion).
-    if sympy.cancel(v * sympy.diff(act.expr, z).subs(z, 0) ** 2) != 1:
+    if cancel(v * sympy.diff(act.expr, z).subs(z, 0) ** 2) != 1:
         return None
     x = sympy.Symbol("x", real=True)
     try:
@@ -253,7 +253,7 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
     chi0, beta = s.coeff(_K, 0), -s.coeff(_K, 1)
     if lam != 1 or chi0 != 1 or not alpha > 0:
         return None
-    power = sympy.cancel(-beta / alpha)
+    power = cancel(-beta / alpha)
     steps += [Step("small K: K_{l+1} = K_l − αK_l² + …", _eq(sympy.Symbol("alpha"), alpha)),
               Step("χ(K) = 1 − βK + …, K_l ≈ 1/(αl), so J ~ L^{−β/α}",
                    _eq(sympy.Symbol("beta"), beta))]
@@ -298,7 +298,7 @@ def _derive(r: Block, st: State, n: int) -> DepthLaw | None:
     try:
         generic: State = (_K, sympy.Integer(0), _C if tracks_c else None, st[3], 0.0)
         out = run(r, generic, num)
-        out_k, chi = sympy.cancel(out.state[0]), sympy.cancel(out.chi)
+        out_k, chi = cancel(out.state[0]), cancel(out.chi)
         if not (out_k.has(sympy.Float) or chi.has(sympy.Float)):
             steps.append(Step("one block: K ↦ F(K) and the backward factor χ(K)", _eq(
                 sympy.Function("F")(_K), out_k)))
@@ -306,7 +306,7 @@ def _derive(r: Block, st: State, n: int) -> DepthLaw | None:
         if not out_k.has(_K, _C) and (out.state[2] is None or not out.state[2].has(_K, _C)):
             first = run(r, st, num)
             steady = run(r, first.state, num)
-            return _from_factor(steady.chi, sympy.cancel(first.chi), num.inexact, n, steps)
+            return _from_factor(steady.chi, cancel(first.chi), num.inexact, n, steps)
         if not chi.has(_K, _C):
             return _from_factor(chi, chi, num.inexact, n, steps)
         law = _gamma_law(out_k, chi, st[0], num.inexact, n, steps)

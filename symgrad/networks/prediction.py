@@ -45,7 +45,9 @@ import sympy
 
 from symgrad._core.validate import as_exact_real, as_positive_int, describe
 from symgrad.errors import InvalidArgument
+from symgrad.networks._flat import flat_step
 from symgrad.networks._recursion import Numbers, Out
+from symgrad.networks._recursion import Step as BlockStep
 from symgrad.networks.blocks import BatchNorm, Block, Repeat
 from symgrad.networks.laws import DepthLaw, law_of
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
@@ -56,6 +58,8 @@ __all__ = ["Prediction", "predict"]
 _U = 2.0**-53
 #: Most primitive layers (dense, φ, norms, counted through repeats) a prediction walks.
 _MAX_LAYERS = 4 * 10**6
+#: Computed blocks after which a walk writes a block's flat function (:mod:`._flat`).
+_FLAT_AFTER = 32
 _ARRAYS = ("second_moment", "mean", "correlation", "preact_second_moment", "grad_h_sq",
            "log10_grad_h_sq", "grad_z_sq", "grad_w_sq")
 
@@ -138,6 +142,8 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
     normalisation resets it) is computed once."""
     outs: list[Out] = []
     memo: dict[tuple[int, float, float, float | None], Out] = {}
+    steps: dict[tuple[int, bool], BlockStep] = {}
+    seen: dict[tuple[int, bool], int] = {}
     gaussian = True
     k, m, c, err = state
     depth = len(blocks)
@@ -145,7 +151,13 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
         key = (id(b), k, m, c)
         out = memo.get(key)
         if out is None:
-            fn, _ = num.step(b, gaussian)
+            fn = steps.get((id(b), gaussian))
+            if fn is None:
+                fn = _step(b, gaussian, c is not None, num, seen)
+                if fn is not None:
+                    steps[(id(b), gaussian)] = fn
+                else:
+                    fn = num.step(b, gaussian)[0]
             out = fn(k, m, c, err)
             if len(memo) < 64:
                 memo[key] = out
@@ -156,6 +168,20 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
                 f"E[h_l²] exceeds float64's range at block {i + 1} of {depth}: use fewer"
                 " blocks (the depth law below still applies)")
     return outs
+
+
+def _step(b: Block, gaussian: bool, tracks_c: bool, num: Numbers,
+          seen: dict[tuple[int, bool], int]) -> BlockStep | None:
+    """The function a walk keeps for ``b``: its flat function (the same floats as the
+    closures), written once ``b`` has been computed ``_FLAT_AFTER`` times in this walk
+    (a walk that a normalisation brings to rest after a few blocks does not pay for the
+    writing), or at once when an earlier walk wrote it; the closures for good where the
+    writer does not cover ``b``; None: the closures for now."""
+    n = seen[(id(b), gaussian)] = seen.get((id(b), gaussian), 0) + 1
+    flat = flat_step(b, gaussian, tracks_c, num, write=n > _FLAT_AFTER)
+    if flat is None and n > _FLAT_AFTER:
+        return num.step(b, gaussian)[0]
+    return flat
 
 
 def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None,
@@ -195,18 +221,21 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
     cf = None if exact_c0 is None else float(exact_c0) * qf
     num = Numbers(depth=depth)
     outs = _walk(blocks, (qf, 0.0, cf, 0.0), num)
-    k = np.array([qf] + [float(o.state[0]) for o in outs])
-    m = np.array([0.0] + [float(o.state[1]) for o in outs])
-    k_err = np.array([0.0] + [o.state[4] for o in outs])
+    # The walk's numbers are Python floats (ints only where a float would be exact).
+    ks, ms, cs, _, errs = zip(*[o.state for o in outs], strict=True)
+    k = np.array((qf, *ks), dtype=np.float64)
+    m = np.array((0.0, *ms), dtype=np.float64)
+    k_err = np.array((0.0, *errs))
     corr: FloatArray | None = None
     if cf is not None:
-        corr = np.array([float(exact_c0)] + [float(o.state[2]) for o in outs])  # type: ignore[arg-type]
+        corr = np.array((float(exact_c0), *cs), dtype=np.float64)  # type: ignore[arg-type]
         corr[1:] /= k[1:]
-    chi = np.array([float(o.chi) for o in outs])
-    chi_err = np.array([o.chi_err for o in outs])
-    w = np.array([float(o.w) for o in outs])
-    gz = np.array([math.nan if o.last is None else float(o.last[0]) for o in outs])
-    pre = np.array([math.nan if o.last is None else float(o.last[1]) for o in outs])
+    _, chis, chi_errs, ws, lasts = zip(*outs, strict=True)
+    chi = np.array(chis, dtype=np.float64)
+    chi_err = np.array(chi_errs)
+    w = np.array(ws, dtype=np.float64)
+    gz = np.array([math.nan if o is None else o[0] for o in lasts], dtype=np.float64)
+    pre = np.array([math.nan if o is None else o[1] for o in lasts], dtype=np.float64)
     # Backward: log G_{l−1} = log G_l + log χ_l, from G_L = 1.
     with np.errstate(divide="ignore"):
         log_chi = np.log(chi)

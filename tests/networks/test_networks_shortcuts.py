@@ -3,16 +3,20 @@ limit, lambdify) give SymPy's own answers, expression for expression and float f
 float."""
 
 import inspect
+import random
 
 import pytest
 import sympy
 
 from symgrad import activation
-from symgrad.activations import as_activation
+from symgrad._core.symbols import z
+from symgrad.activations import activation_names, as_activation
 from symgrad.networks import L
 from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._gaussian import _closed, math_function
 from symgrad.networks._shortcuts import (
+    cancel,
+    derivative,
     growth_exponent,
     limit_inf,
     nonzero,
@@ -94,3 +98,72 @@ def test_nonzero_is_sympys(expr):
     expected = (not expr.is_zero) if expr.is_zero is not None else \
         bool(abs(sympy.N(expr, 30)) > sympy.Float(10) ** -20)
     assert nonzero(expr) == expected
+
+
+_K, _C = sympy.Symbol("K", positive=True), sympy.Symbol("C", real=True)
+
+
+def _random_rational(rng, depth):
+    # Sums, products, quotients and integer powers of K, C, L, π and small rationals.
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice([_K, _C, L, pi, R(rng.randint(-6, 6), rng.randint(1, 5)),
+                           sympy.Integer(rng.randint(1, 4))])
+    a, b = _random_rational(rng, depth - 1), _random_rational(rng, depth - 1)
+    op = rng.randrange(5)
+    if op == 3 and b != 0:
+        return a / b
+    if op == 4:
+        return a ** rng.choice([-2, -1, 2, 3]) if a != 0 else b
+    return a + b if op < 2 else a * b
+
+
+@pytest.mark.parametrize("expr", [
+    _K + R(1, 2), 1 + 1 / (2 * _K), _K + _K / (4 * L), 1 + 1 / (4 * L), 1 / (2 * (_K - _C)),
+    1 / (2 * pi), L * (-1 + (4 * L + 1) / (4 * L)), 1 / (2 * (R(1, 2) - 1 / (2 * pi))),
+    (2 * _K - 2) / (4 - 4 * _K), R(3, 4), sympy.Integer(0), (_K**2 - 1) / (_K + 1),
+    # outside the shortcut's form: SymPy's own cancel
+    sqrt(_K) / _K + 1, sympy.Float(0.5) * _K + 1, sympy.exp(_K) / (1 + sympy.exp(_K)),
+    sympy.Symbol("K") / _K + 1, 1 + 1 / sqrt(L),
+])
+def test_cancel_is_sympys(expr):
+    assert sympy.srepr(cancel(expr)) == sympy.srepr(sympy.cancel(expr))
+
+
+def test_cancel_is_sympys_on_random_rational_functions():
+    rng = random.Random(13)
+    for _ in range(300):
+        expr = _random_rational(rng, 4)
+        if expr.has(sympy.zoo, sympy.nan):
+            continue
+        assert sympy.srepr(cancel(expr)) == sympy.srepr(sympy.cancel(expr)), expr
+
+
+def test_radsimp_of_monomials_over_root_pi_is_sympys():
+    # c·√n·π^(−k/2), the residual laws' γ₂ and constant: the direct route and the rest.
+    rng = random.Random(5)
+    for _ in range(150):
+        c = R(rng.randint(1, 50), rng.randint(1, 30)) * rng.choice([1, 1, -1])
+        root = rng.choice([1, 2, 3, 5, 6, 7, 10, 12, 8, R(1, 2), R(2, 3)])
+        expr = c * sqrt(root) * pi ** R(-rng.choice([1, 3, 5, 2, -1, 4]), 2)
+        assert sympy.srepr(radsimp(expr)) == sympy.srepr(sympy.radsimp(expr)), expr
+
+
+def test_limits_of_random_rational_functions_of_l_are_sympys():
+    rng = random.Random(7)
+    checked = 0
+    while checked < 25:
+        expr = _random_rational(rng, 3).xreplace({_K: L, _C: L + 1, pi: R(1, 3)})
+        if not expr.has(L) or expr.has(sympy.zoo, sympy.nan) or sympy.cancel(expr) == 0:
+            continue
+        checked += 1
+        assert limit_inf(expr) == sympy.limit(expr, L, sympy.oo), expr
+        assert growth_exponent(expr) == sympy.limit(
+            sympy.log(sympy.Abs(expr)) / sympy.log(L), L, sympy.oo), expr
+
+
+def test_derivative_is_sympys():
+    exprs = [p.expr for name in activation_names() for p in as_activation(name).pieces]
+    exprs += [sympy.Integer(3), _K * z**2, sympy.Function("f")(z), sympy.Function("f")(z**2),
+              sympy.exp(-z**2) * sympy.erf(z) / (1 + z**4)]
+    for expr in exprs:
+        assert sympy.srepr(derivative(expr)) == sympy.srepr(sympy.diff(expr, z)), expr
