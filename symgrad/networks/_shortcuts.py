@@ -24,14 +24,18 @@ from __future__ import annotations
 
 import sympy
 from flint import arb, fmpz_mpoly, fmpz_mpoly_ctx
-from sympy.core.mul import _unevaluated_Mul
-from sympy.polys.polyutils import _sort_gens, expr_from_dict
 
 from symgrad._core.symbols import z
 from symgrad._exact.ball import working_precision
 from symgrad._exact.ball_constants import constant_ball
 from symgrad.errors import NoClosedForm
 from symgrad.networks.blocks import L
+
+try:  # SymPy's private helpers, whose output the shortcuts must match exactly
+    from sympy.core.mul import _unevaluated_Mul
+    from sympy.polys.polyutils import _sort_gens, expr_from_dict
+except ImportError:  # pragma: no cover - a SymPy without them: its own algorithms
+    _unevaluated_Mul = _sort_gens = expr_from_dict = None
 
 __all__ = ["cancel", "derivative", "growth_exponent", "limit_inf", "nonzero",
            "polynomial_integral", "radsimp"]
@@ -65,7 +69,7 @@ def _over_root_pi(expr: sympy.Expr) -> sympy.Expr | None:
     """``sympy.radsimp`` of c·√n·π^(−k/2) (c > 0 rational, n a positive integer or absent,
     k odd and positive; π the positive symbol): it multiplies top and bottom by π^(k/2)
     and returns the unevaluated product c·√n·π^(−k)·π^(k/2).  None for any other form."""
-    if not expr.is_Mul:
+    if not expr.is_Mul or _unevaluated_Mul is None:
         return None
     coeff, rest = expr.as_coeff_Mul()
     factors = sympy.Mul.make_args(rest)
@@ -93,7 +97,8 @@ def derivative(expr: sympy.Expr) -> sympy.Expr:
     is absent, when the result is not an evaluated expression, or when it still holds a
     ``Derivative`` (which SymPy would make canonical).
     """
-    if z not in expr.free_symbols or not hasattr(expr, "_eval_derivative"):
+    if z not in expr.free_symbols or not (hasattr(expr, "_eval_derivative")
+                                           and hasattr(expr, "_eval_derivative_n_times")):
         return sympy.diff(expr, z)
     out = expr._eval_derivative_n_times(z, 1)
     if not isinstance(out, sympy.Expr) or out.has(sympy.Derivative):
@@ -244,6 +249,8 @@ def cancel(expr: sympy.Expr) -> sympy.Expr:
     try:
         _generators(expr, found)
     except _NotRational:
+        return sympy.cancel(expr)
+    if _sort_gens is None:  # pragma: no cover - see the imports
         return sympy.cancel(expr)
     ordered = _sort_gens(found)
     names = tuple(str(g) for g in ordered)
