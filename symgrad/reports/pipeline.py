@@ -46,10 +46,10 @@ INDEX = "README.md"
 #: the pool starts them first.  Only the order of the work depends on it, never the
 #: output; a report not named here comes after these, in the order given.
 LONGEST = {name: i for i, name in enumerate((
-    "training-sigmoid-vs-relu", "spectrum-isometry", "networks-init", "meanfield",
-    "activation-selu", "spectrum-finite-width", "initialization", "networks-plain",
-    "networks-residual", "networks-normalized", "activation-gelu", "chain-4-layer-sigmoid",
-    "weight-bound",
+    "networks-init", "activation-selu", "spectrum-isometry", "meanfield", "initialization",
+    "networks-plain", "networks-residual", "networks-normalized", "spectrum-finite-width",
+    "chain-4-layer-sigmoid", "weight-bound", "activation-tanh", "activation-silu",
+    "activation-mish", "activation-softsign", "activation-gelu", "activation-sigmoid",
 ))}
 
 
