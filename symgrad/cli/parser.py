@@ -158,7 +158,7 @@ _REPORT_EPILOG = """\
 examples:
   symgrad report                         regenerate proofs/ (atomically)
   symgrad report --check                 exit 1 and print a diff if proofs/ is stale
-  symgrad report -j 2                    the same, on two worker processes
+  symgrad report -j 1                    the same, in this process alone
   symgrad report --only sigmoid-bound --out /tmp/proofs
   symgrad report --list
   symgrad report --plugin mymodule --activation bent --out my-reports
@@ -181,9 +181,9 @@ def _report(sub: Any) -> None:
                         help="write nothing; print a unified diff and exit 1 if DIR is stale")
     parser.add_argument("--only", metavar="NAME", action="append",
                         help="only this report (repeatable); see --list")
-    parser.add_argument("--jobs", "-j", metavar="N", type=int, default=1,
+    parser.add_argument("--jobs", "-j", metavar="N", type=int, default=None,
                         help="build the reports on N worker processes (same output; "
-                             "default 1)")
+                             "default: the CPUs this process may use)")
     parser.add_argument("--list", action="store_true", help="list the report names and exit")
     parser.add_argument("--plugin", metavar="MODULE", action="append",
                         help="import MODULE (or call MODULE:FUNCTION) first: the activations"

@@ -8,6 +8,7 @@ import time
 
 from symgrad.cli.output import emit
 from symgrad.errors import InvalidArgument
+from symgrad.numeric._rng import worker_count
 from symgrad.reports import (
     Timing,
     build_reports,
@@ -24,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
     if loaded and not args.json:
         print(f"plugins registered: {', '.join(loaded)}", file=sys.stderr)
     activations = args.activation or None
+    if args.jobs is None:  # every CPU this process may use (taskset, cgroups)
+        args.jobs = worker_count()
     for name in args.only or ():
         if name not in report_names():
             raise InvalidArgument(f"unknown report {name!r}; `symgrad report --list` shows "

@@ -63,7 +63,51 @@ def _gauss(expr: sympy.Expr, var: sympy.Symbol, variance: sympy.Expr,
            lo: sympy.Expr = -sympy.oo, hi: sympy.Expr = sympy.oo) -> sympy.Expr:
     """∫_lo^hi expr · N(var; 0, variance) d var, simplified."""
     pdf = sympy.exp(-var**2 / (2 * variance)) / sympy.sqrt(2 * sympy.pi * variance)
+    closed = _gaussian_moment(expr * pdf, var, lo, hi)
+    if closed is not None:
+        return sympy.simplify(closed)
     return sympy.simplify(sympy.integrate(expr * pdf, (var, lo, hi)))
+
+
+def _gaussian_moment(integrand: sympy.Expr, var: sympy.Symbol, lo: sympy.Expr,
+                     hi: sympy.Expr) -> sympy.Expr | None:
+    """The two Gaussian integrals the kernels need, in closed form, for k free of x and
+    a > 0 proven by SymPy's assumptions:
+
+    * ∫_ℝ k·e^{−a x² + b x + c} dx = k·√(π/a)·e^{c + b²/(4a)} (completing the square);
+    * ∫_0^∞ k·xⁿ·e^{−a x² + c} dx = k·e^c·Γ((n+1)/2)/(2a^{(n+1)/2}) for an integer n ≥ 0
+      (the substitution t = a x²), and (−1)ⁿ times it over (−∞, 0].
+
+    None for any other integrand or range: SymPy's ``integrate`` then does it, the same
+    result in seconds rather than milliseconds (its Meijer-G route, for e^{−2u²}·e^{−u²/(2q)}
+    or u²·e^{−u²/(2q)} on a half line).
+    """
+    k, power, exps = sympy.Integer(1), sympy.Integer(0), []
+    for factor in sympy.Mul.make_args(sympy.powsimp(integrand, combine="exp")):
+        if not factor.has(var):
+            k *= factor
+        elif factor == var:
+            power += 1
+        elif factor.is_Pow and factor.base == var and factor.exp.is_Integer:
+            power += factor.exp
+        else:
+            exps.append(factor)
+    if len(exps) != 1 or not isinstance(exps[0], sympy.exp) or power < 0:
+        return None
+    exponent = sympy.Poly(sympy.expand(exps[0].args[0]), var)
+    if exponent.degree() != 2:
+        return None
+    a2, b, c = exponent.all_coeffs()
+    a = -a2
+    if a.is_positive is not True or any(t.has(var) for t in (a, b, c)):
+        return None
+    if lo == -sympy.oo and hi == sympy.oo and power == 0:
+        return k * sympy.sqrt(sympy.pi / a) * sympy.exp(c + b**2 / (4 * a))
+    side = {(sympy.Integer(0), sympy.oo): 1, (-sympy.oo, sympy.Integer(0)): (-1) ** int(power)}
+    if b != 0 or (lo, hi) not in side:
+        return None
+    half = (power + 1) / sympy.Integer(2)
+    return side[(lo, hi)] * k * sympy.exp(c) * sympy.gamma(half) / (2 * a**half)
 
 
 def _price(D: sympy.Expr, K0: sympy.Expr) -> sympy.Expr:

@@ -29,7 +29,9 @@ import sympy
 
 from symgrad._core.symbols import z
 from symgrad._exact.gauss_rule import Z_MAX
+from symgrad._exact.limits import limit_at
 from symgrad.activations.record import Activation
+from symgrad.errors import NoClosedForm
 from symgrad.types import FloatArray
 
 __all__ = ["Kernels", "kernels", "moments_one", "panel_edges", "panel_rule"]
@@ -51,10 +53,17 @@ class Kernels:
 
 
 def _limit_slope(expr: sympy.Expr, at: sympy.Expr) -> float:
+    # The tail form's exact limit (cached, and shared with sup|φ'|'s candidates), else
+    # SymPy's Gruntz algorithm (a second for tanh', six for gelu_tanh's).
     try:
-        value = sympy.limit(expr, z, at)
-    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover - SymPy gave up
-        return math.nan
+        value = limit_at(expr, 1 if at == sympy.oo else -1).value
+    except NoClosedForm:
+        value = None
+    if value is None:
+        try:
+            value = sympy.limit(expr, z, at)
+        except (NotImplementedError, ValueError, TypeError):  # pragma: no cover - gave up
+            return math.nan
     if value in (sympy.oo, -sympy.oo):
         return math.inf
     if not value.is_finite:

@@ -43,6 +43,7 @@ from symgrad.activations import Activation, activation, as_activation
 from symgrad.activations.catalogue import CATALOGUE
 from symgrad.activations.registry import activation_names
 from symgrad.errors import InvalidArgument
+from symgrad.reports.glance import glance_row
 from symgrad.reports.pages import activation as activation_page
 from symgrad.reports.pipeline import (
     INDEX,
@@ -88,9 +89,12 @@ def _slug(act: Activation) -> str:
 
 def _activation_entry(act: Activation) -> Report:
     stem = _slug(act)
+    # the index tabulates a registered name's row (registry._glance_table)
+    registered = stem in activation_names()
     return Report(activation_page.report_name(stem), f"{act.label}: slope and saturation",
                   "φ, φ', sup|φ'|, saturation thresholds for ε = 1e-1 … 1e-4, E[φ'(Z)].",
-                  "Activations", functools.partial(activation_page.build_for, act, stem))
+                  "Activations", functools.partial(activation_page.build_for, act, stem),
+                  functools.partial(glance_row, stem) if registered else None)
 
 
 def activation_report(act: Activation | str) -> list[Output]:
@@ -151,19 +155,22 @@ def render_reports(
     user = [r for r in chosen if r.group == "Activations"
             and r.name.removeprefix("activation-") not in CATALOGUE]
     rest = [r for r in chosen if r not in user]
-    # The index derives every listed activation's records again; with jobs > 1 it is
-    # built on the pool beside the reports, unless it lists a user's activation (whose
-    # registration lives only in this process).
+    # The index is made from the at-a-glance cells each activation's report computes
+    # beside its page; with jobs > 1 those of listed reports not built are computed on
+    # the pool too, unless the index lists a user's activation (whose registration
+    # lives only in this process).
     pooled = jobs > 1 and not any(r.group == "Activations" and r.name.removeprefix(
         "activation-") not in CATALOGUE for r in listed)
+    summaries: dict[str, Any] = {}
     files = generate(rest, index=index if pooled else None, listed=listed,
-                     progress=progress, timings=timings, jobs=jobs)
-    for path, content in generate(user, progress=progress, timings=timings).items():
+                     progress=progress, timings=timings, summaries=summaries, jobs=jobs)
+    for path, content in generate(user, progress=progress, timings=timings,
+                                  summaries=summaries).items():
         if path in files:
             raise InvalidArgument(f"two reports write {path}")
         files[path] = content
     if INDEX not in files:
-        entry = index(listed)
+        entry = index(listed, summaries)
         files[entry.path] = entry.content
     return dict(sorted(files.items()))
 

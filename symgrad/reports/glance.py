@@ -33,7 +33,7 @@ from symgrad.slopes import ExpectedSlope, MaxSlope, Reach, Saturation, expected_
 from symgrad.slopes import saturation as saturation_of
 from symgrad.slopes.dead import dead_set
 
-__all__ = ["DIGITS", "EPSILONS", "HEADER", "Glance", "glance", "glance_cells"]
+__all__ = ["DIGITS", "EPSILONS", "HEADER", "Glance", "glance", "glance_cells", "glance_row"]
 
 #: Significant digits in the table (the pages carry the rest).
 DIGITS = 8
@@ -197,3 +197,9 @@ def glance_cells(row: Glance) -> list[str]:
         *[_saturated(sat) for sat in row.saturations],
         _set_words(row.dead, {**dict(row.dead_how)}),
     ]
+
+
+def glance_row(name: str) -> list[str]:
+    """The cells of a registered activation's row (what the index shows of its report;
+    module level, so a report worker can compute it beside the page)."""
+    return glance_cells(glance(name))

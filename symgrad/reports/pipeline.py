@@ -16,12 +16,11 @@ from __future__ import annotations
 import difflib
 import multiprocessing
 import os
-import pickle
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any, TextIO
 
 from symgrad._core.validate import describe
 from symgrad.errors import InvalidArgument
+from symgrad.numeric._parallel import blas_one_thread
 
 __all__ = [
     "INDEX",
@@ -42,6 +42,15 @@ __all__ = [
 
 #: The index file every run writes.
 INDEX = "README.md"
+#: The reports that take longest to build, longest first (measured): with ``--jobs N``
+#: the pool starts them first.  Only the order of the work depends on it, never the
+#: output; a report not named here comes after these, in the order given.
+LONGEST = {name: i for i, name in enumerate((
+    "networks-init", "activation-selu", "spectrum-isometry", "meanfield", "initialization",
+    "networks-plain", "networks-residual", "networks-normalized", "spectrum-finite-width",
+    "chain-4-layer-sigmoid", "weight-bound", "activation-tanh", "activation-silu",
+    "activation-mish", "activation-softsign", "activation-gelu", "activation-sigmoid",
+))}
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,10 @@ class Report:
     blurb: str
     group: str
     build: Callable[[], Sequence[Output]] = field(repr=False, compare=False)
+    #: What the index shows of this report beyond its title (an activation's at-a-glance
+    #: cells), computed right after ``build`` in the same process, whose caches then hold
+    #: the records it is made of; None when the index shows nothing more.
+    summary: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> str:
@@ -132,94 +145,113 @@ def select(reports: Sequence[Report], only: Iterable[str] | None) -> list[Report
     return [r for r in reports if r.name in wanted]
 
 
-def _timed(build: Callable[[], Sequence[Output]]) -> tuple[list[Output], float]:
-    """Run one builder and time it (module level, so a process pool can call it)."""
+#: ``index(listed, summaries)``: the index page, from the listed reports and the summaries
+#: (report name → what its ``summary`` returned) of those that have one.
+Index = Callable[[Sequence[Report], Mapping[str, Any]], Output]
+#: What one task returns: the report's files, its seconds, its summary (or None).
+Built = tuple[list[Output], float, Any]
+
+
+def _timed(build: Callable[[], Sequence[Output]] | None,
+           summary: Callable[[], Any] | None = None) -> Built:
+    """Run one builder, then its summary, and time both (module level, so a process pool
+    can call it), with NumPy's BLAS held to one thread: the reports' products are small,
+    and a BLAS that spreads each over the cores (beside another worker, or on a busy
+    machine) spends more time handing off and spinning than multiplying (the training
+    report: 2 s on one thread, 6–26 s on two on a shared 2-core machine; the same bytes)."""
     began = time.perf_counter()
-    outputs = list(build())
-    return outputs, time.perf_counter() - began
+    with blas_one_thread():
+        outputs = list(build()) if build is not None else []
+        summed = summary() if summary is not None else None
+    return outputs, time.perf_counter() - began, summed
+
+
+def _missing(listed: Sequence[Report], built: Sequence[Report]) -> list[Report]:
+    """The listed reports with a summary that are not being built (``--only``)."""
+    names = {r.name for r in built}
+    return [r for r in listed if r.summary is not None and r.name not in names]
 
 
 def _run_parallel(
-    reports: Sequence[Report], jobs: int, bar: _Progress,
-    index: Callable[[Sequence[Report]], Output] | None, listed: Sequence[Report],
-) -> tuple[list[tuple[list[Output], float]], Output | None]:
-    """Every builder on a pool of ``jobs`` fresh interpreters; results in report order,
-    and the index, built on the pool beside them (it derives every activation's records
-    again, since the workers' caches are not the main process's).
+    reports: Sequence[Report], extra: Sequence[Report], jobs: int, bar: _Progress,
+) -> tuple[list[Built], list[Built]]:
+    """Every builder (with its summary) on a pool of ``jobs`` fresh interpreters, longest
+    first; then the summaries of ``extra`` (listed in the index, not built).  Results in
+    the given order.
 
     Builders are module-level functions (or partials of them), so they pickle by
     reference.  ``spawn`` workers start clean (no forked BLAS threads); the outputs do
-    not depend on which worker built them.
+    not depend on which worker built them, nor on the order the pool takes them in.
     """
-
-    results: list[tuple[list[Output], float] | None] = [None] * len(reports)
+    tasks = [(r.build, r.summary) for r in reports] + [(None, r.summary) for r in extra]
+    names = [r.name for r in reports] + [r.name for r in extra]
+    results: list[Built | None] = [None] * len(tasks)
     context = multiprocessing.get_context("spawn")
+    # The longest reports first (their measured order, LONGEST), so that no worker
+    # starts a long one while the other runs out of work.
+    order = sorted(range(len(tasks)), key=lambda i: LONGEST.get(names[i], len(LONGEST)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        pending = None
-        if index is not None and _picklable(index):
-            pending = pool.submit(index, list(listed))  # first: it is the longest task
-        futures = {pool.submit(_timed, report.build): i for i, report in enumerate(reports)}
+        futures = {pool.submit(_timed, *tasks[i]): i for i in order}
         for done, future in enumerate(as_completed(futures), 1):
             i = futures[future]
             results[i] = future.result()
-            bar.start(done, reports[i].name)
-        entry = pending.result() if pending is not None else None
-    if index is not None and entry is None:
-        entry = index(listed)
-    return [r for r in results if r is not None], entry
-
-
-def _picklable(fn: Any) -> bool:
-    try:
-        pickle.dumps(fn)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return False
-    return True
+            bar.start(done, names[i])
+    got = [r for r in results if r is not None]
+    return got[:len(reports)], got[len(reports):]
 
 
 def generate(
     reports: Sequence[Report],
     *,
-    index: Callable[[Sequence[Report]], Output] | None = None,
+    index: Index | None = None,
     listed: Sequence[Report] | None = None,
     progress: TextIO | None = None,
     timings: list[Timing] | None = None,
+    summaries: dict[str, Any] | None = None,
     jobs: int = 1,
 ) -> dict[str, bytes]:
     """Build ``reports`` in memory: path → bytes, plus the index when given (listing
-    ``listed``, by default ``reports``; with ``jobs`` > 1 it is built on the pool too).
+    ``listed``, by default ``reports``).  Each report's summary is computed beside it
+    (and stored in ``summaries`` when given); the index is made from them.
 
-    ``jobs`` > 1 builds them on that many worker processes (the result is identical;
-    derivations cached in one report are then not shared with reports built in another
-    worker).  Two reports writing the same path is an error (it would make the result
-    depend on order).
+    ``jobs`` > 1 builds them on that many worker processes, longest first (the result is
+    identical; derivations cached in one report are then not shared with reports built
+    in another worker).  Two reports writing the same path is an error (it would make
+    the result depend on order).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidArgument(f"jobs must be an integer >= 1, got {describe(jobs)}")
+    listed = reports if listed is None else listed
+    extra = _missing(listed, reports) if index is not None else []
     files: dict[str, bytes] = {}
-    bar = _Progress(len(reports), progress)
+    bar = _Progress(len(reports) + len(extra), progress)
     try:
-        entry: Output | None = None
-        if jobs > 1 and len(reports) > 1:
-            built, entry = _run_parallel(reports, min(jobs, len(reports)), bar, index,
-                                         reports if listed is None else listed)
+        if jobs > 1 and len(reports) + len(extra) > 1:
+            built, more = _run_parallel(reports, extra, min(jobs, len(reports) + len(extra)),
+                                        bar)
         else:
-            built = []
+            built, more = [], []
             for i, report in enumerate(reports, 1):
                 bar.start(i, report.name)
-                built.append(_timed(report.build))
-            if index is not None:
-                entry = index(reports if listed is None else listed)
+                built.append(_timed(report.build, report.summary))
+            for report in extra:
+                more.append(_timed(None, report.summary))
     finally:
         bar.done()
-    for report, (outputs, seconds) in zip(reports, built, strict=True):
+    found = {} if summaries is None else summaries
+    for report, (outputs, seconds, summed) in zip(reports, built, strict=True):
         for out in outputs:
             if out.path in files:
                 raise InvalidArgument(f"report {report.name} writes {out.path} twice")
             files[out.path] = out.content
         if timings is not None:
             timings.append(Timing(report.name, seconds, len(outputs)))
-    if entry is not None:
+        if report.summary is not None:
+            found[report.name] = summed
+    for report, (_, _, summed) in zip(extra, more, strict=True):
+        found[report.name] = summed
+    if index is not None:
+        entry = index(listed, found)
         files[entry.path] = entry.content
     return dict(sorted(files.items()))
 

@@ -12,7 +12,8 @@ proven equal to the record's expression:
 * **|z| forms**: a ``Piecewise`` whose left piece is the right piece mirrored (φ'(−z) =
   φ'(z) or φ(−z) = −φ(z)) prints as one formula in |z| (softsign's 1/(1 + |z|)²).
 * **shorter equal forms**: ``radsimp``, ``simplify`` and ``logcombine`` candidates, kept
-  only when shorter and when ``simplify(candidate − original)`` is 0.
+  only when shorter and when SymPy proves ``candidate − original`` is 0 (``cancel`` of
+  its expansion, else ``simplify``).
 
 Each rewrite is also compared with the original at 50 digits (mpmath) as a guard.
 """
@@ -28,6 +29,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
+from sympy.polys.polyerrors import BasePolynomialError
 
 from symgrad._core.format import latex
 from symgrad._core.symbols import z
@@ -121,7 +123,7 @@ class Tidy:
         for solution in solutions:
             sub = {a: solution[d] for a, d in swap.items() if d in solution}
             if len(sub) == len(atoms) and all(
-                    sympy.simplify(sub[a].xreplace(self._values) - a) == 0 for a in atoms):
+                    _proven_zero(sub[a].xreplace(self._values) - a) for a in atoms):
                 return sub
         return {}
 
@@ -201,7 +203,7 @@ def _one(tidy: Tidy, expr: sympy.Expr) -> sympy.Expr:
             expr.has(z) and expr.has(TrigonometricFunction, HyperbolicFunction)):
         for form in (sympy.radsimp(expr), sympy.simplify(expr),
                      sympy.logcombine(sympy.expand_log(expr, force=True), force=True)):
-            if form != expr and sympy.simplify(form - expr) == 0 and _agrees(form, expr):
+            if form != expr and _proven_zero(form - expr) and _agrees(form, expr):
                 candidates.append(form)
     best = min(candidates, key=lambda e: len(latex(e)), default=expr)
     # a rewrite must be clearly shorter (by a tenth) to replace the record's own form
@@ -229,8 +231,23 @@ def _mirror_equal(form: sympy.Expr, left: sympy.Expr, right: sympy.Expr) -> bool
     """``form`` (in |z|) is ``left`` for z < 0 and ``right`` for z > 0, proven by SymPy
     with z of each sign."""
     neg, pos = sympy.Symbol("z", negative=True), sympy.Symbol("z", positive=True)
-    return bool(sympy.simplify(form.subs(z, neg) - left.subs(z, neg)) == 0
-                and sympy.simplify(form.subs(z, pos) - right.subs(z, pos)) == 0)
+    return (_proven_zero(form.subs(z, neg) - left.subs(z, neg))
+            and _proven_zero(form.subs(z, pos) - right.subs(z, pos)))
+
+
+def _proven_zero(difference: sympy.Expr) -> bool:
+    """SymPy proves ``difference`` is 0: ``cancel(expand(·))`` is 0 (an identity of
+    rational functions in its atoms, exact), else ``simplify`` gives 0.
+
+    The first proves the zero differences of the catalogue's rewrites in a fraction of
+    ``simplify``'s time (78 of 79); what it cannot prove, ``simplify`` still may.
+    """
+    try:
+        if sympy.cancel(sympy.expand(difference)) == 0:
+            return True
+    except BasePolynomialError:  # pragma: no cover - an atom the polys cannot hold
+        pass
+    return bool(sympy.simplify(difference) == 0)
 
 
 def _tidy(tidy: Tidy, value: Any) -> Any:
