@@ -159,7 +159,7 @@ def test_report_out_refuses_files_and_foreign_directories(
 
 def test_report_out_unwritable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # /proc refuses new directories even to root.
-    assert main(["report", "--only", "sigmoid-bound", "--out", "/proc/no-such/dir"]) == 2
+    assert main(["report", "--only", "sigmoid-bound", "-j", "1", "--out", "/proc/no-such/dir"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--out '/proc/no-such/dir'" in err
 
@@ -191,7 +191,8 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(("argv", "message"), [
     (["chain", "sigmoid", "--depth", str(10**24), "--weight", "0.9"], "--depth must be"),
     (["activation", "sigmoid", "--eps", "1e-999999999"], "at least 1e-324"),
-    (["report", "--out", "/proc/no-such/dir", "--only", "sigmoid-bound"], "cannot write"),
+    (["report", "--out", "/proc/no-such/dir", "--only", "sigmoid-bound", "-j", "1"],
+     "cannot write"),
 ])
 def test_no_traceback_from_a_real_process(argv: list[str], message: str) -> None:
     out = _run(*argv)

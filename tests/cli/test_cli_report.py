@@ -31,14 +31,14 @@ def test_report_writes_then_check_passes_then_detects_drift(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "proofs"
-    assert main(["report", "--out", str(out), "--only", "sigmoid-bound"]) == 0
+    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "-j", "1"]) == 0
     assert (out / "sigmoid-bound.md").is_file() and (out / "README.md").is_file()
     capsys.readouterr()
-    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "--check"]) == 0
+    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "-j", "1", "--check"]) == 0
     page = out / "sigmoid-bound.md"
     page.write_text(page.read_text().replace("AM–GM", "AM-GM"))
     before = page.read_bytes()
-    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "--check"]) == 1
+    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "-j", "1", "--check"]) == 1
     captured = capsys.readouterr()
     assert "-## Derivation: AM-GM" in captured.out and "+## Derivation: AM–GM" in captured.out
     assert "out of date" in captured.err
@@ -47,10 +47,10 @@ def test_report_writes_then_check_passes_then_detects_drift(
 
 def test_report_json_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "p"
-    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "--json"]) == 0
+    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "-j", "1", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert "sigmoid-bound.md" in payload["files"] and payload["reports"][0]["files"] == 2
-    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "--check",
+    assert main(["report", "--out", str(out), "--only", "sigmoid-bound", "-j", "1", "--check",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["current"] is True
     assert main(["report", "--list", "--json"]) == 0
