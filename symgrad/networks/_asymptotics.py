@@ -82,9 +82,10 @@ def slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
 @lru_cache(maxsize=64)
 def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
     pieces = act.pieces
+    slopes = [derivative(piece.expr) for piece in pieces]  # φ' of each piece, once
     try:
-        d_lo = _limit(derivative(pieces[0].expr), -sympy.oo)
-        d_hi = _limit(derivative(pieces[-1].expr), sympy.oo)
+        d_lo = _limit(slopes[0], -sympy.oo)
+        d_hi = _limit(slopes[-1], sympy.oo)
         p_lo = _limit(pieces[0].expr, -sympy.oo)
         p_hi = _limit(pieces[-1].expr, sympy.oo)
     except (NotImplementedError, ValueError, TypeError):  # pragma: no cover
@@ -94,9 +95,8 @@ def _slope_limits(act: Activation) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
     gamma2: sympy.Expr = sympy.oo
     if s_inf == 0:
         total = sympy.Integer(0)
-        for piece in pieces:
-            part = _square_slope_integral(piece.expr, derivative(piece.expr), piece.lo,
-                                              piece.hi)
+        for piece, slope in zip(pieces, slopes, strict=True):
+            part = _square_slope_integral(piece.expr, slope, piece.lo, piece.hi)
             if part is None:
                 total = sympy.nan
                 break
