@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -201,7 +202,20 @@ def owned_output(out: str | Path, *, writing: bool = True) -> Path:
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise InvalidArgument(f"--out {text!r} cannot be created: {str(parent)!r} is not "
                               "writable")
+    _probe(text, parent)
     return path
+
+
+def _probe(text: str, parent: Path) -> None:
+    """Create and remove an empty directory in ``parent`` (where the new tree will be
+    staged), so that a place the permission bits call writable but that refuses entries
+    (``/proc``, ``/sys``, a read-only mount, root on a locked directory) is refused
+    before any report is built rather than after."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".symgrad-probe-", dir=parent))
+    except OSError as exc:
+        raise InvalidArgument(f"cannot write --out {text!r}: {str(parent)!r} refuses new "
+                              f"entries ({exc.strerror or exc})") from None
 
 
 def build_reports(

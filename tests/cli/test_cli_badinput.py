@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from symgrad.cli.main import main
+from symgrad.errors import InvalidArgument
 
 BAD: list[tuple[list[str], int, str]] = [
     # unknown names, missing arguments, unknown flags
@@ -162,6 +163,24 @@ def test_report_out_unwritable(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["report", "--only", "sigmoid-bound", "-j", "1", "--out", "/proc/no-such/dir"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--out '/proc/no-such/dir'" in err
+
+
+@pytest.mark.parametrize("out", ["/proc/no-such/dir", "/proc/here", "/sys/no-such"])
+def test_report_out_unwritable_is_refused_before_any_report_is_built(
+        out: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # The permission bits call /proc and /sys writable to root; the refusal must come from
+    # trying, and before the (seconds-long) build, not after it.
+    import symgrad.reports as reports
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a report was built for an unwritable --out")
+
+    monkeypatch.setattr(reports, "generate", never)
+    assert main(["report", "--only", "sigmoid-bound", "-j", "1", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot write --out {out!r}" in err
+    with pytest.raises(InvalidArgument, match="refuses new entries"):
+        reports.build_reports(out, only=["sigmoid-bound"])
 
 
 def test_json_is_strict_json(capsys: pytest.CaptureFixture[str]) -> None:
