@@ -47,7 +47,7 @@ import sympy
 
 from symgrad._core.validate import as_float, as_positive_int, describe
 from symgrad.errors import InvalidArgument
-from symgrad.networks.blocks import BatchNorm, Block, Dense, L, Repeat
+from symgrad.networks.blocks import BatchNorm, Block, Dense, L, LayerNorm, Repeat, Residual
 from symgrad.numeric import memory
 from symgrad.numeric._network_engine import Lane, count, kept_arrays, kept_vectors, workspaces
 from symgrad.numeric._parallel import one_blas_thread, row_blocks, run_blocks, workers_for
@@ -148,6 +148,8 @@ class _Plan(NamedTuple):
     spaces: int
     kept: int
     vectors: int
+    #: The residual scales and norm epsilons the lanes read (``Lane.param``).
+    params: tuple[Any, ...]
 
 
 _PLANS: dict[int, tuple[Block, _Plan]] = {}
@@ -166,8 +168,12 @@ def _plan(net: Block) -> _Plan:
         n = count(b, Dense)
         ranges.append((at, at + n))
         at += n
+    params = {id(e): e for b in net.walk() for e in (
+        (b.scale,) if isinstance(b, Residual) else (b.eps,) if isinstance(b, LayerNorm | BatchNorm)
+        else ())}
     plan = _Plan(blocks, tuple(_dense_layers(net)), tuple(ranges), count(net, BatchNorm) > 0,
-                 max(workspaces(b) for b in set(blocks)), kept_arrays(net), kept_vectors(net))
+                 max(workspaces(b) for b in set(blocks)), kept_arrays(net), kept_vectors(net),
+                 tuple(params.values()))
     if len(_PLANS) >= 16:
         _PLANS.pop(next(iter(_PLANS)))
     _PLANS[id(net)] = (net, plan)
@@ -249,6 +255,8 @@ def simulate_network(
     cuts = [(0, batch)] if plan.has_bn else row_blocks(batch, workers_for(
         batch, batch * width * width))
     shared = _Shared(depth, len(dense), batch)
+    # What Lane.param would compute (the same float(expr.subs(L, depth))), from the cache.
+    shared.params.update((id(e), _param(e, depth)) for e in plan.params)
     lanes = [Lane(shared, lo, hi, width, plan.kept, plan.vectors, spaces) for lo, hi in cuts]
     arena = memory.take(len(dense) * width * width) if keep else None
     slots = (None if arena is None else
