@@ -36,17 +36,18 @@ up front beyond 2 GiB.  ``symgrad.simulate(net, width=…, batch=…, rng=…)``
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy
 
 from symgrad._core.validate import as_float, as_positive_int, describe
 from symgrad.errors import InvalidArgument
-from symgrad.networks.blocks import BatchNorm, Block, Dense, L, Repeat
+from symgrad.networks.blocks import BatchNorm, Block, Dense, L, LayerNorm, Repeat, Residual
 from symgrad.numeric import memory
 from symgrad.numeric._network_engine import Lane, count, kept_arrays, kept_vectors, workspaces
 from symgrad.numeric._parallel import one_blas_thread, row_blocks, run_blocks, workers_for
@@ -129,8 +130,54 @@ class _Shared:
         self.d_rows = np.zeros((dense, batch))
 
 
+@functools.lru_cache(maxsize=1024)
 def _param(expr: Any, depth: int) -> float:
+    # Cached: SymPy's subs costs a third of a millisecond, once per dense layer and
+    # network otherwise (a fifth of a small network's simulation).  The value is a pure
+    # function of the (immutable) expression and the depth.
     return float(expr.subs(L, depth)) if hasattr(expr, "subs") else float(expr)
+
+
+class _Plan(NamedTuple):
+    """What a simulation needs to know of the architecture (the same for every call)."""
+    blocks: tuple[Block, ...]
+    dense: tuple[Dense, ...]
+    #: (first, last + 1) dense layer of every top-level block.
+    ranges: tuple[tuple[int, int], ...]
+    has_bn: bool
+    spaces: int
+    kept: int
+    vectors: int
+    #: The residual scales and norm epsilons the lanes read (``Lane.param``).
+    params: tuple[Any, ...]
+
+
+_PLANS: dict[int, tuple[Block, _Plan]] = {}
+
+
+def _plan(net: Block) -> _Plan:
+    """``net``'s plan, kept for the last few networks simulated (a loop over seeds walks
+    the block tree once, not once per network).  Looked up by identity, so the plan is
+    always that of this very object."""
+    got = _PLANS.get(id(net))
+    if got is not None and got[0] is net:
+        return got[1]
+    blocks = net.blocks()
+    ranges, at = [], 0
+    for b in blocks:
+        n = count(b, Dense)
+        ranges.append((at, at + n))
+        at += n
+    params = {id(e): e for b in net.walk() for e in (
+        (b.scale,) if isinstance(b, Residual) else (b.eps,) if isinstance(b, LayerNorm | BatchNorm)
+        else ())}
+    plan = _Plan(blocks, tuple(_dense_layers(net)), tuple(ranges), count(net, BatchNorm) > 0,
+                 max(workspaces(b) for b in set(blocks)), kept_arrays(net), kept_vectors(net),
+                 tuple(params.values()))
+    if len(_PLANS) >= 16:
+        _PLANS.pop(next(iter(_PLANS)))
+    _PLANS[id(net)] = (net, plan)
+    return plan
 
 
 def _dense_layers(block: Block) -> list[Dense]:
@@ -184,16 +231,14 @@ def simulate_network(
     q0 = as_float(q0, "q0", lower=0.0)
     if not isinstance(trace, bool):
         raise InvalidArgument(f"trace must be True or False, got {describe(trace)}")
-    blocks = net.blocks()
+    plan = _plan(net)
+    blocks, dense, spaces = plan.blocks, plan.dense, plan.spaces
     depth = len(blocks)
-    has_bn = count(net, BatchNorm) > 0
-    if has_bn and batch < 2:
+    if plan.has_bn and batch < 2:
         raise InvalidArgument("batchnorm needs batch >= 2 (statistics over the batch)")
-    dense = _dense_layers(net)
-    spaces = max(workspaces(b) for b in set(blocks))
     weight_bytes = 8 * len(dense) * width * width
     keep = weight_bytes <= _KEEP_WEIGHTS_BYTES
-    need = 8 * batch * width * (kept_arrays(net) + spaces + 4 + (2 * depth + 2 if trace else 0))
+    need = 8 * batch * width * (plan.kept + spaces + 4 + (2 * depth + 2 if trace else 0))
     need += (weight_bytes if keep else 24 * width * width) + 24 * len(dense) * batch
     if need > _MAX_BYTES:
         raise InvalidArgument(
@@ -207,16 +252,17 @@ def simulate_network(
     if nudge is not None:
         nudge(x)
     # Batch normalisation mixes the rows: one lane holds the whole batch.
-    cuts = [(0, batch)] if has_bn else row_blocks(batch, workers_for(batch,
-                                                                     batch * width * width))
+    cuts = [(0, batch)] if plan.has_bn else row_blocks(batch, workers_for(
+        batch, batch * width * width))
     shared = _Shared(depth, len(dense), batch)
-    lanes = [Lane(shared, lo, hi, width, kept_arrays(net), kept_vectors(net), spaces)
-             for lo, hi in cuts]
+    # What Lane.param would compute (the same float(expr.subs(L, depth))), from the cache.
+    shared.params.update((id(e), _param(e, depth)) for e in plan.params)
+    lanes = [Lane(shared, lo, hi, width, plan.kept, plan.vectors, spaces) for lo, hi in cuts]
     arena = memory.take(len(dense) * width * width) if keep else None
     slots = (None if arena is None else
              memory.carve(arena, [(width, width)] * len(dense)))
     try:
-        stats = _run(shared, lanes, cuts, blocks, dense, x, g, root, slots, trace)
+        stats = _run(shared, lanes, cuts, plan, x, g, root, slots, trace)
     finally:
         for lane in lanes:
             lane.release()
@@ -241,15 +287,11 @@ def simulate_network(
         hidden=hidden, grads=grads)
 
 
-def _run(shared: _Shared, lanes: list[Lane], cuts: list[tuple[int, int]],
-         blocks: tuple[Block, ...], dense: list[Dense], x: FloatArray, g: FloatArray,
-         root: np.random.SeedSequence, slots: list[FloatArray] | None, trace: bool) -> Any:
+def _run(shared: _Shared, lanes: list[Lane], cuts: list[tuple[int, int]], plan: _Plan,
+         x: FloatArray, g: FloatArray, root: np.random.SeedSequence,
+         slots: list[FloatArray] | None, trace: bool) -> Any:
+    blocks, dense, ranges = plan.blocks, plan.dense, plan.ranges
     depth, (batch, width) = len(blocks), x.shape
-    ranges, at = [], 0
-    for b in blocks:
-        n = count(b, Dense)
-        ranges.append((at, at + n))
-        at += n
 
     def draw(i: int) -> FloatArray:
         d = dense[i]

@@ -60,6 +60,29 @@ def test_reused_memory_gives_the_same_numbers():
                                                                           r.grad_w_sq)
 
 
+def test_cached_parameters_and_plans_depend_on_the_depth_and_the_network(monkeypatch):
+    # σ_w = 2/√L and a residual scale 1/L through shared blocks at depths 3 and 8: the
+    # cached values (and the cached block plan) of the first network must not leak into
+    # the second.  Reference: the second network with the caches emptied, σ_w substituted
+    # afresh and the scales and epsilons left to the lanes (Lane.param).
+    import sympy
+
+    import symgrad.numeric.networks as module
+    layer = nw.residual(nw.serial(nw.layernorm(eps=0.01), nw.dense(2 / sympy.sqrt(nw.L), 0.1),
+                                  nw.activation("tanh")), scale=1 / nw.L)
+    short, deep = nw.repeat(layer, 3), nw.repeat(layer, 8)
+    simulate_network(short, width=16, batch=8, rng=2)
+    cached = simulate_network(deep, width=16, batch=8, rng=2)
+    module._PLANS.clear()
+    plan = module._plan
+    monkeypatch.setattr(module, "_plan", lambda net: plan(net)._replace(params=()))
+    monkeypatch.setattr(module, "_param", lambda e, depth: float(e.subs(nw.L, depth)))
+    fresh = simulate_network(deep, width=16, batch=8, rng=2)
+    assert len(cached.grad_w_sq) == 8
+    for name in ("second_moment", "grad_h_sq", "grad_w_sq"):
+        assert np.array_equal(getattr(cached, name), getattr(fresh, name)), name
+
+
 def test_weights_re_drawn_in_the_backward_pass_give_the_same_numbers(monkeypatch):
     import symgrad.numeric.networks as module
     kept = simulate_network(MIXED, width=32, batch=16, rng=1)

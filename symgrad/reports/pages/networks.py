@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +25,11 @@ from symgrad._core.plot import PALETTE, Figure
 from symgrad.networks import L, predict, recipes
 from symgrad.networks.advice import assess_init, recommend_init
 from symgrad.networks.blocks import Block, activation, dense, repeat, residual, serial
+from symgrad.numeric._parallel import blas_one_thread
 from symgrad.numeric._rng import child, root_seed
 from symgrad.numeric.checks.networks import network_rows, standard_networks
 from symgrad.numeric.checks.table import check_names
+from symgrad.numeric.memory import reuse_memory
 from symgrad.numeric.networks import simulate_network
 from symgrad.reports.pipeline import Output
 from symgrad.reports.render import Page, check_rows, inline
@@ -109,6 +113,14 @@ def family_cases(family: str) -> list[tuple[str, Block]]:
     ]
 
 
+@contextmanager
+def _simulations() -> Iterator[None]:
+    """For a loop of simulations: the BLAS limited once (not once per network) and each
+    network's arrays handed to the next (no fresh pages); results unchanged."""
+    with blas_one_thread(), reuse_memory():
+        yield
+
+
 @dataclass(frozen=True)
 class Case:
     """One architecture: its prediction and the mean of ``NETWORKS`` simulated networks."""
@@ -129,8 +141,9 @@ def _measure(label: str, net: Block, seed: np.random.SeedSequence) -> Case:
 @functools.cache
 def cases(family: str) -> tuple[Case, ...]:
     root = root_seed(SEED)
-    return tuple(_measure(label, net, child(root, list(FAMILIES).index(family), i))
-                 for i, (label, net) in enumerate(family_cases(family)))
+    with _simulations():
+        return tuple(_measure(label, net, child(root, list(FAMILIES).index(family), i))
+                     for i, (label, net) in enumerate(family_cases(family)))
 
 
 @functools.cache
@@ -140,9 +153,11 @@ def family_checks(family: str) -> tuple[Any, ...]:
     seed = child(root_seed(0), check_names().index("networks"))
     keys = FAMILIES[family].checks
     rows: list[Any] = []
-    for i, (label, net, options) in enumerate(standard_networks()):
-        if any(label.startswith(key) for key in keys):
-            rows += network_rows(label, net, child(seed, i), 4.5, **options)  # type: ignore[arg-type]
+    with _simulations():
+        for i, (label, net, options) in enumerate(standard_networks()):
+            if any(label.startswith(key) for key in keys):
+                rows += network_rows(label, net, child(seed, i), 4.5,
+                                     **options)  # type: ignore[arg-type]
     return tuple(rows)
 
 
@@ -242,8 +257,9 @@ def init_cases() -> tuple[tuple[str, Any, Any, float, float], ...]:
                                 depth=INIT_DEPTH)
         advice = recommend_init(name, depth=INIT_DEPTH)
         net = recipes.mlp(name, INIT_DEPTH, sigma_w=advice.sigma_w, sigma_b=advice.sigma_b)
-        runs = [simulate_network(net, width=2 * WIDTH, batch=BATCH,
-                                 rng=child(root, i, k)).jacobian[0] for k in range(NETWORKS)]
+        with _simulations():
+            runs = [simulate_network(net, width=2 * WIDTH, batch=BATCH,
+                                     rng=child(root, i, k)).jacobian[0] for k in range(NETWORKS)]
         out.append((name, framework, advice, float(np.mean(runs)),
                     float(np.std(runs, ddof=1) / math.sqrt(NETWORKS))))
     return tuple(out)
