@@ -99,10 +99,14 @@ def compile_ball(expr: sympy.Expr, params: tuple[sympy.Symbol, ...] = ()) -> Bal
     e = sympy.sympify(expr)
     if not isinstance(e, sympy.Expr):
         raise InvalidArgument(f"expected a SymPy expression in z, got {e!r}")
+    key = (e, tuple(params))
+    with LOCK:
+        found = _COMPILED.get(key)  # only expressions that passed the check below
+    if found is not None:
+        return found
     stray = sorted(str(s) for s in e.free_symbols - {z} - set(params))
     if stray:
         raise InvalidArgument(f"expression has free symbols other than z: {', '.join(stray)}")
-    key = (e, tuple(params))
     with LOCK:
         found = _COMPILED.get(key)
         if found is None:

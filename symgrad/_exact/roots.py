@@ -12,11 +12,15 @@ onto u > 0.  When this does not apply, :mod:`symgrad._exact.isolate` certifies t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sympy
 
 from symgrad._core.symbols import z
+from symgrad._exact.combine import together
 from symgrad._exact.signs import numeric, sign_of
 
 __all__ = ["exact_roots", "symbolic_roots"]
@@ -106,7 +110,7 @@ def _exp_substitution(f: sympy.Expr) -> tuple[sympy.Expr, sympy.Symbol, sympy.Ex
 def exact_roots(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> list[sympy.Expr] | None:
     """Every root of f in the open interval (lo, hi), exactly, or None if not derivable."""
     lo, hi = sympy.sympify(lo), sympy.sympify(hi)
-    f = sympy.together(f.rewrite(sympy.exp))
+    f = together(f.rewrite(sympy.exp))
     num, den = sympy.fraction(f)
     num = sympy.factor_terms(sympy.expand(num))
     candidates: list[sympy.Expr] = []
@@ -173,42 +177,69 @@ def symbolic_roots(
     by evaluating it at ``value``: the result is valid on the parameter interval around
     ``value`` where the branches stay real and distinct.
     """
-    f = sympy.together(f.rewrite(sympy.exp))
-    num, _ = sympy.fraction(f)
-    expanded = sympy.expand(num)
-    formulas: list[sympy.Expr] = []
-    if expanded.is_polynomial(z) and 0 < sympy.degree(expanded, z) <= 2:
-        # a rational piece (softsign): the quadratic's two roots, z = 1 ± 1/√ε
-        formulas = list(sympy.roots(sympy.Poly(expanded, z), multiple=True))
-    shape = None if formulas else _exp_substitution(sympy.factor_terms(expanded))
-    if shape is None and not formulas:
+    shape = _parametric_shape(f)
+    if shape is None:
         return None
-    if shape is not None:
-        g, u, k, power = shape
-        gnum = sympy.expand(sympy.fraction(sympy.together(g))[0])
-        if not gnum.is_polynomial(u) or sympy.degree(gnum, u) > 4:
-            return None
-        poly = sympy.Poly(gnum, u)
-        a, b, c = poly.all_coeffs() if poly.degree() == 2 else (None, None, None)
-        found = (_quadratic_roots(a, b, c, at={parameter: value}) if poly.degree() == 2
-                 else sympy.roots(poly, multiple=True))
+    formulas = list(shape.formulas)
+    if shape.poly is not None:
+        found: Sequence[sympy.Expr] | None = shape.roots
+        if shape.poly.degree() == 2:
+            a, b, c = shape.poly.all_coeffs()
+            found = _quadratic_roots(a, b, c, at={parameter: value})
         for r in found or []:
             # log(1/x) written −log(x): the threshold of the far side reads as a plain log.
-            t = (-sympy.log(1 / r) if r.is_Pow and r.exp == -1 else sympy.log(r)) / k
-            formulas += [t] if power == 1 else [sympy.sqrt(t), -sympy.sqrt(t)]
+            t = (-sympy.log(1 / r) if r.is_Pow and r.exp == -1 else sympy.log(r)) / shape.k
+            formulas += [t] if shape.power == 1 else [sympy.sqrt(t), -sympy.sqrt(t)]
+    # each formula at ``value``, evaluated once for all the known roots
+    values = [numeric(fm.subs(parameter, value), 50) for fm in formulas] if known else []
     chosen = []
     for root in known:
         target = numeric(root, 50)
-        match = [
-            fm for fm in formulas
-            if abs(numeric(fm.subs(parameter, value), 50) - target)
-            <= sympy.Float(10) ** -40 * max(1, abs(target))
-        ]
+        match = [fm for fm, v in zip(formulas, values, strict=True)
+                 if abs(v - target) <= sympy.Float(10) ** -40 * max(1, abs(target))]
         if not match:
             return None
         # no simplify(): a cold call would pay seconds (it imports sympy.physics)
         chosen.append(match[0])
     return chosen
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What :func:`symbolic_roots` derives from f alone, whatever the parameter's value:
+    the roots of a rational f (``formulas``), or the polynomial in u = exp(k·z^power)
+    whose roots give them (``poly``, with ``roots`` unless it is a quadratic, whose
+    stable form needs signs at the parameter's value)."""
+
+    formulas: tuple[sympy.Expr, ...]
+    poly: sympy.Poly | None = None
+    roots: tuple[sympy.Expr, ...] = ()
+    k: sympy.Expr = sympy.S.One
+    power: int = 1
+
+
+@lru_cache(maxsize=256)
+def _parametric_shape(f: sympy.Expr) -> _Shape | None:
+    """The parameter-free part of :func:`symbolic_roots` (once per f and process: the
+    saturation boundary in ε is asked for at several ε)."""
+    f = sympy.together(f.rewrite(sympy.exp))
+    num, _ = sympy.fraction(f)
+    expanded = sympy.expand(num)
+    if expanded.is_polynomial(z) and 0 < sympy.degree(expanded, z) <= 2:
+        # a rational piece (softsign): the quadratic's two roots, z = 1 ± 1/√ε
+        formulas = tuple(sympy.roots(sympy.Poly(expanded, z), multiple=True))
+        if formulas:
+            return _Shape(formulas)
+    shape = _exp_substitution(sympy.factor_terms(expanded))
+    if shape is None:
+        return None
+    g, u, k, power = shape
+    gnum = sympy.expand(sympy.fraction(sympy.together(g))[0])
+    if not gnum.is_polynomial(u) or sympy.degree(gnum, u) > 4:
+        return None
+    poly = sympy.Poly(gnum, u)
+    found = () if poly.degree() == 2 else tuple(sympy.roots(poly, multiple=True))
+    return _Shape((), poly, found, k, power)
 
 
 def _strictly_inside(r: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> bool:

@@ -43,6 +43,7 @@ from symgrad._core.symbols import z
 from symgrad._exact.ball import working_precision
 from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.ball_function import BallFunction, compile_ball
+from symgrad._exact.combine import together
 from symgrad._exact.tail_bounds import decay_plan, plan
 from symgrad._exact.tail_terms import ONE, NotTail, Term, as_expr, split, terms_of
 from symgrad.errors import NoClosedForm
@@ -102,7 +103,7 @@ def tail_form(f: sympy.Expr, side: int) -> TailForm:
     """
     # One fraction first: mish's φ'' has 12 numerator terms over (1 + e^z)²·(…)³ this way,
     # against hundreds of terms when every nested quotient is expanded on its own.
-    g = sympy.together(_hyperbolic_to_exp(f.subs(z, -z) if side < 0 else f))
+    g = together(_hyperbolic_to_exp(f.subs(z, -z) if side < 0 else f))
     try:
         terms = terms_of(g)
         dominant, _ = split(terms)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -168,10 +169,17 @@ def critical_sigma_w(act: Activation | str, *, sigma_b: RealLike,
     """
     a = as_activation(act)
     sb = as_exact_real(sigma_b, "sigma_b", domain=_NONNEG)
-    point = critical_points(a, [sb], mode=mode)[0]
+    point = _critical_point(a, sb, as_mode(mode))
     if isinstance(point, str):
         raise InvalidArgument(point)
     return point
+
+
+@lru_cache(maxsize=256)
+def _critical_point(a: Activation, sb: sympy.Expr, mode: MeanFieldMode) -> CriticalPoint | str:
+    """One point of the line, once per process: the reports ask for the same (φ, σ_b)
+    from several pages, and every step of the solve depends on these exact keys only."""
+    return critical_points(a, [sb], mode=mode)[0]
 
 
 def critical_points(act: Activation, sigma_b: Sequence[sympy.Expr], *,
@@ -195,6 +203,13 @@ def critical_points(act: Activation, sigma_b: Sequence[sympy.Expr], *,
     return [p for p in out if p is not None]
 
 
+def _sigma_w_is(value: sympy.Expr) -> sympy.Eq:
+    """σ_w = value, unevaluated: a bare symbol against a finite constant is never decided
+    True or False, so evaluating could only return this same Eq — after an assumptions
+    query on the constant that costs a second for SELU's."""
+    return sympy.Eq(sympy.Symbol("sigma_w"), value, evaluate=False)
+
+
 def _exact_point(a: Activation, k: Any, kn: Any, sb: sympy.Expr, m: MeanFieldMode
                  ) -> CriticalPoint | None:
     """The closed-form critical point at σ_b, or None when it needs the numeric solver."""
@@ -206,7 +221,7 @@ def _exact_point(a: Activation, k: Any, kn: Any, sb: sympy.Expr, m: MeanFieldMod
             "gradients are critical (χ₁ = 1) while the forward variance diverges linearly")
         return CriticalPoint(a.label, sb, value, None, _LINEAR, (
             Step("χ₁ = σ_w²·E[φ'²] does not depend on q: solve σ_w²·S = 1",
-                 sympy.Eq(sympy.Symbol("sigma_w"), value)),
+                 _sigma_w_is(value)),
             *((Step(note[0].upper() + note[1:] + ".", None),) if note else ())), note)
     if sb == 0 and kn.phi0 == 0 and kn.slope0_sq > 0 and m is not MeanFieldMode.PRECISE:
         left, right = a.one_sided_derivatives(0)
@@ -219,8 +234,7 @@ def _exact_point(a: Activation, k: Any, kn: Any, sb: sympy.Expr, m: MeanFieldMod
                     "gradients of a signal that dies out, not of a finite one")
             return CriticalPoint(a.label, sb, candidate, None, _ZERO_BRANCH, (
                 Step("φ(0) = 0, σ_b = 0: on the q* = 0 branch χ₁ = σ_w²φ'(0)²; the iteration "
-                     "from q⁰ = 1 reaches q* = 0 at this σ_w", sympy.Eq(sympy.Symbol("sigma_w"),
-                                                                     candidate)),
+                     "from q⁰ = 1 reaches q* = 0 at this σ_w", _sigma_w_is(candidate)),
                 Step(note[0].upper() + note[1:] + ".", None)), note)
     if k is not None:  # erf with σ_b > 0
         return _erf_critical(a, k, sb)
@@ -257,12 +271,23 @@ def _certified_point(a: Activation, kn: Any, sb: sympy.Expr, sigma: float, s_lo:
              sympy.Interval(sympy.Float(s_lo, 17), sympy.Float(s_hi, 17))),))
 
 
+_S = sympy.Symbol("s", positive=True)  # s = σ_w²
+
+
+@lru_cache(maxsize=8)
+def _erf_branch(k: Any) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
+    """(q(s), s·V(q(s)), s₀) for the erf kernels, whatever σ_b: χ₁ = s·S(q) = 1 solved
+    for q, and s₀ where q(s) reaches 0."""
+    q_of_s = sympy.solve(sympy.Eq(_S * k.S, 1), Q)[0]
+    s0 = sympy.solve(sympy.Eq(q_of_s, 0), _S)[0]
+    return q_of_s, _S * k.V.subs(Q, q_of_s), s0
+
+
 def _erf_critical(a: Activation, k: Any, sb: sympy.Expr) -> CriticalPoint:
-    s = sympy.Symbol("s", positive=True)  # s = σ_w²
+    s = _S
     # χ₁ = s·S(q) = 1 ⇔ q = q(s); then q(s) must be a fixed point: F(s) = q − s·V(q) − σ_b².
-    q_of_s = sympy.solve(sympy.Eq(s * k.S, 1), Q)[0]
-    F = sympy.simplify(q_of_s - s * k.V.subs(Q, q_of_s) - sb**2)
-    s0 = sympy.solve(sympy.Eq(q_of_s, 0), s)[0]
+    q_of_s, sV, s0 = _erf_branch(k)
+    F = sympy.simplify(q_of_s - sV - sb**2)
     # q(s) ≥ 0 needs s ≥ s0; F(s0) = −σ_b² < 0, and F grows without bound: a bracket.
     lo = sympy.Rational(constant_number(s0, 30).upper)
     hi = 2 * lo

@@ -21,15 +21,20 @@ from functools import lru_cache
 from typing import Any
 
 import sympy
+from flint import arb, fmpq
 
 from symgrad._core.format import interval_text
 from symgrad._core.symbols import EPSILON, z
 from symgrad._core.validate import as_exact_real
+from symgrad._exact.ball_constants import constant_ball
+from symgrad._exact.ball_function import compile_ball
 from symgrad._exact.enclose import constant_number
+from symgrad._exact.precision import START_BITS, working_precision
 from symgrad._exact.roots import symbolic_roots
 from symgrad._exact.signs import abs_exact, sign_of
 from symgrad.activations.record import Activation, Piece
 from symgrad.activations.registry import as_activation
+from symgrad.errors import NoClosedForm
 from symgrad.records import Certified, Exact, How, Provenances, Record, Step
 from symgrad.slopes.kinks import saturation_notes
 from symgrad.slopes.notation import PRIME as _PRIME
@@ -113,6 +118,9 @@ def saturation(act: Activation | str, eps: RealLike) -> Saturation:
 def _below(d: sympy.Expr, at: sympy.Expr, eps: sympy.Expr) -> bool:
     """|φ'(at)| < ε at a rational point that is no root of |φ'| − ε, decided in ball
     arithmetic (SymPy's exact sign only if the enclosures do not separate)."""
+    fast = _ball_below(d, at, eps)
+    if fast is not None:
+        return fast
     value = d.subs(z, at)
     magnitude = constant_number(value, DIGITS)
     e = constant_number(eps, DIGITS)
@@ -123,6 +131,24 @@ def _below(d: sympy.Expr, at: sympy.Expr, eps: sympy.Expr) -> bool:
     if low > e.upper:
         return False
     return (sign_of(abs_exact(value) - eps) or 0) < 0
+
+
+def _ball_below(d: sympy.Expr, at: sympy.Expr, eps: sympy.Expr) -> bool | None:
+    """|φ'(at)| < ε decided on Arb balls without substituting: φ' compiled once per piece
+    (:func:`~symgrad._exact.ball_function.compile_ball`), evaluated on the exact rational
+    ``at``; None when the enclosures of |φ'(at)| and ε overlap or φ' has no ball rules."""
+    try:
+        f = compile_ball(d)
+    except NoClosedForm:
+        return None
+    with working_precision(START_BITS):
+        value = abs(f(arb(fmpq(int(at.p), int(at.q)))))
+        e = constant_ball(eps)
+    if value < e:
+        return True
+    if value > e:
+        return False
+    return None
 
 
 def _inside(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
@@ -142,7 +168,7 @@ def _piece_region(piece: Piece, eps: sympy.Expr) -> tuple[
         list[sympy.Set], list[FoundRoot], list[PieceRoots], list[sympy.Expr] | None]:
     """The saturated parts of one piece, the boundary roots, their proofs, and the
     boundary as formulas in a symbolic ε (None when some point has none)."""
-    d = piece.derivative
+    d = _derivative(piece)
     if not d.has(z):
         below = (sign_of(abs_exact(d) - eps) or 0) < 0
         return ([piece.interval] if below else []), [], [], []
@@ -167,6 +193,12 @@ def _piece_region(piece: Piece, eps: sympy.Expr) -> tuple[
     return parts, found, proofs, formulas
 
 
+@lru_cache(maxsize=256)
+def _derivative(piece: Piece) -> sympy.Expr:
+    """φ' on one piece, differentiated once per process (every ε asks for it)."""
+    return piece.derivative
+
+
 @lru_cache(maxsize=1024)
 def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
     parts: list[sympy.Set] = []
@@ -189,8 +221,7 @@ def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
             parts.append(sympy.FiniteSet(b))
     region = sympy.Union(*parts) if parts else sympy.S.EmptySet
     how: dict[sympy.Expr, How] = {r.at: r.how for r in roots}
-    boundary = tuple(sorted((p for p in region.boundary if p.is_finite),
-                            key=lambda p: constant_number(p, 30).mid))
+    boundary = tuple(sorted(_boundary(region), key=lambda p: constant_number(p, 30).mid))
     left, right = _thresholds(region)
     completeness = "; ".join(p.completeness for p in proofs)
     if completeness:
@@ -211,6 +242,29 @@ def _saturation(act: Activation, eps: sympy.Expr) -> Saturation:
             found_how[name] = how.get(point, _EXACT)
     return Saturation(act.label, eps, region, boundary, left, right, Provenances(found_how),
                       tuple(steps), in_epsilon, completeness, " ".join(notes))
+
+
+def _boundary(region: sympy.Set) -> list[sympy.Expr]:
+    """The finite boundary points of the region: the finite ends of its intervals and its
+    isolated points, in the order of the region's arguments.
+
+    The parts the region is built from are pairwise disjoint (open intervals between
+    consecutive boundary roots of one piece, disjoint pieces, breakpoints outside every
+    open piece), and Union only merges them, so its arguments are pairwise disjoint too.
+    Then no end of one argument lies in another's interior (a neighbourhood of it would
+    meet both), and SymPy's ``Union.boundary`` — each argument's boundary minus the
+    others' interiors — is exactly this union of ends, without its set differences.
+    """
+    parts = region.args if isinstance(region, sympy.Union) else (region,)
+    points: dict[sympy.Expr, None] = {}
+    for part in parts:
+        if isinstance(part, sympy.Interval):
+            points.update(dict.fromkeys((part.start, part.end)))
+        elif isinstance(part, sympy.FiniteSet):
+            points.update(dict.fromkeys(part.args))
+        elif part != sympy.S.EmptySet:  # pragma: no cover - not a shape built here
+            return [p for p in region.boundary if p.is_finite]
+    return [p for p in points if p.is_finite]
 
 
 def _thresholds(region: sympy.Set) -> tuple[sympy.Expr | None, sympy.Expr | None]:
