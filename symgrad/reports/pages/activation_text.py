@@ -21,6 +21,7 @@ Each rewrite is also compared with the original at 50 digits (mpmath) as a guard
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,13 +202,32 @@ def _one(tidy: Tidy, expr: sympy.Expr) -> sympy.Expr:
             candidates.append(named)
     elif sympy.count_ops(expr) <= (_SIMPLIFY_OPS_Z if expr.has(z) else _SIMPLIFY_OPS) and not (
             expr.has(z) and expr.has(TrigonometricFunction, HyperbolicFunction)):
-        for form in (sympy.radsimp(expr), sympy.simplify(expr),
-                     sympy.logcombine(sympy.expand_log(expr, force=True), force=True)):
-            if form != expr and _proven_zero(form - expr) and _agrees(form, expr):
-                candidates.append(form)
+        forms = (sympy.radsimp(expr), sympy.simplify(expr),
+                 sympy.logcombine(sympy.expand_log(expr, force=True), force=True))
+        return _shortest_proven(expr, [f for f in forms if f != expr])
     best = min(candidates, key=lambda e: len(latex(e)), default=expr)
     # a rewrite must be clearly shorter (by a tenth) to replace the record's own form
     return best if len(latex(best)) < 0.9 * len(latex(expr)) else expr
+
+
+def _shortest_proven(expr: sympy.Expr, forms: list[sympy.Expr]) -> sympy.Expr:
+    """The shortest of ``forms`` (the first of equal length) that is proven equal to
+    ``expr`` and clearly shorter (by a tenth), else ``expr``.
+
+    Only forms short enough to be printed are proven, shortest first, and the first
+    proven one is the answer: the same form as proving every one and taking the shortest
+    proven, without the proofs of forms that could not be printed (a longer ``simplify``
+    result, such as silu's cosh form, whose proof failing cost most of a second).
+    """
+    limit = 0.9 * len(latex(expr))
+    sized = sorted(((len(latex(f)), i, f) for i, f in enumerate(forms)),
+                   key=lambda t: t[:2])
+    for size, _, form in sized:
+        if size >= limit:
+            break
+        if _proven_zero(form - expr) and _agrees(form, expr):
+            return form
+    return expr
 
 
 def _piecewise(tidy: Tidy, expr: sympy.Piecewise) -> sympy.Expr:
@@ -230,9 +250,41 @@ def _piecewise(tidy: Tidy, expr: sympy.Piecewise) -> sympy.Expr:
 def _mirror_equal(form: sympy.Expr, left: sympy.Expr, right: sympy.Expr) -> bool:
     """``form`` (in |z|) is ``left`` for z < 0 and ``right`` for z > 0, proven by SymPy
     with z of each sign."""
+    if _differs(form, left, _NEGATIVE) or _differs(form, right, _POSITIVE):
+        return False  # a point where they differ: no proof can exist
     neg, pos = sympy.Symbol("z", negative=True), sympy.Symbol("z", positive=True)
     return (_proven_zero(form.subs(z, neg) - left.subs(z, neg))
             and _proven_zero(form.subs(z, pos) - right.subs(z, pos)))
+
+
+#: Sample points of each sign for :func:`_differs`.
+_NEGATIVE = (sympy.Rational(-7, 10), sympy.Rational(-23, 10))
+_POSITIVE = (sympy.Rational(2, 5), sympy.Rational(19, 10))
+
+
+def _differs(a: sympy.Expr, b: sympy.Expr, points: tuple[sympy.Expr, ...]) -> bool:
+    """Whether ``a`` and ``b`` (functions of z alone) differ at one of ``points``:
+    both evaluated at 30 digits, apart by more than 10⁻¹⁰ relative.
+
+    A witness that ``a − b`` is not identically 0, so no proof of it can succeed: a
+    mirrored form that is not the piece (ELU's |z| for eᶻ − 1) is rejected at the price
+    of four evaluations instead of a failed ``cancel`` and a failed ``simplify``.  It only
+    ever rejects; where it cannot decide (a pole, another symbol) the proof decides.
+    """
+    if (a.free_symbols | b.free_symbols) - {z}:
+        return False
+    for x in points:
+        try:
+            va = complex(sympy.N(a.subs(z, x), 30))
+            vb = complex(sympy.N(b.subs(z, x), 30))
+        except (TypeError, ValueError):  # not a number there (a pole, nan)
+            continue
+        values = (va.real, va.imag, vb.real, vb.imag)
+        if not all(math.isfinite(v) for v in values):
+            continue
+        if abs(va - vb) > 1e-10 * max(1.0, abs(va), abs(vb)):
+            return True
+    return False
 
 
 def _proven_zero(difference: sympy.Expr) -> bool:
