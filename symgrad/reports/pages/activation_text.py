@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +71,12 @@ def approx(value: Any, digits: int = 12) -> str:
     >>> approx(sympy.sqrt(2)), approx(sympy.Rational(1, 4)), approx(sympy.oo)
     ('1.41421356237', '0.25', '∞')
     """
-    expr = sympy.sympify(value)
+    return _approx(sympy.sympify(value), digits)
+
+
+@functools.lru_cache(maxsize=4096)
+def _approx(expr: sympy.Expr, digits: int) -> str:
+    # cached: a page asks for the same value's digits in its table, text and details
     if expr in (sympy.oo, -sympy.oo):
         return "∞" if expr == sympy.oo else "−∞"
     if expr.is_Integer:
@@ -108,6 +114,7 @@ class Tidy:
         self.constants = named_constants(act)
         self._sub: dict[sympy.Expr, sympy.Expr] = {}
         self._values = {c.symbol: c.value for c in self.constants}
+        self._latex: dict[sympy.Basic, str] = {}
         if self.constants:
             self._sub = self._eliminate()
 
@@ -135,7 +142,12 @@ class Tidy:
         return _tidy(self, sympy.sympify(value))
 
     def latex(self, value: Any) -> str:
-        return latex(self.expr(value))
+        expr = sympy.sympify(value)
+        if isinstance(expr, sympy.MatrixBase):  # mutable: not a key
+            return latex(self.expr(expr))
+        if expr not in self._latex:  # a page prints a value in several places
+            self._latex[expr] = latex(self.expr(expr))
+        return self._latex[expr]
 
     def inline(self, value: Any) -> str:
         return f"$`{self.latex(value)}`$"
@@ -192,27 +204,30 @@ def _agrees(a: sympy.Expr, b: sympy.Expr) -> bool:
 def _one(tidy: Tidy, expr: sympy.Expr) -> sympy.Expr:
     if isinstance(expr, sympy.Piecewise):
         return _piecewise(tidy, expr)
-    candidates: list[sympy.Expr] = []
     if tidy._sub and expr.has(*tidy._sub):
         named = expr.rewrite(sympy.erfc).xreplace(tidy._sub)
         named = sympy.simplify(named)
         named = sympy.logcombine(named)
         # by construction equal: the atoms were replaced by their proven inverse
-        if tidy.equal(named, expr):
-            candidates.append(named)
-    elif sympy.count_ops(expr) <= (_SIMPLIFY_OPS_Z if expr.has(z) else _SIMPLIFY_OPS) and not (
+        return _shortest_proven(expr, [named], tidy.equal)
+    if sympy.count_ops(expr) <= (_SIMPLIFY_OPS_Z if expr.has(z) else _SIMPLIFY_OPS) and not (
             expr.has(z) and expr.has(TrigonometricFunction, HyperbolicFunction)):
         forms = (sympy.radsimp(expr), sympy.simplify(expr),
                  sympy.logcombine(sympy.expand_log(expr, force=True), force=True))
-        return _shortest_proven(expr, [f for f in forms if f != expr])
-    best = min(candidates, key=lambda e: len(latex(e)), default=expr)
-    # a rewrite must be clearly shorter (by a tenth) to replace the record's own form
-    return best if len(latex(best)) < 0.9 * len(latex(expr)) else expr
+        return _shortest_proven(expr, [f for f in forms if f != expr], _equal)
+    return expr
 
 
-def _shortest_proven(expr: sympy.Expr, forms: list[sympy.Expr]) -> sympy.Expr:
-    """The shortest of ``forms`` (the first of equal length) that is proven equal to
-    ``expr`` and clearly shorter (by a tenth), else ``expr``.
+def _equal(form: sympy.Expr, expr: sympy.Expr) -> bool:
+    """SymPy proves ``form − expr`` is 0, and 50 digits agree."""
+    return _proven_zero(form - expr) and _agrees(form, expr)
+
+
+def _shortest_proven(expr: sympy.Expr, forms: list[sympy.Expr],
+                     equal: Callable[[sympy.Expr, sympy.Expr], bool]) -> sympy.Expr:
+    """The shortest of ``forms`` (the first of equal length) that is clearly shorter than
+    ``expr`` (by a tenth: a rewrite must earn its place over the record's own form) and
+    proven ``equal`` to it, else ``expr``.
 
     Only forms short enough to be printed are proven, shortest first, and the first
     proven one is the answer: the same form as proving every one and taking the shortest
@@ -225,7 +240,7 @@ def _shortest_proven(expr: sympy.Expr, forms: list[sympy.Expr]) -> sympy.Expr:
     for size, _, form in sized:
         if size >= limit:
             break
-        if _proven_zero(form - expr) and _agrees(form, expr):
+        if equal(form, expr):
             return form
     return expr
 
@@ -263,16 +278,22 @@ _POSITIVE = (sympy.Rational(2, 5), sympy.Rational(19, 10))
 
 
 def _differs(a: sympy.Expr, b: sympy.Expr, points: tuple[sympy.Expr, ...]) -> bool:
-    """Whether ``a`` and ``b`` (functions of z alone) differ at one of ``points``:
-    both evaluated at 30 digits, apart by more than 10⁻¹⁰ relative.
+    """Whether ``a`` and ``b`` (functions of z) differ at one of ``points``: both
+    evaluated at 30 digits, apart by more than 10⁻¹⁰ relative (any other symbol, such as
+    a named constant, at 3/7, which must satisfy its assumptions).
 
     A witness that ``a − b`` is not identically 0, so no proof of it can succeed: a
     mirrored form that is not the piece (ELU's |z| for eᶻ − 1) is rejected at the price
     of four evaluations instead of a failed ``cancel`` and a failed ``simplify``.  It only
-    ever rejects; where it cannot decide (a pole, another symbol) the proof decides.
+    ever rejects; where it cannot decide (a pole, a symbol 3/7 cannot stand for) the
+    proof decides.
     """
-    if (a.free_symbols | b.free_symbols) - {z}:
+    others = (a.free_symbols | b.free_symbols) - {z}
+    value = sympy.Rational(3, 7)
+    if not all(getattr(value, f"is_{k}") == v
+               for s in others for k, v in s.assumptions0.items()):
         return False
+    a, b = a.xreplace(dict.fromkeys(others, value)), b.xreplace(dict.fromkeys(others, value))
     for x in points:
         try:
             va = complex(sympy.N(a.subs(z, x), 30))
