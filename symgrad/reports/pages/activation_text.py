@@ -21,6 +21,8 @@ Each rewrite is also compared with the original at 50 digits (mpmath) as a guard
 from __future__ import annotations
 
 import functools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +71,12 @@ def approx(value: Any, digits: int = 12) -> str:
     >>> approx(sympy.sqrt(2)), approx(sympy.Rational(1, 4)), approx(sympy.oo)
     ('1.41421356237', '0.25', '∞')
     """
-    expr = sympy.sympify(value)
+    return _approx(sympy.sympify(value), digits)
+
+
+@functools.lru_cache(maxsize=4096)
+def _approx(expr: sympy.Expr, digits: int) -> str:
+    # cached: a page asks for the same value's digits in its table, text and details
     if expr in (sympy.oo, -sympy.oo):
         return "∞" if expr == sympy.oo else "−∞"
     if expr.is_Integer:
@@ -107,6 +114,7 @@ class Tidy:
         self.constants = named_constants(act)
         self._sub: dict[sympy.Expr, sympy.Expr] = {}
         self._values = {c.symbol: c.value for c in self.constants}
+        self._latex: dict[sympy.Basic, str] = {}
         if self.constants:
             self._sub = self._eliminate()
 
@@ -119,7 +127,9 @@ class Tidy:
         dummies = [sympy.Dummy(positive=True) for _ in atoms]
         swap = dict(zip(atoms, dummies, strict=True))
         equations = [c.symbol - c.value.xreplace(swap) for c in self.constants]
-        solutions = sympy.solve(equations, dummies, dict=True)
+        # check=False: solve's own check (checksol, the dummies' assumptions) took three
+        # quarters of SELU's second; each solution is proven below, exactly, instead
+        solutions = sympy.solve(equations, dummies, dict=True, check=False)
         for solution in solutions:
             sub = {a: solution[d] for a, d in swap.items() if d in solution}
             if len(sub) == len(atoms) and all(
@@ -134,7 +144,12 @@ class Tidy:
         return _tidy(self, sympy.sympify(value))
 
     def latex(self, value: Any) -> str:
-        return latex(self.expr(value))
+        expr = sympy.sympify(value)
+        if isinstance(expr, sympy.MatrixBase):  # mutable: not a key
+            return latex(self.expr(expr))
+        if expr not in self._latex:  # a page prints a value in several places
+            self._latex[expr] = latex(self.expr(expr))
+        return self._latex[expr]
 
     def inline(self, value: Any) -> str:
         return f"$`{self.latex(value)}`$"
@@ -191,23 +206,45 @@ def _agrees(a: sympy.Expr, b: sympy.Expr) -> bool:
 def _one(tidy: Tidy, expr: sympy.Expr) -> sympy.Expr:
     if isinstance(expr, sympy.Piecewise):
         return _piecewise(tidy, expr)
-    candidates: list[sympy.Expr] = []
     if tidy._sub and expr.has(*tidy._sub):
         named = expr.rewrite(sympy.erfc).xreplace(tidy._sub)
         named = sympy.simplify(named)
         named = sympy.logcombine(named)
         # by construction equal: the atoms were replaced by their proven inverse
-        if tidy.equal(named, expr):
-            candidates.append(named)
-    elif sympy.count_ops(expr) <= (_SIMPLIFY_OPS_Z if expr.has(z) else _SIMPLIFY_OPS) and not (
+        return _shortest_proven(expr, [named], tidy.equal)
+    if sympy.count_ops(expr) <= (_SIMPLIFY_OPS_Z if expr.has(z) else _SIMPLIFY_OPS) and not (
             expr.has(z) and expr.has(TrigonometricFunction, HyperbolicFunction)):
-        for form in (sympy.radsimp(expr), sympy.simplify(expr),
-                     sympy.logcombine(sympy.expand_log(expr, force=True), force=True)):
-            if form != expr and _proven_zero(form - expr) and _agrees(form, expr):
-                candidates.append(form)
-    best = min(candidates, key=lambda e: len(latex(e)), default=expr)
-    # a rewrite must be clearly shorter (by a tenth) to replace the record's own form
-    return best if len(latex(best)) < 0.9 * len(latex(expr)) else expr
+        forms = (sympy.radsimp(expr), sympy.simplify(expr),
+                 sympy.logcombine(sympy.expand_log(expr, force=True), force=True))
+        return _shortest_proven(expr, [f for f in forms if f != expr], _equal)
+    return expr
+
+
+def _equal(form: sympy.Expr, expr: sympy.Expr) -> bool:
+    """SymPy proves ``form − expr`` is 0, and 50 digits agree."""
+    return _proven_zero(form - expr) and _agrees(form, expr)
+
+
+def _shortest_proven(expr: sympy.Expr, forms: list[sympy.Expr],
+                     equal: Callable[[sympy.Expr, sympy.Expr], bool]) -> sympy.Expr:
+    """The shortest of ``forms`` (the first of equal length) that is clearly shorter than
+    ``expr`` (by a tenth: a rewrite must earn its place over the record's own form) and
+    proven ``equal`` to it, else ``expr``.
+
+    Only forms short enough to be printed are proven, shortest first, and the first
+    proven one is the answer: the same form as proving every one and taking the shortest
+    proven, without the proofs of forms that could not be printed (a longer ``simplify``
+    result, such as silu's cosh form, whose proof failing cost most of a second).
+    """
+    limit = 0.9 * len(latex(expr))
+    sized = sorted(((len(latex(f)), i, f) for i, f in enumerate(forms)),
+                   key=lambda t: t[:2])
+    for size, _, form in sized:
+        if size >= limit:
+            break
+        if equal(form, expr):
+            return form
+    return expr
 
 
 def _piecewise(tidy: Tidy, expr: sympy.Piecewise) -> sympy.Expr:
@@ -230,9 +267,47 @@ def _piecewise(tidy: Tidy, expr: sympy.Piecewise) -> sympy.Expr:
 def _mirror_equal(form: sympy.Expr, left: sympy.Expr, right: sympy.Expr) -> bool:
     """``form`` (in |z|) is ``left`` for z < 0 and ``right`` for z > 0, proven by SymPy
     with z of each sign."""
+    if _differs(form, left, _NEGATIVE) or _differs(form, right, _POSITIVE):
+        return False  # a point where they differ: no proof can exist
     neg, pos = sympy.Symbol("z", negative=True), sympy.Symbol("z", positive=True)
     return (_proven_zero(form.subs(z, neg) - left.subs(z, neg))
             and _proven_zero(form.subs(z, pos) - right.subs(z, pos)))
+
+
+#: Sample points of each sign for :func:`_differs`.
+_NEGATIVE = (sympy.Rational(-7, 10), sympy.Rational(-23, 10))
+_POSITIVE = (sympy.Rational(2, 5), sympy.Rational(19, 10))
+
+
+def _differs(a: sympy.Expr, b: sympy.Expr, points: tuple[sympy.Expr, ...]) -> bool:
+    """Whether ``a`` and ``b`` (functions of z) differ at one of ``points``: both
+    evaluated at 30 digits, apart by more than 10⁻¹⁰ relative (any other symbol, such as
+    a named constant, at 3/7, which must satisfy its assumptions).
+
+    A witness that ``a − b`` is not identically 0, so no proof of it can succeed: a
+    mirrored form that is not the piece (ELU's |z| for eᶻ − 1) is rejected at the price
+    of four evaluations instead of a failed ``cancel`` and a failed ``simplify``.  It only
+    ever rejects; where it cannot decide (a pole, a symbol 3/7 cannot stand for) the
+    proof decides.
+    """
+    others = (a.free_symbols | b.free_symbols) - {z}
+    value = sympy.Rational(3, 7)
+    if not all(getattr(value, f"is_{k}") == v
+               for s in others for k, v in s.assumptions0.items()):
+        return False
+    a, b = a.xreplace(dict.fromkeys(others, value)), b.xreplace(dict.fromkeys(others, value))
+    for x in points:
+        try:
+            va = complex(sympy.N(a.subs(z, x), 30))
+            vb = complex(sympy.N(b.subs(z, x), 30))
+        except (TypeError, ValueError):  # not a number there (a pole, nan)
+            continue
+        values = (va.real, va.imag, vb.real, vb.imag)
+        if not all(math.isfinite(v) for v in values):
+            continue
+        if abs(va - vb) > 1e-10 * max(1.0, abs(va), abs(vb)):
+            return True
+    return False
 
 
 def _proven_zero(difference: sympy.Expr) -> bool:
