@@ -10,6 +10,7 @@ Conventions (``DESIGN.md``): a₀ = x, z_k = w a_{k−1} + b, a_k = φ(z_k).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -126,11 +127,16 @@ def fixed_point(
     >>> fp.exact, str(fp.value)[:12]
     (False, '0.5128176319')
     """
-    phi = as_activation(act)
-    w = as_exact_real(weight, "weight")
-    b = as_exact_real(bias, "bias")
-    x0 = as_exact_real(x, "x")
-    digits = as_digits(dps)
+    return _fixed_point(as_activation(act), as_exact_real(weight, "weight"),
+                        as_exact_real(bias, "bias"), as_exact_real(x, "x"), as_digits(dps))
+
+
+@lru_cache(maxsize=256)
+def _fixed_point(phi: Activation, w: sympy.Expr, b: sympy.Expr, x0: sympy.Expr, digits: int
+                 ) -> FixedPoint | None:
+    """:func:`fixed_point` on validated arguments, once per chain: the record is frozen,
+    and a report asks for the same chain at several depths (the worked sigmoid chain:
+    three times), each search costing a PSLQ run and a ball-arithmetic isolation."""
     work = digits + 20
     # constants evaluated once, precise enough for the iteration and findroot
     _, fn, _ = compiled(phi.expr, phi.derivative, int((work + 40) * 3.33) + 8)

@@ -39,6 +39,7 @@ exists, fast otherwise.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import sympy
@@ -123,10 +124,21 @@ def mean_field(
             f"no closed-form Gaussian kernels for {a.label}; use mode='fast' or 'precise'"
         )
     if kernels is not None:
-        result: MeanField = exact_mean_field(a, kernels, sw, sb, start)
-        return result
+        return _exact(a, sw, sb, start)
     numeric = MeanFieldMode.PRECISE if m is MeanFieldMode.PRECISE else MeanFieldMode.FAST
     return _numeric_mean_field(a, sw, sb, start, numeric, correlation)
+
+
+@lru_cache(maxsize=256)
+def _exact(a: Activation, sw: sympy.Expr, sb: sympy.Expr, start: sympy.Expr) -> MeanField:
+    """The closed-form mean field, once per (φ, σ_w, σ_b, q0): the record is frozen, and
+    the spectrum pages ask for the same relu and linear fields at every depth (each a
+    dozen SymPy simplifications)."""
+    kernels = closed_kernels(a)
+    if kernels is None:  # unreachable: mean_field found them first
+        raise NoClosedForm(f"no closed-form Gaussian kernels for {a.label}")
+    result: MeanField = exact_mean_field(a, kernels, sw, sb, start)
+    return result
 
 
 def _supported(value: sympy.Expr, rel_error: float) -> sympy.Expr:

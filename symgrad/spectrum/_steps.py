@@ -34,17 +34,20 @@ def s_transform_step(weights: Any, sigma_w: sympy.Expr) -> Step:
     rhs = 1 / (scale * (1 + _W)) if gaussian else 1 / scale
     text = ("S-transform of WWᵀ (Marchenko–Pastur, ratio 1)" if gaussian
             else "S-transform of WWᵀ = σ_w² I (orthogonal weights)")
-    return Step(text, sympy.Eq(sympy.Function("S_{WW^T}")(_W), rhs))
+    return Step(text, sympy.Eq(sympy.Function("S_{WW^T}")(_W), rhs, evaluate=False))
 
 
 def spectrum_steps(sigma_w: Any, q_star: Any, mu: Any, comp: Any, depth: Any, weights: Any,
                    count: int) -> list[Step]:
-    """Fixed point, slope moments, S-transforms, Lagrange inversion, moments, variance."""
+    """Fixed point, slope moments, S-transforms, Lagrange inversion, moments, variance.
+
+    The equations are built with ``evaluate=False``: each is a statement to show (a symbol
+    equal to a value), and deciding it would only compare them, for milliseconds each."""
     steps = [Step("Mean-field fixed point (the law of every h_l)",
-                  sympy.Eq(sympy.Symbol("q^*"), q_star))]
+                  sympy.Eq(sympy.Symbol("q^*"), q_star, evaluate=False))]
     for k, value in enumerate(mu.values[:count], start=1):
         steps.append(Step(f"Slope moment μ_{k} = E[φ'(√q* Z)^{2 * k}]",
-                          sympy.Eq(sympy.Symbol(f"\\mu_{k}"), value)))
+                          sympy.Eq(sympy.Symbol(f"\\mu_{k}"), value, evaluate=False)))
     steps.append(s_transform_step(weights, sigma_w))
     steps.append(Step("S-transform of D² from M_{D²}(z) = Σ μ_k z^k, S = M⁻¹(w)(1 + w)/w; "
                       "free factors multiply their S-transforms over the L layers",
@@ -54,7 +57,9 @@ def spectrum_steps(sigma_w: Any, q_star: Any, mu: Any, comp: Any, depth: Any, we
                       r"\frac{m_k}{m_1^k} = \frac{1}{k}[w^{k-1}]\,(1+w)^k\,"
                       r"\tilde S(w)^{-Lk}"))
     for k, value in enumerate(comp.moments[:count], start=1):
-        steps.append(Step(f"m_{k} at depth {depth}", sympy.Eq(sympy.Symbol(f"m_{k}"), value)))
+        steps.append(Step(f"m_{k} at depth {depth}",
+                          sympy.Eq(sympy.Symbol(f"m_{k}"), value, evaluate=False)))
     steps.append(Step("Spread of the spectrum relative to its mean",
-                      sympy.Eq(sympy.Symbol(r"\frac{m_2}{m_1^2} - 1"), comp.variance)))
+                      sympy.Eq(sympy.Symbol(r"\frac{m_2}{m_1^2} - 1"), comp.variance,
+                               evaluate=False)))
     return steps

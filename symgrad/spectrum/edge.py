@@ -77,14 +77,13 @@ def exact_edge(atoms: Sequence[tuple[sympy.Expr, sympy.Expr]], depth: Any, *, ga
     numerator = sympy.expand(sympy.numer(sympy.together(dF)))
     chi = _log_chi_expr(w, L, gaussian)
     if isinstance(L, sympy.Symbol):
-        boundary = sympy.limit(1 / chi, _Y, y_max, "-")
-        return _symbolic_edge(numerator, chi, y_max, boundary, L, dF)
+        return _symbolic_edge(numerator, chi, y_max, L, dF)
     root = _first_turn(numerator, dF, y_max)
     if root is None:
         if L > 64:
             raise InvalidArgument("no interior turn of the inverse M-transform at this depth "
                                   "(an atom or hard edge at the top); give a depth <= 64")
-        return None, sympy.simplify(sympy.limit(1 / chi, _Y, y_max, "-"))
+        return None, _end_value(chi, y_max, L, gaussian)
     if L <= 64:
         return root, _tidy(1 / chi.subs(_Y, root), L)
     return root, None  # deep: evaluate with edge_ball (exact powers would be huge)
@@ -112,13 +111,30 @@ def _tidy(expr: sympy.Expr, depth: int) -> sympy.Expr:
     return sympy.radsimp(sympy.simplify(expr))
 
 
+def _end_value(chi: sympy.Expr, y_max: sympy.Expr, L: int, gaussian: bool) -> sympy.Expr:
+    """lim 1/χ̃ as y → y_max⁻ (no interior turn).  w → +∞ there (the top atom has positive
+    mass), so 1/χ̃ = w^{L−1}(1 + w)·y^{−L} → ∞ (Gaussian) and 1/χ̃ = (w/(1 + w))^{L−1}·y^{−L}
+    → y_max^{−L} (orthogonal); SymPy's ``limit`` only for an irrational y_max, whose form
+    it chooses."""
+    if gaussian:
+        return sympy.oo
+    if y_max.is_Rational:
+        return y_max ** (-L)
+    return sympy.simplify(sympy.limit(1 / chi, _Y, y_max, "-"))
+
+
 def _first_turn(numerator: sympy.Expr, dF: sympy.Expr, y_max: sympy.Expr) -> sympy.Expr | None:
-    """The smallest root of F' in (0, y_max) at which F' changes sign from + to −."""
+    """The smallest root of F' in (0, y_max) at which F' changes sign from + to −.
+
+    Degree ≤ 2: the roots in radicals (``roots``), located and sign-checked as they come;
+    only the turn is then simplified, to the form ``solve`` gives (its roots, simplified)
+    followed by ``radsimp``."""
     poly = sympy.Poly(numerator, _Y)
     if poly.degree() <= 0:
         return None
-    if poly.degree() <= 2:
-        candidates = [sympy.radsimp(r) for r in sympy.solve(poly.as_expr(), _Y)]
+    radicals = poly.degree() <= 2
+    if radicals:
+        candidates = sympy.roots(poly, multiple=True)
     elif all(c.is_Rational for c in poly.all_coeffs()):
         candidates = list(sympy.real_roots(poly))
     else:
@@ -131,13 +147,12 @@ def _first_turn(numerator: sympy.Expr, dF: sympy.Expr, y_max: sympy.Expr) -> sym
         left = sympy.N(dF.subs(_Y, r - eps), 50)
         right = sympy.N(dF.subs(_Y, r + eps), 50)
         if left > 0 > right:
-            return r
+            return sympy.radsimp(sympy.simplify(r)) if radicals else r
     return None
 
 
 def _symbolic_edge(numerator: sympy.Expr, chi: sympy.Expr, y_max: sympy.Expr,
-                   boundary: sympy.Expr, L: sympy.Symbol, dF: sympy.Expr
-                   ) -> tuple[sympy.Expr | None, sympy.Expr]:
+                   L: sympy.Symbol, dF: sympy.Expr) -> tuple[sympy.Expr | None, sympy.Expr]:
     roots = sympy.solve(numerator, _Y)
     # The branch: the root that is the first turn for every depth where an interior turn
     # exists; picked at L = 64 (deep) and checked at L = 1, 2, 3, 5, 64 below.
@@ -161,6 +176,7 @@ def _symbolic_edge(numerator: sympy.Expr, chi: sympy.Expr, y_max: sympy.Expr,
     if condition.subs(L, 10**6) is sympy.true and all(
             bool(condition.subs(L, d)) for d in range(1, 9)):
         return chosen, lam
+    boundary = sympy.limit(1 / chi, _Y, y_max, "-")  # only where the branch depends on L
     return chosen, sympy.Piecewise((lam, condition), (sympy.simplify(boundary), True))
 
 
