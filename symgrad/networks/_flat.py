@@ -30,7 +30,8 @@ from collections.abc import Callable
 from typing import Any
 
 from symgrad.errors import InvalidArgument
-from symgrad.networks._gaussian import gaussian_maps
+from symgrad.networks._asymptotics import Q_SMALL
+from symgrad.networks._gaussian import STEP, T_MAX, GaussianMaps, gaussian_maps
 from symgrad.networks._recursion import Numbers, Out, Step, bn_finite_batch
 from symgrad.networks.blocks import Activate, BatchNorm, Block, Dense, LayerNorm, Residual, Serial
 
@@ -106,7 +107,7 @@ def _activate(w: _Writer, b: Activate, gaussian: bool, ins: tuple[str, str, str 
         v, s, mean = (_closed_form(w, f, k) for f in maps._float[:3])
         e = w.var("4e-16")
     else:
-        v, s, mean, e = _four(w, at, k)
+        v, s, mean, e = _table_lookup(w, maps, at, k)
     if c is None:
         pair, pair_err = None, w.var("0.0")
     else:
@@ -129,6 +130,42 @@ def _closed_form(w: _Writer, fn: Callable[..., float], k: str) -> str:
     arg, body = found.groups()
     at_k = re.sub(rf"\b{arg}\b", k, body)
     return w.var(f"({at_k})")
+
+
+def _table_lookup(w: _Writer, maps: GaussianMaps, at: str, k: str
+                  ) -> tuple[str, str, str, str]:
+    """A numeric map at K > 0: ``GaussianMaps.at``'s table read written in place (the
+    same operations on the same chunk row: ln K, its chunk and interval, three Horner
+    sums), for K in the table's range; ``at`` itself below it (the expansion at 0) and
+    for what it refuses (K = ∞, beyond the table)."""
+    table = maps._table
+    if table is None:  # pragma: no cover - numeric maps always have a table
+        return _four(w, at, k)
+    v, s, m, e = names = tuple(w.var("0.0") for _ in range(4))
+    chunks, fill = w.const(table.chunks), w.const(table.chunk)
+    t, kk, x, j, row = (f"{n}{w.count}" for n in ("t", "kk", "x", "j", "row"))
+
+    def horner(at: int) -> str:  # _gaussian._horner's sum
+        return "".join(f"{row}[{at + i}] + s_ * (" for i in range(5)) + f"{row}[{at + 5}]" + ")" * 5
+
+    w.lines.append("\n".join((
+        f"{t} = log({k})",
+        f"if {k} >= {Q_SMALL!r} and {t} < {T_MAX!r}:",
+        f"    {kk} = floor({t})",
+        f"    ch_ = {chunks}.get({kk})",
+        "    if ch_ is None:",
+        f"        ch_ = {fill}({kk})",
+        f"    {x} = ({t} - {kk}) * {STEP!r}",
+        f"    {j} = min(int({x}), {STEP - 1!r})",
+        f"    s_ = {x} - {j}",
+        f"    {row} = ch_.rows[{j}]",
+        f"    {v} = {horner(0)}",
+        f"    {s} = {horner(6)}",
+        f"    {m} = {horner(12)}",
+        f"    {e} = ch_.error",
+        "else:",
+        f"    {', '.join(names)} = {at}({k})")))
+    return names  # type: ignore[return-value]
 
 
 def _four(w: _Writer, at: str, k: str) -> tuple[str, str, str, str]:
