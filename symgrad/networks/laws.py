@@ -47,7 +47,14 @@ import sympy
 from symgrad._core.symbols import z
 from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
-from symgrad.networks._shortcuts import cancel, growth_exponent, limit_inf, nonzero, radsimp
+from symgrad.networks._shortcuts import (
+    cancel,
+    float_additive,
+    growth_exponent,
+    limit_inf,
+    nonzero,
+    radsimp,
+)
 from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 
@@ -198,6 +205,13 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
     if num.has(_K) or sympy.degree(den, _K) != 1:
         return None
     a, b = sympy.Poly(den, _K).all_coeffs()
+    return _gamma_product(delta, num, a, b, k_start, inexact, n, steps)
+
+
+def _gamma_product(delta: sympy.Expr, num: sympy.Expr, a: sympy.Expr, b: sympy.Expr,
+                   k_start: sympy.Expr, inexact: float, n: int, steps: list[Step]
+                   ) -> DepthLaw:
+    """J = Γ(L + x + y)Γ(x)/(Γ(L + x)Γ(x + y)) for K' = K + Δ, χ − 1 = num/(aK + b)."""
     x = cancel((a * k_start + b) / (a * delta))
     y = cancel(num / (a * delta))
     formula = sympy.gamma(L + x + y) * sympy.gamma(x) / (sympy.gamma(L + x) * sympy.gamma(x + y))
@@ -298,6 +312,10 @@ def _derive(r: Block, st: State, n: int) -> DepthLaw | None:
     try:
         generic: State = (_K, sympy.Integer(0), _C if tracks_c else None, st[3], 0.0)
         out = run(r, generic, num)
+        additive = float_additive(out.state[0], out.chi, _K)
+        if additive is not None:  # (no steps shown: floats; no constant factor: χ has K)
+            return _gamma_product(*additive, sympy.Integer(1), sympy.Integer(0), st[0],
+                                  num.inexact, n, steps)
         out_k, chi = cancel(out.state[0]), cancel(out.chi)
         if not (out_k.has(sympy.Float) or chi.has(sympy.Float)):
             steps.append(Step("one block: K ↦ F(K) and the backward factor χ(K)", _eq(
