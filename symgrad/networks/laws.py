@@ -49,6 +49,7 @@ from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
 from symgrad.networks._shortcuts import (
     cancel,
+    derivative,
     float_additive,
     growth_exponent,
     limit_inf,
@@ -245,7 +246,7 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
         return None
     v = d.init.factor * d.sigma_w**2
     # Cheap first: the law needs χ(0) = vσ_w²φ'(0)² = 1 (before any series expansion).
-    if cancel(v * sympy.diff(act.expr, z).subs(z, 0) ** 2) != 1:
+    if cancel(v * derivative(act.expr).subs(z, 0) ** 2) != 1:
         return None
     x = sympy.Symbol("x", real=True)
     try:

@@ -35,7 +35,8 @@ def test_float_additive_is_sympys_cancel_and_together():
         got = float_additive(out_k, chi, _K)
         assert got is not None, (out_k, chi)
         want = _general_additive(out_k, chi)
-        assert [sympy.srepr(e) for e in (*got, sympy.Integer(1), sympy.Integer(0))] == [sympy.srepr(e) for e in want]
+        direct = (*got, sympy.Integer(1), sympy.Integer(0))
+        assert [sympy.srepr(e) for e in direct] == [sympy.srepr(e) for e in want]
 
 
 @pytest.mark.parametrize("out_k, chi", [
