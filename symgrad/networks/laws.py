@@ -146,6 +146,8 @@ def _law(kind: LawKind, constant: Any, *, how: How, statement: str, steps: list[
 def _run_of(net: Block) -> tuple[Block, int, int] | None:
     """(R, index of its first copy, copies) of the longest run of equal top-level blocks."""
     blocks = net.blocks()
+    if len(blocks) > 1 and blocks.count(blocks[0]) == len(blocks):  # one run (a C loop)
+        return blocks[0], 0, len(blocks)
     best: tuple[Block, int, int] | None = None
     i = 0
     while i < len(blocks):
