@@ -30,7 +30,8 @@ from collections.abc import Callable
 from typing import Any
 
 from symgrad.errors import InvalidArgument
-from symgrad.networks._gaussian import gaussian_maps
+from symgrad.networks._asymptotics import Q_SMALL
+from symgrad.networks._gaussian import STEP, T_MAX, GaussianMaps, gaussian_maps
 from symgrad.networks._recursion import Numbers, Out, Step, bn_finite_batch
 from symgrad.networks.blocks import Activate, BatchNorm, Block, Dense, LayerNorm, Residual, Serial
 
@@ -53,8 +54,9 @@ class _Writer:
         # math's names first: closed forms are written in place as math_function's line.
         self.names: dict[str, Any] = {name: value for name, value in vars(math).items()
                                       if not name.startswith("_")}
-        self.names |= {"Out": Out, "InvalidArgument": InvalidArgument, "max": max,
-                       "min": min, "abs": abs, "isfinite": math.isfinite}
+        # new(Out, fields) is Out(*fields) without the namedtuple's Python-level __new__.
+        self.names |= {"Out": Out, "new": tuple.__new__, "InvalidArgument": InvalidArgument,
+                       "abs": abs, "isfinite": math.isfinite}
         self.count = 0
 
     def var(self, expr: str) -> str:
@@ -106,18 +108,32 @@ def _activate(w: _Writer, b: Activate, gaussian: bool, ins: tuple[str, str, str 
         v, s, mean = (_closed_form(w, f, k) for f in maps._float[:3])
         e = w.var("4e-16")
     else:
-        v, s, mean, e = _four(w, at, k)
+        v, s, mean, e = _table_lookup(w, maps, at, k)
     if c is None:
         pair, pair_err = None, w.var("0.0")
     else:
         fn = w.const(maps.pair)
         value, perr = w.var("0.0"), w.var("0.0")
-        w.lines.append(f"{value}, {perr} = {fn}({k}, max(-1.0, min(1.0, {c} / {k})))")
+        ratio = w.var(f"{c} / {k}")
+        upper = w.var(_min2("1.0", ratio))
+        w.lines.append(f"{value}, {perr} = {fn}({k}, {_max2('-1.0', upper)})")
         pair = value
-        pair_err = w.var(f"{perr} / max(abs({value}), 1e-300)")
+        size = w.var(f"abs({value})")
+        pair_err = w.var(f"{perr} / {_max2(size, '1e-300')}")
     out_err = w.var(f"{err} + {e} + {pair_err}")
     return ((v, mean, pair, False, out_err), s, w.var(f"{err} + {e}"), w.var(f"0 * {k}"),
             None)
+
+
+def _min2(a: str, b: str) -> str:
+    """``min(a, b)`` of two variables without the builtin's iterator: b only when b < a
+    (the builtin keeps the first of equals and a NaN first argument)."""
+    return f"({b} if {b} < {a} else {a})"
+
+
+def _max2(a: str, b: str) -> str:
+    """``max(a, b)`` likewise: b only when b > a."""
+    return f"({b} if {b} > {a} else {a})"
 
 
 def _closed_form(w: _Writer, fn: Callable[..., float], k: str) -> str:
@@ -129,6 +145,44 @@ def _closed_form(w: _Writer, fn: Callable[..., float], k: str) -> str:
     arg, body = found.groups()
     at_k = re.sub(rf"\b{arg}\b", k, body)
     return w.var(f"({at_k})")
+
+
+def _table_lookup(w: _Writer, maps: GaussianMaps, at: str, k: str
+                  ) -> tuple[str, str, str, str]:
+    """A numeric map at K > 0: ``GaussianMaps.at``'s table read written in place (the
+    same operations on the same chunk row: ln K, its chunk and interval, three Horner
+    sums), for K in the table's range; ``at`` itself below it (the expansion at 0) and
+    for what it refuses (K = ∞, beyond the table)."""
+    table = maps._table
+    if table is None:  # pragma: no cover - numeric maps always have a table
+        return _four(w, at, k)
+    v, s, m, e = names = tuple(w.var("0.0") for _ in range(4))
+    chunks, fill = w.const(table.chunks), w.const(table.chunk)
+    t, kk, x, j, row = (f"{n}{w.count}" for n in ("t", "kk", "x", "j", "row"))
+
+    def horner(at: int) -> str:  # _gaussian._horner's sum
+        return "".join(f"{row}[{at + i}] + s_ * (" for i in range(5)) + f"{row}[{at + 5}]" + ")" * 5
+
+    w.lines.append("\n".join((
+        f"{t} = log({k})",
+        f"if {k} >= {Q_SMALL!r} and {t} < {T_MAX!r}:",
+        f"    {kk} = floor({t})",
+        f"    ch_ = {chunks}.get({kk})",
+        "    if ch_ is None:",
+        f"        ch_ = {fill}({kk})",
+        f"    {x} = ({t} - {kk}) * {STEP!r}",
+        f"    {j} = int({x})",
+        f"    if {j} > {STEP - 1!r}:",
+        f"        {j} = {STEP - 1!r}",
+        f"    s_ = {x} - {j}",
+        f"    {row} = ch_.rows[{j}]",
+        f"    {v} = {horner(0)}",
+        f"    {s} = {horner(6)}",
+        f"    {m} = {horner(12)}",
+        f"    {e} = ch_.error",
+        "else:",
+        f"    {', '.join(names)} = {at}({k})")))
+    return names  # type: ignore[return-value]
 
 
 def _four(w: _Writer, at: str, k: str) -> tuple[str, str, str, str]:
@@ -197,7 +251,7 @@ def _residual(w: _Writer, b: Residual, gaussian: bool, ins: tuple[str, str, str 
     out_k = w.var(f"{k} + {s2} * {kb} + 2 * {s} * {m} * {mb}")
     out_m = w.var(f"{m} + {s} * {mb}")
     out_c = None if c is None else w.var(f"{c} + {s2} * {cb}")
-    out_err = w.var(f"max({err}, {eb})")
+    out_err = w.var(_max2(err, eb))
     pair = None if last is None else (w.var(f"{s2} * {last[0]}"), last[1])
     return ((out_k, out_m, out_c, gaussian and branch_gaussian, out_err),
             w.var(f"1 + {s2} * {chi}"), chi_err, w.var(f"{s2} * {wt}"), pair)
@@ -245,7 +299,8 @@ def _flat(block: Block, gaussian: bool, tracks_c: bool, depth: int | None) -> St
     pair = "None" if last is None else f"({last[0]}, {last[1]})"
     body = "\n".join("    " + line.replace("\n", "\n    ") for line in w.lines)
     source = (f"def flat(k, m, c, err):\n{body}\n"
-              f"    return Out(({k}, {m}, {c}, {g}, {err}), {chi}, {chi_err}, {wt}, {pair})\n")
+              f"    return new(Out, (({k}, {m}, {c}, {g}, {err}), {chi}, {chi_err}, {wt},"
+              f" {pair}))\n")
     exec(compile(source, f"<symgrad flat step: {block}>", "exec"), w.names)
     fn: Step = w.names["flat"]
     fn.__doc__ = source  # the code it runs

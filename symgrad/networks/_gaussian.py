@@ -54,15 +54,15 @@ from symgrad.errors import InvalidArgument
 from symgrad.networks._asymptotics import Q_SMALL, T_MIN, small, small_coefficients
 from symgrad.types import FloatArray
 
-__all__ = ["C", "GaussianMaps", "Q", "gaussian_maps", "math_function"]
+__all__ = ["STEP", "T_MAX", "C", "GaussianMaps", "Q", "gaussian_maps", "math_function"]
 
 #: Symbols the closed forms are written in: the variance q > 0 and the correlation c.
 Q = sympy.Symbol("q", positive=True)
 C = sympy.Symbol("c", real=True)
 
-_STEP = 16            # table nodes per unit of ln q
+STEP = 16            # table nodes per unit of ln q
 _N = 12               # Gauss–Legendre nodes per panel (and 2n for the error estimate)
-_T_MIN, _T_MAX = T_MIN, 28  # ln q ∈ [−28, 28]: q from 7e-13 to 1.4e12
+_T_MIN, T_MAX = T_MIN, 28  # ln q ∈ [−28, 28]: q from 7e-13 to 1.4e12
 _TAIL = 1e-10         # relative size of the dropped |Z| > 12 tail beyond which moments diverge
 
 SymFn = Callable[..., sympy.Expr]
@@ -143,10 +143,10 @@ class _Table:
         return got
 
     def _fill(self, k: int) -> _Chunk:
-        t = k + np.arange(_STEP + 1) / _STEP
+        t = k + np.arange(STEP + 1) / STEP
         values, errors = _one_point(self.act, np.exp(t))
         # values: (9, n) = (g, dg/dt, d²g/dt²) for g = φ², φ'², φ.
-        h = 1.0 / _STEP
+        h = 1.0 / STEP
         coefs, interp = [], 0.0
         for i in range(3):
             f, d, e = values[3 * i], values[3 * i + 1] * h, values[3 * i + 2] * h * h
@@ -214,13 +214,13 @@ class GaussianMaps:
         if not q > 0 or not math.isfinite(q):
             raise InvalidArgument(f"a Gaussian input needs a finite variance q > 0, got {q!r}")
         t = math.log(q)
-        if not t < _T_MAX:
+        if not t < T_MAX:
             raise InvalidArgument(
                 f"q = {q:.3g} is outside the range the quadrature table covers for"
-                f" {self.act.label} (e^{_T_MIN} to e^{_T_MAX})")
+                f" {self.act.label} (e^{_T_MIN} to e^{T_MAX})")
         k = math.floor(t)
-        x = (t - k) * _STEP
-        j = min(int(x), _STEP - 1)
+        x = (t - k) * STEP
+        j = min(int(x), STEP - 1)
         table = self._table
         if table is None:  # pragma: no cover - one of the two is always set
             raise RuntimeError("GaussianMaps without evaluators")
@@ -253,9 +253,9 @@ class GaussianMaps:
                            for f in self._vector)
             return v, s, m, dv, 4e-16
         t = np.log(q)
-        if not (t < _T_MAX).all():
+        if not (t < T_MAX).all():
             raise InvalidArgument(f"some q lie above the range the quadrature table covers"
-                                  f" for {self.act.label} (up to e^{_T_MAX})")
+                                  f" for {self.act.label} (up to e^{T_MAX})")
         ks = np.floor(t).astype(int)
         out = np.empty((4, q.size))
         err = 0.0
@@ -270,8 +270,8 @@ class GaussianMaps:
         for k in np.unique(ks[~low]):
             sel = ks == k
             chunk = self.chunk_of(int(k))
-            x = (t[sel] - k) * _STEP
-            j = np.minimum(x.astype(int), _STEP - 1)
+            x = (t[sel] - k) * STEP
+            j = np.minimum(x.astype(int), STEP - 1)
             s = x - j
             c = chunk.array[j]
             powers = np.stack([s**p for p in range(6)])
@@ -279,7 +279,7 @@ class GaussianMaps:
             for row, at in enumerate((0, 6, 12)):
                 out[row, sel] = np.einsum("pn,np->n", powers, c[:, at:at + 6])
             # dV/dq = (dV/ds)·(ds/dt)/q with ds/dt = 16.
-            out[3, sel] = (np.einsum("pn,np->n", dpowers, c[:, 0:6]) * _STEP / q[sel])
+            out[3, sel] = (np.einsum("pn,np->n", dpowers, c[:, 0:6]) * STEP / q[sel])
             err = max(err, chunk.error)
         return out[0], out[1], out[2], out[3], err
 

@@ -72,7 +72,13 @@ State = tuple[Any, Any, Any, bool, float]
 
 
 class NotClosed(Exception):
-    """A symbolic walk met a map without a closed form at a symbolic argument."""
+    """A symbolic walk met a map without a closed form at a symbolic argument.
+
+    The message's parts are joined only when it is shown (the law catches it unshown,
+    and printing a SymPy argument costs milliseconds on a first call)."""
+
+    def __str__(self) -> str:
+        return "".join(map(str, self.args))
 
 
 class Out(NamedTuple):
@@ -125,7 +131,7 @@ class Numbers:
         if maps.exact and maps.V_sym and maps.S_sym and maps.M_sym:
             return maps.V_sym(k), maps.S_sym(k), maps.M_sym(k), 0.0
         if not (isinstance(k, sympy.Expr) and k.is_number):
-            raise NotClosed(f"no closed form of E[φ(√q Z)²] for {maps.act.label} at q = {k}")
+            raise NotClosed("no closed form of E[φ(√q Z)²] for ", maps.act.label, " at q = ", k)
         v, s, m, err = maps.at(float(k))
         self.inexact = max(self.inexact, err)
         return sympy.Float(v, 16), sympy.Float(s, 16), sympy.Float(m, 16), err

@@ -11,7 +11,9 @@ known: the same expressions, without the general machinery's cost on a first cal
 * :func:`derivative` — ``sympy.diff(expr, z)`` without the question whether the
   result is 0 (whose answer does not change it);
 * :func:`cancel` — ``sympy.cancel`` of a rational function of symbols (and π) with
-  rational coefficients, reduced with FLINT's multivariate gcd.
+  rational coefficients, reduced with FLINT's multivariate gcd;
+* :func:`float_additive` — what the pre-LN law takes from SymPy's cancel and together
+  of K + Δ and 1 + β/K with float Δ and β: Δ and β themselves.
 
 Each falls back to SymPy's own algorithm outside its form; ``tests/networks/
 test_networks_shortcuts.py`` compares each with SymPy's answer, expression for expression.
@@ -37,8 +39,8 @@ try:  # SymPy's private helpers, whose output the shortcuts must match exactly
 except ImportError:  # pragma: no cover - a SymPy without them: its own algorithms
     _unevaluated_Mul = _sort_gens = expr_from_dict = None
 
-__all__ = ["cancel", "derivative", "growth_exponent", "limit_inf", "nonzero",
-           "polynomial_integral", "radsimp"]
+__all__ = ["cancel", "derivative", "float_additive", "growth_exponent", "limit_inf",
+           "nonzero", "polynomial_integral", "radsimp"]
 
 #: π as a positive symbol while :func:`radsimp` works (see there).
 _PI = sympy.Symbol("pi", positive=True)
@@ -276,3 +278,28 @@ def cancel(expr: sympy.Expr) -> sympy.Expr:
 def _expr(poly: fmpz_mpoly, gens: tuple[sympy.Expr, ...]) -> sympy.Expr:
     return expr_from_dict({m: sympy.Integer(int(c)) for m, c in poly.to_dict().items()},
                           *gens)
+
+
+def float_additive(out_k: sympy.Expr, chi: sympy.Expr, k: sympy.Symbol
+                   ) -> tuple[sympy.Float, sympy.Float] | None:
+    """(Δ, β) when a block maps K ↦ K + Δ with backward factor χ = 1 + β/K, Δ and β
+    floats (pre-LN with a numeric φ), else None.
+
+    The law's general route takes cancel(cancel(K + Δ) − K) for Δ and the numerator and
+    denominator of together(cancel(χ) − 1): over floats SymPy's cancel builds a
+    RealField for each, returns 1.0·K + Δ and 1.0·(1.0·K + β)/K (the denominators are
+    monomials: nothing is divided out, so no float is rationalised and Δ, β come back
+    bit for bit), and together(… − 1) is β/K: so Δ, β and K, whose coefficients are
+    1 and 0.
+    """
+    if not (out_k.is_Add and chi.is_Add and len(out_k.args) == 2 and len(chi.args) == 2
+            and k in out_k.args and sympy.S.One in chi.args):
+        return None
+    delta = next(t for t in out_k.args if t is not k)
+    beta = next(t for t in chi.args if t is not sympy.S.One)
+    if not (isinstance(delta, sympy.Float) and beta.is_Mul and len(beta.args) == 2):
+        return None
+    coeff, rest = beta.args
+    if not (isinstance(coeff, sympy.Float) and rest == 1 / k):
+        return None
+    return delta, coeff

@@ -47,7 +47,15 @@ import sympy
 from symgrad._core.symbols import z
 from symgrad.networks._asymptotics import slope_limits
 from symgrad.networks._recursion import NotClosed, Numbers, State, run
-from symgrad.networks._shortcuts import cancel, growth_exponent, limit_inf, nonzero, radsimp
+from symgrad.networks._shortcuts import (
+    cancel,
+    derivative,
+    float_additive,
+    growth_exponent,
+    limit_inf,
+    nonzero,
+    radsimp,
+)
 from symgrad.networks.blocks import Activate, Block, Dense, L, Residual, Serial
 from symgrad.records import Estimated, Exact, How, Record, Step, provenances
 
@@ -138,6 +146,8 @@ def _law(kind: LawKind, constant: Any, *, how: How, statement: str, steps: list[
 def _run_of(net: Block) -> tuple[Block, int, int] | None:
     """(R, index of its first copy, copies) of the longest run of equal top-level blocks."""
     blocks = net.blocks()
+    if len(blocks) > 1 and blocks.count(blocks[0]) == len(blocks):  # one run (a C loop)
+        return blocks[0], 0, len(blocks)
     best: tuple[Block, int, int] | None = None
     i = 0
     while i < len(blocks):
@@ -198,6 +208,13 @@ def _gamma_law(out_k: sympy.Expr, chi: sympy.Expr, k_start: sympy.Expr, inexact:
     if num.has(_K) or sympy.degree(den, _K) != 1:
         return None
     a, b = sympy.Poly(den, _K).all_coeffs()
+    return _gamma_product(delta, num, a, b, k_start, inexact, n, steps)
+
+
+def _gamma_product(delta: sympy.Expr, num: sympy.Expr, a: sympy.Expr, b: sympy.Expr,
+                   k_start: sympy.Expr, inexact: float, n: int, steps: list[Step]
+                   ) -> DepthLaw:
+    """J = Γ(L + x + y)Γ(x)/(Γ(L + x)Γ(x + y)) for K' = K + Δ, χ − 1 = num/(aK + b)."""
     x = cancel((a * k_start + b) / (a * delta))
     y = cancel(num / (a * delta))
     formula = sympy.gamma(L + x + y) * sympy.gamma(x) / (sympy.gamma(L + x) * sympy.gamma(x + y))
@@ -231,7 +248,7 @@ def _taylor_law(r: Block, inexact: float, n: int, steps: list[Step]) -> DepthLaw
         return None
     v = d.init.factor * d.sigma_w**2
     # Cheap first: the law needs χ(0) = vσ_w²φ'(0)² = 1 (before any series expansion).
-    if cancel(v * sympy.diff(act.expr, z).subs(z, 0) ** 2) != 1:
+    if cancel(v * derivative(act.expr).subs(z, 0) ** 2) != 1:
         return None
     x = sympy.Symbol("x", real=True)
     try:
@@ -298,6 +315,10 @@ def _derive(r: Block, st: State, n: int) -> DepthLaw | None:
     try:
         generic: State = (_K, sympy.Integer(0), _C if tracks_c else None, st[3], 0.0)
         out = run(r, generic, num)
+        additive = float_additive(out.state[0], out.chi, _K)
+        if additive is not None:  # (no steps shown: floats; no constant factor: χ has K)
+            return _gamma_product(*additive, sympy.Integer(1), sympy.Integer(0), st[0],
+                                  num.inexact, n, steps)
         out_k, chi = cancel(out.state[0]), cancel(out.chi)
         if not (out_k.has(sympy.Float) or chi.has(sympy.Float)):
             steps.append(Step("one block: K ↦ F(K) and the backward factor χ(K)", _eq(

@@ -141,29 +141,36 @@ def _walk(blocks: tuple[Block, ...], state: tuple[float, float, float | None, fl
     """The float recursion block by block; a block entered twice in the same state (a
     normalisation resets it) is computed once."""
     outs: list[Out] = []
+    append, isfinite = outs.append, math.isfinite
     memo: dict[tuple[int, float, float, float | None], Out] = {}
     steps: dict[tuple[int, bool], BlockStep] = {}
     seen: dict[tuple[int, bool], int] = {}
     gaussian = True
     k, m, c, err = state
     depth = len(blocks)
+    # The function kept for the block in hand (steps' entry, looked up when the block or
+    # its input kind changes): a run of copies of one block looks it up once.
+    held: tuple[Block | None, bool, BlockStep | None] = (None, True, None)
     for i, b in enumerate(blocks):
         key = (id(b), k, m, c)
         out = memo.get(key)
         if out is None:
-            fn = steps.get((id(b), gaussian))
+            if held[0] is not b or held[1] != gaussian:
+                held = (b, gaussian, steps.get((id(b), gaussian)))
+            fn = held[2]
             if fn is None:
                 fn = _step(b, gaussian, c is not None, num, seen)
                 if fn is not None:
                     steps[(id(b), gaussian)] = fn
+                    held = (b, gaussian, fn)
                 else:
                     fn = num.step(b, gaussian)[0]
             out = fn(k, m, c, err)
             if len(memo) < 64:
                 memo[key] = out
-        outs.append(out)
+        append(out)
         k, m, c, gaussian, err = out.state
-        if not math.isfinite(k) or k > 1e300:
+        if not isfinite(k) or k > 1e300:
             raise InvalidArgument(
                 f"E[h_l²] exceeds float64's range at block {i + 1} of {depth}: use fewer"
                 " blocks (the depth law below still applies)")
@@ -300,4 +307,4 @@ def predict(net: Block, *, q0: Any = 1, c0: Any = None, width: int | None = None
 
 def _covers(net: Block) -> bool:
     blocks = net.blocks()
-    return all(b is blocks[0] or b == blocks[0] for b in blocks)
+    return not blocks or blocks.count(blocks[0]) == len(blocks)  # (each is or == the first)

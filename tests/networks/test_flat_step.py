@@ -24,8 +24,12 @@ BLOCKS = [
     "residual(serial(dense(1), activation(leaky_relu(alpha=1/5)), dense(1)), scale=0)",
     "serial(layernorm(), activation(identity), dense(1))",
 ]
+# (the table's ends: e^−28, the expansion at 0 below it; e^28, refused above it)
 STATES = [(1.0, 0.0, 0.25, 0.0), (2.5, 0.3, -0.4, 1e-12), (1e-14, 0.0, 0.0, 0.0),
-          (37.0, -1.25, 30.0, 3e-9)]
+          (37.0, -1.25, 30.0, 3e-9), (math.exp(-28), 0.0, 0.0, 0.0),
+          (math.exp(-28) * (1 - 2**-52), 0.0, 0.0, 0.0), (1.4e12, 0.0, 1e12, 0.0),
+          (1.5e12, 0.0, 0.0, 0.0), (0.36787944117144233, 0.0, 0.1, 0.0),
+          (1.0, 0.0, 2.0, 0.0), (2.0, 0.5, -3.0, 1e-9), (1.0, 0.0, -1.0, 0.0)]  # c/k clamped
 
 
 def _bits(out):

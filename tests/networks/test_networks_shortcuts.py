@@ -163,6 +163,7 @@ def test_limits_of_random_rational_functions_of_l_are_sympys():
 
 def test_derivative_is_sympys():
     exprs = [p.expr for name in activation_names() for p in as_activation(name).pieces]
+    exprs += [as_activation(name).expr for name in activation_names()]  # piecewise too
     exprs += [sympy.Integer(3), _K * z**2, sympy.Function("f")(z), sympy.Function("f")(z**2),
               sympy.exp(-z**2) * sympy.erf(z) / (1 + z**4)]
     for expr in exprs:
