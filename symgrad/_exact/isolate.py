@@ -68,9 +68,23 @@ def _ball(a: Fraction, b: Fraction) -> arb:
     return _arb(a).union(_arb(b))
 
 
+#: Beyond this magnitude of a number in the expression, ``simplify`` is not asked to prove
+#: a zero: its numeric steps (mpmath's ``identify`` inside ``nsimplify``) evaluate exp of
+#: such numbers at their full size and overflow or run for minutes (a sigmoid chain with
+#: w = 10¹⁰).  A point left undecided is reported as such (``NoClosedForm``), never guessed.
+_SIMPLIFY_LIMIT = 2**20
+
+
 def _exact_zero(original: sympy.Expr, at: Fraction) -> bool:
     value = original.subs(z, sympy.Rational(at.numerator, at.denominator))
-    return bool(value == 0 or sympy.simplify(value) == 0)
+    if value == 0:
+        return True
+    if any(abs(r) > _SIMPLIFY_LIMIT for r in value.atoms(sympy.Rational)):
+        return False
+    try:
+        return bool(sympy.simplify(value) == 0)
+    except OverflowError:  # mpmath's exp beyond its exponent range: undecided too
+        return False
 
 
 class _Search:
