@@ -44,6 +44,7 @@ from symgrad._exact.ball import (
 )
 from symgrad._exact.digits import CertifiedNumber, as_fraction
 from symgrad._exact.isolation import Cell, Isolation, Region, Root, Tail, Verdict
+from symgrad._exact.signs import simplifiable
 from symgrad._exact.tails import TailForm, tail_form
 from symgrad.errors import InvalidArgument, NoClosedForm
 
@@ -68,18 +69,11 @@ def _ball(a: Fraction, b: Fraction) -> arb:
     return _arb(a).union(_arb(b))
 
 
-#: Beyond this magnitude of a number in the expression, ``simplify`` is not asked to prove
-#: a zero: its numeric steps (mpmath's ``identify`` inside ``nsimplify``) evaluate exp of
-#: such numbers at their full size and overflow or run for minutes (a sigmoid chain with
-#: w = 10¹⁰).  A point left undecided is reported as such (``NoClosedForm``), never guessed.
-_SIMPLIFY_LIMIT = 2**20
-
-
 def _exact_zero(original: sympy.Expr, at: Fraction) -> bool:
     value = original.subs(z, sympy.Rational(at.numerator, at.denominator))
     if value == 0:
         return True
-    if any(abs(r) > _SIMPLIFY_LIMIT for r in value.atoms(sympy.Rational)):
+    if not simplifiable(value):  # a point left undecided is reported (NoClosedForm)
         return False
     try:
         return bool(sympy.simplify(value) == 0)

@@ -24,9 +24,20 @@ from symgrad._exact.ball_constants import constant_ball
 from symgrad._exact.precision import CHECK_DIGITS, EVALF_MAXN
 from symgrad.errors import InvalidArgument, NoClosedForm
 
-__all__ = ["abs_exact", "hp", "numeric", "same", "sign_of"]
+__all__ = ["abs_exact", "hp", "numeric", "same", "sign_of", "simplifiable"]
 
 _TINY = sympy.Float(10) ** -45
+#: Beyond this magnitude of a number in an expression, ``simplify`` is not asked to prove
+#: it zero: its numeric steps (mpmath's ``identify`` inside ``nsimplify``) evaluate exp of
+#: such numbers at their full size and overflow or run for minutes (a sigmoid chain with
+#: w = 10¹⁰).
+SIMPLIFY_LIMIT = 2**20
+
+
+def simplifiable(expr: sympy.Expr) -> bool:
+    """Whether every rational number in ``expr`` is within ±:data:`SIMPLIFY_LIMIT`, so
+    that SymPy's zero tests on it finish."""
+    return all(abs(r) <= SIMPLIFY_LIMIT for r in expr.atoms(sympy.Rational))
 
 
 def numeric(expr: sympy.Expr, digits: int = CHECK_DIGITS) -> sympy.Expr:

@@ -72,8 +72,10 @@ class Piece:
     hi: sympy.Expr
     expr: sympy.Expr
 
-    @property
+    @cached_property
     def derivative(self) -> sympy.Expr:
+        """φ' on this piece, differentiated once per piece (saturation asks for it at
+        every ε, the spectrum and Gaussian pages for every power)."""
         return sympy.diff(self.expr, z)
 
     @property

@@ -21,7 +21,7 @@ from symgrad._core.validate import as_digits, as_exact_real
 from symgrad._exact.enclose import enclose
 from symgrad._exact.isolate import isolate_roots
 from symgrad._exact.mpforms import compiled
-from symgrad._exact.signs import sign_of
+from symgrad._exact.signs import sign_of, simplifiable
 from symgrad.activations.record import Activation
 from symgrad.activations.registry import as_activation
 from symgrad.errors import NoClosedForm
@@ -42,10 +42,6 @@ ITERATIONS = 10_000
 _ITERATIONS = ITERATIONS
 _SOLVED = provenances(value=Exact("solved on an affine piece"))
 _RECOGNISED = provenances(value=Exact("recognised, then proved by substitution"))
-#: A recognised a* is proved only at pre-activations whose numbers are within this size:
-#: beyond it SymPy's zero test evaluates exp of them at their full size (minutes at
-#: w = 10⁴⁰⁰⁰); such a point is left to the ball-arithmetic route.
-_RECOGNISE_LIMIT = 2**20
 
 
 @dataclass(frozen=True)
@@ -111,8 +107,8 @@ def _recognise(
     if guess.is_Float or sympy.count_ops(guess) > 12:
         return None
     zs = w * guess + b
-    if any(abs(r) > _RECOGNISE_LIMIT for r in zs.atoms(sympy.Rational)):
-        return None  # SymPy's zero test would evaluate φ there at the number's full size
+    if not simplifiable(zs):  # such a point is left to the ball-arithmetic route
+        return None
     residual = phi.expr.subs(z, zs) - guess
     if residual.is_zero or (residual.is_zero is None and sympy.simplify(residual) == 0):
         return guess, zs, sympy.simplify(phi.derivative.subs(z, zs))

@@ -168,7 +168,7 @@ def _piece_region(piece: Piece, eps: sympy.Expr) -> tuple[
         list[sympy.Set], list[FoundRoot], list[PieceRoots], list[sympy.Expr] | None]:
     """The saturated parts of one piece, the boundary roots, their proofs, and the
     boundary as formulas in a symbolic ε (None when some point has none)."""
-    d = _derivative(piece)
+    d = piece.derivative
     if not d.has(z):
         below = (sign_of(abs_exact(d) - eps) or 0) < 0
         return ([piece.interval] if below else []), [], [], []
@@ -191,12 +191,6 @@ def _piece_region(piece: Piece, eps: sympy.Expr) -> tuple[
                                  [r.at for r in proof.roots])
         formulas = None if general is None else formulas + general
     return parts, found, proofs, formulas
-
-
-@lru_cache(maxsize=256)
-def _derivative(piece: Piece) -> sympy.Expr:
-    """φ' on one piece, differentiated once per process (every ε asks for it)."""
-    return piece.derivative
 
 
 @lru_cache(maxsize=1024)
